@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` (install + the Neo-Latin demo) and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch first, pinned to the CPU wheel: an unpinned torch pulls a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+
+.PHONY: install demo test test-fast bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/python -m hf_ser.recipe neo_latin --demo --output_dir runs/demo
+
+test: install
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py --out benchmarks/results.json
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

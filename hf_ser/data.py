@@ -1,0 +1,136 @@
+"""From data arguments to the train / test datasets of an experiment.
+
+Real corpora are found under ``--data_root`` by language (or picked with ``--corpora``);
+``--demo`` swaps in the synthetic eSpeak corpus. All languages are split once, per
+language and seeded, and every run of a grid takes its languages from that one split.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from .audio import PreprocessConfig
+from .corpora import CorpusNotFound, corpus_folder, load_corpus, prepare_scan, scan_manifest
+from .corpora.base import default_cache_dir
+from .labels import CORPORA, LANGUAGES, corpora_for_languages
+from .splits import split_indices
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DataArguments:
+    """Where the audio comes from and how it is split."""
+
+    data_root: str = field(default="data", metadata={"help": "Folder holding one sub-folder per corpus."})
+    corpora: list[str] | None = field(default=None, metadata={"help": "Explicit corpus names (default: by language)."})
+    cache_dir: str | None = field(default=None, metadata={"help": "Prepared-audio cache (default ~/.cache/hf_ser)."})
+    split: str = field(default="paper", metadata={"help": "'paper' (stratified 70/30) or 'speaker' (speaker-independent)."})
+    test_size: float = field(default=0.3, metadata={"help": "Test share per emotion x language."})
+    split_seed: int = field(default=0, metadata={"help": "Seed of the split (fixed across training seeds)."})
+    max_seconds: float = field(default=20.0, metadata={"help": "Crop utterances to this duration."})
+    num_proc: int | None = field(default=None, metadata={"help": "Processes for audio preparation."})
+    demo: bool = field(default=False, metadata={"help": "Use the built-in synthetic corpus and a tiny model."})
+    synthetic_per_cell: int = field(default=30, metadata={"help": "Demo: utterances per language x emotion."})
+    lineage_shift: float = field(default=0.0, metadata={"help": "Demo: strength of the planted lineage effect."})
+
+
+class DataMissing(RuntimeError):
+    """No usable corpus for the requested languages; the message says what was looked for and where."""
+
+
+def missing_message(names: list[str], data_root: str | Path) -> str:
+    """Explain which corpora were looked for, where, and how to get them."""
+    lines = [f"No corpus found under --data_root {Path(data_root).resolve()} for this recipe. Looked for:"]
+    for n in names:
+        info = CORPORA.get(n)
+        where = corpus_folder(data_root, n)
+        lines.append(f"  - {n:15s} ({info.language if info else '?'}) in {where}/  <- {info.url if info else 'manifest.csv'}")
+    lines.append("Download each corpus (most need a licence click), extract it into the folder shown, then run "
+                 "`python -m hf_ser.corpora list` to check. Or run the recipe with --demo to use the built-in "
+                 "synthetic corpus.")
+    return "\n".join(lines)
+
+
+def load_synthetic(args: DataArguments) -> tuple[datasets.Dataset, dict]:
+    """The demo corpus in all languages; each language is its own 'corpus' so balancing is exercised."""
+    from .corpora.synthetic import build_synthetic_corpus
+
+    cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    manifest = build_synthetic_corpus(
+        cache / "synthetic", per_cell=args.synthetic_per_cell, seed=0, lineage_shift=args.lineage_shift
+    )
+    scan = scan_manifest(manifest, corpus=f"synthetic-{Path(manifest).parent.name}")
+    for it in scan.items:
+        it.corpus = f"synth_{it.language.lower()}"
+    ds, report = prepare_scan(scan, cache / "prepared", PreprocessConfig(max_seconds=args.max_seconds), args.num_proc)
+    return ds, {"synthetic": report}
+
+
+def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.Dataset, dict]:
+    """All prepared utterances of `languages` (concatenated corpora) and the preparation reports."""
+    if args.demo:
+        ds, reports = load_synthetic(args)
+    else:
+        names = args.corpora or corpora_for_languages(languages)
+        unknown = [n for n in names if n not in CORPORA and not Path(n).exists()]
+        if unknown:
+            raise DataMissing(f"unknown corpus name(s) {', '.join(unknown)}; known: {', '.join(CORPORA)}")
+        found = [n for n in names if corpus_folder(args.data_root, n).is_dir()]
+        if not found:
+            raise DataMissing(missing_message(names, args.data_root))
+        missing = [n for n in names if n not in found]
+        if missing:
+            logger.warning("missing corpora (their languages will have less data or none): %s\n%s",
+                           ", ".join(missing), missing_message(missing, args.data_root))
+        parts, reports = [], {}
+        cfg = PreprocessConfig(max_seconds=args.max_seconds)
+        for n in found:
+            try:
+                d, rep = load_corpus(n, args.data_root, Path(args.cache_dir) / "prepared" if args.cache_dir else None,
+                                     cfg, args.num_proc)
+            except (CorpusNotFound, ValueError) as e:
+                logger.error("%s skipped: %s", n, e)
+                reports[n] = {"error": str(e)}
+                continue
+            parts.append(d)
+            reports[n] = rep
+        if not parts:
+            raise DataMissing("none of the corpora found could be prepared:\n" +
+                              "\n".join(f"  - {n}: {r.get('error')}" for n, r in reports.items()))
+        ds = datasets.concatenate_datasets(parts)
+    keep = np.flatnonzero(np.isin(np.asarray(ds["language"]), languages))
+    ds = ds.select(keep)
+    present = sorted(set(ds["language"]))
+    absent = [l for l in languages if l not in present]
+    if absent:
+        logger.warning("no data for language(s) %s: runs that need them are skipped", ", ".join(absent))
+    return ds, reports
+
+
+def split_dataset(ds: datasets.Dataset, args: DataArguments) -> tuple[datasets.Dataset, datasets.Dataset, dict]:
+    """(train, test, notes) with the chosen protocol; seeded, per language."""
+    tr, te, notes = split_indices(ds["label"], ds["language"], ds["speaker"], args.split, args.test_size, args.split_seed)
+    return ds.select(tr), ds.select(te), notes
+
+
+def subset(ds: datasets.Dataset, languages: list[str] | tuple[str, ...]) -> datasets.Dataset:
+    """Rows whose language is in `languages` (order kept)."""
+    return ds.select(np.flatnonzero(np.isin(np.asarray(ds["language"]), list(languages))))
+
+
+def with_corpus_ids(ds: datasets.Dataset) -> tuple[datasets.Dataset, list[str]]:
+    """Add an integer ``corpus_id`` column; returns the dataset and the id -> corpus name list."""
+    names = sorted(set(ds["corpus"]))
+    ids = np.searchsorted(np.asarray(names), np.asarray(ds["corpus"]))
+    return ds.add_column("corpus_id", ids.tolist()), names
+
+
+def known_language_codes() -> list[str]:
+    """All registered language codes, in table order."""
+    return list(LANGUAGES)

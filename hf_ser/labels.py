@@ -1,0 +1,196 @@
+"""Emotions, languages, groups and the paper's corpora, kept as plain data.
+
+Everything that names a language, a group or a corpus reads these tables, so a
+user who adds a language or a group (``register_language``) gets recipes, splits
+and table rows for it without touching any other module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The six target classes, in the fixed order used for class ids everywhere.
+EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
+EMOTION2ID: dict[str, int] = {name: i for i, name in enumerate(EMOTIONS)}
+SAMPLING_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of the study: the paper's code, its name, ISO 639 codes and its group."""
+
+    code: str
+    name: str
+    iso639_1: str
+    iso639_3: str
+    group: str
+    family: str
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """What is known of one corpus: language, licence, where to get it, how to cite it."""
+
+    name: str
+    title: str
+    language: str
+    licence: str
+    url: str
+    citation: str
+    hub_id: str | None = None
+    six_class_count: int | None = None
+    note: str = ""
+    languages: tuple[str, ...] = field(default=())
+
+    @property
+    def folder(self) -> str:
+        """Folder name expected under the data root."""
+        return self.name
+
+
+LANGUAGES: dict[str, Language] = {}
+CORPORA: dict[str, CorpusInfo] = {}
+
+
+def register_language(lang: Language) -> None:
+    """Add (or replace) a language; its group becomes available to recipes and tables."""
+    LANGUAGES[lang.code] = lang
+
+
+def register_corpus(info: CorpusInfo) -> None:
+    """Add (or replace) a corpus in the registry."""
+    CORPORA[info.name] = info
+
+
+for _lang in (
+    Language("FRE", "French", "fr", "fra", "neo_latin", "Romance"),
+    Language("ITA", "Italian", "it", "ita", "neo_latin", "Romance"),
+    Language("POR", "Portuguese", "pt", "por", "neo_latin", "Romance"),
+    Language("ROM", "Romanian", "ro", "ron", "neo_latin", "Romance"),
+    Language("SPA", "Spanish", "es", "spa", "neo_latin", "Romance"),
+    Language("ARA", "Moroccan Arabic", "ar", "ary", "others", "Semitic"),
+    Language("BEN", "Bengali", "bn", "ben", "others", "Indo-Aryan"),
+    Language("CHI", "Mandarin Chinese", "zh", "cmn", "others", "Sinitic"),
+    Language("ENG", "English", "en", "eng", "others", "Germanic"),
+    Language("RUS", "Russian", "ru", "rus", "others", "Slavic"),
+):
+    register_language(_lang)
+
+GROUP_TITLES: dict[str, str] = {"neo_latin": "Neo-Latin", "others": "Others"}
+
+for _c in (
+    CorpusInfo(
+        "oreau", "Oréau French emotional speech database", "FRE", "CC-BY-4.0",
+        "https://zenodo.org/records/4405783",
+        "L. Kerkeni, C. Cleder, Y. Serrestou, K. Raouf. French emotional speech database - Oréau. Zenodo, 2020.",
+        six_class_count=372, note="two releases: _01 (502 files) and _02 (434 validated, default)",
+    ),
+    CorpusInfo(
+        "cafe", "CaFE: Canadian French Emotional speech dataset", "FRE", "CC-BY-NC-SA-4.0",
+        "https://zenodo.org/records/1478765",
+        "P. Gournay, O. Lahaie, R. Lefebvre. A Canadian French emotional speech dataset. ACM MMSys 2018.",
+        six_class_count=792,
+    ),
+    CorpusInfo(
+        "emozionalmente", "Emozionalmente", "ITA", "CC-BY-4.0",
+        "https://zenodo.org/records/6569824",
+        "F. Catania, J. W. Wilke, F. Garzotto. Emozionalmente: a crowd-sourced corpus of simulated "
+        "emotional speech in Italian. IEEE/ACM TASLP, 2025.",
+        six_class_count=5916,
+    ),
+    CorpusInfo(
+        "emouerj", "emoUERJ", "POR", "CC-BY-4.0", "https://zenodo.org/records/5427549",
+        "R. G. Bastos Germano et al. emoUERJ: an emotional speech database in Portuguese. Zenodo, 2021.",
+        six_class_count=377, note="4 classes",
+    ),
+    CorpusInfo(
+        "emoprosody", "Portuguese emotional prosody sentences (Castro & Lima 2010)", "POR", "unknown",
+        "https://doi.org/10.3758/BRM.42.1.74",
+        "S. L. Castro, C. F. Lima. Recognizing emotions in spoken language: a validated set of Portuguese "
+        "sentences and pseudosentences for research on emotional prosody. Behav. Res. Methods 42(1), 2010.",
+        six_class_count=304, note="journal supplementary material",
+    ),
+    CorpusInfo(
+        "red", "RED: Romanian emotion recognition audio database", "ROM", "unknown",
+        "https://doi.org/10.1109/ISETC56213.2022.10010268",
+        "T. Telebici, L. Muscar, L. Grama, C. Rusu. Emotion recognition audio database for service robots. ISETC 2022.",
+        six_class_count=2100, note="layout not public: load through a manifest (see docs/manifests.md)",
+    ),
+    CorpusInfo(
+        "mesd", "MESD: Mexican Emotional Speech Database", "SPA", "CC-BY-4.0",
+        "https://data.mendeley.com/datasets/cy34mh68j9",
+        "M. M. Duville, L. M. Alonso-Valerdi, D. I. Ibarra-Zarate. The Mexican Emotional Speech Database "
+        "(MESD). IEEE EMBC 2021.",
+        six_class_count=862,
+    ),
+    CorpusInfo(
+        "emofilm", "EmoFilm (Spanish part)", "SPA", "EULA (research only)",
+        "https://zenodo.org/records/1326428",
+        "E. Parada-Cabaleiro, G. Costantini, A. Batliner, A. Baird, B. Schuller. Categorical vs dimensional "
+        "perception of Italian emotional speech. Interspeech 2018.",
+        six_class_count=309, note="'dis' is contempt (dropped); no neutral",
+    ),
+    CorpusInfo(
+        "mder", "Moroccan dialect emotion recognition dataset", "ARA", "CC-BY-4.0 (unverified)",
+        "https://ieee-dataport.org/",
+        "M. A. Soumiaa. Moroccan dialect emotion recognition dataset. 2024.",
+        note="layout not public: load through a manifest (see docs/manifests.md)",
+    ),
+    CorpusInfo(
+        "subesco", "SUBESCO: SUST Bangla Emotional Speech Corpus", "BEN", "CC-BY-4.0",
+        "https://zenodo.org/records/4526477",
+        "S. Sultana, M. S. Rahman, M. R. Selim, M. Z. Iqbal. SUST Bangla Emotional Speech Corpus (SUBESCO). "
+        "PLOS ONE 16(4), 2021.",
+        hub_id="sajid73/SUBESCO-audio-dataset", six_class_count=6000,
+    ),
+    CorpusInfo(
+        "mcaesd", "MCAESD: Mandarin Chinese Auditory Emotions Stimulus Database", "CHI", "unknown",
+        "https://osf.io/sfbm6/",
+        "B. Gong et al. The Mandarin Chinese auditory emotions stimulus database. Behav. Res. Methods 55(3), 2023.",
+        six_class_count=4006, note="naming not public: load through a manifest (see docs/manifests.md)",
+    ),
+    CorpusInfo(
+        "crema_d", "CREMA-D", "ENG", "ODbL-1.0",
+        "https://github.com/CheyneyComputerScience/CREMA-D",
+        "H. Cao, D. G. Cooper, M. K. Keutmann, R. C. Gur, A. Nenkova, R. Verma. CREMA-D: crowd-sourced "
+        "emotional multimodal actors dataset. IEEE Trans. Affective Computing 5(4), 2014.",
+        six_class_count=7442, note="git-LFS: run 'git lfs pull' in the clone",
+    ),
+    CorpusInfo(
+        "resd", "RESD: Russian Emotional Speech Dialogs", "RUS", "MIT",
+        "https://huggingface.co/datasets/Aniemore/resd",
+        "I. Lubenets, N. Davidchuk, A. Amentes. Aniemore. https://github.com/aniemore/Aniemore, 2021.",
+        hub_id="Aniemore/resd", six_class_count=1198,
+    ),
+):
+    register_corpus(_c)
+
+
+def groups() -> dict[str, list[str]]:
+    """Group name -> language codes, in table order."""
+    out: dict[str, list[str]] = {}
+    for lang in LANGUAGES.values():
+        out.setdefault(lang.group, []).append(lang.code)
+    return out
+
+
+def group_title(group: str) -> str:
+    """Human title of a group ('neo_latin' -> 'Neo-Latin')."""
+    return GROUP_TITLES.get(group, group.replace("_", " ").title())
+
+
+def check_languages(codes: list[str] | tuple[str, ...]) -> list[str]:
+    """Upper-case and validate language codes; raise ValueError naming the valid ones."""
+    out = []
+    for code in codes:
+        c = str(code).strip().upper()
+        if c not in LANGUAGES:
+            raise ValueError(f"unknown language code {code!r}; known codes: {' '.join(LANGUAGES)}")
+        out.append(c)
+    return out
+
+
+def corpora_for_languages(codes: list[str]) -> list[str]:
+    """Names of the registered corpora whose language is one of `codes`, in registry order."""
+    wanted = set(codes)
+    return [c.name for c in CORPORA.values() if c.language in wanted]

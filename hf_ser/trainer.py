@@ -1,0 +1,121 @@
+"""SERTrainer: a stock ``Trainer`` with the paper's loss and corpus-balanced batches.
+
+Only two things change from ``Trainer``: ``compute_loss`` (class-weighted CE x per-sample
+corpus weight + lambda * supervised contrastive on the 256-d pooled projection) and the
+training sampler (corpus-balanced, optionally length-windowed). The pooled projection is the
+input of ``model.classifier``; a forward pre-hook captures it in the same forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from transformers import Trainer, Wav2Vec2FeatureExtractor
+
+from .audio import TrainAugment, decode_wav, mean_variance_normalize
+from .losses import supervised_contrastive_loss, weighted_cross_entropy
+from .sampling import CorpusBalancedBatchSampler
+
+
+def make_transform(augment: TrainAugment | None = None):
+    """``set_transform`` function: cached WAV bytes -> normalised ``input_values`` (+ augmentation on train)."""
+
+    def transform(batch: dict) -> dict:
+        waves = [decode_wav(a) for a in batch["audio"]]
+        waves = [augment(w) for w in waves] if augment is not None else [mean_variance_normalize(w) for w in waves]
+        out = {"input_values": waves, "labels": batch["label"]}
+        if "corpus_id" in batch:
+            out["corpus_id"] = batch["corpus_id"]
+        return out
+
+    return transform
+
+
+@dataclass
+class SERCollator:
+    """Pad normalised waveforms with the feature extractor (attention mask marks real samples)."""
+
+    feature_extractor: Wav2Vec2FeatureExtractor
+    pad_to_multiple_of: int | None = None
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        batch = self.feature_extractor.pad(
+            {"input_values": [f["input_values"] for f in features]},
+            padding=True, pad_to_multiple_of=self.pad_to_multiple_of, return_attention_mask=True, return_tensors="pt",
+        )
+        batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
+        if "corpus_id" in features[0]:
+            batch["corpus_id"] = torch.tensor([f["corpus_id"] for f in features], dtype=torch.long)
+        return batch
+
+
+class SERTrainer(Trainer):
+    """Trainer with L = CE_w + contrastive_weight * SupCon(tau) and a corpus-balanced sampler."""
+
+    # compute_loss returns a per-micro-batch mean; Trainer divides by the accumulation steps.
+    loss_is_scaled_for_ga = False
+
+    def __init__(
+        self,
+        *args,
+        class_weight: torch.Tensor | None = None,
+        corpus_weight: torch.Tensor | None = None,
+        contrastive_weight: float = 0.1,
+        temperature: float = 0.07,
+        train_corpus_ids: Sequence[int] | None = None,
+        train_lengths: Sequence[int] | None = None,
+        length_window: int = 1,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.class_weight = class_weight
+        self.corpus_weight = corpus_weight
+        self.contrastive_weight = contrastive_weight
+        self.temperature = temperature
+        self.train_corpus_ids = train_corpus_ids
+        self.train_lengths = train_lengths
+        self.length_window = length_window
+        self._pooled: torch.Tensor | None = None
+        self.model.classifier.register_forward_pre_hook(self._capture_pooled)
+
+    def _capture_pooled(self, module: torch.nn.Module, args: tuple) -> None:
+        self._pooled = args[0]
+
+    def _get_train_sampler(self, train_dataset=None):
+        if self.train_corpus_ids is None:
+            return super()._get_train_sampler(train_dataset)
+        return CorpusBalancedBatchSampler(
+            self.train_corpus_ids,
+            self.train_lengths if self.train_lengths is not None else np.ones(len(self.train_corpus_ids)),
+            batch_size=self._train_batch_size,
+            length_window=self.length_window,
+            seed=self.args.seed,
+            num_replicas=self.args.world_size,
+            rank=self.args.process_index,
+        )
+
+    def _weights_on(self, device: torch.device) -> None:
+        for name in ("class_weight", "corpus_weight"):
+            w = getattr(self, name)
+            if w is not None and w.device != device:
+                setattr(self, name, w.to(device))
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        inputs = dict(inputs)
+        labels = inputs.pop("labels")
+        corpus_id = inputs.pop("corpus_id", None)
+        outputs = model(**inputs)
+        logits = outputs.logits
+        self._weights_on(logits.device)
+        sample_weight = None
+        if corpus_id is not None and self.corpus_weight is not None:
+            sample_weight = self.corpus_weight[corpus_id]
+        loss = weighted_cross_entropy(logits, labels, self.class_weight, sample_weight)
+        if self.contrastive_weight > 0 and self._pooled is not None:
+            loss = loss + self.contrastive_weight * supervised_contrastive_loss(self._pooled, labels, self.temperature)
+        self._pooled = None
+        outputs.loss = loss
+        return (loss, outputs) if return_outputs else loss
