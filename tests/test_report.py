@@ -1,0 +1,251 @@
+"""Tests for hf_ser.report: tables 2/3 from fake metrics.json files, paper rows, claim check, CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from matplotlib.image import imread
+
+from hf_ser import labels, paper_results, report
+
+NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
+OTHERS = ["ARA", "BEN", "CHI", "ENG", "RUS"]
+
+
+def write_run(root: Path, name: str, family: str, train: list[str], group: str, metrics: dict,
+              seed: int = 0, heldout: str | None = None) -> Path:
+    """One metrics.json as the trainer writes it; `metrics` maps language -> (uar, f1) fractions."""
+    path = root / name / "metrics.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "run": name.split("/")[-1], "family": family, "train_languages": train,
+        "eval_languages": [k for k in metrics if k != "all"], "group": group, "heldout_language": heldout,
+        "seed": seed,
+        "metrics": {lang: {"uar": u, "f1": f, "n": 100} for lang, (u, f) in metrics.items()},
+        "confusion": {"labels": list(labels.EMOTIONS), "matrix": [[0] * 6 for _ in range(6)]},
+        "config": {}, "versions": {},
+    }
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "runs"
+    # Table 2 --------------------------------------------------------------------------------------
+    write_run(root, "single-FRE-seed0", "single_language", ["FRE"], "neo_latin", {"FRE": (0.60, 0.58)}, seed=0)
+    write_run(root, "seed1/single-FRE-seed1", "single_language", ["FRE"], "neo_latin", {"FRE": (0.62, 0.60)}, seed=1)
+    write_run(root, "single-ARA-seed0", "single_language", ["ARA"], "others", {"ARA": (0.40, 0.35)})
+    write_run(root, "multi-neo_latin-seed0", "multilingual", NEO, "neo_latin",
+              {"FRE": (0.70, 0.69), "ITA": (0.75, 0.74), "POR": (0.80, 0.79), "ROM": (0.90, 0.89),
+               "SPA": (0.65, 0.64), "all": (0.76, 0.75)})
+    base = dict(zip(NEO + OTHERS, (0.70, 0.72, 0.74, 0.76, 0.78, 0.60, 0.62, 0.64, 0.66, 0.68)))
+    for seed in (0, 1):
+        shift = 0.02 * seed
+        write_run(root, f"multi-all-seed{seed}", "multilingual", NEO + OTHERS, "all",
+                  {lang: (u + shift, u - 0.01 + shift) for lang, u in base.items()}, seed=seed)
+    # Table 3 (written in an order different from the table's) --------------------------------------
+    write_run(root, "xgroup-others-minus-ARA-seed0", "cross_group", ["RUS", "BEN", "ENG", "CHI"], "others",
+              {"ARA": (0.30, 0.29), "FRE": (0.55, 0.54), "ITA": (0.52, 0.51), "POR": (0.60, 0.59),
+               "ROM": (0.58, 0.57), "SPA": (0.40, 0.39)}, heldout="ARA")
+    write_run(root, "xgroup-neo_latin-minus-ITA-seed0", "cross_group", ["FRE", "POR", "ROM", "SPA"], "neo_latin",
+              {"ITA": (0.50, 0.48), "ARA": (0.25, 0.24), "BEN": (0.61, 0.60)}, heldout="ITA")
+    other_group = {"ARA": (0.37, 0.36), "BEN": (0.50, 0.49), "CHI": (0.45, 0.44), "ENG": (0.55, 0.54),
+                   "RUS": (0.30, 0.29)}
+    for seed, fre in ((0, (0.58, 0.57)), (1, (0.60, 0.59))):
+        write_run(root, f"xgroup-neo_latin-minus-FRE-seed{seed}", "cross_group", ["SPA", "ITA", "ROM", "POR"],
+                  "neo_latin", {"FRE": fre, **other_group}, seed=seed, heldout="FRE")
+    # Not part of the tables ---------------------------------------------------------------------------
+    write_run(root, "fewshot-FRE-seed0", "few_shot", ["ITA", "POR", "ROM", "SPA"], "neo_latin", {"FRE": (0.9, 0.9)})
+    write_run(root, "report", "single_language", ["BEN"], "others", {"BEN": (0.99, 0.99)})  # skipped folder
+    return root
+
+
+SEEDS = "Mean ± std over 1–2 seeds per cell (0, 1); plain values come from one seed. // = not evaluated."
+
+EXPECTED_TABLE2 = f"""\
+**Table 2. UAR / F1 of single-language and multilingual models (%, higher is better).** {SEEDS}
+
+| Train Set | FRE | ITA | POR | ROM | SPA | ARA | BEN | CHI | ENG | RUS |
+|---|---|---|---|---|---|---|---|---|---|---|
+| Individual | 61.0±1.4 / 59.0±1.4 | // | // | // | // | 40.0 / 35.0 | // | // | // | // |
+| Neo-Latin | 70.0 / 69.0 | 75.0 / 74.0 | 80.0 / 79.0 | 90.0 / 89.0 | 65.0 / 64.0 | // | // | // | // | // |
+| All | 71.0±1.4 / 70.0±1.4 | 73.0±1.4 / 72.0±1.4 | 75.0±1.4 / 74.0±1.4 | 77.0±1.4 / 76.0±1.4 \
+| 79.0±1.4 / 78.0±1.4 | 61.0±1.4 / 60.0±1.4 | 63.0±1.4 / 62.0±1.4 | 65.0±1.4 / 64.0±1.4 | 67.0±1.4 / 66.0±1.4 \
+| 69.0±1.4 / 68.0±1.4 |
+"""
+
+EXPECTED_TABLE3 = f"""\
+**Table 3. UAR / F1 cross-lingual generalization across unseen languages (%, higher is better).** {SEEDS}
+
+| Train Set | FRE | ITA | POR | ROM | SPA | ARA | BEN | CHI | ENG | RUS |
+|---|---|---|---|---|---|---|---|---|---|---|
+| ITA, POR, ROM, SPA | 59.0±1.4 / 58.0±1.4 | // | // | // | // | 37.0±0.0 / 36.0±0.0 | 50.0±0.0 / 49.0±0.0 \
+| 45.0±0.0 / 44.0±0.0 | 55.0±0.0 / 54.0±0.0 | 30.0±0.0 / 29.0±0.0 |
+| FRE, POR, ROM, SPA | // | 50.0 / 48.0 | // | // | // | 25.0 / 24.0 | 61.0 / 60.0 | // | // | // |
+| BEN, CHI, ENG, RUS | 55.0 / 54.0 | 52.0 / 51.0 | 60.0 / 59.0 | 58.0 / 57.0 | 40.0 / 39.0 | 30.0 / 29.0 | // | // | // | // |
+"""
+
+
+def test_table2_markdown_exact(runs_dir: Path) -> None:
+    table = report.table2(report.load_runs(runs_dir))
+    assert report.to_markdown(table) == EXPECTED_TABLE2
+
+
+def test_table3_markdown_exact(runs_dir: Path) -> None:
+    table = report.table3(report.load_runs(runs_dir))
+    assert report.to_markdown(table) == EXPECTED_TABLE3
+
+
+def test_single_seed_cells_are_plain(tmp_path: Path) -> None:
+    write_run(tmp_path, "single-SPA-seed3", "single_language", ["SPA"], "neo_latin", {"SPA": (0.584, 0.574)}, seed=3)
+    table = report.table2(report.load_runs(tmp_path))
+    assert table.rows == [("Individual", [None, None, None, None, report.Cell(58.4, 57.4), *[None] * 5])]
+    assert str(table.rows[0][1][4]) == "58.4 / 57.4"
+    assert "One seed per cell (3)." in report.to_markdown(table)
+
+
+def test_csv_and_latex_contain_the_cells(runs_dir: Path) -> None:
+    runs = report.load_runs(runs_dir)
+    rows = list(csv.reader(io.StringIO(report.to_csv(report.table2(runs)))))
+    assert rows[0] == ["Train Set", *labels.LANGUAGES]
+    by_label = {row[0]: dict(zip(rows[0][1:], row[1:])) for row in rows[1:]}
+    assert by_label["Individual"]["FRE"] == "61.0±1.4 / 59.0±1.4"
+    assert by_label["Individual"]["ARA"] == "40.0 / 35.0"
+    assert by_label["Neo-Latin"]["RUS"] == "//"
+    assert set(by_label) == {"Individual", "Neo-Latin", "All"}
+
+    tex = report.to_latex(report.table3(runs, paper=True))
+    assert "\\begin{tabular}{l" + "c" * len(labels.LANGUAGES) + "}" in tex
+    assert "ITA, POR, ROM, SPA & 59.0$\\pm$1.4 / 58.0$\\pm$1.4 & // &" in tex
+    assert "BEN, CHI, ENG, RUS & 55.0 / 54.0 & 52.0 / 51.0" in tex
+    body = tex.splitlines()
+    first_paper = next(i for i, line in enumerate(body) if line.startswith("Paper: "))
+    assert body[first_paper - 1] == "\\midrule"
+    assert "Paper: ARA, BEN, CHI, ENG & 58.2 / 57.1 & 62.3 / 61.1" in tex
+    assert "1--2 seeds" in tex and "\\%" in tex
+
+
+def test_paper_rows(runs_dir: Path) -> None:
+    runs = report.load_runs(runs_dir)
+    md2 = report.to_markdown(report.table2(runs, paper=True))
+    assert "| Paper: Individual | 66.4 / 65.6 | 81.0 / 81.1 | 75.1 / 72.7 |" in md2
+    assert "| Paper: Baseline (Wav2Vec) [15] | 41.4 / 40.2 | 56.7 / 56.6 | // | // | 62.9 / 62.8 |" in md2
+    assert "| **— paper —** |" in md2
+    assert md2.index("| All |") < md2.index("**— paper —**") < md2.index("Paper: Individual")
+    assert paper_results.TABLE2_SOURCE in md2
+    md3 = report.to_markdown(report.table3(runs, paper=True))
+    assert "| Paper: ITA, POR, ROM, SPA | 58.4 / 57.4 | // | // | // | // | 37.4 / 37.3 |" in md3
+    assert md3.count("| Paper: ") == len(paper_results.TABLE3)
+
+
+def test_paper_results_are_consistent() -> None:
+    for train, cells in paper_results.TABLE3.items():
+        heldout = paper_results.TABLE3_HELDOUT[train]
+        group = labels.groups()[labels.LANGUAGES[heldout].group]
+        assert heldout in cells and heldout not in train
+        assert sorted([*train, heldout]) == sorted(group)
+        assert not set(train) & set(cells)
+    assert paper_results.TABLE2["Individual"]["FRE"] == (66.4, 65.6)
+    assert "Neo-Latin" in paper_results.PAPER
+
+
+def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
+    claims = {c["language"]: c for c in report.check_lineage_claim(report.load_runs(runs_dir))}
+    assert list(claims) == ["FRE", "ITA", "ARA"]
+    assert claims["FRE"]["verdict"] == "yes" and claims["FRE"]["best_is_own_group"]
+    assert claims["FRE"]["margin"] == pytest.approx(4.0)
+    assert claims["ITA"]["verdict"] == "no" and claims["ITA"]["best_train"] == "BEN, CHI, ENG, RUS"
+    assert claims["ITA"]["margin"] == pytest.approx(-2.0)
+    assert claims["ARA"]["verdict"] == "no" and claims["ARA"]["best_train"] == "ITA, POR, ROM, SPA"
+    assert claims["ARA"]["margin"] == pytest.approx(-7.0)
+    assert report.claim_line(claims["FRE"]) == (
+        "FRE: best unseen UAR 59.0 from ITA, POR, ROM, SPA (own group) -> yes "
+        "(margin +4.0 points: own group 59.0 vs best other 55.0 from BEN, CHI, ENG, RUS)"
+    )
+    assert report.claim_summary(list(claims.values())) == (
+        "Lineage claim (Sec. 4.3): 1 of 3 held-out languages transfer best within their own group "
+        "(Neo-Latin 1/2, Others 0/1)."
+    )
+
+
+def test_claim_check_on_the_papers_table3() -> None:
+    claims = {c["language"]: c["verdict"] for c in report.check_lineage_claim(report.paper_runs())}
+    assert claims == {"FRE": "yes", "ITA": "tie", "POR": "yes", "ROM": "yes", "SPA": "yes",
+                      "ARA": "no", "BEN": "no", "CHI": "no", "ENG": "yes", "RUS": "yes"}
+
+
+def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = report.main([str(runs_dir), "--paper"])
+    assert out == runs_dir / "report"
+    for name in ("table2", "table3"):
+        for ext in ("md", "csv", "tex", "png"):
+            assert (out / f"{name}.{ext}").stat().st_size > 0
+        image = imread(out / f"{name}.png")
+        assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+        assert image[..., :3].std() > 0.05  # colours and text, not a blank canvas
+    md2 = (out / "table2.md").read_text(encoding="utf-8")
+    assert md2.startswith(EXPECTED_TABLE2.splitlines()[0] + " Rows prefixed 'Paper:'")
+    assert "| Paper: Individual | 66.4 / 65.6 |" in md2
+    printed = capsys.readouterr().out
+    assert "| Individual | 61.0±1.4 / 59.0±1.4 |" in printed
+    assert "FRE: best unseen UAR 59.0 from ITA, POR, ROM, SPA (own group) -> yes" in printed
+    assert "1 of 3 held-out languages" in printed
+    claims = json.loads((out / "claims.json").read_text(encoding="utf-8"))
+    assert [c["verdict"] for c in claims["languages"]] == ["yes", "no", "no"]
+    assert claims["paper"]["languages"][0]["language"] == "FRE"
+    assert "| FRE | Neo-Latin | 59.0 (ITA, POR, ROM, SPA) | 55.0 (BEN, CHI, ENG, RUS) | +4.0 | yes |" in (
+        out / "claims.md"
+    ).read_text(encoding="utf-8")
+    # Re-running reads the runs again but never the report folder it wrote.
+    assert report.main([str(runs_dir), "--out", str(runs_dir / "elsewhere")]) == runs_dir / "elsewhere"
+    assert "paper's Table 3" not in (runs_dir / "elsewhere" / "claims.md").read_text(encoding="utf-8")
+
+
+def test_corrupt_and_partial_files_are_skipped(runs_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    broken = runs_dir / "broken-run" / "metrics.json"
+    broken.parent.mkdir()
+    broken.write_text('{"run": "broken", "metrics": {', encoding="utf-8")
+    partial = write_run(runs_dir, "partial-run", "single_language", ["ITA"], "neo_latin", {"ITA": (0.5, 0.5)})
+    data = json.loads(partial.read_text(encoding="utf-8"))
+    del data["metrics"]["ITA"]["f1"]
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="hf_ser.report"):
+        runs = report.load_runs(runs_dir)
+    assert str(broken) in caplog.text and str(partial) in caplog.text
+    assert "'f1'" in caplog.text
+    assert {r["run"] for r in runs} >= {"single-FRE-seed0", "multi-all-seed1"}
+    assert report.to_markdown(report.table2(runs)) == EXPECTED_TABLE2
+
+
+def test_no_metrics_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(FileNotFoundError, match="python -m hf_ser.recipe"):
+        report.load_runs(tmp_path)
+    with pytest.raises(SystemExit):
+        report.main([str(tmp_path / "missing")])
+    err = capsys.readouterr().err
+    assert str(tmp_path / "missing") in err and "python -m hf_ser.recipe" in err
+
+
+def test_user_added_language_gets_a_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(labels.LANGUAGES, "CAT", labels.Language("CAT", "Catalan", "ca", "cat", "neo_latin", "Romance"))
+    write_run(tmp_path, "single-CAT-seed0", "single_language", ["CAT"], "neo_latin", {"CAT": (0.5, 0.45)})
+    table = report.table2(report.load_runs(tmp_path))
+    assert table.columns[-1] == "CAT"
+    assert report.to_markdown(table).splitlines()[-1] == "| Individual |" + " // |" * 10 + " 50.0 / 45.0 |"
+
+
+def test_group_row_from_a_language_subset(tmp_path: Path) -> None:
+    write_run(tmp_path, "multi-others-seed0", "multilingual", ["BEN", "ARA"], "others",
+              {"ARA": (0.9, 0.8), "BEN": (0.7, 0.6), "all": (0.8, 0.7)})
+    write_run(tmp_path, "multi-custom-seed0", "multilingual", ["SPA", "FRE"], "custom", {"FRE": (0.5, 0.4)})
+    table = report.table2(report.load_runs(tmp_path))
+    assert [(label, [str(c) for c in cells if c]) for label, cells in table.rows] == [
+        ("Others", ["90.0 / 80.0", "70.0 / 60.0"]),
+        ("FRE, SPA", ["50.0 / 40.0"]),
+    ]
