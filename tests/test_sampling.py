@@ -1,0 +1,287 @@
+"""Tests for hf_ser.sampling: corpus-balanced, length-windowed, distributed-aware batches."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from transformers.trainer_pt_utils import BatchRebalanceSampler
+
+from hf_ser.sampling import (
+    DEFAULT_LENGTH_WINDOW,
+    CorpusBalancedBatchSampler,
+    corpus_share_error,
+    cross_corpus_positive_share,
+    length_sorted_order,
+    padded_fraction,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ddp_sampler_check  # noqa: E402
+
+
+def make_data(sizes: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Corpus ids (shuffled rows) and lengths whose scale depends on the corpus, like real corpora."""
+    rng = np.random.default_rng(seed)
+    corpus_ids = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    lengths = (rng.lognormal(0.0, 0.4, len(corpus_ids)) * 16000 * (1 + corpus_ids)).astype(np.int64)
+    return corpus_ids, lengths
+
+
+def counts(rows, corpus_ids: np.ndarray, num_corpora: int) -> np.ndarray:
+    return np.bincount(corpus_ids[np.asarray(rows).ravel()], minlength=num_corpora)
+
+
+def test_is_a_batch_rebalance_sampler_with_the_attributes_trainer_and_accelerate_read():
+    corpus_ids, lengths = make_data((20, 5))
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, 4)
+    assert isinstance(sampler, BatchRebalanceSampler)
+    assert sampler.batch_size == 4 and sampler.drop_last is True
+    assert (sampler.num_replicas, sampler.rank, sampler.epoch) == (1, 0, 0)
+    sampler.set_epoch(3)
+    assert sampler.epoch == 3
+    assert 1 <= DEFAULT_LENGTH_WINDOW <= 16
+
+
+@pytest.mark.parametrize("batch_size", [6, 7])
+def test_window_1_every_micro_batch_has_equal_shares_and_remainders_rotate(batch_size):
+    corpus_ids, lengths = make_data((300, 40, 9))
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, batch_size, seed=1)
+    batches = list(sampler)
+    assert batches
+    for batch in batches:
+        c = counts(batch, corpus_ids, 3)
+        assert c.max() - c.min() <= 1
+        if batch_size % 3 == 0:
+            assert (c == batch_size // 3).all()
+    # Remainders rotate: every prefix of the epoch (and of the next epoch, continuing) is balanced too.
+    sampler.set_epoch(1)
+    running = np.cumsum([counts(b, corpus_ids, 3) for b in batches + list(sampler)], axis=0)
+    assert (running.max(axis=1) - running.min(axis=1) <= 1).all()
+
+
+@pytest.mark.parametrize("batch_size", [8, 10])
+def test_window_4_every_window_has_exact_shares_and_is_length_sorted(batch_size):
+    corpus_ids, lengths = make_data((500, 120, 30, 11))
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, batch_size, length_window=4, seed=2)
+    windows = sampler.plan()
+    assert sum(len(w) for w in windows) == len(sampler)
+    assert all(w.shape == (4, batch_size) for w in windows[:-1])
+    for window in windows:
+        c = counts(window, corpus_ids, 4)
+        assert c.max() - c.min() <= 1
+        if window.size % 4 == 0:
+            assert (c == window.size // 4).all()
+        # Sorted then cut: the micro-batches cover disjoint length ranges.
+        spans = sorted((lengths[b].min(), lengths[b].max()) for b in window)
+        assert all(hi <= lo for (_, hi), (lo, _) in zip(spans, spans[1:]))
+    assert corpus_share_error(windows, corpus_ids) < 1
+    flat = [b for w in windows for b in w]
+    assert corpus_share_error(flat, corpus_ids) >= 1  # micro-batches inside a window are not balanced
+    unwindowed = list(CorpusBalancedBatchSampler(corpus_ids, lengths, batch_size, length_window=1, seed=2))
+    assert padded_fraction(flat, lengths) < padded_fraction(unwindowed, lengths)
+
+
+def test_iteration_follows_the_plan_and_micro_batch_order_is_shuffled():
+    corpus_ids, lengths = make_data((400, 200))
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, 4, length_window=8, seed=0)
+    windows = sampler.plan()
+    assert [list(b) for w in windows for b in w.tolist()] == list(sampler)
+    by_length = [np.argsort([lengths[b].max() for b in w]).tolist() for w in windows[:-1]]
+    assert any(order != sorted(order) for order in by_length)
+
+
+def test_deterministic_per_seed_and_epoch_and_different_across_epochs_and_seeds():
+    corpus_ids, lengths = make_data((90, 30, 12))
+    make = lambda seed: CorpusBalancedBatchSampler(corpus_ids, lengths, 6, length_window=2, seed=seed)  # noqa: E731
+    a, b = make(7), make(7)
+    epoch0 = list(a)
+    assert epoch0 == list(b) == list(a)
+    a.set_epoch(1)
+    epoch1 = list(a)
+    assert epoch1 != epoch0
+    b.set_epoch(1)
+    assert list(b) == epoch1
+    assert list(make(8)) != epoch0
+
+
+@pytest.mark.parametrize(
+    ("sizes", "batch_size", "window", "replicas"),
+    [((50, 7, 3), 4, 1, 1), ((50, 7, 3), 4, 3, 2), ((101, 33), 8, 4, 3), ((5, 5, 5, 5), 16, 2, 2), ((1,), 2, 1, 4)],
+)
+def test_indices_valid_length_matches_and_epoch_size(sizes, batch_size, window, replicas):
+    corpus_ids, lengths = make_data(sizes)
+    n = len(corpus_ids)
+    total = 0
+    for rank in range(replicas):
+        sampler = CorpusBalancedBatchSampler(
+            corpus_ids, lengths, batch_size, length_window=window, num_replicas=replicas, rank=rank
+        )
+        batches = list(sampler)
+        assert len(batches) == len(sampler) == math.ceil(math.ceil(n / batch_size) / replicas)
+        assert all(len(b) == batch_size and all(isinstance(i, int) and 0 <= i < n for i in b) for b in batches)
+        total += len(batches)
+    # ceil(N / B) micro-batches over all ranks, rounded up to a multiple of the number of ranks.
+    assert math.ceil(n / batch_size) <= total < math.ceil(n / batch_size) + replicas
+    assert total == sampler.total_batches
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_two_replicas_are_disjoint_and_together_draw_the_single_process_plan(window):
+    corpus_ids, lengths = make_data((300, 80, 20))  # N=400, B=8: 50 micro-batches, even over 2 ranks
+    single = CorpusBalancedBatchSampler(corpus_ids, lengths, 8, length_window=window, seed=4, num_replicas=1)
+    ranks = [
+        CorpusBalancedBatchSampler(corpus_ids, lengths, 8, length_window=window, seed=4, num_replicas=2, rank=r)
+        for r in range(2)
+    ]
+    for epoch in range(2):
+        for s in (single, *ranks):
+            s.set_epoch(epoch)
+        per_rank = [[i for b in s for i in b] for s in ranks]
+        assert len(per_rank[0]) == len(per_rank[1])
+        # Each draw of the global plan goes to exactly one rank...
+        plan = Counter(int(i) for w in ranks[0].plan() for i in w.ravel())
+        assert Counter(per_rank[0]) + Counter(per_rank[1]) == plan
+        # ...and the ranks together draw exactly what one process draws.
+        assert plan == Counter(i for b in single for i in b)
+        # Only the cycling corpora (20 and 80 rows, ~133 draws each) repeat rows; the large one is sub-sampled.
+        large = [{i for i in rows if corpus_ids[i] == 0} for rows in per_rank]
+        assert not large[0] & large[1]
+        assert all(Counter(i for i in rows if corpus_ids[i] == 0).most_common(1)[0][1] == 1 for rows in per_rank)
+
+
+def test_uneven_replicas_round_up_with_extra_balanced_batches():
+    corpus_ids, lengths = make_data((60, 30, 9))  # N=99, B=6: 17 micro-batches -> 18 over 2 ranks
+    single = CorpusBalancedBatchSampler(corpus_ids, lengths, 6, length_window=2, num_replicas=1)
+    ranks = [
+        CorpusBalancedBatchSampler(corpus_ids, lengths, 6, length_window=2, num_replicas=2, rank=r) for r in range(2)
+    ]
+    assert len(single) == 17 and [len(s) for s in ranks] == [9, 9]
+    both = Counter(i for s in ranks for b in s for i in b)
+    alone = Counter(i for b in single for i in b)
+    assert not alone - both and sum((both - alone).values()) == 6
+    for s in ranks:  # each rank's consecutive pairs of micro-batches form one window with exact shares
+        batches = list(s)
+        for start in range(0, len(batches), 2):
+            c = counts(batches[start : start + 2], corpus_ids, 3)
+            assert c.max() - c.min() <= 1
+
+
+def test_small_corpus_cycles_with_a_new_permutation_each_pass():
+    corpus_ids, lengths = make_data((30, 30, 3))  # N=63, B=6: 11 batches, 22 draws of each corpus per epoch
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, 6, seed=9)
+    small = np.flatnonzero(corpus_ids == 2)
+    draws = []
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        epoch_draws = [i for b in sampler for i in b if corpus_ids[i] == 2]
+        assert len(epoch_draws) == 22
+        draws += epoch_draws
+    assert Counter(draws) == {int(i): 22 for i in small}
+    stream = sampler._stream(2, np.arange(60)).reshape(20, 3)
+    assert all(sorted(row) == sorted(small) for row in stream.tolist())
+    assert len({tuple(row) for row in stream.tolist()}) > 1
+
+
+def test_large_corpus_is_sub_sampled_per_epoch_and_fully_seen_over_epochs():
+    corpus_ids, lengths = make_data((200, 10, 10))  # 220 rows, B=4: 55 batches, 73 or 74 draws of each corpus
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, 4, seed=3)
+    seen: set[int] = set()
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        large = [i for b in sampler for i in b if corpus_ids[i] == 0]
+        assert 73 <= len(large) <= 74
+        if epoch < 2:  # epochs take consecutive slices of one permutation: no repeats within or across them
+            assert len(set(large)) == len(large) and not seen & set(large)
+        seen |= set(large)
+    # The third epoch finishes the first pass (and starts the next permutation): every utterance was seen.
+    assert seen == set(np.flatnonzero(corpus_ids == 0).tolist())
+
+
+def test_plans_100k_rows_fast():
+    corpus_ids, lengths = make_data((7442 * 5, 6000 * 5, 5916 * 5, 862 * 5, 309 * 5, 792 * 5, 372 * 5, 1198 * 5))
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, 16, length_window=8)
+    start = time.perf_counter()
+    batches = list(sampler)
+    assert time.perf_counter() - start < 1.0
+    assert len(batches) == math.ceil(len(corpus_ids) / 16)
+
+
+def test_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="equal"):
+        CorpusBalancedBatchSampler([0, 1], [1], 2)
+    with pytest.raises(ValueError, match="rank"):
+        CorpusBalancedBatchSampler([0, 1], [1, 2], 2, num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match="length_window"):
+        CorpusBalancedBatchSampler([0, 1], [1, 2], 2, length_window=0)
+
+
+def test_length_sorted_order_is_stable_longest_first():
+    assert length_sorted_order([3, 1, 3, 2]).tolist() == [0, 2, 3, 1]
+
+
+def test_padded_fraction():
+    assert padded_fraction([[0, 1], [2, 3]], [1, 2, 3, 4]) == pytest.approx(2 / 12)
+    assert padded_fraction([[0], [1, 2]], [5, 2, 2]) == 0.0
+
+
+def test_cross_corpus_positive_share():
+    corpus_ids = [0, 0, 1, 1, 0]
+    labels = [0, 0, 0, 1, 1]
+    # Batch 1 same-label pairs: (0,1) same corpus, (0,2) and (1,2) cross. Batch 2: (3,4) cross.
+    assert cross_corpus_positive_share([[0, 1, 2], [3, 4]], corpus_ids, labels) == pytest.approx(3 / 4)
+    assert math.isnan(cross_corpus_positive_share([[0, 3]], corpus_ids, labels))
+
+
+def test_corpus_share_error():
+    corpus_ids = [0, 0, 1, 1, 2, 2]
+    assert corpus_share_error([[0, 2, 4], [1, 3, 5]], corpus_ids) == 0.0
+    assert corpus_share_error([[0, 1, 2]], corpus_ids) == pytest.approx(2 - 1)
+    assert corpus_share_error([[[0, 1], [2, 3]]], corpus_ids) == pytest.approx(4 / 3)
+    assert corpus_share_error([np.array([[0, 2], [4, 5]])], corpus_ids) == pytest.approx(2 - 4 / 3)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_two_ranks_are_disjoint_and_match_the_trainer_dataloader(tmp_path):
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(_free_port()),
+        str(ROOT / "tests" / "ddp_sampler_check.py"), str(tmp_path),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+
+    corpus_ids, lengths = ddp_sampler_check.dataset_columns()
+    reference = CorpusBalancedBatchSampler(
+        corpus_ids, lengths, ddp_sampler_check.BATCH_SIZE, length_window=ddp_sampler_check.LENGTH_WINDOW,
+        seed=ddp_sampler_check.SEED, num_replicas=1,
+    )  # fmt: skip
+    for r, result in enumerate(results):
+        assert (result["rank"], result["world_size"], result["trainer_world_size"]) == (r, 2, 2)
+        assert (result["sampler_rank"], result["sampler_num_replicas"]) == (r, 2)
+        assert result["len"] == result["loader_len"] == 5
+    for epoch in map(str, range(ddp_sampler_check.EPOCHS)):
+        for result in results:
+            assert result["trainer"][epoch] == result["direct"][epoch]  # accelerate did not re-shard
+        rows = [Counter(i for b in result["direct"][epoch] for i in b) for result in results]
+        reference.set_epoch(int(epoch))
+        assert rows[0] + rows[1] == Counter(i for b in reference for i in b)
+        large = [{i for i in c if corpus_ids[i] == 0} for c in rows]  # the sub-sampled corpus: no repeats
+        assert not large[0] & large[1]
+    assert results[0]["direct"]["0"] != results[0]["direct"]["1"]
