@@ -1,0 +1,53 @@
+"""Shared fixtures: a tiny prepared synthetic corpus and a tiny in-memory dataset in the common schema."""
+
+import os
+
+import datasets
+import numpy as np
+import pytest
+
+from hf_ser.audio import encode_wav
+from hf_ser.corpora.base import FEATURES
+from hf_ser.labels import EMOTIONS, SAMPLING_RATE
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+def tone_dataset(n: int = 48, languages=("FRE", "ITA"), corpora=("c1", "c2"), seed: int = 0) -> datasets.Dataset:
+    """Utterances in the prepared schema whose pitch depends on the emotion: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    rows = {k: [] for k in FEATURES}
+    for i in range(n):
+        label = i % len(EMOTIONS)
+        dur = rng.uniform(0.4, 1.2)
+        t = np.arange(int(dur * SAMPLING_RATE)) / SAMPLING_RATE
+        wave = 0.3 * np.sin(2 * np.pi * (120 + 60 * label) * t) + 0.01 * rng.standard_normal(len(t))
+        rows["audio"].append({"bytes": encode_wav(wave.astype(np.float32)), "path": f"utt{i}.wav"})
+        rows["label"].append(label)
+        rows["language"].append(languages[i % len(languages)])
+        rows["corpus"].append(corpora[(i // 3) % len(corpora)])
+        rows["speaker"].append(f"s{i % 4}")
+        rows["path"].append(f"utt{i}.wav")
+        rows["length"].append(len(t))
+    return wav_rows_to_dataset(rows)
+
+
+def wav_rows_to_dataset(rows: dict) -> datasets.Dataset:
+    """Build a Dataset with the prepared schema (Audio.encode_example would need torchcodec; casting does not)."""
+    raw = datasets.Features({**FEATURES, "audio": {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}})
+    return datasets.Dataset.from_dict(rows, features=raw).cast(FEATURES)
+
+
+@pytest.fixture(scope="session")
+def hf_ser_cache(tmp_path_factory):
+    """A session-wide HF_SER_CACHE so the synthetic corpus is synthesised once per test run."""
+    path = tmp_path_factory.mktemp("hf_ser_cache")
+    old = os.environ.get("HF_SER_CACHE")
+    os.environ["HF_SER_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("HF_SER_CACHE", None)
+    else:
+        os.environ["HF_SER_CACHE"] = old

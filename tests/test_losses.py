@@ -1,0 +1,103 @@
+"""The paper's loss terms against direct loop-based references, and their edge cases."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hf_ser.losses import class_weights, corpus_weights, supervised_contrastive_loss, weighted_cross_entropy
+
+
+def supcon_loop(z: torch.Tensor, labels: torch.Tensor, tau: float) -> float:
+    """Khosla et al. L_out written as loops; anchors without positives are left out."""
+    z = F.normalize(z.double(), dim=-1)
+    n = len(labels)
+    per_anchor = []
+    for i in range(n):
+        pos = [j for j in range(n) if j != i and labels[j] == labels[i]]
+        if not pos:
+            continue
+        denom = sum(math.exp(float(z[i] @ z[k]) / tau) for k in range(n) if k != i)
+        per_anchor.append(-sum(math.log(math.exp(float(z[i] @ z[p]) / tau) / denom) for p in pos) / len(pos))
+    return sum(per_anchor) / len(per_anchor) if per_anchor else 0.0
+
+
+def wce_loop(logits, labels, cw, sw) -> float:
+    num = den = 0.0
+    for i in range(len(labels)):
+        lp = torch.log_softmax(logits[i].double(), -1)[labels[i]]
+        w = float(cw[labels[i]]) * float(sw[i])
+        num += -float(lp) * w
+        den += w
+    return num / den
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_supcon_matches_loop(seed):
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(12, 8, generator=g)
+    labels = torch.randint(0, 4, (12,), generator=g)
+    got = supervised_contrastive_loss(z, labels, 0.07)
+    assert got.item() == pytest.approx(supcon_loop(z, labels, 0.07), rel=1e-4, abs=1e-5)
+
+
+def test_supcon_edge_cases():
+    z = torch.randn(5, 4, requires_grad=True)
+    # one class: every other sample is a positive
+    one = supervised_contrastive_loss(z, torch.zeros(5, dtype=torch.long))
+    assert torch.isfinite(one) and one.item() == pytest.approx(supcon_loop(z.detach(), torch.zeros(5), 0.07), rel=1e-4)
+    # all distinct labels: no positives at all -> 0, gradient finite
+    none = supervised_contrastive_loss(z, torch.arange(5))
+    assert none.item() == 0.0
+    none.backward()
+    assert torch.isfinite(z.grad).all()
+    # batch of one
+    assert supervised_contrastive_loss(torch.randn(1, 4), torch.tensor([3])).item() == 0.0
+    # anchors without positives are excluded, not averaged in as zeros
+    labels = torch.tensor([0, 0, 1])
+    assert supervised_contrastive_loss(z[:3].detach(), labels).item() == pytest.approx(
+        supcon_loop(z[:3].detach(), labels, 0.07), rel=1e-4)
+
+
+def test_supcon_fp16_inputs_computed_in_fp32():
+    z = torch.randn(16, 32)
+    labels = torch.randint(0, 3, (16,))
+    half = supervised_contrastive_loss(z.half(), labels)
+    assert half.dtype == torch.float32 and torch.isfinite(half)
+    assert half.item() == pytest.approx(supervised_contrastive_loss(z, labels).item(), rel=2e-2)
+    # large-norm fp16 embeddings do not overflow (normalised first)
+    assert torch.isfinite(supervised_contrastive_loss((z * 1000).half(), labels))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_weighted_ce_matches_loop(seed):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(10, 6, generator=g)
+    labels = torch.randint(0, 6, (10,), generator=g)
+    cw = torch.rand(6, generator=g) + 0.1
+    sw = torch.rand(10, generator=g) + 0.1
+    assert weighted_cross_entropy(logits, labels, cw, sw).item() == pytest.approx(wce_loop(logits, labels, cw, sw), rel=1e-5)
+    # class weights only == torch's weighted CE
+    assert weighted_cross_entropy(logits, labels, cw).item() == pytest.approx(
+        F.cross_entropy(logits, labels, weight=cw).item(), rel=1e-6)
+    assert weighted_cross_entropy(logits.half(), labels, cw, sw).dtype == torch.float32
+
+
+def test_class_weights_inverse_frequency_and_absent_class():
+    labels = [0] * 6 + [1] * 3 + [3] * 1  # class 2, 4, 5 absent
+    w = class_weights(labels, 6)
+    assert w[2] == w[4] == w[5] == 0
+    assert w[0] * 6 == pytest.approx(w[1] * 3) == pytest.approx(w[3] * 1)
+    assert w[torch.tensor(labels)].mean().item() == pytest.approx(1.0)
+    # CE with a class absent from training and zero weight does not crash
+    loss = weighted_cross_entropy(torch.randn(4, 6), torch.tensor([0, 1, 3, 0]), w)
+    assert torch.isfinite(loss)
+
+
+def test_corpus_weights_mean_one_over_samples():
+    ids = np.array([0] * 80 + [1] * 15 + [2] * 5)
+    w = corpus_weights(ids)
+    assert w[ids].mean().item() == pytest.approx(1.0)
+    assert (w[0] * 80).item() == pytest.approx((w[1] * 15).item()) == pytest.approx((w[2] * 5).item())

@@ -1,0 +1,69 @@
+"""Recipe CLI: clear errors for bad input, and a tiny --demo run end to end (resumable)."""
+
+import json
+import os
+
+import pytest
+
+from hf_ser.recipe import main, parse_recipe
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err + out.out
+    return code, out.out + out.err
+
+
+def test_unknown_recipe_lists_available(capsys):
+    code, text = _run(capsys, ["no_such_recipe"])
+    assert code == 2 and "unknown recipe 'no_such_recipe'" in text and "neo_latin" in text
+
+
+def test_unknown_key(capsys):
+    code, text = _run(capsys, ["neo_latin", "--no_such_key", "3"])
+    assert code == 2 and "--no_such_key" in text
+
+
+def test_unknown_language_code(capsys):
+    code, text = _run(capsys, ["neo_latin", "--demo", "--languages", "FRE", "XYZ"])
+    assert code == 2 and "unknown language code 'XYZ'" in text and "FRE ITA POR" in text
+
+
+def test_missing_data_root_says_what_and_where(capsys, tmp_path):
+    code, text = _run(capsys, ["neo_latin", "--data_root", str(tmp_path / "nowhere"), "--output_dir", str(tmp_path / "o")])
+    assert code == 2
+    for name in ("oreau", "cafe", "emozionalmente", "emouerj", "emoprosody", "red", "mesd", "emofilm"):
+        assert name in text
+    assert str(tmp_path / "nowhere") in text and "zenodo" in text.lower() and "--demo" in text
+
+
+def test_yaml_layers_and_cli_override():
+    _, m, d, s, t, overridden = parse_recipe(["neo_latin", "--demo", "--learning_rate", "0.005"])
+    assert s.experiment == "multilingual" and s.groups == ["neo_latin"]
+    assert t.learning_rate == 0.005 and "learning_rate" not in overridden  # the command line wins over demo.yaml
+    assert m.model_name_or_path == "demo-tiny" and d.demo
+    _, m, d, s, t, _ = parse_recipe(["all"])
+    assert t.learning_rate == 1e-4 and t.weight_decay == 1e-5 and t.per_device_train_batch_size == 16
+    assert t.gradient_accumulation_steps == 4 and t.max_grad_norm == 1.0 and t.num_train_epochs == 10
+    assert s.contrastive_weight == 0.1 and s.temperature == 0.07 and m.classifier_proj_size == 256
+
+
+@pytest.mark.slow
+def test_demo_run_end_to_end_and_resume(capsys, tmp_path, hf_ser_cache):
+    out = tmp_path / "runs"
+    argv = ["neo_latin", "--demo", "--languages", "FRE", "ITA", "--synthetic_per_cell", "4",
+            "--num_train_epochs", "1", "--output_dir", str(out)]
+    code, text = _run(capsys, argv)
+    assert code == 0, text
+    run = out / "multi-neo_latin-seed0"
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["train_languages"] == ["FRE", "ITA"] and set(m["metrics"]) == {"FRE", "ITA", "all"}
+    for v in m["metrics"].values():
+        assert 0 <= v["uar"] <= 1 and 0 <= v["f1"] <= 1 and v["n"] > 0
+    assert len(m["confusion"]["matrix"]) == 6 and m["config"]["data"]["demo"] is True
+    assert (run / "model" / "config.json").is_file() and (run / "model" / "preprocessor_config.json").is_file()
+    assert not (run / "checkpoints").exists()
+    stamp = os.stat(run / "metrics.json").st_mtime_ns
+    code, text = _run(capsys, argv)  # second run: the finished run is reused, not retrained
+    assert code == 0 and os.stat(run / "metrics.json").st_mtime_ns == stamp
