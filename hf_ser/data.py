@@ -7,6 +7,7 @@ language and seeded, and every run of a grid takes its languages from that one s
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,3 +135,17 @@ def with_corpus_ids(ds: datasets.Dataset) -> tuple[datasets.Dataset, list[str]]:
 def known_language_codes() -> list[str]:
     """All registered language codes, in table order."""
     return list(LANGUAGES)
+
+
+def run_datasets(run_dir: str | Path) -> tuple[datasets.Dataset, datasets.Dataset, dict]:
+    """Rebuild a finished run's (train, test) datasets from its metrics.json; returns them and the metrics."""
+    path = Path(run_dir) / "metrics.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: {run_dir} is not a finished hf_ser run")
+    m = json.loads(path.read_text())
+    args = DataArguments(**m["config"]["data"])
+    run = m["config"]["run"]
+    langs = sorted(set(run["train_languages"]) | set(run["eval_languages"]))
+    ds, _ = load_languages(langs, args)
+    train, test, _ = split_dataset(ds, args)
+    return subset(train, run["train_languages"]), subset(test, run["eval_languages"]), m

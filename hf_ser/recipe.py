@@ -69,6 +69,9 @@ class SERArguments:
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
     pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."})
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
+    base: str | None = field(default=None, metadata={"help": "few_shot: the run folder of the model to adapt."})
+    language: str | None = field(default=None, metadata={"help": "few_shot: the held-out language to adapt to."})
+    shots: list[int] = field(default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per emotion."})
 
 
 PARSER_TYPES = (ModelArguments, DataArguments, SERArguments, TrainingArguments)
@@ -115,7 +118,7 @@ def parse_recipe(argv: list[str]) -> tuple[str, ModelArguments, DataArguments, S
     if bad:
         raise RecipeError(f"unknown option(s) {', '.join('--' + k for k in bad)}; see `python -m hf_ser.recipe {name} --help`")
     model_args, data_args, ser_args, train_args = parser.parse_args_into_dataclasses(args=rest)
-    if ser_args.experiment not in FAMILIES:
+    if ser_args.experiment not in (*FAMILIES, "few_shot"):
         raise RecipeError(f"experiment must be one of {', '.join(FAMILIES)}, not {ser_args.experiment!r}")
     if ser_args.languages:
         ser_args.languages = check_languages(ser_args.languages)
@@ -308,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         train_args = _apply_device_defaults(train_args, ser_args)
         if overridden:
             logger.info("--demo overrides: %s", ", ".join(f"{k}={v}" for k, v in overridden.items()))
+        if ser_args.experiment == "few_shot":
+            from .few_shot import run_few_shot
+
+            return run_few_shot(model_args, data_args, ser_args, train_args)
         languages = run_languages(ser_args)
         runs = plan_runs(ser_args.experiment, languages, ser_args.groups, ser_args.seeds)
         if not runs:
