@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 
 def class_weights(labels: Sequence[int], num_classes: int) -> torch.Tensor:
-    """Inverse-frequency class weights over the training labels, mean 1 over present classes.
+    """Inverse-frequency class weights over the training labels, normalised to mean 1 over the samples.
 
     A class absent from training gets weight 0 (it never occurs as a target, so nothing breaks).
     """
