@@ -29,6 +29,7 @@ from . import __version__
 from .audio import TrainAugment
 from .data import DataArguments, DataMissing, load_languages, split_dataset, subset, with_corpus_ids
 from .experiments import FAMILIES, Run, plan_runs
+from .hub import HubError, hub_repo_for_run, push_run
 from .labels import EMOTIONS, check_languages, groups
 from .losses import class_weights, corpus_weights
 from .metrics import compute_metrics, confusion, per_language_metrics
@@ -308,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         name, model_args, data_args, ser_args, train_args, overridden = parse_recipe(argv)
+        push_to_hub = train_args.push_to_hub  # the Trainer never pushes; finished runs are pushed with their card
         train_args = _apply_device_defaults(train_args, ser_args)
         if overridden:
             logger.info("--demo overrides: %s", ", ".join(f"{k}={v}" for k, v in overridden.items()))
@@ -334,8 +336,16 @@ def main(argv: list[str] | None = None) -> int:
     for i, run in enumerate(runs, 1):
         logger.info("[%d/%d] %s: train %s -> eval %s", i, len(runs), run.dirname, " ".join(run.train_languages), " ".join(run.eval_languages))
         r = train_run(run, train_all, test_all, notes, model_args, data_args, ser_args, train_args)
-        if r is not None:
-            results.append(r)
+        if r is None:
+            continue
+        results.append(r)
+        if push_to_hub and train_args.process_index == 0:
+            try:
+                push_run(out / run.dirname, hub_repo_for_run(train_args.hub_model_id or run.dirname, run.dirname, len(runs)),
+                         private=bool(train_args.hub_private_repo), revision=train_args.hub_revision)
+            except HubError as e:
+                logger.error("%s: not pushed (%s); the run folder is complete, push it later with "
+                             "`python -m hf_ser.hub push %s --repo_id ...`", run.dirname, e, out / run.dirname)
     print("\n" + format_summary(results))
     print(f"\nresults in {out}/<run>/metrics.json; tables: python -m hf_ser.report {out}")
     return 0 if results else 1

@@ -1,0 +1,701 @@
+"""Share a finished run on the Hugging Face Hub: a truthful model card and a one-commit upload.
+
+``python -m hf_ser.hub push RUN_DIR --repo_id USER/NAME [--private] [--revision BRANCH] [--dry_run] [--out DIR]``
+
+A run folder (written by ``hf_ser.recipe``) holds ``metrics.json`` and ``model/``. :func:`stage_run` turns it
+into the folder that goes to the Hub: the model and feature extractor files, a ``README.md`` model card
+rendered from ``model_cards/ser_model_card.md``, ``metrics.json`` and ``training_args.json`` with local paths
+removed (and ``LICENSE.md`` when the licence is ``other``). :func:`push_run` uploads it with
+``HfApi.create_repo(exist_ok=True)`` + ``HfApi.upload_folder`` (one commit), or with ``dry_run`` writes it to
+``RUN_DIR/hub/`` for inspection. Consumers need only ``transformers``:
+``pipeline("audio-classification", model=USER/NAME)``.
+
+Tokens are read by ``huggingface_hub`` itself (``hf auth login`` or ``HF_TOKEN``); this module only checks that
+one exists, and never prints or writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
+from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
+
+from .audio import PreprocessConfig
+from .labels import CORPORA, EMOTIONS, LANGUAGES
+
+TEMPLATE_PATH = Path(__file__).parent / "model_cards" / "ser_model_card.md"
+# Backbone names that build a randomly initialised model locally (modeling.build_model): no Hub base model.
+RANDOM_INIT_BACKBONES = ("demo-tiny", "xls-r-300m-random")
+# Files of model/ that never go to the Hub: the pickled TrainingArguments hold local paths.
+EXCLUDED_MODEL_FILES = frozenset({"training_args.bin"})
+# Keys whose values are local paths: only the last component is kept.
+PATH_KEYS = frozenset({
+    "data_root", "cache_dir", "output_dir", "logging_dir", "predictions", "predictions_path", "path",
+    "run_dir", "corpora", "resume_from_checkpoint",
+})
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+SYNTHETIC_PREFIX = "synth_"
+TASK_NAME = "Speech Emotion Recognition"
+
+# Hub licence ids, from least to most restrictive; share-alike licences cannot be combined with each other.
+LICENCE_RANK = {"mit": 0, "apache-2.0": 0, "cc-by-4.0": 1, "cc-by-sa-4.0": 2, "odbl": 2, "cc-by-nc-4.0": 3,
+                "cc-by-nc-sa-4.0": 4, "other": 5}
+SHARE_ALIKE = frozenset({"cc-by-sa-4.0", "odbl", "cc-by-nc-sa-4.0"})
+_LICENCE_IDS = {"cc-by-4.0": "cc-by-4.0", "cc-by-sa-4.0": "cc-by-sa-4.0", "cc-by-nc-4.0": "cc-by-nc-4.0",
+                "cc-by-nc-sa-4.0": "cc-by-nc-sa-4.0", "mit": "mit", "apache-2.0": "apache-2.0",
+                "odbl-1.0": "odbl", "odbl": "odbl"}
+
+
+class HubError(RuntimeError):
+    """A push that cannot go on; the message says why and what to do. The run folder is left as it was."""
+
+
+# ----------------------------------------------------------------------------- corpora and licences
+
+
+@dataclass(frozen=True)
+class CorpusCard:
+    """What the card says about one training or test corpus."""
+
+    name: str
+    title: str
+    language: str | None
+    licence: str
+    hub_licence: str
+    url: str
+    citation: str
+    hub_id: str | None = None
+    note: str = ""
+
+
+def hub_licence_id(licence: str) -> str:
+    """A registry licence string ('CC-BY-4.0', 'ODbL-1.0', 'EULA (research only)') -> Hub licence id or 'other'."""
+    return _LICENCE_IDS.get(licence.strip().lower(), "other")
+
+
+def corpus_card(name: str) -> CorpusCard:
+    """Card facts of a corpus: from labels.CORPORA, the built-in synthetic corpus, or 'unknown' for others."""
+    if name in CORPORA:
+        c = CORPORA[name]
+        return CorpusCard(c.name, c.title, c.language, c.licence, hub_licence_id(c.licence), c.url, c.citation,
+                          c.hub_id, c.note)
+    if name.startswith(SYNTHETIC_PREFIX) and name[len(SYNTHETIC_PREFIX):].upper() in LANGUAGES:
+        code = name[len(SYNTHETIC_PREFIX):].upper()
+        return CorpusCard(
+            name, f"hf_ser synthetic corpus, {LANGUAGES[code].name} part", code,
+            "Apache-2.0 (synthesised by hf_ser, no recordings of people)", "apache-2.0",
+            "hf_ser.corpora.synthetic", "hf_ser synthetic emotional speech (eSpeak NG voices), hf_ser.corpora.synthetic.",
+        )
+    return CorpusCard(name, name, None, "unknown (not in the hf_ser corpus registry)", "other", "", "")
+
+
+def resolve_licence(corpora: list[str]) -> tuple[str, str]:
+    """(Hub licence id, explanation) for weights trained on `corpora`: the most restrictive of their licences.
+
+    Two different share-alike licences cannot both be honoured, and an unknown or research-only licence has no
+    Hub id: both give 'other'.
+    """
+    cards = [corpus_card(n) for n in corpora]
+    if not cards:
+        return "other", "The training corpora are not recorded in metrics.json, so no licence can be derived."
+    ids = {c.hub_licence for c in cards}
+    share_alike = sorted(ids & SHARE_ALIKE)
+    by_licence: dict[str, list[str]] = {}
+    for c in cards:
+        by_licence.setdefault(c.licence, []).append(c.title)
+    listing = "; ".join(f"{lic}: {', '.join(titles)}" for lic, titles in by_licence.items())
+    if "other" in ids:
+        unclear = ", ".join(c.title for c in cards if c.hub_licence == "other")
+        return "other", (
+            f"Licence `other`: the terms of {unclear} are unknown, research-only or unverified, so the weights "
+            f"carry no standard licence. Use them only as every training corpus allows ({listing}); ask the "
+            f"corpus owners before any use beyond research.")
+    if len(share_alike) > 1:
+        return "other", (
+            f"Licence `other`: the training corpora carry different share-alike licences ({', '.join(share_alike)}), "
+            f"which cannot both be honoured by one licence. Use the weights only as every training corpus allows "
+            f"({listing}).")
+    chosen = max(ids, key=lambda i: (LICENCE_RANK[i], i))
+    return chosen, (
+        f"Licence `{chosen}`: the weights are derived from the training corpora and take the most restrictive of "
+        f"their licences ({listing}).")
+
+
+# ----------------------------------------------------------------------------- run folder
+
+
+def _load_metrics(run_dir: Path) -> dict:
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        raise HubError(f"{run_dir} is not a finished run: it has no metrics.json. Train it first "
+                       f"(python -m hf_ser.recipe NAME ...) and give the run folder <output_dir>/<run>.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise HubError(f"{path} is not valid JSON ({e}); the run did not finish cleanly, train it again") from None
+
+
+def find_run_dir(path: str | Path) -> Path:
+    """The run folder for `path` (a run folder, or its model/ sub-folder)."""
+    p = Path(path)
+    if p.name == "model" and (p.parent / "metrics.json").is_file():
+        p = p.parent
+    if not p.is_dir():
+        raise HubError(f"run folder {p} does not exist")
+    return p
+
+
+def _model_files(run_dir: Path) -> list[Path]:
+    model_dir = run_dir / "model"
+    for needed in ("config.json", "preprocessor_config.json"):
+        if not (model_dir / needed).is_file():
+            raise HubError(f"{model_dir / needed} is missing: the run saved no complete model "
+                           f"(Trainer.save_model writes it at the end of training); train the run again")
+    weights = list(model_dir.glob("*.safetensors")) + list(model_dir.glob("pytorch_model*.bin"))
+    if not weights:
+        raise HubError(f"{model_dir} holds no weights (*.safetensors); train the run again")
+    return sorted(p for p in model_dir.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.name not in EXCLUDED_MODEL_FILES)
+
+
+def is_hub_id(name: str | None) -> bool:
+    """True for 'owner/name' ids that are not local paths."""
+    return bool(name) and bool(HUB_ID.match(name)) and not Path(name).expanduser().exists()
+
+
+def _is_local_path(value: str) -> bool:
+    """Absolute, home-relative, dot-relative or Windows-drive paths (relative 'a/b' strings are left alone)."""
+    return (os.path.isabs(value) or value.startswith(("~", "./", "../", ".\\", "..\\"))
+            or bool(re.match(r"^[A-Za-z]:[\\/]", value)))
+
+
+def _last_part(value: str) -> str:
+    return re.split(r"[\\/]", value.rstrip("/\\"))[-1] or value
+
+
+def scrub_paths(obj: Any, key: str | None = None) -> Any:
+    """Copy of a JSON-like object with local paths cut to their last component (a folder or file name)."""
+    if isinstance(obj, dict):
+        return {k: scrub_paths(v, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub_paths(v, key) for v in obj]
+    if not isinstance(obj, str):
+        return obj
+    has_sep = "/" in obj or "\\" in obj
+    if (key in PATH_KEYS and has_sep) or _is_local_path(obj):
+        return _last_part(obj)
+    if key == "model_name_or_path" and has_sep and not is_hub_id(obj):
+        return _last_part(obj)
+    return obj
+
+
+def evaluation_corpora(run_dir: Path, metrics: dict) -> dict[str, list[str]]:
+    """Language -> corpora of its test split: from predictions.csv when present, else from the training corpora."""
+    out: dict[str, list[str]] = {}
+    pred = run_dir / "predictions.csv"
+    if pred.is_file():
+        import csv
+
+        with pred.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                lang, corpus = row.get("language"), row.get("corpus")
+                if lang and corpus and corpus not in out.setdefault(lang, []):
+                    out[lang].append(corpus)
+    if not out:
+        for name in metrics.get("train_corpora", []):
+            lang = corpus_card(name).language
+            if lang:
+                out.setdefault(lang, []).append(name)
+    return {lang: sorted(names) for lang, names in out.items()}
+
+
+# ----------------------------------------------------------------------------- card
+
+
+def is_demo_run(metrics: dict) -> bool:
+    """True for runs on the built-in synthetic corpus (``--demo``)."""
+    names = metrics.get("train_corpora") or []
+    return bool(metrics.get("config", {}).get("data", {}).get("demo")) or (
+        bool(names) and all(n.startswith(SYNTHETIC_PREFIX) for n in names))
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * float(x):.1f}"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _lang_name(code: str) -> str:
+    return LANGUAGES[code].name if code in LANGUAGES else code
+
+
+def _base_model(model_name: str) -> tuple[str | None, str]:
+    """(Hub id of the backbone or None, how the card describes the initialisation)."""
+    if model_name in RANDOM_INIT_BACKBONES:
+        kind = "a tiny 3-layer wav2vec2 configuration" if model_name == "demo-tiny" else "the XLS-R 300M architecture"
+        return None, f"{kind} with **random initial weights** (no pre-trained backbone, `{model_name}`)"
+    if is_hub_id(model_name):
+        return model_name, f"pre-trained [`{model_name}`](https://huggingface.co/{model_name})"
+    return None, f"a local pre-trained checkpoint (`{_last_part(model_name)}`), not a Hub model"
+
+
+def _eval_results(metrics: dict, run: dict, tests: dict[str, list[str]], data_cfg: dict) -> list[EvalResult]:
+    """Two results (UAR, macro-F1) per evaluated language, on its test split."""
+    results = []
+    trained = set(run.get("train_languages", []))
+    for lang in run.get("eval_languages", []):
+        m = metrics.get("metrics", {}).get(lang)
+        if not m:
+            continue
+        names = tests.get(lang, [])
+        cards = [corpus_card(n) for n in names]
+        if len(cards) == 1 and cards[0].hub_id:
+            dataset_type = cards[0].hub_id
+        elif cards and all(n.startswith(SYNTHETIC_PREFIX) for n in names):
+            dataset_type = "hf_ser-synthetic"
+        else:
+            dataset_type = "+".join(names) or "unrecorded"
+        zero_shot = "" if lang in trained else ", not seen in training"
+        dataset_name = f"{_lang_name(lang)} test split ({', '.join(c.title for c in cards) or 'corpora not recorded'}{zero_shot})"
+        common = dict(
+            task_type="audio-classification", task_name=TASK_NAME, dataset_type=dataset_type, dataset_name=dataset_name,
+            dataset_config=LANGUAGES[lang].iso639_3 if lang in LANGUAGES else lang.lower(), dataset_split="test",
+            dataset_args={"protocol": data_cfg.get("split", "paper"), "test_size": data_cfg.get("test_size"),
+                          "split_seed": data_cfg.get("split_seed"), "n_test": m.get("n")},
+        )
+        results.append(EvalResult(**common, metric_type="recall", metric_name="UAR (unweighted average recall)",
+                                  metric_value=round(float(m["uar"]), 4), metric_args={"average": "macro"}))
+        results.append(EvalResult(**common, metric_type="f1", metric_name="Macro F1",
+                                  metric_value=round(float(m["f1"]), 4), metric_args={"average": "macro"}))
+    return results
+
+
+def build_card_data(metrics: dict, tests: dict[str, list[str]], model_name: str) -> ModelCardData:
+    """The YAML metadata of the card (language, license, base_model, datasets, tags, model-index)."""
+    config = metrics.get("config", {})
+    run = config.get("run", metrics)
+    backbone = config.get("model", {}).get("model_name_or_path", "")
+    base_model, _ = _base_model(backbone)
+    train_corpora = metrics.get("train_corpora", [])
+    licence, _ = resolve_licence(train_corpora)
+    languages = [LANGUAGES[l].iso639_1 for l in run.get("train_languages", []) if l in LANGUAGES]
+    datasets = sorted({c.hub_id for c in map(corpus_card, train_corpora) if c.hub_id})
+    demo = is_demo_run(metrics)
+    tags = ["speech-emotion-recognition", "audio-classification", "wav2vec2", "hf_ser", run.get("family", "")]
+    if len(languages) > 1:
+        tags.append("multilingual")
+    if demo:
+        tags += ["synthetic-data", "demo"]
+    extra: dict[str, Any] = {}
+    if licence == "other":
+        extra = {"license_name": "training-corpora-terms", "license_link": "LICENSE.md"}
+    return ModelCardData(
+        language=sorted(set(languages), key=languages.index) or None,
+        license=licence,
+        library_name="transformers",
+        pipeline_tag="audio-classification",
+        tags=[t for t in tags if t],
+        base_model=base_model,
+        datasets=datasets or None,
+        metrics=["recall", "f1"],
+        model_name=model_name,
+        eval_results=_eval_results(metrics, run, tests, config.get("data", {})) or None,
+        **extra,
+    )
+
+
+def _hyperparameters(config: dict, run: dict) -> str:
+    t, s, m = config.get("training", {}), config.get("ser", {}), config.get("model", {})
+    bs, acc = t.get("per_device_train_batch_size"), t.get("gradient_accumulation_steps")
+    precision = "bf16" if t.get("bf16") else "fp16" if t.get("fp16") else "fp32"
+    rows = [
+        ("optimizer", f"{t.get('optim', 'adamw')}, learning rate {t.get('learning_rate')}, weight decay {t.get('weight_decay')}"),
+        ("schedule", f"{t.get('lr_scheduler_type')}, warm-up {t.get('warmup_steps')}"),
+        ("epochs", t.get("num_train_epochs")),
+        ("batch", f"{bs} per device x {acc} accumulation steps" + (f" (= {bs * acc} per device and step)" if bs and acc else "")),
+        ("gradient clipping", t.get("max_grad_norm")),
+        ("precision", precision),
+        ("loss", f"cross-entropy + {s.get('contrastive_weight')} x supervised contrastive (temperature {s.get('temperature')})"),
+        ("class weighting", s.get("class_weighting")),
+        ("corpus weighting", s.get("corpus_weighting")),
+        ("corpus-balanced batches", f"{s.get('balanced_sampling')} (length window {s.get('length_window')})"),
+        ("augmentation", "light Gaussian noise and random gain" if s.get("augment") else "none"),
+        ("feature encoder frozen", m.get("freeze_feature_encoder")),
+        ("projector width", m.get("classifier_proj_size")),
+        ("seed", run.get("seed")),
+    ]
+    return _md_table(["setting", "value"], [[k, "" if v is None else v] for k, v in rows])
+
+
+def _split_protocol(data_cfg: dict, metrics: dict) -> str:
+    protocol, test_size, seed = data_cfg.get("split", "paper"), data_cfg.get("test_size", 0.3), data_cfg.get("split_seed", 0)
+    train_pct, test_pct = round(100 * (1 - float(test_size))), round(100 * float(test_size))
+    if protocol == "speaker":
+        text = (f"Speaker-independent: for each language, whole speakers went to the test split (one fold of a "
+                f"label-stratified group k-fold over speakers, about {test_pct}% of the utterances, seed {seed}); no test "
+                f"speaker was heard in training.")
+    else:
+        text = (f"Per language, each emotion's utterances were shuffled (seed {seed}) and cut {train_pct}/{test_pct} into "
+                f"train and test, so every language keeps its class proportions in both splits. The split is the same "
+                f"for every training seed. It is not speaker-independent: one speaker's utterances can be on both sides, "
+                f"so the scores below are likely higher than on voices the model has never heard.")
+    default_note = "stratified per emotion, random utterances"
+    notes = {l: n for l, n in (metrics.get("split_notes") or {}).items() if n and n != default_note}
+    if notes:
+        text += "\n\n" + "\n".join(f"- {_lang_name(l)}: {n}" for l, n in sorted(notes.items()))
+    return text
+
+
+def _limitations(run: dict, train_cards: list[CorpusCard], demo: bool) -> str:
+    trained = list(run.get("train_languages", []))
+    missing = [LANGUAGES[c].name for c in LANGUAGES if c not in trained]
+    items = []
+    if demo:
+        items.append("**Demo checkpoint.** It learnt from a few minutes of synthetic eSpeak NG speech, starting from "
+                     "random weights. Its outputs on human speech carry no information; use it only to test tooling.")
+    items += [
+        "**Acted or simulated emotions.** The training " + ("utterances are synthesised with emotion profiles"
+        if demo else "recordings are portrayals: actors or volunteers producing each emotion on request")
+        + ", mostly on fixed sentences. Everyday speech shows emotion more weakly and in mixtures, so expect lower "
+        "scores on it than in the table above.",
+        "**Corpus and language are confounded.** Each language comes from one or a few corpora, each with its own "
+        "speakers, microphones, rooms and sentences. A score for a language measures those corpora as much as the "
+        "language, and a new recording setup can lower accuracy.",
+        "**Six categories only.** Every input is forced into anger, disgust, fear, happiness, neutral or sadness; "
+        "other states (surprise, boredom, contempt, mixed feelings) and non-speech input get one of these labels too.",
+        "**Languages not covered.** Only " + (", ".join(_lang_name(l) for l in trained) or "the training languages")
+        + " were seen in training" + (f"; {', '.join(missing)} and all other languages were not" if missing else "")
+        + ". Quality on them is unknown unless the table above reports it.",
+        "**Untested groups.** Results were not broken down by gender, age, accent or recording quality.",
+        "**Not for decisions about people.** The model estimates how an emotion is portrayed in a short utterance, "
+        "not what someone feels. Do not use it to assess individuals (hiring, health, education, security).",
+    ]
+    notes = [f"{c.title}: {c.note}" for c in train_cards if c.note]
+    if notes:
+        items.append("**Corpus notes.** " + "; ".join(notes) + ".")
+    return "\n".join(f"- {i}" for i in items)
+
+
+def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str) -> dict[str, str]:
+    """Template variables of ser_model_card.md (every value is final Markdown)."""
+    config = metrics.get("config", {})
+    run = config.get("run", metrics)
+    data_cfg, model_cfg = config.get("data", {}), config.get("model", {})
+    versions = metrics.get("versions", {})
+    backbone = model_cfg.get("model_name_or_path", "")
+    _, init = _base_model(backbone)
+    train_corpora = metrics.get("train_corpora", [])
+    train_cards = [corpus_card(n) for n in train_corpora]
+    demo = is_demo_run(metrics)
+    licence, licence_note = resolve_licence(train_corpora)
+    trained, evaluated = list(run.get("train_languages", [])), list(run.get("eval_languages", []))
+    per_lang = metrics.get("metrics", {})
+
+    def langs(codes: list[str]) -> str:
+        return ", ".join(f"{_lang_name(c)} ({LANGUAGES[c].iso639_1})" if c in LANGUAGES else c for c in codes) or "none"
+
+    verb = "trained from" if backbone in RANDOM_INIT_BACKBONES else "fine-tuned from"
+    summary = (f"A speech emotion recognition model for {langs(trained)}, {verb} {init} with hf_ser "
+               f"(experiment `{metrics.get('run', run.get('name', ''))}`, {run.get('family', '')}).")
+    if "all" in per_lang:
+        summary += (f" On the held-out test splits it reaches {_pct(per_lang['all']['uar'])}% UAR and "
+                    f"{_pct(per_lang['all']['f1'])}% macro-F1 over {per_lang['all'].get('n', '?')} utterances.")
+    if demo:
+        summary += " **This is a demonstration model trained on synthetic speech: do not use it on real data.**"
+
+    eval_rows = []
+    for lang in evaluated:
+        m = per_lang.get(lang)
+        if not m:
+            continue
+        corp = ", ".join(corpus_card(n).title for n in tests.get(lang, [])) or "not recorded"
+        eval_rows.append([_lang_name(lang), LANGUAGES[lang].iso639_3 if lang in LANGUAGES else "",
+                          "yes" if lang in trained else "no (zero-shot)", corp, m.get("n", ""),
+                          _pct(m.get("uar")), _pct(m.get("f1"))])
+    if "all" in per_lang:
+        a = per_lang["all"]
+        eval_rows.append(["**all (pooled)**", "", "", "", a.get("n", ""), _pct(a.get("uar")), _pct(a.get("f1"))])
+    results_table = _md_table(["language", "ISO 639-3", "in training", "test corpora", "test utterances",
+                               "UAR (%)", "macro-F1 (%)"], eval_rows)
+
+    corpus_rows = [[f"[{c.title}]({c.url})" if c.url.startswith("http") else c.title,
+                    _lang_name(c.language) if c.language else "?", c.licence,
+                    f"[{c.hub_id}](https://huggingface.co/datasets/{c.hub_id})" if c.hub_id else "-"]
+                   for c in train_cards]
+    corpora_table = _md_table(["corpus", "language", "licence", "Hub dataset"], corpus_rows) if corpus_rows else \
+        "The training corpora were not recorded in metrics.json."
+    corpora_table += (f"\n\n{metrics.get('train_size', '?')} training and {metrics.get('test_size', '?')} test "
+                      f"utterances in six classes; other classes of the corpora were left out.")
+
+    citations = ["The method follows F. A. Dal Rì, N. Garau, N. Conci, \"Tackling cross-lingual generalization in "
+                 "speech emotion recognition via linguistic grouping: a spotlight on Neo-Latin languages\"."]
+    citations += list(dict.fromkeys(c.citation for c in train_cards if c.citation))
+    pp = PreprocessConfig()
+    max_seconds = data_cfg.get("max_seconds", pp.max_seconds)
+    intended = (
+        "Research on speech emotion recognition: labelling or analysing short single-speaker utterances in the "
+        "training languages, comparing languages and corpora, or a starting point for fine-tuning on new data. "
+        "Inputs should be a few seconds of speech from one speaker; split longer recordings into windows.")
+    if demo:
+        intended = ("Testing and demonstrating tooling (training, sharing and inference scripts) end to end. "
+                    "The model has no practical use on human speech.")
+    return {
+        "title": f"Speech emotion recognition: {repo_id.split('/')[-1]}",
+        "summary": summary,
+        "architecture": (f"`Wav2Vec2ForSequenceClassification` (wav2vec 2.0 encoder, per-frame linear projection to "
+                         f"{model_cfg.get('classifier_proj_size', 256)} dimensions, mean pooling over time, linear "
+                         f"classifier), initialised from {init}"),
+        "trained_on": langs(trained),
+        "evaluated_on": langs(evaluated) + f" (test split of each language, {len(eval_rows) - ('all' in per_lang)} languages)",
+        "licence_line": f"`{licence}` (see [Training data](#training-data))",
+        "hf_ser_version": str(versions.get("hf_ser", "?")),
+        "transformers_version": str(versions.get("transformers", "?")),
+        "torch_version": str(versions.get("torch", "?")),
+        "intended_use": intended,
+        "repo_id": repo_id,
+        "target_lufs": f"{pp.target_lufs:g}",
+        "max_seconds": f"{max_seconds:g} s" if max_seconds else "no limit",
+        "labels_table": _md_table(["id", "label"], [[i, e] for i, e in enumerate(EMOTIONS)]),
+        "corpora_table": corpora_table,
+        "licence_note": licence_note,
+        "split_protocol": _split_protocol(data_cfg, metrics),
+        "training_procedure": (f"One run (seed {run.get('seed')}) of the `{run.get('family', '')}` experiment, trained "
+                               f"for {metrics.get('train_seconds', '?')} s; the final weights are the ones uploaded "
+                               f"(no model selection on the test split). All settings are in `training_args.json`."),
+        "hyperparameters": _hyperparameters(config, run),
+        "results_intro": ("UAR is the unweighted average recall (the mean of the six per-class recalls; chance is "
+                          "16.7%); macro-F1 is the unweighted mean of the per-class F1 scores. Numbers come from one "
+                          "training seed, with no confidence interval. Languages marked zero-shot were evaluated on "
+                          "their test split without any of their data in training. Per-class confusion matrices are "
+                          "in `metrics.json`."),
+        "results_table": results_table,
+        "limitations": _limitations(run, train_cards, demo),
+        "citations": "\n".join(f"- {c}" for c in citations),
+    }
+
+
+def _jinja_available() -> bool:
+    return importlib.util.find_spec("jinja2") is not None
+
+
+def render_template(template: str, card_data: ModelCardData, context: dict[str, str]) -> str:
+    """Fill ``{{ name }}`` fields without Jinja (same output as Jinja for a template of plain variables)."""
+    values = {**card_data.to_dict(), **context, "card_data": card_data.to_yaml()}
+
+    def field(m: re.Match) -> str:
+        if m.group(1) not in values:
+            raise KeyError(f"{TEMPLATE_PATH.name}: no value for template field {m.group(1)!r}")
+        return str(values[m.group(1)])
+
+    text = re.sub(r"\{\{\s*(\w+)\s*\}\}", field, template)
+    return text[:-1] if text.endswith("\n") else text  # Jinja drops one trailing newline
+
+
+def build_model_card(run_dir: str | Path, repo_id: str) -> ModelCard:
+    """The model card of a finished run (metadata + prose), for the Hub repo `repo_id`."""
+    run_dir = find_run_dir(run_dir)
+    metrics = _load_metrics(run_dir)
+    tests = evaluation_corpora(run_dir, metrics)
+    card_data = build_card_data(metrics, tests, repo_id.split("/")[-1])
+    context = card_context(metrics, tests, repo_id)
+    if _jinja_available():
+        return ModelCard.from_template(card_data, template_path=str(TEMPLATE_PATH), **context)
+    return ModelCard(render_template(TEMPLATE_PATH.read_text(encoding="utf-8"), card_data, context))
+
+
+# ----------------------------------------------------------------------------- staging and upload
+
+
+def _training_args(metrics: dict) -> dict:
+    config = metrics.get("config", {})
+    return scrub_paths({
+        "run": config.get("run", {}), "model": config.get("model", {}), "data": config.get("data", {}),
+        "ser": config.get("ser", {}), "training": config.get("training", {}),
+        "config_hash": metrics.get("config_hash"), "versions": metrics.get("versions", {}),
+    })
+
+
+def _write_staged(run_dir: Path, repo_id: str, target: Path) -> None:
+    metrics = _load_metrics(run_dir)
+    files = _model_files(run_dir)
+    card = build_model_card(run_dir, repo_id)
+    target.mkdir(parents=True)
+    for f in files:
+        shutil.copy2(f, target / f.name)
+    card.save(target / "README.md")
+    (target / "metrics.json").write_text(json.dumps(scrub_paths(metrics), indent=2, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    (target / "training_args.json").write_text(json.dumps(_training_args(metrics), indent=2, ensure_ascii=False) + "\n",
+                                               encoding="utf-8")
+    if card.data.license == "other":
+        _, note = resolve_licence(metrics.get("train_corpora", []))
+        lines = ["# Terms of use", "", note, "", "| corpus | licence | source |", "|---|---|---|"]
+        lines += [f"| {c.title} | {c.licence} | {c.url or '-'} |" for c in map(corpus_card, metrics.get("train_corpora", []))]
+        (target / "LICENSE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _looks_staged(folder: Path) -> bool:
+    names = {p.name for p in folder.iterdir()}
+    return {"README.md", "metrics.json", "training_args.json", "config.json"} <= names and not any(p.is_dir() for p in folder.iterdir())
+
+
+def stage_run(run_dir: str | Path, repo_id: str, out: str | Path) -> Path:
+    """Write the folder that would be uploaded to `out` (replacing an earlier staging there); returns it."""
+    run_dir = find_run_dir(run_dir)
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _looks_staged(out))):
+        raise HubError(f"{out} exists and is not an earlier hf_ser staging folder; give another --out")
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _write_staged(run_dir, repo_id, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(tmp, out)
+    return out
+
+
+def list_folder(folder: str | Path) -> str:
+    """One line per file: size and name (what `--dry_run` prints)."""
+    folder = Path(folder)
+    rows = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            size = p.stat().st_size
+            human = f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.1f} KiB" if size >= 2**10 else f"{size} B"
+            rows.append(f"  {human:>10}  {p.relative_to(folder).as_posix()}")
+    return "\n".join(rows)
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean 'the Hub could not be reached' (huggingface_hub's HTTP stack and requests)."""
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module, names in (("requests", ("ConnectionError", "Timeout")), ("httpx", ("TransportError",)),
+                          ("httpx2", ("TransportError",))):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        errors += [getattr(mod, n) for n in names if isinstance(getattr(mod, n, None), type)]
+    return tuple(errors)
+
+
+def _login_hint() -> str:
+    return ("log in with `hf auth login` (a token with write access from https://huggingface.co/settings/tokens) "
+            "or set the HF_TOKEN environment variable")
+
+
+def _upload(api: HfApi, staged: Path, repo_id: str, private: bool, revision: str | None, message: str) -> str:
+    url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+    full_id = getattr(url, "repo_id", None) or repo_id
+    if revision and revision != "main":
+        api.create_branch(full_id, branch=revision, exist_ok=True, repo_type="model")
+    info = api.upload_folder(repo_id=full_id, folder_path=str(staged), commit_message=message, revision=revision,
+                             repo_type="model")
+    return str(getattr(info, "commit_url", None) or getattr(url, "url", None) or f"https://huggingface.co/{full_id}")
+
+
+def push_run(
+    run_dir: str | Path,
+    repo_id: str,
+    private: bool = False,
+    revision: str | None = None,
+    dry_run: bool = False,
+    out: str | Path | None = None,
+    api: HfApi | None = None,
+) -> Path | str:
+    """Upload a finished run to `repo_id` in one commit and return the commit URL.
+
+    With ``dry_run`` write the folder that would be uploaded to `out` (default ``RUN_DIR/hub``) and return its path.
+    """
+    run_dir = find_run_dir(run_dir)
+    if not repo_id or repo_id.count("/") > 1 or not re.match(r"^[\w./-]+$", repo_id):
+        raise HubError(f"--repo_id {repo_id!r} is not a Hub model id; use USER/NAME or ORG/NAME")
+    if dry_run:
+        return stage_run(run_dir, repo_id, Path(out) if out else run_dir / "hub")
+    metrics = _load_metrics(run_dir)
+    _model_files(run_dir)  # fail on an incomplete run before asking about tokens
+    if get_token() is None:
+        raise HubError(f"no Hugging Face token found: {_login_hint()}. Nothing was uploaded; "
+                       f"`--dry_run` shows what would be.")
+    uar = metrics.get("metrics", {}).get("all", {}).get("uar")
+    message = f"hf_ser: {metrics.get('run', run_dir.name)}" + (f" (UAR {_pct(uar)}%)" if uar is not None else "")
+    api = api if api is not None else HfApi()
+    with tempfile.TemporaryDirectory(prefix="hf_ser_push_") as tmp:
+        try:
+            if "/" not in repo_id:  # a bare name goes to the token owner's namespace, as create_repo would do
+                repo_id = f"{api.whoami()['name']}/{repo_id}"
+            staged = stage_run(run_dir, repo_id, Path(tmp) / "upload")
+            return _upload(api, staged, repo_id, private, revision, message)
+        except LocalTokenNotFoundError:
+            raise HubError(f"no Hugging Face token found: {_login_hint()}") from None
+        except HfHubHTTPError as e:
+            status = getattr(getattr(e, "response", None), "status_code", None)
+            if status in (401, 403):
+                raise HubError(
+                    f"the Hub refused the upload to {repo_id} (HTTP {status}): the token is invalid, read-only, or "
+                    f"may not write to the namespace {repo_id.split('/')[0]!r}; {_login_hint()}. "
+                    f"The run folder {run_dir} is unchanged.") from None
+            raise HubError(f"the Hub answered HTTP {status} for {repo_id}: {e.server_message or e}. "
+                           f"The run folder {run_dir} is unchanged; try again later.") from None
+        except _network_errors() as e:
+            raise HubError(
+                f"could not reach the Hugging Face Hub ({type(e).__name__}: {e}). Check the network or proxy, or unset "
+                f"HF_HUB_OFFLINE. Nothing was uploaded and the run folder {run_dir} is unchanged; `--dry_run --out DIR` "
+                f"writes the upload folder, which `hf upload {repo_id} DIR` can send later.") from None
+
+
+def hub_repo_for_run(hub_model_id: str, run_name: str, n_runs: int) -> str:
+    """Repo id for one run of a recipe: `hub_model_id` itself for a single run, `hub_model_id-RUN` otherwise."""
+    return hub_model_id if n_runs == 1 else f"{hub_model_id}-{run_name}"
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m hf_ser.hub", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("push", help="upload a finished run (model, feature extractor, card, metrics) in one commit")
+    p.add_argument("run_dir", help="run folder <output_dir>/<run> holding metrics.json and model/")
+    p.add_argument("--repo_id", required=True, help="USER/NAME or ORG/NAME on the Hub")
+    p.add_argument("--private", action="store_true", help="create the repo as private")
+    p.add_argument("--revision", default=None, help="branch to commit to (created if missing; default main)")
+    p.add_argument("--dry_run", action="store_true", help="write the upload folder and list it; upload nothing")
+    p.add_argument("--out", default=None, help="with --dry_run: folder to write (default RUN_DIR/hub)")
+    args = parser.parse_args(argv)
+    try:
+        result = push_run(args.run_dir, args.repo_id, private=args.private, revision=args.revision,
+                          dry_run=args.dry_run, out=args.out)
+    except HubError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(f"dry run: would upload {result}/ to {args.repo_id} in one commit:")
+        print(list_folder(result))
+    else:
+        print(f"uploaded {args.run_dir} to {args.repo_id}: {result}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
