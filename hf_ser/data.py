@@ -19,7 +19,7 @@ from .audio import PreprocessConfig
 from .corpora import CorpusNotFound, corpus_folder, load_corpus, prepare_scan, scan_manifest
 from .corpora.base import default_cache_dir
 from .labels import CORPORA, LANGUAGES, corpora_for_languages
-from .splits import split_indices
+from .splits import UNKNOWN_SPEAKERS, split_indices
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,9 @@ def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.
 
 def split_dataset(ds: datasets.Dataset, args: DataArguments) -> tuple[datasets.Dataset, datasets.Dataset, dict]:
     """(train, test, notes) with the chosen protocol; seeded, per language."""
-    tr, te, notes = split_indices(ds["label"], ds["language"], ds["speaker"], args.split, args.test_size, args.split_seed)
+    # speaker ids are unique only within a corpus ('10' in Oreau is not '10' elsewhere): group by both
+    speakers = [s if s.strip().lower() in UNKNOWN_SPEAKERS else f"{c}/{s}" for c, s in zip(ds["corpus"], ds["speaker"])]
+    tr, te, notes = split_indices(ds["label"], ds["language"], speakers, args.split, args.test_size, args.split_seed)
     return ds.select(tr), ds.select(te), notes
 
 

@@ -1,0 +1,148 @@
+"""Command line: ``python -m hf_ser.corpora list`` and ``python -m hf_ser.corpora prepare NAME...``.
+
+``list`` shows every known corpus and whether it was found under the data root.
+``prepare`` parses, preprocesses and caches corpora (names, manifest files, parquet/Arrow
+folders or Hub ids), prints a report for each and optionally writes them all as one JSON
+object keyed by corpus name. A missing corpus or a bad file never stops the others; the exit
+code is non-zero only when nothing at all was prepared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ..audio import PreprocessConfig
+from ..labels import CORPORA, EMOTIONS, LANGUAGES, group_title
+from . import corpus_folder, corpus_status, load_corpus
+from .base import CorpusNotFound, display_path, format_report
+
+STATUS_TEXT = {"found": "yes", "manifest": "yes (manifest)", "empty": "empty folder", "missing": "no"}
+
+
+def list_corpora(data_root: str | Path) -> str:
+    """The table printed by ``list``: one row per registered corpus."""
+    header = ("name", "language", "group", "licence", "where to get it", "folder", "found")
+    rows = [header]
+    for info in CORPORA.values():
+        lang = LANGUAGES.get(info.language)
+        rows.append((
+            info.name,
+            f"{info.language} ({lang.name})" if lang else info.language,
+            group_title(lang.group) if lang else "?",
+            info.licence,
+            info.url,
+            display_path(corpus_folder(data_root, info.name)) + "/",
+            STATUS_TEXT[corpus_status(info.name, data_root)],
+        ))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _failure_report(name: str, path: str, reason: str, report: dict | None = None) -> dict:
+    """The report of a corpus that could not be prepared (same shape as a successful one)."""
+    if report:
+        return {**report, "error": reason}
+    return {
+        "corpus": name, "files_seen": 0, "kept": {e: 0 for e in EMOTIONS}, "kept_total": 0, "dropped": {},
+        "skipped": [{"path": path, "reason": reason}], "speakers": 0, "hours": 0.0, "sample_rates": {},
+        "channels": {}, "notes": [], "cache": None, "error": reason,
+    }
+
+
+def _parse_options(pairs: list[str]) -> dict:
+    out: dict = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--option expects KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _options_for(name: str, options: dict) -> dict:
+    """Options for one source: plain keys apply to all, ``NAME.key`` only to corpus NAME."""
+    out = {k: v for k, v in options.items() if "." not in k}
+    out.update({k.split(".", 1)[1]: v for k, v in options.items() if k.split(".", 1)[0] == name and "." in k})
+    return out
+
+
+def prepare(
+    names: list[str],
+    data_root: str | Path = "data",
+    cache_dir: str | Path | None = None,
+    num_proc: int | None = None,
+    report_file: str | Path | None = None,
+    options: dict | None = None,
+    cfg: PreprocessConfig = PreprocessConfig(),
+) -> dict[str, dict]:
+    """Prepare each source in turn; returns ``{name: report}`` (failures included, with ``error``)."""
+    if names == ["all"]:
+        names = list(CORPORA)
+    reports: dict[str, dict] = {}
+    for name in names:
+        own = _options_for(name, options or {})
+        key = name if name in CORPORA else Path(name).stem if Path(name).suffix else Path(name).name or name
+        where = display_path(corpus_folder(data_root, name)) if name in CORPORA else name
+        try:
+            _, report = load_corpus(name, data_root, cache_dir=cache_dir, cfg=cfg, num_proc=num_proc,
+                                    **own)
+            key = report.get("corpus", key) if name not in CORPORA else name
+            reports[key] = report
+            print(format_report(report), flush=True)
+        except CorpusNotFound as e:
+            reports[key] = _failure_report(key, where, str(e), e.report)
+            print(f"== {key}: SKIPPED: {e}", flush=True)
+            if e.report:
+                print(format_report(e.report), flush=True)
+        except Exception as e:  # one corpus must never stop the others
+            reports[key] = _failure_report(key, where, f"{type(e).__name__}: {e}")
+            print(f"== {key}: FAILED: {type(e).__name__}: {e}", flush=True)
+    if report_file:
+        out = Path(report_file)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(reports, indent=2, ensure_ascii=False))
+    return reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m hf_ser.corpora``."""
+    parser = argparse.ArgumentParser(prog="python -m hf_ser.corpora", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_list = sub.add_parser("list", help="table of every known corpus and whether it is under the data root")
+    p_list.add_argument("--data_root", default="data")
+    p_prep = sub.add_parser("prepare", help="parse, preprocess and cache corpora; print a report for each")
+    p_prep.add_argument("names", nargs="+", metavar="NAME",
+                        help="corpus name ('all' for every one), manifest file, parquet/Arrow folder or Hub id")
+    p_prep.add_argument("--data_root", default="data")
+    p_prep.add_argument("--report", default=None, help="write all reports to this JSON file")
+    p_prep.add_argument("--cache_dir", default=None, help="default: $HF_SER_CACHE/prepared or ~/.cache/hf_ser/prepared")
+    p_prep.add_argument("--num_proc", type=int, default=None)
+    p_prep.add_argument("--label_map", default=None, help="JSON file or inline JSON: native label -> emotion or null")
+    p_prep.add_argument("--language", default=None, help="language code for manifests/tables without a language column")
+    p_prep.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="loader option, e.g. --option oreau.release=_01, --option emofilm.part=all "
+                             "(a NAME. prefix limits it to that corpus)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "list":
+        print(list_corpora(args.data_root))
+        return 0
+    options = _parse_options(args.option)
+    if args.label_map:
+        options["label_map"] = args.label_map
+    if args.language:
+        options["language"] = args.language
+    reports = prepare(args.names, args.data_root, args.cache_dir, args.num_proc, args.report, options)
+    prepared = [k for k, r in reports.items() if r.get("kept_total", 0) > 0 and "error" not in r]
+    print(f"prepared {len(prepared)} of {len(reports)}: {', '.join(prepared) or 'none'}", flush=True)
+    return 0 if prepared else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
