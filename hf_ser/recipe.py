@@ -91,14 +91,28 @@ def _read_yaml(path: Path, known: set[str]) -> dict:
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a mapping of key: value")
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - known - {"demo_overrides"})
     if unknown:
         raise RecipeError(f"{path}: unknown key(s) {', '.join(unknown)}")
+    extra = data.get("demo_overrides") or {}
+    if not isinstance(extra, dict) or set(extra) - known:
+        raise RecipeError(f"{path}: demo_overrides must map known keys to values; unknown: {sorted(set(extra) - known)}")
     return data
 
 
+def _wants_demo(cli: list[str], recipe: dict) -> bool:
+    for a in cli:
+        if a == "--demo" or (a.startswith("--demo=") and a.split("=", 1)[1].lower() in ("1", "true", "yes")):
+            return True
+    return bool(recipe.get("demo"))
+
+
 def parse_recipe(argv: list[str]) -> tuple[str, ModelArguments, DataArguments, SERArguments, TrainingArguments, dict]:
-    """Resolve NAME + YAML layers + command line into the four argument dataclasses."""
+    """Resolve NAME + YAML layers + command line into the four argument dataclasses.
+
+    Layers, later wins: recipes/defaults.yaml, the recipe, then with --demo recipes/demo.yaml and the
+    recipe's own ``demo_overrides``, then the command line. Returns the demo keys that took effect.
+    """
     if not argv or argv[0].startswith("-"):
         raise RecipeError(f"usage: python -m hf_ser.recipe NAME [--key value ...]; recipes: {', '.join(available_recipes())}")
     name, rest = argv[0], argv[1:]
@@ -107,12 +121,13 @@ def parse_recipe(argv: list[str]) -> tuple[str, ModelArguments, DataArguments, S
         raise RecipeError(f"unknown recipe {name!r}; available: {', '.join(available_recipes())} (or a path to a .yaml)")
     parser = HfArgumentParser(PARSER_TYPES)
     known = {a.dest for a in parser._actions}
-    layers = [RECIPES_DIR / "defaults.yaml", path]
-    if "--demo" in rest or any(a.startswith("--demo=") and a.split("=", 1)[1].lower() in ("1", "true", "yes") for a in rest):
-        layers.append(RECIPES_DIR / "demo.yaml")
-    merged: dict = {"output_dir": f"runs/{Path(name).stem}"}
-    for layer in layers:
-        merged.update(_read_yaml(layer, known))
+    recipe = _read_yaml(path, known)
+    demo_overrides = recipe.pop("demo_overrides", None) or {}
+    merged: dict = {"output_dir": f"runs/{path.stem}", **_read_yaml(RECIPES_DIR / "defaults.yaml", known), **recipe}
+    demo_keys: dict = {}
+    if _wants_demo(rest, recipe):
+        demo_keys = {**_read_yaml(RECIPES_DIR / "demo.yaml", known), **demo_overrides}
+        merged.update(demo_keys)
     parser.set_defaults(**merged)
     cli_keys = {a[2:].split("=", 1)[0] for a in rest if a.startswith("--")}
     bad = sorted(k for k in cli_keys if k not in known)
@@ -120,12 +135,9 @@ def parse_recipe(argv: list[str]) -> tuple[str, ModelArguments, DataArguments, S
         raise RecipeError(f"unknown option(s) {', '.join('--' + k for k in bad)}; see `python -m hf_ser.recipe {name} --help`")
     model_args, data_args, ser_args, train_args = parser.parse_args_into_dataclasses(args=rest)
     if ser_args.experiment not in (*FAMILIES, "few_shot"):
-        raise RecipeError(f"experiment must be one of {', '.join(FAMILIES)}, not {ser_args.experiment!r}")
+        raise RecipeError(f"experiment must be one of {', '.join(FAMILIES)} or few_shot, not {ser_args.experiment!r}")
     if ser_args.languages:
         ser_args.languages = check_languages(ser_args.languages)
-    if data_args.demo and "demo.yaml" not in {p.name for p in layers}:
-        layers.append(RECIPES_DIR / "demo.yaml")
-    demo_keys = _read_yaml(RECIPES_DIR / "demo.yaml", known) if data_args.demo else {}
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
     return path.stem, model_args, data_args, ser_args, train_args, overridden
 
