@@ -67,3 +67,54 @@ def test_demo_run_end_to_end_and_resume(capsys, tmp_path, hf_ser_cache):
     stamp = os.stat(run / "metrics.json").st_mtime_ns
     code, text = _run(capsys, argv)  # second run: the finished run is reused, not retrained
     assert code == 0 and os.stat(run / "metrics.json").st_mtime_ns == stamp
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
+    """Kill a run after its first epoch checkpoint; the rerun resumes and ends exactly as an uninterrupted run."""
+    from transformers import TrainerCallback
+
+    import hf_ser.recipe as R
+    from hf_ser.data import DataArguments
+    from hf_ser.experiments import Run
+
+    from conftest import tone_dataset
+
+    ds = tone_dataset(48, languages=("FRE", "ITA"))
+    train, test = ds.select(range(0, 36)), ds.select(range(36, 48))
+    run = Run("multi-test", "multilingual", ("FRE", "ITA"), ("FRE", "ITA"), "neo_latin")
+
+    def args(out):
+        _, m, d, s, t, _ = R.parse_recipe(["neo_latin", "--demo", "--num_train_epochs", "2", "--output_dir", str(out),
+                                           "--logging_steps", "1", "--use_cpu", "true"])
+        return m, d, s, R._apply_device_defaults(t, s)
+
+    m, d, s, t = args(tmp_path / "straight")
+    straight = R.train_run(run, train, test, {}, m, d, s, t)
+
+    class KillAfterFirstEpoch(TrainerCallback):
+        def on_epoch_begin(self, targs, state, control, **kw):
+            if state.epoch and state.epoch >= 1:
+                raise _Killed()
+
+    class KilledTrainer(R.SERTrainer):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self.add_callback(KillAfterFirstEpoch())
+
+    m, d, s, t = args(tmp_path / "killed")
+    monkeypatch.setattr(R, "SERTrainer", KilledTrainer)
+    with pytest.raises(_Killed):
+        R.train_run(run, train, test, {}, m, d, s, t)
+    out = tmp_path / "killed" / run.dirname
+    assert not (out / "metrics.json").exists() and list((out / "checkpoints").glob("checkpoint-*"))
+    monkeypatch.undo()
+    resumed = R.train_run(run, train, test, {}, m, d, s, t)
+    assert resumed["metrics"] == straight["metrics"]
+    assert resumed["confusion"] == straight["confusion"]
+    # the probabilities, not only the argmax: the resumed model is the uninterrupted one
+    assert (out / "predictions.csv").read_text() == (tmp_path / "straight" / run.dirname / "predictions.csv").read_text()
