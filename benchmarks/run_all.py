@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-CPU_BENCHMARKS: tuple[str, ...] = ("padding", "trainer_overhead", "eval_order", "input_pipeline", "prepare_speed")
+CPU_BENCHMARKS: tuple[str, ...] = ("padding", "trainer_overhead", "eval_order", "input_pipeline", "prepare_speed", "layer_probe")
 ALL_BENCHMARKS: tuple[str, ...] = (*CPU_BENCHMARKS, "gpu")
 # Arguments of a tiny run (`--quick`): the smoke test, not a measurement.
 QUICK_ARGS: dict[str, list[str]] = {
@@ -31,6 +31,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "eval_order": ["--quick"],
     "input_pipeline": ["--quick"],
     "prepare_speed": ["--files", "120", "--small", "40"],
+    "layer_probe": ["--quick"],
     "gpu": [],
 }
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
@@ -39,6 +40,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "eval_order": ("speedup", "same_metrics"),
     "input_pipeline": ("samples_per_s", "cache_bytes_per_audio_second"),
     "prepare_speed": ("realtime_factor", "peak_rss_mb_500", "peak_rss_mb_2000"),
+    "layer_probe": ("ratio", "peak_rss_mb"),
     "gpu": (),
 }
 
@@ -68,6 +70,7 @@ TARGETS: tuple[Target, ...] = (
     Target("eval_order", "same_metrics", "==", True),
     Target("input_pipeline", "samples_per_s", ">=", 250.0),
     Target("prepare_speed", "realtime_factor", ">=", 50.0),
+    Target("layer_probe", "ratio", "<=", 1.3),
 )
 
 
