@@ -464,6 +464,8 @@ def check_lineage_claim(runs: list[dict]) -> list[dict]:
 
     Candidates are the cross_group configurations that evaluated the language without
     training on it; the margin is own-group UAR minus the best other-group UAR (points).
+    Comparing one own-group run with the best of N others is biased against the own group,
+    so ``mean_margin`` (own-group UAR minus the mean of the other-group runs) is given too.
     """
     experiments = _experiments(runs, "cross_group")
     results = []
@@ -483,6 +485,9 @@ def check_lineage_claim(runs: list[dict]) -> list[dict]:
             others = [c for c in candidates if c["kind"] != "own"]
             best_own = max(own, key=lambda c: c["uar"])
             best_other = max(others, key=lambda c: c["uar"]) if others else None
+            other_uars = np.array([c["uar"] for c in others], dtype=float)
+            mean_other = float(other_uars.mean()) if others else None
+            std_other = float(other_uars.std(ddof=1)) if len(others) > 1 else (0.0 if others else None)
             if best_other is None:
                 margin, verdict, best = None, "n/a", best_own
             else:
@@ -496,7 +501,10 @@ def check_lineage_claim(runs: list[dict]) -> list[dict]:
                 "own_group_uar": best_own["uar"], "own_group_train": best_own["train"],
                 "best_other_uar": None if best_other is None else best_other["uar"],
                 "best_other_train": None if best_other is None else best_other["train"],
-                "margin": margin, "verdict": verdict, "candidates": candidates,
+                "margin": margin, "verdict": verdict,
+                "mean_other_uar": mean_other, "std_other_uar": std_other, "n_other": len(others),
+                "mean_margin": None if mean_other is None else best_own["uar"] - mean_other,
+                "candidates": candidates,
             })
     return results
 
@@ -511,7 +519,14 @@ def claim_line(result: dict) -> str:
     if result["margin"] is None:
         return line + " (no other-group run evaluated it)"
     return (line + f" (margin {result['margin']:+.1f} points: own group {result['own_group_uar']:.1f} vs "
-            f"best other {result['best_other_uar']:.1f} from {result['best_other_train']})")
+            f"best other {result['best_other_uar']:.1f} from {result['best_other_train']}; "
+            f"{_mean_text(result)}, margin over mean {result['mean_margin']:+.1f})")
+
+
+def _mean_text(result: dict) -> str:
+    if result["n_other"] == 1:
+        return f"other-group mean {result['mean_other_uar']:.1f} of 1 run"
+    return f"other-group mean {result['mean_other_uar']:.1f}±{result['std_other_uar']:.1f} of {result['n_other']} runs"
 
 
 def claim_summary(results: list[dict]) -> str:
@@ -526,21 +541,29 @@ def claim_summary(results: list[dict]) -> str:
         parts.append(f"{labels.group_title(group)} {sum(r['verdict'] == 'yes' for r in rows)}/{len(rows)}")
     ties = sum(r["verdict"] == "tie" for r in judged)
     tie_text = f"; {ties} tie{'s' if ties != 1 else ''} within {TIE_POINTS} points" if ties else ""
+    means = []
+    for group in dict.fromkeys(r["group"] for r in judged):
+        m = [r["mean_margin"] for r in judged if r["group"] == group]
+        above = sum(x >= TIE_POINTS for x in m)
+        means.append(f"{labels.group_title(group)} {above}/{len(m)}, mean {float(np.mean(m)):+.1f} points")
     return (f"Lineage claim (Sec. 4.3): {k} of {len(judged)} held-out languages transfer best within their own group "
-            f"({', '.join(parts)}{tie_text}).")
+            f"({', '.join(parts)}{tie_text}). Own group above the other group's mean: {'; '.join(means)}.")
 
 
 def claims_markdown(results: list[dict], title: str) -> str:
     """The claim check as a Markdown section: a table plus the summary line."""
     lines = [f"## {title}", "", claim_summary(results), "",
              "| Held-out | Group | Own-group UAR (train set) | Best other-group UAR (train set) "
-             "| Margin (points) | Own group best? |",
-             "|---|---|---|---|---|---|"]
+             "| Margin (points) | Own group best? | Other-group mean ± std (runs) | Margin over mean |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
         other = "//" if r["best_other_uar"] is None else f"{r['best_other_uar']:.1f} ({r['best_other_train']})"
         margin = "//" if r["margin"] is None else f"{r['margin']:+.1f}"
+        mean = "//" if r["mean_other_uar"] is None else (
+            f"{r['mean_other_uar']:.1f} ± {r['std_other_uar']:.1f} ({r['n_other']})")
+        mean_margin = "//" if r["mean_margin"] is None else f"{r['mean_margin']:+.1f}"
         lines.append(f"| {r['language']} | {r['group_title']} | {r['own_group_uar']:.1f} ({r['own_group_train']}) | "
-                     f"{other} | {margin} | {r['verdict']} |")
+                     f"{other} | {margin} | {r['verdict']} | {mean} | {mean_margin} |")
     return "\n".join(lines) + "\n"
 
 

@@ -166,11 +166,17 @@ def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
     assert claims["ARA"]["margin"] == pytest.approx(-7.0)
     assert report.claim_line(claims["FRE"]) == (
         "FRE: best unseen UAR 59.0 from ITA, POR, ROM, SPA (own group) -> yes "
-        "(margin +4.0 points: own group 59.0 vs best other 55.0 from BEN, CHI, ENG, RUS)"
+        "(margin +4.0 points: own group 59.0 vs best other 55.0 from BEN, CHI, ENG, RUS; "
+        "other-group mean 55.0 of 1 run, margin over mean +4.0)"
     )
+    # ARA is evaluated by two Neo-Latin configurations (37.0 and 25.0): the mean margin is fairer than the max's
+    assert claims["ARA"]["n_other"] == 2 and claims["ARA"]["mean_other_uar"] == pytest.approx(31.0)
+    assert claims["ARA"]["std_other_uar"] == pytest.approx(8.485, abs=1e-3)
+    assert claims["ARA"]["mean_margin"] == pytest.approx(-1.0)
     assert report.claim_summary(list(claims.values())) == (
         "Lineage claim (Sec. 4.3): 1 of 3 held-out languages transfer best within their own group "
-        "(Neo-Latin 1/2, Others 0/1)."
+        "(Neo-Latin 1/2, Others 0/1). Own group above the other group's mean: Neo-Latin 1/2, mean +1.0 points; "
+        "Others 0/1, mean -1.0 points."
     )
 
 
@@ -199,7 +205,8 @@ def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixtur
     claims = json.loads((out / "claims.json").read_text(encoding="utf-8"))
     assert [c["verdict"] for c in claims["languages"]] == ["yes", "no", "no"]
     assert claims["paper"]["languages"][0]["language"] == "FRE"
-    assert "| FRE | Neo-Latin | 59.0 (ITA, POR, ROM, SPA) | 55.0 (BEN, CHI, ENG, RUS) | +4.0 | yes |" in (
+    assert ("| FRE | Neo-Latin | 59.0 (ITA, POR, ROM, SPA) | 55.0 (BEN, CHI, ENG, RUS) | +4.0 | yes "
+            "| 55.0 ± 0.0 (1) | +4.0 |") in (
         out / "claims.md"
     ).read_text(encoding="utf-8")
     # Re-running reads the runs again but never the report folder it wrote.
