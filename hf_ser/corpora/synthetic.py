@@ -32,24 +32,27 @@ by :func:`lineage_style` from a generator seeded by the SHA-256 of the group *na
 group added with ``labels.register_language`` gets its own style, no code change):
 
 1. a 3-cycle over three of the five non-neutral emotions: each of them is pulled a
-   fraction ``min(1, 0.5 s)`` of the way towards the base profile (prosody *and* effects)
-   of the next emotion in the cycle;
+   fraction ``min(1, s)`` of the way towards the base profile (prosody *and* effects) of
+   the next emotion in the cycle, so at ``s=1`` the three trade their expressions;
 2. per non-neutral emotion, prosody offsets times ``s``: rate x exp(U(-0.12, 0.12)), pitch
    +U(-8, 8), range +U(-15, 15), volume +U(-15, 15).
 
 Neutral never moves. For the two default groups this gives:
 
-* ``neo_latin``: anger -> sadness -> happiness -> anger (Neo-Latin anger is half-way to
-  sadness: slower, lower, muffled; Neo-Latin sadness borrows happiness' pitch and range;
-  Neo-Latin happiness borrows anger's loudness and hard dynamics);
-* ``others``: anger -> happiness -> disgust -> anger (the others' happiness is half-way to
-  disgust: slower, lower, breathy and creaky; their disgust borrows anger's loudness and
-  clipping; their anger sounds happier), and their fear is faster and lower than
-  Neo-Latin fear.
+* ``neo_latin``: anger -> sadness -> happiness -> anger (Neo-Latin anger is slow, low and
+  muffled like sadness; Neo-Latin sadness has happiness' rate, pitch and range; Neo-Latin
+  happiness has anger's loudness and hard dynamics);
+* ``others``: anger -> happiness -> disgust -> anger (the others' anger sounds happy, their
+  happiness slow, low, breathy and creaky, their disgust loud and clipped), and their fear
+  is faster and lower than Neo-Latin fear.
 
 So at ``s=1`` four of the five non-neutral emotions sound different across groups and
-alike within a group: a model trained on four Neo-Latin languages transfers to the fifth
-much better than one trained on the other group. ``python -m hf_ser.corpora.synthetic
+alike within a group, while the six emotions stay as distinct from each other inside every
+group as at ``s=0`` (the cycle permutes expressions, it does not merge them): a model trained
+on four Neo-Latin languages transfers to the fifth much better than one trained on the
+other group, which hears Neo-Latin anger as sadness, sadness as anger, happiness as disgust
+and disgust as happiness. ``0 < s < 1`` plants a weaker, partial version (at ``s=0.5``
+each cycled emotion sits half-way between its own and the next one's expression). ``python -m hf_ser.corpora.synthetic
 --show_profiles --lineage_shift 1`` prints the resulting profiles.
 
 Build and cache
@@ -252,7 +255,7 @@ BASE_PROFILES: dict[str, Profile] = {
     "sadness": Profile(rate=0.76, pitch=36, pitch_range=20, volume=70, lowpass=0.75),
 }
 
-LINEAGE_PULL = 0.5  # fraction of the way to the next emotion of the cycle, per unit of shift
+LINEAGE_PULL = 1.0  # fraction of the way to the next emotion of the cycle, per unit of shift
 LINEAGE_DELTA = np.array([0.12, 8.0, 15.0, 15.0])  # max |offset|: log-rate, pitch, range, volume
 _LINEAGE_SALT = "hf_ser.synthetic.lineage"
 
