@@ -176,6 +176,7 @@ def _atomic_write_json(path: Path, obj: dict) -> None:
 
 
 _NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages", "base", "language", "shots")
+_DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc")  # where prepared audio is cached and how many processes prepare it
 
 
 def run_config(run: Run, model_args, data_args, ser_args, train_args) -> dict:
@@ -183,7 +184,7 @@ def run_config(run: Run, model_args, data_args, ser_args, train_args) -> dict:
     ta = {k: getattr(train_args, k) for k in (
         "learning_rate", "weight_decay", "per_device_train_batch_size", "gradient_accumulation_steps",
         "max_grad_norm", "num_train_epochs", "warmup_steps", "lr_scheduler_type", "fp16", "bf16", "optim")}
-    return {"run": run.to_dict(), "model": dataclasses.asdict(model_args), "data": dataclasses.asdict(data_args),
+    return {"run": run.to_dict(), "model": dataclasses.asdict(model_args), "data": {k: v for k, v in dataclasses.asdict(data_args).items() if k not in _DATA_NOT_IN_RUN_HASH},
             # which recipe planned the run does not change it: a `paper` grid reuses a `cross_group` run
             "ser": {k: v for k, v in dataclasses.asdict(ser_args).items() if k not in _NOT_IN_RUN_HASH},
             "training": ta}
@@ -249,7 +250,7 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
         train_lengths=train_len,
         length_window=ser_args.length_window,
     )
-    last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).is_dir() else None
+    last = last_complete_checkpoint(Path(args.output_dir))
     if last:
         logger.info("%s: resuming from %s", run.dirname, last)
     t0 = time.time()
@@ -279,6 +280,26 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
     if not ser_args.keep_checkpoints:
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return result
+
+
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """The newest ``checkpoint-N`` in `folder` that was fully written; half-written ones (killed mid-save) are removed.
+
+    The Trainer writes ``trainer_state.json`` last and deletes the previous checkpoint only after
+    it, so a checkpoint whose state file is missing or unreadable was interrupted while saving.
+    """
+    if not folder.is_dir():
+        return None
+    last = get_last_checkpoint(str(folder))
+    while last is not None:
+        try:
+            json.loads((Path(last) / "trainer_state.json").read_text())
+            return last
+        except (OSError, json.JSONDecodeError):
+            logger.warning("%s was interrupted while being saved; removing it and resuming from the one before", last)
+            shutil.rmtree(last, ignore_errors=True)
+            last = get_last_checkpoint(str(folder))
+    return None
 
 
 def _layerdrop(model_args: ModelArguments, train_args: TrainingArguments) -> float | None:

@@ -118,3 +118,65 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     assert resumed["confusion"] == straight["confusion"]
     # the probabilities, not only the argmax: the resumed model is the uninterrupted one
     assert (out / "predictions.csv").read_text() == (tmp_path / "straight" / run.dirname / "predictions.csv").read_text()
+
+
+def test_half_written_checkpoint_is_skipped(tmp_path):
+    from hf_ser.recipe import last_complete_checkpoint
+
+    assert last_complete_checkpoint(tmp_path / "none") is None
+    good, broken, empty = (tmp_path / f"checkpoint-{n}" for n in (4, 8, 12))
+    for d in (good, broken, empty):
+        d.mkdir()
+    (good / "trainer_state.json").write_text('{"global_step": 4}')
+    (broken / "trainer_state.json").write_text('{"global_st')  # killed while writing the state file
+    assert last_complete_checkpoint(tmp_path) == str(good)
+    assert not broken.exists() and not empty.exists() and good.is_dir()
+
+
+def _grid(out, *extra):
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "hf_ser.recipe", "single_language", "--demo", "--languages", "FRE", "ITA", "SPA",
+            "--synthetic_per_cell", "4", "--num_train_epochs", "4", "--output_dir", str(out), *extra]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+@pytest.mark.slow
+def test_killed_grid_resumes_to_the_same_tables(tmp_path, hf_ser_cache):
+    """SIGKILL a grid mid-training: the rerun skips finished runs, resumes the killed one, and the tables match."""
+    import signal
+    import time
+
+    from hf_ser import report
+
+    straight = _grid(tmp_path / "straight")
+    assert straight.wait(timeout=600) == 0, straight.stdout.read()
+
+    killed_dir = tmp_path / "killed"
+    proc = _grid(killed_dir)
+    deadline = time.time() + 600
+    victim = None
+    while victim is None and proc.poll() is None and time.time() < deadline:
+        if list(killed_dir.glob("*/metrics.json")):  # one run finished; wait for the next one's first checkpoint
+            victim = next((run for run in sorted(killed_dir.glob("single-*")) if not (run / "metrics.json").exists()
+                           and list(run.glob("checkpoints/checkpoint-*/trainer_state.json"))), None)
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert victim is not None, "the grid finished before it could be killed"
+    finished = {p: p.stat().st_mtime_ns for p in killed_dir.glob("*/metrics.json")}
+    assert finished and victim / "metrics.json" not in finished
+    for p in finished:
+        assert json.loads(p.read_text())["config_hash"]  # whole files only: written then renamed
+
+    rerun = _grid(killed_dir)
+    log = rerun.communicate(timeout=600)[0]
+    assert rerun.returncode == 0, log
+    assert f"{victim.name}: resuming from" in log
+    for p, stamp in finished.items():
+        assert p.stat().st_mtime_ns == stamp, f"{p.parent.name} was trained again"
+        assert f"{p.parent.name}: finished earlier" in log
+
+    tables = [report.to_csv(report.table2(report.load_runs(d))) for d in (tmp_path / "straight", killed_dir)]
+    assert tables[0] == tables[1] and tables[0].count("\n") >= 2
