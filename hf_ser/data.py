@@ -145,7 +145,7 @@ def run_datasets(run_dir: str | Path) -> tuple[datasets.Dataset, datasets.Datase
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: {run_dir} is not a finished hf_ser run")
     m = json.loads(path.read_text())
-    args = DataArguments(**m["config"]["data"])
+    args = DataArguments(**m.get("data_args", m["config"]["data"]))
     run = m["config"]["run"]
     langs = sorted(set(run["train_languages"]) | set(run["eval_languages"]))
     ds, _ = load_languages(langs, args)

@@ -80,7 +80,7 @@ def check_unseen(base: dict, language: str) -> None:
 
 def base_data_args(base: dict, cli: DataArguments, language: str) -> DataArguments:
     """The base run's data config (so the test split is the grid's), with the data location taken from the CLI."""
-    saved = base.get("config", {}).get("data")
+    saved = base.get("data_args") or base.get("config", {}).get("data")
     if not saved:
         raise FewShotError(f"{base['_dir']}/metrics.json has no config.data; retrain the base run with this version")
     args = DataArguments(**saved)

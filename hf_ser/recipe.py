@@ -275,6 +275,7 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
         "split_notes": {l: split_notes.get(l) for l in set(run.train_languages) | set(run.eval_languages)},
         "train_loss": float(train_result.training_loss), "train_seconds": round(train_seconds, 1),
         "config": config, "config_hash": chash, "versions": versions(),
+        "data_args": dataclasses.asdict(data_args),  # with the cache location the hash leaves out
     }
     _atomic_write_json(metrics_path, result)
     if not ser_args.keep_checkpoints:

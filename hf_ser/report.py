@@ -238,10 +238,30 @@ def _seed_note(experiments: list[_Experiment], cells_used: list[Cell]) -> str:
     return f"Mean ± std over {counts[0]}–{counts[-1]} seeds per cell{named}; plain values come from one seed."
 
 
+def _split_note(experiments: list[_Experiment]) -> str:
+    """Empty for the paper protocol; otherwise which protocol, and the languages that fell back from it."""
+    runs = [r for e in experiments for r in e.runs]
+    protocols = sorted({str(((r.get("config") or {}).get("data") or {}).get("split", "paper")) for r in runs})
+    if protocols in ([], ["paper"]):
+        return ""
+    if protocols != ["speaker"]:
+        return f"Runs mix split protocols ({', '.join(protocols)}): cells may not compare like with like."
+    fell_back: dict[str, str] = {}
+    for r in runs:
+        for lang, note in (r.get("split_notes") or {}).items():
+            if note and "fell back" in note:
+                fell_back[lang] = note
+    text = "Speaker-independent split (no speaker in both train and test)."
+    if fell_back:
+        text += " Paper-protocol fallback: " + "; ".join(
+            f"{lang} ({fell_back[lang]})" for lang in _paper_order(fell_back)) + "."
+    return text
+
+
 def _finish(table: Table, experiments: list[_Experiment]) -> Table:
     cells = [c for _, row in table.rows for c in row if c is not None]
-    note = _seed_note(experiments, cells)
-    table.notes = [n for n in (note, f"{NOT_EVALUATED} = not evaluated.") if n]
+    notes = (_seed_note(experiments, cells), _split_note(experiments), f"{NOT_EVALUATED} = not evaluated.")
+    table.notes = [n for n in notes if n]
     return table
 
 

@@ -35,9 +35,8 @@ def stratified_split(labels: np.ndarray, test_size: float, rng: np.random.Genera
 
 
 def speaker_split(labels: np.ndarray, speakers: np.ndarray, test_size: float, seed: int) -> np.ndarray | None:
-    """Boolean test mask with no speaker on both sides (stratified by label); None if not possible."""
-    known = ~np.isin(np.char.lower(speakers.astype(str)), list(UNKNOWN_SPEAKERS))
-    if not known.all() or len(np.unique(speakers)) < 2:
+    """Boolean test mask with no speaker on both sides (stratified by label); None if fewer than 2 speakers."""
+    if len(np.unique(speakers)) < 2:
         return None
     n_splits = max(2, min(int(round(1 / test_size)), len(np.unique(speakers))))
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
@@ -50,25 +49,37 @@ def speaker_split(labels: np.ndarray, speakers: np.ndarray, test_size: float, se
 def split_indices(
     labels, languages, speakers=None, protocol: str = "paper", test_size: float = 0.3, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(train indices, test indices, notes per language) for the 'paper' or 'speaker' protocol."""
+    """(train indices, test indices, notes per language) for the 'paper' or 'speaker' protocol.
+
+    With 'speaker', utterances without a speaker id (corpora that publish none) are split
+    by the paper protocol beside the speaker-grouped rest, and the language's note says so.
+    """
     if protocol not in ("paper", "speaker"):
         raise ValueError(f"unknown split protocol {protocol!r}; use 'paper' or 'speaker'")
     labels, languages = np.asarray(labels), np.asarray(languages)
-    speakers = np.asarray(speakers if speakers is not None else [""] * len(labels))
+    speakers = np.asarray(speakers if speakers is not None else [""] * len(labels)).astype(str)
     is_test = np.zeros(len(labels), dtype=bool)
     notes: dict[str, str] = {}
     for lang in sorted(set(languages.tolist())):
         idx = np.flatnonzero(languages == lang)
+        if protocol == "paper":
+            is_test[idx] = stratified_split(labels[idx], test_size, _rng(seed, lang))
+            notes[lang] = "stratified per emotion, random utterances"
+            continue
+        known = ~np.isin(np.char.lower(np.char.strip(speakers[idx])), list(UNKNOWN_SPEAKERS))
         mask = None
-        if protocol == "speaker":
-            mask = speaker_split(labels[idx], speakers[idx], test_size, seed + zlib.crc32(lang.encode()) % 10_000)
-            if mask is None:
-                notes[lang] = "speaker ids missing or fewer than 2 speakers: fell back to the paper protocol"
-                logger.warning("%s: %s", lang, notes[lang])
-            else:
-                notes[lang] = f"speaker-independent ({len(set(speakers[idx][mask]))} test speakers)"
+        if known.any():
+            mask = speaker_split(labels[idx[known]], speakers[idx[known]], test_size,
+                                 seed + zlib.crc32(lang.encode()) % 10_000)
         if mask is None:
-            mask = stratified_split(labels[idx], test_size, _rng(seed, lang))
-            notes.setdefault(lang, "stratified per emotion, random utterances")
-        is_test[idx] = mask
+            is_test[idx] = stratified_split(labels[idx], test_size, _rng(seed, lang))
+            notes[lang] = "speaker ids missing or fewer than 2 speakers: fell back to the paper protocol"
+            logger.warning("%s: %s", lang, notes[lang])
+            continue
+        is_test[idx[known]] = mask
+        notes[lang] = f"speaker-independent ({len(set(speakers[idx[known]][mask]))} test speakers)"
+        if not known.all():
+            is_test[idx[~known]] = stratified_split(labels[idx[~known]], test_size, _rng(seed, lang))
+            notes[lang] += (f"; {int((~known).sum())} utterances without speaker ids fell back to the paper protocol")
+            logger.warning("%s: %s", lang, notes[lang])
     return np.flatnonzero(~is_test), np.flatnonzero(is_test), notes

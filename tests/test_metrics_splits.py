@@ -72,6 +72,21 @@ def test_speaker_split_falls_back_without_speakers():
     assert "fell back" in notes["SPA"] and len(te) > 0
 
 
+def test_speaker_split_falls_back_per_corpus():
+    """A corpus without speaker ids falls back on its own; the language's other corpora stay speaker-independent."""
+    y, langs, spk = _data(langs=("ITA",))
+    spk = spk.astype(object)
+    spk[: len(y) // 3] = "unknown"  # e.g. one of the language's corpora publishes no speaker ids
+    tr, te, notes = split_indices(y, langs, spk.astype(str), "speaker", 0.3, 0)
+    known = spk != "unknown"
+    assert not set(spk[tr][known[tr]]) & set(spk[te][known[te]])
+    assert "speaker-independent" in notes["ITA"] and "without speaker ids fell back" in notes["ITA"]
+    unknown = np.flatnonzero(~known)
+    for e in range(6):  # the fallback part is stratified like the paper protocol
+        cell = unknown[y[unknown] == e]
+        assert abs(np.isin(cell, te).sum() - 0.3 * len(cell)) <= 1
+
+
 def test_paper_grid_has_23_runs():
     from hf_ser.labels import LANGUAGES
     runs = plan_runs("paper", list(LANGUAGES))

@@ -155,6 +155,20 @@ def test_paper_results_are_consistent() -> None:
     assert "Neo-Latin" in paper_results.PAPER
 
 
+def test_speaker_split_and_its_fallbacks_are_stated(tmp_path: Path) -> None:
+    notes = {"FRE": "speaker-independent (3 test speakers)",
+             "ITA": "speaker ids missing or fewer than 2 speakers: fell back to the paper protocol"}
+    path = write_run(tmp_path, "multi-neo_latin-seed0", "multilingual", ["FRE", "ITA"], "neo_latin",
+                     {"FRE": (0.5, 0.5), "ITA": (0.4, 0.4)})
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["config"], payload["split_notes"] = {"data": {"split": "speaker"}}, notes
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    caption = report.table2(report.load_runs(tmp_path)).caption
+    assert "Speaker-independent split" in caption
+    assert "fallback: ITA (speaker ids missing or fewer than 2 speakers: fell back to the paper protocol)" in caption
+    assert "FRE (" not in caption
+
+
 def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
     claims = {c["language"]: c for c in report.check_lineage_claim(report.load_runs(runs_dir))}
     assert list(claims) == ["FRE", "ITA", "ARA"]
