@@ -184,7 +184,8 @@ def run_config(run: Run, model_args, data_args, ser_args, train_args) -> dict:
     ta = {k: getattr(train_args, k) for k in (
         "learning_rate", "weight_decay", "per_device_train_batch_size", "gradient_accumulation_steps",
         "max_grad_norm", "num_train_epochs", "warmup_steps", "lr_scheduler_type", "fp16", "bf16", "optim")}
-    return {"run": run.to_dict(), "model": dataclasses.asdict(model_args), "data": {k: v for k, v in dataclasses.asdict(data_args).items() if k not in _DATA_NOT_IN_RUN_HASH},
+    data = {k: v for k, v in dataclasses.asdict(data_args).items() if k not in _DATA_NOT_IN_RUN_HASH}
+    return {"run": run.to_dict(), "model": dataclasses.asdict(model_args), "data": data,
             # which recipe planned the run does not change it: a `paper` grid reuses a `cross_group` run
             "ser": {k: v for k, v in dataclasses.asdict(ser_args).items() if k not in _NOT_IN_RUN_HASH},
             "training": ta}

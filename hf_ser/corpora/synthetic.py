@@ -52,8 +52,8 @@ group as at ``s=0`` (the cycle permutes expressions, it does not merge them): a 
 on four Neo-Latin languages transfers to the fifth much better than one trained on the
 other group, which hears Neo-Latin anger as sadness, sadness as anger, happiness as disgust
 and disgust as happiness. ``0 < s < 1`` plants a weaker, partial version (at ``s=0.5``
-each cycled emotion sits half-way between its own and the next one's expression). ``python -m hf_ser.corpora.synthetic
---show_profiles --lineage_shift 1`` prints the resulting profiles.
+each cycled emotion sits half-way between its own and the next one's expression).
+``python -m hf_ser.corpora.synthetic --show_profiles --lineage_shift 1`` prints the profiles.
 
 Build and cache
 ---------------
