@@ -7,6 +7,8 @@ WAV bytes in a `datasets.Audio(decode=False)` column with the `hf_ser.corpora.ba
 
 from __future__ import annotations
 
+import argparse
+
 import json
 import statistics
 import sys
@@ -34,6 +36,18 @@ from hf_ser.data import with_corpus_ids  # noqa: E402
 from hf_ser.labels import CORPORA, SAMPLING_RATE  # noqa: E402
 
 CORPUS_NAMES: tuple[str, ...] = tuple(SYNTHETIC_CORPORA)
+
+
+CPU_CLOCK_HELP = "cpu: process CPU time (robust to other jobs on the cores; use with --threads 1)"
+
+
+def add_common_args(parser: argparse.ArgumentParser, threads: bool = True, clock_help: str = CPU_CLOCK_HELP) -> None:
+    """The options every CPU benchmark shares: --threads (optional), --clock, --seed, --quick."""
+    if threads:
+        parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0 = torch's default)")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help=clock_help)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="tiny configuration for the smoke test")
 
 
 def set_threads(threads: int) -> None:

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Sequence
 
 import numpy as np
-from common import clock, emit, set_threads, synthetic_dataset, synthetic_split
+from common import add_common_args, clock, emit, set_threads, synthetic_dataset, synthetic_split
 
 import datasets  # noqa: E402  (after `common`, which makes `hf_ser` importable)
 import torch  # noqa: E402
@@ -124,11 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3, help="timed passes over each order")
     parser.add_argument("--chunk_batches", type=int, default=4, help="batches per interleaved predict call")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0 = torch's default)")
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="cpu: process CPU time (robust to other jobs on the cores; use with --threads 1)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="tiny configuration for the smoke test")
+    add_common_args(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.batch_size, args.repeats = 24, 8, 1

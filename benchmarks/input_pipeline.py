@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from common import CORPUS_NAMES, clock, emit, synthetic_dataset
+from common import CORPUS_NAMES, add_common_args, clock, emit, synthetic_dataset
 
 import datasets  # noqa: E402  (after `common`, which makes `hf_ser` importable)
 import torch  # noqa: E402
@@ -132,10 +132,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--batches", type=int, default=48, help="timed batches")
     parser.add_argument("--warmup", type=int, default=4, help="untimed batches first (worker start-up)")
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="cpu: samples per CPU-second of the worker (robust to other jobs on the cores)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="tiny configuration for the smoke test")
+    add_common_args(parser, threads=False,
+                    clock_help="cpu: samples per CPU-second of the worker (robust to other jobs on the cores)")
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.batches, args.warmup = 48, 4, 1

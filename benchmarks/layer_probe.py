@@ -30,7 +30,7 @@ from pathlib import Path
 os.environ.setdefault("TQDM_DISABLE", "1")  # before tqdm is imported: no progress bars in the timings' output
 
 import numpy as np  # noqa: E402
-from common import emit, median, set_threads, synthetic_dataset, synthetic_split  # noqa: E402
+from common import add_common_args, emit, median, set_threads, synthetic_dataset, synthetic_split  # noqa: E402
 
 import datasets  # noqa: E402  (after `common`, which makes `hf_ser` importable)
 import torch  # noqa: E402
@@ -63,11 +63,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--size", type=int, default=200, help="utterances in the split")
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0 = torch's default)")
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="tiny configuration for the smoke test")
+    add_common_args(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.batch_size, args.repeats = 24, 8, 1

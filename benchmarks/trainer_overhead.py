@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Sequence
 
 import numpy as np
-from common import clock, emit, median, set_threads, spread, synthetic_dataset, synthetic_split
+from common import add_common_args, clock, emit, median, set_threads, spread, synthetic_dataset, synthetic_split
 
 import torch  # noqa: E402  (after `common`, which makes `hf_ser` importable)
 import torch.nn.functional as F  # noqa: E402
@@ -169,11 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batches", type=int, default=4, help="micro-batches per pass")
     parser.add_argument("--repeats", type=int, default=15, help="timed passes over the batches (after a warm-up)")
     parser.add_argument("--max_seconds", type=float, default=None, help="crop utterances (quick runs)")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0 = torch's default)")
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="cpu: process CPU time (robust to other jobs on the cores; use with --threads 1)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="tiny configuration for the smoke test")
+    add_common_args(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.batch_size, args.batches, args.repeats, args.max_seconds = 32, 8, 1, 2, 0.5

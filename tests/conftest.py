@@ -40,6 +40,17 @@ def wav_rows_to_dataset(rows: dict) -> datasets.Dataset:
     return datasets.Dataset.from_dict(rows, features=raw).cast(FEATURES)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models on shared cores: one intra-op thread avoids spinning thread pools (restored afterwards)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def hf_ser_cache(tmp_path_factory):
     """A session-wide HF_SER_CACHE so the synthetic corpus is synthesised once per test run."""

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from test_analysis import assert_png_not_blank, train_tiny_grid
 from transformers import TrainingArguments
 
@@ -28,13 +27,7 @@ from hf_ser.labels import EMOTIONS
 from hf_ser.recipe import main as recipe_main
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models on shared cores: one intra-op thread avoids spinning thread pools (restored afterwards)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_shots_are_k_per_emotion_nested_and_seeded():
