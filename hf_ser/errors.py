@@ -1,0 +1,20 @@
+"""The one exception type for a user's mistake, and the exit codes every command uses.
+
+Every ``hf-ser`` command exits 0 when its work is done, 1 when the work failed (for example no file
+could be classified, or a step of ``analysis all`` failed), and 2 when the user's input is wrong.
+A :class:`UserError` is printed as one line without a traceback; any other exception is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A mistake in what the user gave (a flag, a path, a file, a recipe key): printed as one line, exit 2.
+
+    The message names the input at fault and, where there is one, the fix.
+    """
