@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,8 +26,13 @@ import soundfile as sf
 import soxr
 
 from .labels import SAMPLING_RATE
+from .safe_io import display_path
 
 LFS_PREFIX = b"version https://git-lfs"
+MIN_SAMPLE_RATE = 4_000  # below this no speech band survives; headers claiming 1 or 3 Hz are corrupt
+MAX_SAMPLE_RATE = 768_000  # the highest rate audio interfaces record; 2e9 Hz would make soxr allocate gigabytes
+MAX_CHANNELS = 64
+BLOCK_SECONDS = 10.0  # decoding block: 10 s of 192 kHz x 6 channels is 46 MB as float32
 
 
 class AudioError(Exception):
@@ -63,20 +69,118 @@ def is_lfs_pointer(path: str | Path) -> bool:
         return False
 
 
-def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
-    """Decode a file with soundfile into float32 ``(frames, channels)`` and its sample rate."""
-    p = Path(path)
-    if not p.is_file():
-        raise AudioError("missing file", str(p))
-    if p.stat().st_size == 0:
-        raise AudioError("empty file", str(p))
+def check_audio_file(path: str | Path) -> "sf._SoundFileInfo":
+    """Check a file before decoding it and return soundfile's header info; AudioError naming the problem.
+
+    Looked at, in order, without reading any audio: the path is a regular file (a FIFO or device named
+    ``*.wav`` would block a reader forever), not empty, not a git-LFS pointer, has a readable header,
+    a sample rate in [MIN_SAMPLE_RATE, MAX_SAMPLE_RATE] (a header claiming 1 Hz or 2e9 Hz would make the
+    resampler allocate gigabytes), 1 to MAX_CHANNELS channels and at least one frame.
+    """
+    p = Path(os.fsdecode(path)) if isinstance(path, bytes) else Path(path)
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        raise AudioError("missing file", f"{display_path(p)} ({os.strerror(e.errno) if e.errno else e})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioError("not a regular file", f"{display_path(p)} is a {_file_kind(st.st_mode)}")
+    if st.st_size == 0:
+        raise AudioError("empty file", display_path(p))
     if is_lfs_pointer(p):
         raise AudioError("git-LFS pointer", "run `git lfs pull` in the corpus clone to fetch the audio")
     try:
-        # bytes: soundfile cannot encode str paths holding undecodable (surrogate-escaped) bytes
-        data, sr = sf.read(os.fsencode(p), dtype="float32", always_2d=True)
+        info = sf.info(os.fsencode(p))  # bytes: soundfile cannot encode surrogate-escaped str paths
     except Exception as e:  # soundfile raises LibsndfileError, RuntimeError, TypeError...
-        raise AudioError("unreadable", f"{type(e).__name__}: {e}") from None
+        raise AudioError("unreadable", f"{type(e).__name__}: {display_path(str(e))}") from None
+    _check_header(int(info.samplerate), int(info.channels), int(info.frames))
+    return info
+
+
+def _file_kind(mode: int) -> str:
+    """'FIFO', 'directory', 'socket', ... for a non-regular file's st_mode."""
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISDIR, "directory"), (stat.S_ISSOCK, "socket"),
+                       (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def _check_header(sr: int, channels: int, frames: int) -> None:
+    """AudioError for a sample rate outside the sane range, no or too many channels, or no frames."""
+    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+        raise AudioError("implausible sample rate", f"{sr} Hz; accepted: {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError("implausible channel count", f"{channels}; accepted: 1 to {MAX_CHANNELS}")
+    if frames == 0:
+        raise AudioError("empty audio", "0 frames")
+
+
+def iter_mono_blocks(path: str | Path, target_sr: int = SAMPLING_RATE, block_seconds: float = BLOCK_SECONDS,
+                     start: float = 0.0, stop: float | None = None):
+    """Decode a file block by block into mono float32 at `target_sr` (streaming soxr), between `start` and `stop` s.
+
+    Memory stays at one block whatever the file's length, rate or channel count (a 192 kHz 6-channel
+    block of 10 s is 46 MB as float32). Yields 1-d arrays; raises AudioError like :func:`check_audio_file`.
+    """
+    info = check_audio_file(path)
+    sr = int(info.samplerate)
+    first = int(round(start * sr))
+    last = int(info.frames) if stop is None else min(int(info.frames), int(round(stop * sr)))
+    stream = None if sr == target_sr else soxr.ResampleStream(sr, target_sr, 1, dtype="float32", quality="HQ")
+    block = max(1, int(block_seconds * sr))
+    try:
+        with sf.SoundFile(os.fsencode(Path(path))) as f:
+            if first:
+                f.seek(first)
+            remaining = last - first
+            while remaining > 0:
+                data = f.read(min(block, remaining), dtype="float32", always_2d=True)
+                if len(data) == 0:
+                    break
+                remaining -= len(data)
+                if not np.isfinite(data).all():
+                    raise AudioError("non-finite samples", "NaN or Inf in the signal")
+                mono = to_mono(data)
+                out = mono if stream is None else stream.resample_chunk(mono, last=remaining <= 0)
+                if len(out):
+                    yield out
+    except AudioError:
+        raise
+    except Exception as e:  # a header that lied about its length, a truncated body, ...
+        raise AudioError("unreadable", f"{type(e).__name__}: {display_path(str(e))}") from None
+
+
+def load_mono(path: str | Path, target_sr: int = SAMPLING_RATE, stop: float | None = None) -> np.ndarray:
+    """A whole file (or its first `stop` seconds) as mono float32 at `target_sr`, decoded block by block.
+
+    Peak memory is the output (64 kB per second at 16 kHz) plus one block, whatever the file's own rate
+    and channel count: a 1-hour file costs 230 MB, never the 2.6 GB of a 6-channel 48 kHz decode.
+    """
+    info = check_audio_file(path)
+    frames = int(info.frames) if stop is None else min(int(info.frames), int(round(stop * info.samplerate)))
+    out = np.empty(int(np.ceil(frames * target_sr / info.samplerate)) + 64, dtype=np.float32)  # filled in place
+    n = 0
+    for block in iter_mono_blocks(path, target_sr, stop=stop):
+        if n + len(block) > len(out):  # the resampler's rounding gave more than estimated
+            out = np.concatenate([out[:n], np.empty(len(block), dtype=np.float32)])
+        out[n: n + len(block)] = block
+        n += len(block)
+    if n == 0:
+        raise AudioError("empty audio", "0 frames")
+    return out[:n]
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Decode a (short) file with soundfile into float32 ``(frames, channels)`` and its sample rate.
+
+    The file is checked first (:func:`check_audio_file`); long files are better read with
+    :func:`load_mono` / :func:`iter_mono_blocks`, whose memory does not grow with channels and rate.
+    """
+    check_audio_file(path)
+    try:
+        data, sr = sf.read(os.fsencode(Path(path)), dtype="float32", always_2d=True)
+    except Exception as e:
+        raise AudioError("unreadable", f"{type(e).__name__}: {display_path(str(e))}") from None
     return _check_decoded(data, int(sr))
 
 
@@ -95,8 +199,8 @@ def read_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:
 
 
 def _check_decoded(data: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
-    if data.shape[0] == 0:
-        raise AudioError("empty audio", "0 frames")
+    """AudioError for a decoded signal with no frames, non-finite samples or an implausible rate/channel count."""
+    _check_header(sr, int(data.shape[1]) if data.ndim == 2 else 1, int(data.shape[0]))
     if not np.isfinite(data).all():
         raise AudioError("non-finite samples", "NaN or Inf in the signal")
     return data, sr
@@ -128,21 +232,35 @@ def trim_silence(
 ) -> np.ndarray:
     """Cut leading/trailing frames quieter than ``top_db`` below the loudest frame.
 
-    Raises AudioError('silent') when no frame is above ``floor_dbfs``.
+    Frame energies are measured on the signal without its mean, so a DC offset neither hides silence
+    nor makes a constant signal look like speech. Raises AudioError('silent') when no frame is above
+    ``floor_dbfs``.
     """
     hop = max(1, int(sr * frame_ms / 1000))
-    n = len(wave) // hop
-    if n == 0:
-        frames = wave[None, :]
-    else:
-        frames = wave[: n * hop].reshape(n, hop)
-    rms_db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-20)
+    rms_db = frame_rms_db(wave, hop, offset=float(wave.mean(dtype=np.float64)))
     peak = rms_db.max()
     if peak < floor_dbfs:
         raise AudioError("silent after trimming", f"loudest frame {peak:.1f} dBFS")
     voiced = np.flatnonzero(rms_db > max(peak - top_db, floor_dbfs))
     start, stop = voiced[0] * hop, min(len(wave), (voiced[-1] + 1) * hop)
     return wave[start:stop]
+
+
+def frame_rms_db(wave: np.ndarray, hop: int, offset: float = 0.0, chunk_frames: int = 4096) -> np.ndarray:
+    """RMS level (dBFS) of consecutive `hop`-sample frames of ``wave - offset`` (a lone short tail is one frame).
+
+    Computed in chunks of frames, so memory stays small for an hour of audio (a float64 copy of the
+    whole signal would be 460 MB).
+    """
+    n = len(wave) // hop
+    if n == 0:
+        return np.array([10 * np.log10(np.mean(np.square(wave.astype(np.float64) - offset)) + 1e-20)])
+    out = np.empty(n)
+    for a in range(0, n, chunk_frames):
+        b = min(n, a + chunk_frames)
+        frames = wave[a * hop: b * hop].reshape(b - a, hop).astype(np.float64) - offset
+        out[a:b] = 10 * np.log10(np.mean(np.square(frames), axis=1) + 1e-20)
+    return out
 
 
 def loudness_normalize(wave: np.ndarray, sr: int, target_lufs: float = -23.0) -> np.ndarray:
@@ -162,25 +280,33 @@ def loudness_normalize(wave: np.ndarray, sr: int, target_lufs: float = -23.0) ->
 
 
 def preprocess(data: np.ndarray, sr: int, cfg: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
-    """Mono, resample, trim, loudness-normalise and crop one decoded signal; float32 at cfg.sampling_rate."""
-    wave = resample(to_mono(data), sr, cfg.sampling_rate)
-    wave = trim_silence(wave, cfg.sampling_rate, cfg.trim_top_db, cfg.silence_floor_dbfs)
+    """Mono, resample, remove DC, trim, crop and loudness-normalise one decoded signal; float32 at cfg.sampling_rate."""
+    return finish_mono(resample(to_mono(data), sr, cfg.sampling_rate), cfg)
+
+
+def finish_mono(wave: np.ndarray, cfg: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """The preparation of a mono signal already at cfg.sampling_rate: DC removed, trimmed, cropped, normalised.
+
+    The crop comes before loudness normalisation, so the loudness is that of what is kept and an hour
+    of audio never goes through the meter (utterances under the crop length are unaffected by the order).
+    """
+    dc = np.float32(wave.mean(dtype=np.float64))
+    wave = trim_silence(wave, cfg.sampling_rate, cfg.trim_top_db, cfg.silence_floor_dbfs)  # a view
     if len(wave) < cfg.min_seconds * cfg.sampling_rate:
         raise AudioError("too short", f"{len(wave) / cfg.sampling_rate:.2f} s after trimming")
-    wave = loudness_normalize(wave, cfg.sampling_rate, cfg.target_lufs)
     if cfg.max_seconds:
         wave = wave[: int(cfg.max_seconds * cfg.sampling_rate)]
-    return wave
+    return loudness_normalize(wave - dc, cfg.sampling_rate, cfg.target_lufs)
+
+
+def load_prepared(path: str | Path, cfg: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Decode a file block by block and prepare it (:func:`finish_mono`): the path preparation and predict share."""
+    return finish_mono(load_mono(path, cfg.sampling_rate), cfg)
 
 
 def to_pcm16(wave: np.ndarray) -> np.ndarray:
     """float32 in [-1, 1] -> int16 (the compact cache format: 32 kB per second at 16 kHz)."""
     return np.clip(np.round(wave * 32767.0), -32768, 32767).astype(np.int16)
-
-
-def from_pcm16(pcm: np.ndarray) -> np.ndarray:
-    """int16 -> float32 in [-1, 1]."""
-    return np.asarray(pcm, dtype=np.float32) * np.float32(1.0 / 32767.0)
 
 
 def encode_wav(wave: np.ndarray, sr: int = SAMPLING_RATE) -> bytes:

@@ -35,12 +35,14 @@ from typing import Callable, Iterable
 import datasets
 import numpy as np
 
-from ..audio import AudioError, PreprocessConfig, encode_wav, is_lfs_pointer, preprocess, read_audio
+from ..audio import (
+    AudioError, PreprocessConfig, check_audio_file, encode_wav, is_lfs_pointer, load_prepared, preprocess, read_audio,
+)
 from ..labels import EMOTIONS, SAMPLING_RATE
 
 logger = logging.getLogger(__name__)
 
-PREP_VERSION = 2  # bump when preparation output changes for the same inputs
+PREP_VERSION = 3  # bump when preparation output changes for the same inputs
 
 FEATURES = datasets.Features(
     {
@@ -296,9 +298,15 @@ def _prepare_one(example: dict, cfg: PreprocessConfig) -> tuple[dict | None, dic
     """Decode + preprocess one raw row, never raise: (output row or None, metadata for the report)."""
     meta = {"path": example["path"], "error": "", "orig_sr": 0, "channels": 0}
     try:
-        data, sr = load_item_audio(os.fsdecode(example["source"]), example["column"] or None)
-        meta["orig_sr"], meta["channels"] = sr, int(data.shape[1])
-        wave = preprocess(data, sr, cfg)
+        source, column = os.fsdecode(example["source"]), example["column"] or None
+        if column:
+            data, sr = load_item_audio(source, column)
+            meta["orig_sr"], meta["channels"] = sr, int(data.shape[1])
+            wave = preprocess(data, sr, cfg)
+        else:  # a file: header checked first, decoded block by block (memory bounded by the output)
+            info = check_audio_file(source)
+            meta["orig_sr"], meta["channels"] = int(info.samplerate), int(info.channels)
+            wave = load_prepared(source, cfg)
     except AudioError as e:
         meta["error"] = e.reason + (f" ({e.detail})" if e.detail else "")
         return None, meta
