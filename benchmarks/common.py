@@ -2,7 +2,7 @@
 
 The durations come from `padding.SYNTHETIC_CORPORA` (one log-normal per corpus, mean/sd in seconds, the paper's
 corpus sizes); the audio is a few harmonics at a random pitch plus noise, stored like a prepared corpus: 16-bit
-WAV bytes in a `datasets.Audio(decode=False)` column with the `hf_ser.corpora.base.FEATURES` schema.
+WAV bytes in a `datasets.Audio(decode=False)` column with the `hf_ser.corpora.FEATURES` schema.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import torch  # noqa: E402
 from padding import SYNTHETIC_CORPORA, synthetic_columns  # noqa: E402
 
 from hf_ser.audio import encode_wav  # noqa: E402
-from hf_ser.corpora.base import FEATURES  # noqa: E402
+from hf_ser.corpora import FEATURES  # noqa: E402
 from hf_ser.data import with_corpus_ids  # noqa: E402
 from hf_ser.labels import CORPORA, SAMPLING_RATE  # noqa: E402
 

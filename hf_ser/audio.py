@@ -181,7 +181,7 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         data, sr = sf.read(os.fsencode(Path(path)), dtype="float32", always_2d=True)
     except Exception as e:
         raise AudioError("unreadable", f"{type(e).__name__}: {display_path(str(e))}") from None
-    return _check_decoded(data, int(sr))
+    return check_decoded(data, int(sr))
 
 
 def read_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:
@@ -195,10 +195,10 @@ def read_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:
     except Exception as e:
         detail = str(e).split(": ", 1)[-1] if "BytesIO" in str(e) else str(e)  # drop the file-object repr
         raise AudioError("unreadable", f"{type(e).__name__}: {detail}") from None
-    return _check_decoded(wave, int(sr))
+    return check_decoded(wave, int(sr))
 
 
-def _check_decoded(data: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+def check_decoded(data: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
     """AudioError for a decoded signal with no frames, non-finite samples or an implausible rate/channel count."""
     _check_header(sr, int(data.shape[1]) if data.ndim == 2 else 1, int(data.shape[0]))
     if not np.isfinite(data).all():

@@ -16,8 +16,7 @@ import datasets
 import numpy as np
 
 from .audio import PreprocessConfig
-from .corpora import CorpusNotFound, corpus_folder, load_corpus, prepare_scan, scan_manifest
-from .corpora.base import default_cache_dir
+from .corpora import CorpusError, corpus_folder, default_cache_dir, load_corpus, prepare_scan, scan_manifest
 from .labels import CORPORA, LANGUAGES, corpora_for_languages
 from .splits import UNKNOWN_SPEAKERS, split_indices
 
@@ -95,7 +94,7 @@ def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.
             try:
                 d, rep = load_corpus(n, args.data_root, Path(args.cache_dir) / "prepared" if args.cache_dir else None,
                                      cfg, args.num_proc)
-            except (CorpusNotFound, ValueError) as e:
+            except CorpusError as e:
                 logger.error("%s skipped: %s", n, e)
                 reports[n] = {"error": str(e)}
                 continue

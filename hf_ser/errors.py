@@ -18,3 +18,7 @@ class UserError(Exception):
 
     The message names the input at fault and, where there is one, the fix.
     """
+
+
+class StorageError(UserError):
+    """A folder the user chose cannot be written (read-only, no space): the message names it and the fix."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .errors import UserError
 from .labels import LANGUAGES, groups
 
 FAMILIES = ("single_language", "multilingual", "cross_group", "paper")
@@ -50,7 +51,7 @@ def multilingual_runs(group_names: list[str], languages: list[str]) -> list[Run]
     runs = []
     for g in group_names:
         if g != "all" and g not in table:
-            raise ValueError(f"unknown group {g!r}; known: {', '.join(table)}, all")
+            raise UserError(f"unknown group {g!r}; known: {', '.join(table)}, all")
         langs = tuple(l for l in (languages if g == "all" else table[g]) if l in languages)
         if langs:
             runs.append(Run(f"multi-{g}", "multilingual", langs, langs, g))
@@ -76,7 +77,7 @@ def plan_runs(
 ) -> list[Run]:
     """Runs of an experiment family over the given languages, repeated for seeds 0..seeds-1."""
     if family not in FAMILIES:
-        raise ValueError(f"unknown experiment family {family!r}; known: {', '.join(FAMILIES)}")
+        raise UserError(f"unknown experiment family {family!r}; known: {', '.join(FAMILIES)}")
     gnames = group_names or list(groups())
     if family == "single_language":
         runs = single_language_runs(languages)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import UserError
+
 # The six target classes, in the fixed order used for class ids everywhere.
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
 EMOTION2ID: dict[str, int] = {name: i for i, name in enumerate(EMOTIONS)}
@@ -180,12 +182,12 @@ def group_title(group: str) -> str:
 
 
 def check_languages(codes: list[str] | tuple[str, ...]) -> list[str]:
-    """Upper-case and validate language codes; raise ValueError naming the valid ones."""
+    """Upper-case and validate language codes; raise UserError naming the valid ones."""
     out = []
     for code in codes:
         c = str(code).strip().upper()
         if c not in LANGUAGES:
-            raise ValueError(f"unknown language code {code!r}; known codes: {' '.join(LANGUAGES)}")
+            raise UserError(f"unknown language code {code!r}; known codes: {' '.join(LANGUAGES)}")
         out.append(c)
     return out
 

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
+from .errors import StorageError, UserError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -89,13 +89,13 @@ def safe_name(text: str) -> str:
     return cleaned or "_"
 
 
-def storage_error(err: OSError, folder: str | os.PathLike) -> UserError | None:
-    """A UserError naming `folder` and the fix for a read-only folder or a full disk; None for other errors."""
+def storage_error(err: OSError, folder: str | os.PathLike) -> StorageError | None:
+    """A StorageError naming `folder` and the fix for a read-only folder or a full disk; None for other errors."""
     where = display_path(folder)
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return UserError(f"cannot write in {where} ({os.strerror(err.errno)}): make it writable or choose "
+        return StorageError(f"cannot write in {where} ({os.strerror(err.errno)}): make it writable or choose "
                          "another folder with the matching --output_dir / --cache_dir flag")
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return UserError(f"no space left on the device holding {where}: free space there or choose another "
+        return StorageError(f"no space left on the device holding {where}: free space there or choose another "
                          "folder with the matching --output_dir / --cache_dir flag")
     return None

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import corpus_fixtures as F  # noqa: E402
 
 from hf_ser.audio import AudioError, PreprocessConfig, read_audio, read_audio_bytes, to_mono  # noqa: E402
-from hf_ser.corpora import FEATURES, CorpusNotFound, load_corpus, scan_corpus, scan_source  # noqa: E402
+from hf_ser.corpora import FEATURES, CorpusError, CorpusNotFound, load_corpus, scan_corpus, scan_source  # noqa: E402
 from hf_ser.corpora.__main__ import main as cli_main  # noqa: E402
 from hf_ser.labels import CORPORA, EMOTIONS  # noqa: E402
 
@@ -134,9 +134,9 @@ def test_undecodable_folder_name_is_read_and_reported_safely(data_root, cache_di
 
 
 def test_oreau_release_option(data_root):
-    with pytest.raises(ValueError, match="release"):
+    with pytest.raises(CorpusError, match="release"):
         scan_corpus("oreau", data_root, release="_03")
-    with pytest.raises(ValueError, match="accepts: release"):
+    with pytest.raises(CorpusError, match="accepts: release"):
         scan_corpus("oreau", data_root, part="es")
 
 
@@ -198,7 +198,7 @@ def test_cache_is_reused_and_invalidated(tmp_path, monkeypatch):
     F.make_mesd(tmp_path)
     cache = tmp_path / "cache"
     ds1, r1 = prepare("mesd", tmp_path, cache)
-    import hf_ser.corpora.base as base
+    import hf_ser.corpora.prepare as base
 
     def boom(*a, **k):
         raise AssertionError("the cache should have been used")
@@ -260,7 +260,7 @@ def test_manifest_jsonl_label_map_unknown_and_missing(tmp_path):
     assert report["kept"] == kept(anger=1) and report["dropped"] == {"ennui": 1}
     reasons = sorted(s["reason"] for s in report["skipped"])
     assert reasons[0].startswith("missing file") and reasons[1] == "unknown language 'xx'"
-    with pytest.raises(ValueError, match="allowed"):
+    with pytest.raises(CorpusError, match="allowed"):
         load_corpus(str(m), tmp_path, label_map={"colere": "rage"})
 
 
@@ -275,7 +275,7 @@ def test_manifest_unknown_label_is_skipped(tmp_path):
 
 def test_manifest_missing_columns(tmp_path):
     m = write_manifest(tmp_path / "bad", "file,emotion\na.wav,angry\n")
-    with pytest.raises(ValueError, match=r"lacks column\(s\) path, label, language"):
+    with pytest.raises(CorpusError, match=r"lacks column\(s\) path, label, language"):
         scan_source(str(m))
 
 
@@ -302,7 +302,7 @@ def test_parquet_language_option_and_missing_columns(tmp_path):
     folder = F.make_label_table(tmp_path / "tbl", with_language=False)
     ds, _ = load_corpus(str(folder), tmp_path, cache_dir=tmp_path / "cache", num_proc=1, language="ben")
     assert set(ds["language"]) == {"BEN"}
-    with pytest.raises(ValueError, match="no column 'emotion'"):
+    with pytest.raises(CorpusError, match="no column 'emotion'"):
         scan_source(str(folder), label_column="emotion", language="BEN")
 
 
@@ -340,7 +340,7 @@ def test_cli_prepare_report_json(data_root, tmp_path, capsys):
     report_file = tmp_path / "out" / "report.json"
     table = F.make_label_table(tmp_path / "tbl")
     rc = cli_main(["prepare", "subesco", "oreau", "mcaesd", str(table), "--data_root", str(data_root),
-                   "--cache_dir", str(tmp_path / "cache"), "--num_proc", "1", "--report", str(report_file),
+                   "--cache_dir", str(tmp_path / "cache"), "--num_proc", "1", "--output", str(report_file),
                    "--option", "oreau.release=_01"])
     assert rc == 0
     reports = json.loads(report_file.read_text())

@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from hf_ser.corpora import synthetic as syn
+from hf_ser.errors import UserError
 from hf_ser.labels import EMOTIONS, LANGUAGES, SAMPLING_RATE
 
 LANGS = ["FRE", "CHI"]  # one Neo-Latin, one other; Chinese script
@@ -191,11 +192,11 @@ def test_every_language_and_voice(tmp_path):
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="unknown language"):
+    with pytest.raises(UserError, match="unknown language"):
         syn.build_synthetic_corpus("/nonexistent", languages=["XXX"])
-    with pytest.raises(ValueError, match="speakers_per_language"):
+    with pytest.raises(UserError, match="speakers_per_language"):
         syn.build_synthetic_corpus("/nonexistent", languages=["ENG"], speakers_per_language=99)
-    with pytest.raises(ValueError, match="per_cell"):
+    with pytest.raises(UserError, match="per_cell"):
         syn.build_synthetic_corpus("/nonexistent", per_cell=0)
     with pytest.raises(syn.ESpeakError, match="no voice"):
         syn.get_engine().synthesize("x", "zz-nope", rate=170, pitch=50, pitch_range=50, volume=100)

@@ -13,8 +13,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display: set before pyplot is imported anywhere
 
 from matplotlib import colormaps  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from ..labels import EMOTIONS, LANGUAGES  # noqa: E402
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import report
-from .common import write_json
 from ..few_shot import HEADER as FEW_SHOT_HEADER
 from ..few_shot import table_rows as few_shot_rows
+from .common import write_json
 from .confusion import run_confusion
 from .features import AnalysisError, model_config, model_tag
 from .layers import run_layers, summary_line

@@ -26,7 +26,13 @@ from tqdm.auto import tqdm
 
 from ..metrics import per_language_metrics
 from .common import (
-    analysis_dir, language_colours, language_order, new_figure, save_figure, thread_limit, write_json,
+    analysis_dir,
+    language_colours,
+    language_order,
+    new_figure,
+    save_figure,
+    thread_limit,
+    write_json,
 )
 from .features import FINETUNED, SplitFeatures, model_tag, run_features
 

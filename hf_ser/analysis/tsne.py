@@ -22,7 +22,14 @@ from sklearn.preprocessing import StandardScaler
 
 from ..labels import EMOTIONS
 from .common import (
-    analysis_dir, emotion_colours, language_colours, language_order, new_figure, save_figure, thread_limit, write_json,
+    analysis_dir,
+    emotion_colours,
+    language_colours,
+    language_order,
+    new_figure,
+    save_figure,
+    thread_limit,
+    write_json,
 )
 from .features import FINETUNED, check_layers, model_config, model_tag, run_features
 

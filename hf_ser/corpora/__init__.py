@@ -7,7 +7,6 @@ them end in the same :data:`FEATURES` schema through :func:`prepare_scan`.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 from pathlib import Path
@@ -16,39 +15,15 @@ import datasets
 
 from ..audio import PreprocessConfig
 from ..labels import CORPORA
-from .base import (
-    AUDIO_EXTENSIONS, FEATURES, CorpusNotFound, Item, Scan, ScanFn, display_path, format_report,
-    lfs_pointer_note, prepare_scan,
-)
+from ..safe_io import display_path, safe_name
 from .manifest import MANIFEST_SUFFIXES, load_label_map, scan_manifest
+from .prepare import FEATURES, default_cache_dir, format_report, prepare_scan
+from .registry import LOADERS, register_loader
+from .resd import dialogue_id
+from .scan import AUDIO_EXTENSIONS, CorpusError, CorpusNotFound, Item, Scan, lfs_pointer_note
+from .table import TABLE_SUFFIXES, scan_hub, scan_table
 
-LOADERS: dict[str, ScanFn] = {}
-LABEL_MAPS: dict[str, dict[str, str | None]] = {}
-
-# One module per corpus under hf_ser/corpora/; each calls register_loader(name) on import.
-# RED, the Moroccan Arabic set (mder) and MCAESD have no public layout: they load through
-# <data_root>/<name>/manifest.csv (docs/manifests.md).
-_LOADER_MODULES: tuple[str, ...] = (
-    "oreau", "cafe", "emozionalmente", "emouerj", "emoprosody", "mesd", "emofilm", "subesco", "crema_d", "resd",
-)
 MANIFEST_NAMES: tuple[str, ...] = ("manifest.csv", "manifest.tsv", "manifest.jsonl", "manifest.json")
-
-
-def register_loader(name: str, label_map: dict[str, str | None] | None = None):
-    """Decorator: register ``fn(root: Path, **options) -> Scan`` as the scanner of corpus `name`
-    (and its native-label map, used when the corpus is read from the Hub)."""
-
-    def deco(fn: ScanFn) -> ScanFn:
-        LOADERS[name] = fn
-        if label_map is not None:
-            LABEL_MAPS[name] = dict(label_map)
-        return fn
-
-    return deco
-
-
-for _m in _LOADER_MODULES:
-    importlib.import_module(f"{__name__}.{_m}")
 
 
 def corpus_folder(data_root: str | Path, name: str) -> Path:
@@ -88,13 +63,14 @@ def corpus_status(name: str, data_root: str | Path) -> str:
 
 
 def _call_loader(name: str, root: Path, options: dict) -> Scan:
-    fn = LOADERS[name]
+    """Call corpus `name`'s scan function with `options`, rejecting options it does not take (CorpusError)."""
+    fn = LOADERS[name].scan
     params = inspect.signature(fn).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(options) - set(list(params)[1:]))
         if unknown:
             accepted = ", ".join(list(params)[1:]) or "none"
-            raise ValueError(f"corpus {name!r} does not take option(s) {', '.join(unknown)}; it accepts: {accepted}")
+            raise CorpusError(f"corpus {name!r} does not take option(s) {', '.join(unknown)}; it accepts: {accepted}")
     return fn(root, **options)
 
 
@@ -134,8 +110,6 @@ def _hub_corpus(repo_id: str) -> str | None:
 def scan_source(source: str | Path, data_root: str | Path = "data", **options) -> Scan:
     """Scan any source: a registered corpus name, a manifest file, a parquet/Arrow file or folder,
     or a Hub dataset id (``owner/name``, downloaded by ``datasets.load_dataset``)."""
-    from .table import TABLE_SUFFIXES, scan_hub, scan_table
-
     s = str(source)
     if s in CORPORA or s in LOADERS:
         return scan_corpus(s, data_root, **options)
@@ -149,20 +123,18 @@ def scan_source(source: str | Path, data_root: str | Path = "data", **options) -
                                  language=options.get("language"))
         return scan_table(p, label_map=load_label_map(label_map), **options)
     if p.exists():
-        raise ValueError(f"{display_path(p)}: not a manifest ({', '.join(MANIFEST_SUFFIXES)}), table or folder")
+        raise CorpusError(f"{display_path(p)}: not a manifest ({', '.join(MANIFEST_SUFFIXES)}), table or folder")
     looks_like_path = s.startswith((".", "/", "~")) or p.suffix.lower() in MANIFEST_SUFFIXES + TABLE_SUFFIXES
     if looks_like_path:
         raise CorpusNotFound(f"{display_path(p)} does not exist (expected a manifest file or a parquet/Arrow folder)")
     if s.count("/") == 1:
         corpus = _hub_corpus(s)
-        lm = {**LABEL_MAPS.get(corpus or "", {}), **load_label_map(label_map)}
+        lm = {**(LOADERS[corpus].label_map if corpus in LOADERS else {}), **load_label_map(label_map)}
         if corpus:
             info = CORPORA[corpus]
             options.setdefault("corpus", corpus)
             options.setdefault("language", info.language)
             if corpus == "resd":
-                from .resd import dialogue_id
-
                 options.setdefault("label_column", "emotion")
                 options.setdefault("speaker_fn", dialogue_id)
         return scan_hub(s, label_map=lm, **options)
@@ -187,7 +159,7 @@ def load_corpus(
 
 
 __all__ = [
-    "FEATURES", "CorpusNotFound", "Item", "LABEL_MAPS", "LOADERS", "Scan", "corpus_folder", "corpus_status",
-    "format_report", "load_corpus", "prepare_scan", "register_loader", "scan_corpus", "scan_manifest",
-    "scan_source",
+    "FEATURES", "CorpusError", "CorpusNotFound", "Item", "LOADERS", "Scan", "corpus_folder", "corpus_status",
+    "default_cache_dir", "format_report", "load_corpus", "prepare_scan", "register_loader", "scan_corpus",
+    "scan_manifest", "scan_source",
 ]

@@ -9,16 +9,18 @@ code is non-zero only when nothing at all was prepared.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
 from ..audio import PreprocessConfig
+from ..console import ArgumentParser, run_command, setup_logging
+from ..errors import StorageError, UserError
 from ..labels import CORPORA, EMOTIONS, LANGUAGES, group_title
-from . import corpus_folder, corpus_status, load_corpus
-from .base import CorpusNotFound, display_path, format_report
+from ..safe_io import atomic_write_json, display_path
+from . import CorpusNotFound, corpus_folder, corpus_status, format_report, load_corpus
+
+logger = logging.getLogger(__name__)
 
 STATUS_TEXT = {"found": "yes", "manifest": "yes (manifest)", "empty": "empty folder", "missing": "no"}
 
@@ -56,11 +58,12 @@ def _failure_report(name: str, path: str, reason: str, report: dict | None = Non
 
 
 def _parse_options(pairs: list[str]) -> dict:
+    """--option KEY=VALUE pairs as a dict; UserError naming a malformed pair."""
     out: dict = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"--option expects KEY=VALUE, got {pair!r}")
+            raise UserError(f"--option expects KEY=VALUE, got {pair!r}")
         out[key.strip()] = value.strip()
     return out
 
@@ -77,7 +80,7 @@ def prepare(
     data_root: str | Path = "data",
     cache_dir: str | Path | None = None,
     num_proc: int | None = None,
-    report_file: str | Path | None = None,
+    output: str | Path | None = None,
     options: dict | None = None,
     cfg: PreprocessConfig = PreprocessConfig(),
 ) -> dict[str, dict]:
@@ -95,41 +98,46 @@ def prepare(
             key = report.get("corpus", key) if name not in CORPORA else name
             reports[key] = report
             print(format_report(report), flush=True)
+        except StorageError:
+            raise  # the cache folder is unwritable: every corpus would fail the same way
         except CorpusNotFound as e:
             reports[key] = _failure_report(key, where, str(e), e.report)
             print(f"== {key}: SKIPPED: {e}", flush=True)
             if e.report:
                 print(format_report(e.report), flush=True)
-        except Exception as e:  # one corpus must never stop the others
-            reports[key] = _failure_report(key, where, f"{type(e).__name__}: {e}")
-            print(f"== {key}: FAILED: {type(e).__name__}: {e}", flush=True)
-    if report_file:
-        out = Path(report_file)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(reports, indent=2, ensure_ascii=False))
+        except UserError as e:
+            reports[key] = _failure_report(key, where, str(e))
+            print(f"== {key}: FAILED: {e}", flush=True)
+        except Exception as e:  # a bug: its traceback is logged, and the other corpora still go on
+            logger.exception("%s: unexpected error", key)
+            reports[key] = _failure_report(key, where, f"{type(e).__name__}: {display_path(str(e))}")
+            print(f"== {key}: FAILED: {type(e).__name__}: {display_path(str(e))}", flush=True)
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(output, reports)
     return reports
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m hf_ser.corpora``."""
-    parser = argparse.ArgumentParser(prog="python -m hf_ser.corpora", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="hf-ser corpora", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="table of every known corpus and whether it is under the data root")
-    p_list.add_argument("--data_root", default="data")
+    p_list.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus")
     p_prep = sub.add_parser("prepare", help="parse, preprocess and cache corpora; print a report for each")
     p_prep.add_argument("names", nargs="+", metavar="NAME",
                         help="corpus name ('all' for every one), manifest file, parquet/Arrow folder or Hub id")
-    p_prep.add_argument("--data_root", default="data")
-    p_prep.add_argument("--report", default=None, help="write all reports to this JSON file")
+    p_prep.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus")
+    p_prep.add_argument("--output", default=None, help="write all reports to this JSON file")
     p_prep.add_argument("--cache_dir", default=None, help="default: $HF_SER_CACHE/prepared or ~/.cache/hf_ser/prepared")
-    p_prep.add_argument("--num_proc", type=int, default=None)
+    p_prep.add_argument("--num_proc", type=int, default=None, help="processes for audio preparation")
     p_prep.add_argument("--label_map", default=None, help="JSON file or inline JSON: native label -> emotion or null")
     p_prep.add_argument("--language", default=None, help="language code for manifests/tables without a language column")
     p_prep.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="loader option, e.g. --option oreau.release=_01, --option emofilm.part=all "
                              "(a NAME. prefix limits it to that corpus)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(logging.WARNING)
     if args.command == "list":
         print(list_corpora(args.data_root))
         return 0
@@ -138,11 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         options["label_map"] = args.label_map
     if args.language:
         options["language"] = args.language
-    reports = prepare(args.names, args.data_root, args.cache_dir, args.num_proc, args.report, options)
+    reports = prepare(args.names, args.data_root, args.cache_dir, args.num_proc, args.output, options)
     prepared = [k for k, r in reports.items() if r.get("kept_total", 0) > 0 and "error" not in r]
     print(f"prepared {len(prepared)} of {len(reports)}: {', '.join(prepared) or 'none'}", flush=True)
     return 0 if prepared else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(main))

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Scan, display_path, find_named_dirs, scan_files, walk_files
-from . import register_loader
+from .scan import CorpusError, Loader, Scan, display_path, find_named_dirs, scan_files, walk_dirs, walk_files
 
 LANGUAGE = "FRE"
 LABEL_MAP: dict[str, str | None] = {
@@ -39,11 +38,10 @@ def parse(path: Path) -> tuple[str, str] | None:
 def _rate(value: str | int) -> str:
     digits = re.sub(r"\D", "", str(value))
     if digits not in ("48", "192"):
-        raise ValueError(f"cafe: release must be '48k' or '192k', not {value!r}")
+        raise CorpusError(f"cafe: release must be '48k' or '192k', not {value!r}")
     return digits
 
 
-@register_loader("cafe", label_map=LABEL_MAP)
 def scan_cafe(root: Path, release: str | int = "48k") -> Scan:
     """Scan CaFE; `release` ('48k' WAV or '192k' AIFF) matters only when both are extracted."""
     want = _rate(release)
@@ -55,11 +53,7 @@ def scan_cafe(root: Path, release: str | int = "48k") -> Scan:
         use = want if want in dirs else next(iter(dirs))
         if use != want:
             notes.append(f"release {want}k not found; using the {use}k release that is there")
-        files, ignored = [], 0
-        for d in dirs[use]:
-            f, i = walk_files(d, EXTENSIONS)
-            files += f
-            ignored += i
+        files, ignored = walk_dirs(dirs[use], EXTENSIONS)
         if len(dirs) > 1:
             notes.append(f"several releases found ({', '.join(k + 'k' for k in dirs)}); using {use}k")
     else:
@@ -72,3 +66,6 @@ def scan_cafe(root: Path, release: str | int = "48k") -> Scan:
     scan = scan_files(root, "cafe", LANGUAGE, LABEL_MAP, parse, EXPECTED, files=files, ignored=ignored)
     scan.notes = notes + scan.notes
     return scan
+
+
+LOADER = Loader("cafe", scan_cafe, LABEL_MAP)

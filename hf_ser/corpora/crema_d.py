@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Scan, find_named_dirs, lfs_pointer_note, scan_files, walk_files
-from . import register_loader
+from .scan import Loader, Scan, find_named_dirs, lfs_pointer_note, scan_files, walk_dirs, walk_files
 
 LANGUAGE = "ENG"
 LABEL_MAP: dict[str, str | None] = {
@@ -30,18 +29,16 @@ def parse(path: Path) -> tuple[str, str] | None:
     return (m["emotion"].upper(), m["actor"]) if m else None
 
 
-@register_loader("crema_d", label_map=LABEL_MAP)
 def scan_crema_d(root: Path) -> Scan:
     """Scan CREMA-D (the AudioWAV folder when there is one)."""
     dirs = find_named_dirs(root, r"^AudioWAV$")
     if dirs:
-        files, ignored = [], 0
-        for d in dirs:
-            f, i = walk_files(d, (".wav",))
-            files += f
-            ignored += i
+        files, ignored = walk_dirs(dirs, (".wav",))
     else:
         files, ignored = walk_files(root, (".wav",))
     scan = scan_files(root, "crema_d", LANGUAGE, LABEL_MAP, parse, EXPECTED, files=files, ignored=ignored)
     lfs_pointer_note(scan, f"the audio of {REPO} is stored with git-LFS; or download the WAVs from the repository page")
     return scan
+
+
+LOADER = Loader("crema_d", scan_crema_d, LABEL_MAP)

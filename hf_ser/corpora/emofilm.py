@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import Item, Scan, display_path, find_named_dirs, hidden_note, walk_files
-from . import register_loader
+from .scan import CorpusError, Item, Loader, Scan, display_path, find_named_dirs, hidden_note, walk_dirs, walk_files
 
 LABEL_MAP: dict[str, str | None] = {
     "ans": "fear",  # ansia
@@ -45,7 +44,7 @@ def _parts(part: str | list[str] | tuple[str, ...]) -> set[str]:
         return set(PARTS)
     bad = wanted - set(PARTS)
     if bad:
-        raise ValueError(f"emofilm: unknown part(s) {sorted(bad)}; use one of {sorted(PARTS)} or 'all'")
+        raise CorpusError(f"emofilm: unknown part(s) {sorted(bad)}; use one of {sorted(PARTS)} or 'all'")
     return wanted
 
 
@@ -77,16 +76,11 @@ def read_legend(path: Path) -> dict[str, str]:
     return out
 
 
-@register_loader("emofilm", label_map=LABEL_MAP)
 def scan_emofilm(root: Path, part: str | list[str] = "es") -> Scan:
     """Scan EmoFilm; `part` is 'es' (default, the paper's), 'en', 'it', several ('es,it' or a list), or 'all'."""
     wanted = _parts(part)
     dirs = find_named_dirs(root, r"^wav_corpus$")
-    files, ignored = [], 0
-    for d in dirs or [root]:
-        f, i = walk_files(d, (".wav",))
-        files += f
-        ignored += i
+    files, ignored = walk_dirs(dirs or [root], (".wav",))
     notes = hidden_note(ignored)
     legends, _ = walk_files(root, (".xlsx",))
     legends = [p for p in legends if "legend" in p.name.lower()]
@@ -117,3 +111,6 @@ def scan_emofilm(root: Path, part: str | list[str] = "es") -> Scan:
         if unknown:
             notes.append(f"{unknown} file(s) have no speaker in the legend: speaker 'unknown'")
     return Scan("emofilm", items, dict(LABEL_MAP), skipped, notes)
+
+
+LOADER = Loader("emofilm", scan_emofilm, LABEL_MAP)

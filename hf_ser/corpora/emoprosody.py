@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import Scan, display_path, scan_files, walk_files
-from . import register_loader
+from .scan import Loader, Scan, display_path, scan_files, walk_files
 
 LANGUAGE = "POR"
 LABEL_MAP: dict[str, str | None] = {
@@ -44,7 +43,6 @@ def read_appendix(path: Path) -> set[str]:
     return {str(v).strip() for v in df[col].dropna() if str(v).strip()}
 
 
-@register_loader("emoprosody", label_map=LABEL_MAP)
 def scan_emoprosody(root: Path) -> Scan:
     """Scan the Castro & Lima sentences and pseudo-sentences (two speakers, A and B)."""
     scan = scan_files(root, "emoprosody", LANGUAGE, LABEL_MAP, parse, EXPECTED)
@@ -63,3 +61,6 @@ def scan_emoprosody(root: Path) -> Scan:
     if listed and unlisted:
         scan.notes.append(f"{len(unlisted)} file(s) are not listed in the appendices, e.g. {Path(unlisted[0].path).name}")
     return scan
+
+
+LOADER = Loader("emoprosody", scan_emoprosody, LABEL_MAP)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Scan, scan_files
-from . import register_loader
+from .scan import Loader, Scan, scan_files
 
 LANGUAGE = "POR"
 LABEL_MAP: dict[str, str | None] = {"a": "anger", "h": "happiness", "n": "neutral", "s": "sadness"}
@@ -21,7 +20,9 @@ def parse(path: Path) -> tuple[str, str] | None:
     return (m["emotion"].lower(), m["speaker"].lower()) if m else None
 
 
-@register_loader("emouerj", label_map=LABEL_MAP)
 def scan_emouerj(root: Path) -> Scan:
     """Scan emoUERJ (4 classes: anger, happiness, neutral, sadness)."""
     return scan_files(root, "emouerj", LANGUAGE, LABEL_MAP, parse, EXPECTED)
+
+
+LOADER = Loader("emouerj", scan_emouerj, LABEL_MAP)

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import AUDIO_EXTENSIONS, CorpusNotFound, Item, Scan, display_path, hidden_note, read_metadata_csv, walk_files
-from . import register_loader
+from .scan import (
+    AUDIO_EXTENSIONS,
+    CorpusNotFound,
+    Item,
+    Loader,
+    Scan,
+    display_path,
+    hidden_note,
+    read_metadata_csv,
+    walk_files,
+)
 
 LANGUAGE = "ITA"
 LABEL_MAP: dict[str, str | None] = {
@@ -30,7 +39,6 @@ def find_samples_csv(root: Path) -> Path:
     return found[0]
 
 
-@register_loader("emozionalmente", label_map=LABEL_MAP)
 def scan_emozionalmente(root: Path) -> Scan:
     """Scan Emozionalmente: one item per row of samples.csv whose audio file exists."""
     csv_path = find_samples_csv(root)
@@ -55,3 +63,6 @@ def scan_emozionalmente(root: Path) -> Scan:
         if p not in used:
             skipped.append({"path": str(p), "reason": "not listed in metadata/samples.csv (no label)"})
     return Scan("emozionalmente", items, dict(LABEL_MAP), skipped, hidden_note(ignored))
+
+
+LOADER = Loader("emozionalmente", scan_emozionalmente, LABEL_MAP)

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 from ..labels import EMOTIONS, LANGUAGES
-from .base import CorpusNotFound, Item, Scan, display_path
+from ..safe_io import safe_name
+from .scan import CorpusError, CorpusNotFound, Item, Scan, display_path
 
 # Native names met in public corpora -> the six classes (None = drop, counted in the report).
 DEFAULT_LABEL_MAP: dict[str, str | None] = {
@@ -58,14 +59,14 @@ def load_label_map(spec: str | Path | dict | None) -> dict[str, str | None]:
         try:
             mapping = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ValueError(f"label map {spec!s:.80} is neither a JSON file nor a JSON object ({e.msg})") from None
+            raise CorpusError(f"label map {spec!s:.80} is neither a JSON file nor a JSON object ({e.msg})") from None
     if not isinstance(mapping, dict):
-        raise ValueError("a label map is a JSON object: {\"native label\": \"emotion\" or null}")
+        raise CorpusError("a label map is a JSON object: {\"native label\": \"emotion\" or null}")
     out: dict[str, str | None] = {}
     for k, v in mapping.items():
         target = None if v is None or str(v).strip().lower() in ("", "none", "null", "drop") else str(v).strip().lower()
         if target is not None and target not in EMOTIONS:
-            raise ValueError(f"label map sends {k!r} to {v!r}; allowed: {', '.join(EMOTIONS)} or null (drop)")
+            raise CorpusError(f"label map sends {k!r} to {v!r}; allowed: {', '.join(EMOTIONS)} or null (drop)")
         out[str(k)] = target
     return out
 
@@ -77,7 +78,7 @@ def read_manifest_rows(path: Path) -> list[dict]:
         if text.lstrip().startswith("["):
             rows = json.loads(text)
             if not all(isinstance(r, dict) for r in rows):
-                raise ValueError(f"{path}: a JSON manifest is a list of objects")
+                raise CorpusError(f"{path}: a JSON manifest is a list of objects")
             return rows
         rows = []
         for n, line in enumerate(text.splitlines(), 1):
@@ -85,7 +86,7 @@ def read_manifest_rows(path: Path) -> list[dict]:
                 try:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n}: not a JSON object ({e.msg}); a JSONL manifest has one object per line") from None
+                    raise CorpusError(f"{path}:{n}: not a JSON object ({e.msg}); a JSONL manifest has one object per line") from None
         return rows
     lines = text.splitlines()
     try:
@@ -112,17 +113,17 @@ def scan_manifest(
         raise CorpusNotFound(f"manifest {display_path(path)} does not exist")
     rows = read_manifest_rows(path)
     if not rows:
-        raise ValueError(f"manifest {display_path(path)} has no rows")
+        raise CorpusError(f"manifest {display_path(path)} has no rows")
     have = set(rows[0])
     missing = [c for c in REQUIRED if c not in have and not (c == "language" and language)]
     if missing:
-        raise ValueError(
+        raise CorpusError(
             f"manifest {display_path(path)} lacks column(s) {', '.join(missing)}; it has {', '.join(sorted(have))}. "
             f"Required: {', '.join(REQUIRED)}; optional: speaker, corpus."
         )
     corpora = {str(r.get("corpus") or "").strip() for r in rows} - {""}
     name = corpus or (corpora.pop() if len(corpora) == 1 else None)
-    name = name or (path.parent.name if path.stem.lower() == "manifest" else path.stem)
+    name = safe_name(name or (path.parent.name if path.stem.lower() == "manifest" else path.stem))
     items, skipped = [], []
     for n, row in enumerate(rows, 1):
         raw = str(row.get("path") or "").strip()
@@ -137,7 +138,7 @@ def scan_manifest(
             continue
         items.append(Item(str(p), str(row.get("label") or "").strip(), lang,
                           str(row.get("speaker") or "").strip() or "unknown",
-                          str(row.get("corpus") or "").strip() or name))
+                          safe_name(str(row.get("corpus") or "").strip()) if row.get("corpus") else name))
     lm = dict(DEFAULT_LABEL_MAP)
     beside = path.parent / "label_map.json"
     if beside.is_file():

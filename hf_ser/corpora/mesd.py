@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Scan, scan_files
-from . import register_loader
+from .scan import Loader, Scan, scan_files
 
 LANGUAGE = "SPA"
 LABEL_MAP: dict[str, str | None] = {
@@ -25,9 +24,11 @@ def parse(path: Path) -> tuple[str, str] | None:
     return parts[0], parts[1].upper()
 
 
-@register_loader("mesd", label_map=LABEL_MAP)
 def scan_mesd(root: Path) -> Scan:
     """Scan MESD (speaker = voice type F/M/C, the only speaker information it ships)."""
     scan = scan_files(root, "mesd", LANGUAGE, LABEL_MAP, parse, EXPECTED)
     scan.notes.append("MESD publishes no speaker ids: 'speaker' is the voice type (F, M, C)")
     return scan
+
+
+LOADER = Loader("mesd", scan_mesd, LABEL_MAP)

@@ -11,8 +11,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import CorpusNotFound, Scan, display_path, find_named_dirs, scan_files, walk_files
-from . import register_loader
+from .scan import (
+    CorpusError,
+    CorpusNotFound,
+    Loader,
+    Scan,
+    display_path,
+    find_named_dirs,
+    scan_files,
+    walk_dirs,
+    walk_files,
+)
 
 LANGUAGE = "FRE"
 LABEL_MAP: dict[str, str | None] = {
@@ -32,7 +41,7 @@ EXPECTED = "SSxNNEv.wav, e.g. 10a02Ja.wav"
 def _release(value: str | int) -> str:
     digits = re.sub(r"\D", "", str(value)).lstrip("0")
     if digits not in ("1", "2"):
-        raise ValueError(f"oreau: release must be '_01' or '_02', not {value!r}")
+        raise CorpusError(f"oreau: release must be '_01' or '_02', not {value!r}")
     return digits
 
 
@@ -42,7 +51,6 @@ def parse(path: Path) -> tuple[str, str] | None:
     return (m["emotion"], m["speaker"]) if m else None
 
 
-@register_loader("oreau", label_map=LABEL_MAP)
 def scan_oreau(root: Path, release: str | int = "_02") -> Scan:
     """Scan Oréau; `release` picks ``_02`` (validated, default) or ``_01`` when both are present."""
     want = _release(release)
@@ -58,11 +66,7 @@ def scan_oreau(root: Path, release: str | int = "_02") -> Scan:
                 f"oreau: release _0{want} not found under {display_path(root)} (found {found}); "
                 f"pass release='_0{next(iter(by_release))}' or extract OréauFR_0{want}.zip there"
             )
-        files, ignored = [], 0
-        for d in by_release[want]:
-            f, i = walk_files(d, (".wav",))
-            files += f
-            ignored += i
+        files, ignored = walk_dirs(by_release[want], (".wav",))
         notes.append(f"release _0{want} ({', '.join(display_path(d.name) for d in by_release[want])})")
     else:
         files, ignored = walk_files(root, (".wav",))
@@ -70,3 +74,6 @@ def scan_oreau(root: Path, release: str | int = "_02") -> Scan:
     scan = scan_files(root, "oreau", LANGUAGE, LABEL_MAP, parse, EXPECTED, files=files, ignored=ignored)
     scan.notes = notes + scan.notes
     return scan
+
+
+LOADER = Loader("oreau", scan_oreau, LABEL_MAP)

@@ -9,10 +9,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import AUDIO_EXTENSIONS, CorpusNotFound, Item, Scan, display_path, hidden_note, read_metadata_csv, walk_files
-from .table import TABLE_SUFFIXES, scan_table, table_schema
 from ..audio import is_lfs_pointer
-from . import register_loader
+from .scan import (
+    AUDIO_EXTENSIONS,
+    CorpusNotFound,
+    Item,
+    Loader,
+    Scan,
+    display_path,
+    hidden_note,
+    read_metadata_csv,
+    walk_files,
+)
+from .table import TABLE_SUFFIXES, scan_table, table_schema
 
 LANGUAGE = "RUS"
 LABEL_MAP: dict[str, str | None] = {
@@ -55,7 +64,6 @@ def _scan_csv(root: Path, csvs: list[Path]) -> Scan:
     return Scan("resd", items, dict(LABEL_MAP), skipped, hidden_note(ignored))
 
 
-@register_loader("resd", label_map=LABEL_MAP)
 def scan_resd(root: Path) -> Scan:
     """Scan RESD: parquet/Arrow tables when present, else the CSV + wav layout."""
     tables, _ = walk_files(root, TABLE_SUFFIXES)
@@ -76,3 +84,6 @@ def scan_resd(root: Path) -> Scan:
             "download the parquet files of https://huggingface.co/datasets/Aniemore/resd into that folder"
         )
     return _scan_csv(root, csvs)
+
+
+LOADER = Loader("resd", scan_resd, LABEL_MAP)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Scan, scan_files
-from . import register_loader
+from .scan import Loader, Scan, scan_files
 
 LANGUAGE = "BEN"
 LABEL_MAP: dict[str, str | None] = {
@@ -29,7 +28,9 @@ def parse(path: Path) -> tuple[str, str] | None:
     return (m["emotion"].upper(), f"{m['gender'].upper()}_{int(m['number']):02d}") if m else None
 
 
-@register_loader("subesco", label_map=LABEL_MAP)
 def scan_subesco(root: Path) -> Scan:
     """Scan SUBESCO (7,000 files; surprise dropped)."""
     return scan_files(root, "subesco", LANGUAGE, LABEL_MAP, parse, EXPECTED)
+
+
+LOADER = Loader("subesco", scan_subesco, LABEL_MAP)

@@ -93,6 +93,7 @@ import soxr
 from scipy.signal import butter, lfilter, sosfilt
 from tqdm.auto import tqdm
 
+from ..errors import UserError
 from ..labels import EMOTION2ID, EMOTIONS, LANGUAGES, SAMPLING_RATE, check_languages
 
 logger = logging.getLogger(__name__)
@@ -530,7 +531,7 @@ def render_utterance(
 def _speaker_voices(code: str, n: int) -> list[str]:
     """`n` voice variants for language `code`: a language-specific even rotation of VARIANTS."""
     if not 1 <= n <= len(VARIANTS):
-        raise ValueError(f"speakers_per_language must be in 1..{len(VARIANTS)} (eSpeak variants), got {n}")
+        raise UserError(f"speakers_per_language must be in 1..{len(VARIANTS)} (eSpeak variants), got {n}")
     start = 2 * (zlib.crc32(code.encode()) % (len(VARIANTS) // 2))
     rotated = VARIANTS[start:] + VARIANTS[:start]
     return [f"{ESPEAK_VOICES[code]}+{v}" for v in rotated[:n]]
@@ -561,7 +562,7 @@ def _check_languages(languages: list[str] | tuple[str, ...] | None) -> list[str]
         if len(SENTENCES[code]) < 6:
             raise ValueError(f"SENTENCES[{code!r}] has {len(SENTENCES[code])} sentences; give at least 6")
     if len(set(codes)) != len(codes):
-        raise ValueError(f"languages has duplicates: {codes}")
+        raise UserError(f"languages has duplicates: {codes}")
     return codes
 
 
@@ -590,9 +591,9 @@ def build_synthetic_corpus(
     group-specific emotion styles described in the module docstring.
     """
     if per_cell < 1:
-        raise ValueError(f"per_cell must be >= 1, got {per_cell}")
+        raise UserError(f"per_cell must be >= 1, got {per_cell}")
     if lineage_shift < 0:
-        raise ValueError(f"lineage_shift must be >= 0, got {lineage_shift}")
+        raise UserError(f"lineage_shift must be >= 0, got {lineage_shift}")
     codes = _check_languages(languages)
     engine = get_engine()
     params = {

@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..audio import AudioError, _check_decoded, is_lfs_pointer, read_audio, read_audio_bytes
-from .base import TABLE_ROW_SEP, CorpusNotFound, Item, Scan, display_path, walk_files
+from ..audio import AudioError, check_decoded, is_lfs_pointer, read_audio, read_audio_bytes
 from .manifest import DEFAULT_LABEL_MAP, resolve_language
+from .scan import TABLE_ROW_SEP, CorpusError, CorpusNotFound, Item, Scan, display_path, walk_files
 
 TABLE_SUFFIXES: tuple[str, ...] = (".parquet", ".arrow")
 AUDIO_COLUMNS: tuple[str, ...] = ("audio", "speech", "wav", "file", "path", "filename", "file_name")
@@ -81,14 +81,14 @@ def _pick(names: Iterable[str], wanted: str | None, candidates: tuple[str, ...],
     names = list(names)
     if wanted:
         if wanted not in names:
-            raise ValueError(f"{display_path(file)}: no column {wanted!r} for the {what}; columns: {', '.join(names)}")
+            raise CorpusError(f"{display_path(file)}: no column {wanted!r} for the {what}; columns: {', '.join(names)}")
         return wanted
     lowered = {n.lower(): n for n in names}
     for c in candidates:
         if c in lowered:
             return lowered[c]
     if required:
-        raise ValueError(
+        raise CorpusError(
             f"{display_path(file)}: no {what} column (looked for {', '.join(candidates)}); "
             f"columns: {', '.join(names)}. Name it with the {what.split()[0]}_column option."
         )
@@ -218,8 +218,8 @@ def _audio_refs(audio: pa.Array, a_type: pa.DataType, n: int) -> tuple[list[bool
     if pa.types.is_string(a_type) or pa.types.is_large_string(a_type):
         return [False] * n, audio.to_pylist()
     if pa.types.is_list(a_type) or pa.types.is_large_list(a_type):
-        raise ValueError("a bare list of samples has no sampling rate; store {array, sampling_rate} or encoded bytes")
-    raise ValueError(f"audio column of type {a_type} is not supported (expected a struct, bytes or a path)")
+        raise CorpusError("a bare list of samples has no sampling rate; store {array, sampling_rate} or encoded bytes")
+    raise CorpusError(f"audio column of type {a_type} is not supported (expected a struct, bytes or a path)")
 
 
 def _resolve(p: str, file: Path, base: Path) -> Path | None:
@@ -248,7 +248,7 @@ def scan_hub(
     parts = list(ds.values()) if isinstance(ds, datasets.DatasetDict) else [ds]
     files = [Path(cf["filename"]) for d in parts for cf in d.cache_files]
     if not files:
-        raise ValueError(f"{repo_id}: load_dataset returned an in-memory dataset; save it with save_to_disk first")
+        raise CorpusError(f"{repo_id}: load_dataset returned an in-memory dataset; save it with save_to_disk first")
     return scan_table(files, label_map=label_map, corpus=corpus or repo_id.split("/")[-1], language=language,
                       **columns)
 
@@ -298,7 +298,7 @@ def read_table_audio(file: str, row: int, column: str) -> tuple[np.ndarray, int]
             if sr <= 0:
                 raise AudioError("unreadable", "an audio array without a sampling_rate")
             arr = np.asarray(value["array"], dtype=np.float32)
-            return _check_decoded(arr[:, None] if arr.ndim == 1 else arr, sr)
+            return check_decoded(arr[:, None] if arr.ndim == 1 else arr, sr)
         value = value.get("path")
     if isinstance(value, (bytes, bytearray)):
         return read_audio_bytes(bytes(value))
