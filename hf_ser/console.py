@@ -4,12 +4,14 @@
 - Argument mistakes: :class:`ArgumentParser` (and the :class:`OneLineErrors` mixin for
   ``HfArgumentParser``) raise :class:`~hf_ser.errors.UserError` instead of printing usage and exiting.
 - Exit codes: :func:`run_command` runs a ``main(argv) -> int`` and prints a UserError as one
-  line with exit 2; any other exception (a bug) keeps its traceback and exits 1.
+  line with exit 2; any other exception (a bug) keeps its traceback and exits 1. Every command's
+  ``main`` is decorated with :func:`command`, so calling it from Python behaves like the shell.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -51,3 +53,14 @@ def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str]
         print("interrupted", file=sys.stderr)
         return 130
     return EXIT_FAILED if code is None else int(code)
+
+
+def command(main: Callable[[Sequence[str] | None], int]) -> Callable[[Sequence[str] | None], int]:
+    """Decorator for a command's ``main(argv) -> int``: the same function under :func:`run_command`, so a user
+    mistake returns 2 with one line whether the command runs from the shell, ``hf-ser`` or Python."""
+
+    @functools.wraps(main)
+    def wrapped(argv: Sequence[str] | None = None) -> int:
+        return run_command(main, argv)
+
+    return wrapped

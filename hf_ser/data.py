@@ -7,7 +7,7 @@ language and seeded, and every run of a grid takes its languages from that one s
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,10 @@ import numpy as np
 
 from .audio import PreprocessConfig
 from .corpora import CorpusError, corpus_folder, default_cache_dir, load_corpus, prepare_scan, scan_manifest
-from .labels import CORPORA, LANGUAGES, corpora_for_languages
+from .corpora.synthetic import build_synthetic_corpus
+from .errors import UserError
+from .labels import CORPORA, corpora_for_languages
+from .runs import RunRecord
 from .splits import UNKNOWN_SPEAKERS, split_indices
 
 logger = logging.getLogger(__name__)
@@ -35,12 +38,13 @@ class DataArguments:
     split_seed: int = field(default=0, metadata={"help": "Seed of the split (fixed across training seeds)."})
     max_seconds: float = field(default=20.0, metadata={"help": "Crop utterances to this duration."})
     num_proc: int | None = field(default=None, metadata={"help": "Processes for audio preparation."})
-    demo: bool = field(default=False, metadata={"help": "Use the built-in synthetic corpus and a tiny model."})
+    demo: bool = field(default=False, metadata={"help": "Tiny model and demo settings, on the built-in synthetic corpus "
+                                                        "unless --corpora names your own."})
     synthetic_per_cell: int = field(default=30, metadata={"help": "Demo: utterances per language x emotion."})
     lineage_shift: float = field(default=0.0, metadata={"help": "Demo: strength of the planted lineage effect."})
 
 
-class DataMissing(RuntimeError):
+class DataMissing(UserError):
     """No usable corpus for the requested languages; the message says what was looked for and where."""
 
 
@@ -59,8 +63,6 @@ def missing_message(names: list[str], data_root: str | Path) -> str:
 
 def load_synthetic(args: DataArguments) -> tuple[datasets.Dataset, dict]:
     """The demo corpus in all languages; each language is its own 'corpus' so balancing is exercised."""
-    from .corpora.synthetic import build_synthetic_corpus
-
     cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     manifest = build_synthetic_corpus(
         cache / "synthetic", per_cell=args.synthetic_per_cell, seed=0, lineage_shift=args.lineage_shift
@@ -74,14 +76,14 @@ def load_synthetic(args: DataArguments) -> tuple[datasets.Dataset, dict]:
 
 def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.Dataset, dict]:
     """All prepared utterances of `languages` (concatenated corpora) and the preparation reports."""
-    if args.demo:
+    if args.demo and not args.corpora:  # --demo with --corpora: the demo's settings on the user's own data
         ds, reports = load_synthetic(args)
     else:
         names = args.corpora or corpora_for_languages(languages)
         unknown = [n for n in names if n not in CORPORA and not Path(n).exists()]
         if unknown:
             raise DataMissing(f"unknown corpus name(s) {', '.join(unknown)}; known: {', '.join(CORPORA)}")
-        found = [n for n in names if corpus_folder(args.data_root, n).is_dir()]
+        found = [n for n in names if corpus_folder(args.data_root, n).is_dir() or (n not in CORPORA and Path(n).exists())]
         if not found:
             raise DataMissing(missing_message(names, args.data_root))
         missing = [n for n in names if n not in found]
@@ -133,20 +135,13 @@ def with_corpus_ids(ds: datasets.Dataset) -> tuple[datasets.Dataset, list[str]]:
     return ds.add_column("corpus_id", ids.tolist()), names
 
 
-def known_language_codes() -> list[str]:
-    """All registered language codes, in table order."""
-    return list(LANGUAGES)
-
-
-def run_datasets(run_dir: str | Path) -> tuple[datasets.Dataset, datasets.Dataset, dict]:
-    """Rebuild a finished run's (train, test) datasets from its metrics.json; returns them and the metrics."""
-    path = Path(run_dir) / "metrics.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: {run_dir} is not a finished hf_ser run")
-    m = json.loads(path.read_text())
-    args = DataArguments(**m.get("data_args", m["config"]["data"]))
-    run = m["config"]["run"]
-    langs = sorted(set(run["train_languages"]) | set(run["eval_languages"]))
+def run_datasets(run_dir: str | Path) -> tuple[datasets.Dataset, datasets.Dataset, RunRecord]:
+    """Rebuild a finished run's (train, test) datasets from its record; returns them and the record."""
+    record = RunRecord.load(run_dir)
+    saved = record.data_args or record.config.get("data") or {}
+    known = {f.name for f in dataclasses.fields(DataArguments)}
+    args = DataArguments(**{k: v for k, v in saved.items() if k in known})
+    langs = sorted(set(record.train_languages) | set(record.eval_languages))
     ds, _ = load_languages(langs, args)
     train, test, _ = split_dataset(ds, args)
-    return subset(train, run["train_languages"]), subset(test, run["eval_languages"]), m
+    return subset(train, record.train_languages), subset(test, record.eval_languages), record

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from .errors import UserError
 from .labels import LANGUAGES, groups
 
-FAMILIES = ("single_language", "multilingual", "cross_group", "paper")
+EXPERIMENTS = ("single_language", "multilingual", "cross_group", "paper")  # what a recipe can plan
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def plan_runs(
     family: str, languages: list[str], group_names: list[str] | None = None, seeds: int = 1
 ) -> list[Run]:
     """Runs of an experiment family over the given languages, repeated for seeds 0..seeds-1."""
-    if family not in FAMILIES:
-        raise UserError(f"unknown experiment family {family!r}; known: {', '.join(FAMILIES)}")
+    if family not in EXPERIMENTS:
+        raise UserError(f"unknown experiment family {family!r}; known: {', '.join(EXPERIMENTS)}")
     gnames = group_names or list(groups())
     if family == "single_language":
         runs = single_language_runs(languages)

@@ -16,26 +16,37 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
-import json
 import logging
 import math
 import shutil
 import statistics
-import sys
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import datasets
 import numpy as np
-import torch
-from transformers import AutoFeatureExtractor, Trainer, TrainingArguments, Wav2Vec2ForSequenceClassification, set_seed
+from transformers import AutoFeatureExtractor, AutoModelForAudioClassification, Trainer, TrainingArguments, set_seed
 
 from .audio import TrainAugment
 from .data import DataArguments, DataMissing, load_languages, split_dataset, subset, with_corpus_ids
+from .errors import EXIT_OK, UserError
+from .figures import new_figure, save_figure
 from .labels import CORPORA, EMOTIONS, LANGUAGES, check_languages
 from .losses import class_weights, corpus_weights
 from .metrics import confusion, per_language_metrics
+from .runs import (
+    RunLock,
+    RunRecord,
+    RunRecordError,
+    config_hash,
+    data_fingerprint,
+    finished_record,
+    load_records,
+    write_predictions,
+)
+from .safe_io import atomic_write_json, atomic_write_text, display_path
 from .sampling import length_sorted_order
 from .trainer import SERCollator, SERTrainer, make_transform
 
@@ -46,44 +57,54 @@ SPLIT_FIELDS = ("split", "test_size", "split_seed", "max_seconds", "demo", "synt
 LOCATION_FIELDS = ("data_root", "cache_dir", "num_proc")
 
 
-class FewShotError(ValueError):
+@dataclass
+class FewShotArguments:
+    """The few_shot recipe's own options (its own dataclass: none of them is part of another run's identity)."""
+
+    base: str | None = field(default=None, metadata={"help": "few_shot: the run folder of the model to adapt."})
+    language: str | None = field(default=None, metadata={"help": "few_shot: the held-out language to adapt to."})
+    shots: list[int] = field(default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per emotion."})
+
+
+class FewShotError(UserError):
     """A user mistake (unknown base run, language already seen, no data); printed without a traceback."""
 
 
 # ----------------------------------------------------------------------------- inputs
 
 
-def load_base(base: str | Path) -> dict:
-    """The base run's metrics.json (with '_dir'); FewShotError when it is not a finished run with a model."""
-    base = Path(base)
-    path = base / "metrics.json"
-    if not path.is_file():
-        raise FewShotError(f"--base {base}: {path} not found; give the folder of a finished run "
-                           f"(e.g. runs/cross_group/xgroup-neo_latin-minus-SPA-seed0)")
-    if not (base / "model" / "config.json").is_file():
-        raise FewShotError(f"--base {base}: no trained model in {base / 'model'}; the run did not finish")
-    m = json.loads(path.read_text())
-    m["_dir"] = str(base)
-    return m
+def load_base(base: str | Path) -> tuple[Path, RunRecord]:
+    """The base run's folder and record; FewShotError when it is not a finished run with a model."""
+    folder = Path(base)
+    try:
+        record = RunRecord.load(folder)
+    except RunRecordError as e:
+        raise FewShotError(f"--base {display_path(folder)}: {e}; give the folder of a finished run "
+                           f"(e.g. runs/cross_group/xgroup-neo_latin-minus-SPA-seed0)") from None
+    if not (folder / "model" / "config.json").is_file():
+        raise FewShotError(f"--base {display_path(folder)}: no trained model in {display_path(folder / 'model')}; "
+                           "the run did not finish")
+    return folder, record
 
 
-def check_unseen(base: dict, language: str) -> None:
+def check_unseen(base_dir: Path, base: RunRecord, language: str) -> None:
     """The few-shot language must be absent from the base run's training languages."""
-    trained = [str(c).upper() for c in base.get("train_languages", [])]
+    trained = base.train_languages
     if language in trained:
         raise FewShotError(
-            f"--base {base['_dir']} was trained on {language} (train_languages: {', '.join(trained)}); few-shot "
+            f"--base {display_path(base_dir)} was trained on {language} (train_languages: {', '.join(trained)}); few-shot "
             f"adaptation needs a model that never saw it: use a cross-group run that held {language} out, e.g. "
             f"xgroup-{LANGUAGES[language].group}-minus-{language}-seed0 from `python -m hf_ser.recipe cross_group`"
         )
 
 
-def base_data_args(base: dict, cli: DataArguments, language: str) -> DataArguments:
+def base_data_args(base: RunRecord, cli: DataArguments, language: str) -> DataArguments:
     """The base run's data config (so the test split is the grid's), with the data location taken from the CLI."""
-    saved = base.get("data_args") or base.get("config", {}).get("data")
+    saved = base.data_args or base.config.get("data")
     if not saved:
-        raise FewShotError(f"{base['_dir']}/metrics.json has no config.data; retrain the base run with this version")
-    args = DataArguments(**saved)
+        raise FewShotError(f"the base run {base.run}'s metrics.json has no data arguments; retrain it with this version")
+    known = {f.name for f in dataclasses.fields(DataArguments)}
+    args = DataArguments(**{k: v for k, v in saved.items() if k in known})
     default = DataArguments()
     for name in LOCATION_FIELDS:
         if getattr(cli, name) != getattr(default, name):
@@ -126,45 +147,67 @@ def adaptation_args(train_args: TrainingArguments, n_train: int, output_dir: Pat
 # ----------------------------------------------------------------------------- model work
 
 
-def _load(model_dir: Path) -> tuple[Wav2Vec2ForSequenceClassification, object]:
-    model = Wav2Vec2ForSequenceClassification.from_pretrained(model_dir)
-    extractor = AutoFeatureExtractor.from_pretrained(model_dir)
-    return model, extractor
+def _load(model_dir: Path) -> tuple[object, object]:
+    """The base model (stock audio-classification class of its config) and its feature extractor."""
+    return AutoModelForAudioClassification.from_pretrained(model_dir), AutoFeatureExtractor.from_pretrained(model_dir)
 
 
-def _predict(trainer: Trainer, test) -> np.ndarray:
+def _predict(trainer: Trainer, test: datasets.Dataset) -> np.ndarray:
+    """Logits of the test split, in its order."""
     pred = trainer.predict(test.with_transform(make_transform(None)))
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
     return np.asarray(logits)
 
 
 def _result(test_meta: dict, logits: np.ndarray, language: str) -> dict:
+    """Per-language metrics, the language's UAR/F1 and the confusion matrix of one evaluation."""
     y_true, y_pred = np.asarray(test_meta["label"]), logits.argmax(-1)
     metrics = per_language_metrics(y_true, y_pred, test_meta["language"])
     return {"metrics": metrics, "uar": metrics[language]["uar"], "f1": metrics[language]["f1"],
             "confusion": confusion(y_true, y_pred)}
 
 
-def zero_shot(model_dir: Path, test, test_meta: dict, language: str, train_args: TrainingArguments, out: Path) -> dict:
+@dataclass
+class Study:
+    """Everything the adaptations of one few-shot study share."""
+
+    base_dir: Path
+    base: RunRecord
+    language: str
+    shots: list[int]
+    data: DataArguments
+    train: datasets.Dataset  # the language's whole train split (k-shot sets are drawn from it)
+    test: datasets.Dataset  # its test split, length-ordered
+    test_meta: dict
+    out: Path
+    model_args: object
+    ser_args: object
+    train_args: TrainingArguments
+
+    @property
+    def model_dir(self) -> Path:
+        """The base run's model folder."""
+        return self.base_dir / "model"
+
+
+def zero_shot(study: Study) -> dict:
     """The base model evaluated as is on the language's test split (k = 0)."""
-    model, extractor = _load(model_dir)
-    args = dataclasses.replace(train_args, output_dir=str(out / "checkpoints" / "zero_shot"), report_to=[])
+    model, extractor = _load(study.model_dir)
+    args = dataclasses.replace(study.train_args, output_dir=str(study.out / "checkpoints" / "zero_shot"), report_to=[])
     trainer = Trainer(model=model, args=args, data_collator=SERCollator(extractor), processing_class=extractor)
-    return _result(test_meta, _predict(trainer, test), language)
+    return _result(study.test_meta, _predict(trainer, study.test), study.language)
 
 
-def adapt(
-    model_dir: Path, train, test, test_meta: dict, language: str, seed: int, ser_args, train_args: TrainingArguments,
-    freeze_feature_encoder: bool, out: Path,
-) -> tuple[dict, np.ndarray]:
+def adapt(study: Study, train: datasets.Dataset, seed: int, out: Path) -> tuple[dict, np.ndarray]:
     """Fine-tune the base model on `train` (the k-shot set) with the paper's loss; (metrics, test logits)."""
+    ser_args = study.ser_args
     set_seed(seed)
-    model, extractor = _load(model_dir)
-    if freeze_feature_encoder:
+    model, extractor = _load(study.model_dir)
+    if study.model_args.freeze_feature_encoder:
         model.freeze_feature_encoder()
     train, corpus_names = with_corpus_ids(train)
     labels, corpus = np.asarray(train["label"]), np.asarray(train["corpus_id"])
-    args = adaptation_args(train_args, len(train), out / "checkpoints", seed)
+    args = adaptation_args(study.train_args, len(train), out / "checkpoints", seed)
     trainer = SERTrainer(
         model=model, args=args,
         train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None)),
@@ -175,8 +218,8 @@ def adapt(
         train_corpus_ids=None,  # one language: no corpus-balanced sampler
     )
     train_result = trainer.train()
-    logits = _predict(trainer, test)
-    result = _result(test_meta, logits, language)
+    logits = _predict(trainer, study.test)
+    result = _result(study.test_meta, logits, study.language)
     result.update(steps=int(args.max_steps), batch_size=args.per_device_train_batch_size,
                   gradient_accumulation_steps=args.gradient_accumulation_steps,
                   train_loss=float(train_result.training_loss), learning_rate=args.learning_rate)
@@ -193,20 +236,16 @@ def upper_bound(parent: Path, language: str) -> tuple[dict | None, list[dict]]:
     Priority: the single_language run of `language`; else a multilingual run of its group; else any multilingual
     run that trained on it. Seeds are averaged.
     """
-    from .report import load_runs
-
-    try:
-        runs = load_runs(parent)
-    except FileNotFoundError:
-        return None, []
     group = LANGUAGES[language].group if language in LANGUAGES else None
     by_name: dict[str, list[dict]] = {}
-    for r in runs:
-        if r["family"] not in ("single_language", "multilingual") or language not in r["metrics"]:
+    for _, rec in load_records(parent):
+        if rec.family not in ("single_language", "multilingual") or language not in rec.metrics:
             continue
-        if language not in r["train_languages"]:
+        if language not in rec.train_languages:
             continue
-        by_name.setdefault(r.get("name") or r["run"], []).append(r)
+        r = {"run": rec.run, "family": rec.family, "group": rec.group, "train_languages": rec.train_languages,
+             "metrics": rec.metrics}
+        by_name.setdefault(rec.name or rec.run, []).append(r)
     candidates = []
     for name, rs in by_name.items():
         r0 = rs[0]
@@ -286,8 +325,6 @@ def to_markdown(payload: dict) -> str:
 
 def plot_few_shot(payload: dict, path: Path) -> Path:
     """UAR and F1 against k (symlog axis): seeds as dots, mean ± std, zero-shot at k=0, upper bound dashed."""
-    from .analysis.common import new_figure, save_figure
-
     fig = new_figure(10.5, 4.0)
     axes = fig.subplots(1, 2, sharex=True)
     summary = payload["summary"]
@@ -315,43 +352,18 @@ def plot_few_shot(payload: dict, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def _write_json(path: Path, obj: dict) -> None:
-    from .analysis.common import write_json
-
-    write_json(path, obj)
-
-
-def _write_predictions(path: Path, meta: dict, logits: np.ndarray) -> None:
-    import pandas as pd
-
-    probs = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), -1).numpy()
-    df = pd.DataFrame({k: meta[k] for k in ("path", "language", "corpus", "speaker")})
-    df["label"] = [EMOTIONS[i] for i in meta["label"]]
-    df["pred"] = [EMOTIONS[i] for i in logits.argmax(-1)]
-    for i, e in enumerate(EMOTIONS):
-        df[f"p_{e}"] = probs[:, i].round(5)
-    df.to_csv(path, index=False)
-
-
-# ----------------------------------------------------------------------------- entry point
-
-
-def _config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def few_shot(model_args, data_args: DataArguments, ser_args, train_args: TrainingArguments) -> dict:
-    """Run the whole few-shot study and write its outputs; returns the few_shot.json payload."""
-    if not ser_args.base or not ser_args.language:
+def open_study(model_args, data_args: DataArguments, ser_args, few: FewShotArguments,
+               train_args: TrainingArguments) -> Study:
+    """Check the options and the base run, load the language's split exactly as the base run's grid did."""
+    if not few.base or not few.language:
         raise FewShotError("few_shot needs --base RUN_DIR (a run that never saw the language) and --language CODE")
-    language = check_languages([ser_args.language])[0]
-    shots = sorted({int(k) for k in ser_args.shots})
+    language = check_languages([few.language])[0]
+    shots = sorted({int(k) for k in few.shots})
     if not shots or shots[0] < 1:
-        raise FewShotError(f"--shots must be positive integers (utterances per emotion), got {ser_args.shots}")
-    base = load_base(ser_args.base)
-    check_unseen(base, language)
-    base_dir = Path(base["_dir"])
-    if base.get("config", {}).get("data", {}).get("demo") and not data_args.demo:
+        raise FewShotError(f"--shots must be positive integers (utterances per emotion), got {few.shots}")
+    base_dir, base = load_base(few.base)
+    check_unseen(base_dir, base, language)
+    if base.config.get("data", {}).get("demo") and not data_args.demo:
         logger.warning("the base run is a --demo run: add --demo to fine-tune with the demo's settings (lr, epochs)")
     data = base_data_args(base, data_args, language)
     try:
@@ -359,96 +371,126 @@ def few_shot(model_args, data_args: DataArguments, ser_args, train_args: Trainin
     except DataMissing as e:
         raise FewShotError(str(e)) from None
     train_all, test_all, _ = split_dataset(ds, data)
-    train_lang, test = subset(train_all, [language]), subset(test_all, [language])
-    if len(train_lang) == 0 or len(test) == 0:
-        raise FewShotError(f"no {language} utterances in the {'train' if len(train_lang) == 0 else 'test'} split "
-                           f"(data config of {base_dir}); check the corpora of {language}")
+    train, test = subset(train_all, [language]), subset(test_all, [language])
+    if len(train) == 0 or len(test) == 0:
+        raise FewShotError(f"no {language} utterances in the {'train' if len(train) == 0 else 'test'} split "
+                           f"(data config of {display_path(base_dir)}); check the corpora of {language}")
     test = test.select(length_sorted_order(np.asarray(test["length"])))
-    test_meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label")}
+    meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label")}
     out = base_dir.parent / f"few_shot-{language}"
     out.mkdir(parents=True, exist_ok=True)
-    model_dir = base_dir / "model"
+    return Study(base_dir, base, language, shots, data, train, test, meta, out, model_args, ser_args, train_args)
 
-    logger.info("few-shot %s from %s: %d train / %d test utterances; shots %s; seeds 0..%d", language, base_dir.name,
-                len(train_lang), len(test), shots, ser_args.seeds - 1)
-    zero = zero_shot(model_dir, test, test_meta, language, train_args, out)
-    logger.info("zero-shot %s UAR %.1f / F1 %.1f", language, 100 * zero["uar"], 100 * zero["f1"])
-    train_labels = np.asarray(train_lang["label"])
-    common = {
-        "base": str(base_dir), "base_config_hash": base.get("config_hash"), "language": language,
-        "data": {k: v for k, v in dataclasses.asdict(data).items() if k not in LOCATION_FIELDS},
-        "ser": {k: getattr(ser_args, k) for k in (
-            "contrastive_weight", "temperature", "class_weighting", "corpus_weighting", "augment")},
-        "training": {k: getattr(train_args, k) for k in (
-            "learning_rate", "weight_decay", "per_device_train_batch_size", "gradient_accumulation_steps",
-            "num_train_epochs", "warmup_steps", "lr_scheduler_type", "optim")},
-        "freeze_feature_encoder": model_args.freeze_feature_encoder, "min_steps": MIN_STEPS,
+
+def _common_config(study: Study) -> dict:
+    """What every adaptation of the study shares in its identity (the k-shot set and seed are added per run)."""
+    ser, ta = study.ser_args, study.train_args
+    return {
+        "base": display_path(study.base_dir), "base_config_hash": study.base.config_hash, "language": study.language,
+        "data": {k: v for k, v in dataclasses.asdict(study.data).items() if k not in LOCATION_FIELDS},
+        "ser": {k: getattr(ser, k) for k in ("contrastive_weight", "temperature", "class_weighting",
+                                             "corpus_weighting", "augment")},
+        "training": {k: getattr(ta, k) for k in ("learning_rate", "weight_decay", "per_device_train_batch_size",
+                                                 "gradient_accumulation_steps", "num_train_epochs", "warmup_steps",
+                                                 "lr_scheduler_type", "optim")},
+        "freeze_feature_encoder": study.model_args.freeze_feature_encoder, "min_steps": MIN_STEPS,
+        "test_fingerprint": data_fingerprint({c: study.test[c] for c in
+                                              ("path", "label", "language", "corpus", "speaker", "length")}),
     }
+
+
+def _rows(ds: datasets.Dataset) -> dict:
+    """The columns a data fingerprint covers."""
+    return {c: ds[c] for c in ("path", "label", "language", "corpus", "speaker", "length")}
+
+
+def adapt_run(study: Study, k: int, seed: int, train_k: datasets.Dataset, common: dict) -> RunRecord:
+    """One (k, seed) adaptation under its folder's lock, or its finished record when the identity matches."""
+    run_name = f"k{k}-seed{seed}"
+    folder = study.out / run_name
+    config = {**common, "shots": k, "seed": seed, "train_fingerprint": data_fingerprint(_rows(train_k))}
+    chash = config_hash(config)
+    with RunLock(folder, wait=True):
+        done = finished_record(folder, chash)
+        if done is not None:
+            logger.info("%s: finished earlier, reused", run_name)
+            return done
+        logger.info("%s: fine-tuning on %d %s utterances", run_name, len(train_k), study.language)
+        r, logits = adapt(study, train_k, seed, folder)
+        record = RunRecord(
+            run=run_name, family="few_shot", name=f"few_shot-{study.language}-k{k}",
+            train_languages=[*study.base.train_languages, study.language], eval_languages=[study.language],
+            group=study.base.group, heldout_language=study.language, seed=seed, metrics=r["metrics"],
+            confusion=r["confusion"], train_size=len(train_k), test_size=len(study.test), train_loss=r["train_loss"],
+            config=config, config_hash=chash,
+            details={"shots": k, "n_train": len(train_k), "train_paths": train_k["path"],
+                     "base_run": study.base_dir.name, "uar": r["uar"], "f1": r["f1"], "steps": r["steps"],
+                     "batch_size": r["batch_size"], "gradient_accumulation_steps": r["gradient_accumulation_steps"],
+                     "learning_rate": r["learning_rate"]},
+        )
+        write_predictions(folder / "predictions.csv", study.test_meta, logits)
+        record.save(folder)
+        return record
+
+
+def _row(record: RunRecord) -> dict:
+    """One point of the curve from an adaptation's record."""
+    d = record.details
+    return {"k": d["shots"], "seed": record.seed, "uar": d["uar"], "f1": d["f1"], "n_train": d["n_train"],
+            "steps": d.get("steps"), "run": record.run}
+
+
+def write_outputs(study: Study, payload: dict) -> None:
+    """few_shot.{json,csv,md,png} in the study folder."""
+    out = study.out
+    atomic_write_json(out / "few_shot.json", payload)
+    atomic_write_text(out / "few_shot.csv", to_csv(payload))
+    atomic_write_text(out / "few_shot.md", to_markdown(payload))
+    plot_few_shot(payload, out / "few_shot.png")
+
+
+def few_shot(model_args, data_args: DataArguments, ser_args, few: FewShotArguments,
+             train_args: TrainingArguments) -> dict:
+    """Run the whole few-shot study and write its outputs; returns the few_shot.json payload."""
+    study = open_study(model_args, data_args, ser_args, few, train_args)
+    language, base_dir = study.language, study.base_dir
+    logger.info("few-shot %s from %s: %d train / %d test utterances; shots %s; seeds 0..%d", language, base_dir.name,
+                len(study.train), len(study.test), study.shots, ser_args.seeds - 1)
+    zero = zero_shot(study)
+    logger.info("zero-shot %s UAR %.1f / F1 %.1f", language, 100 * zero["uar"], 100 * zero["f1"])
+    common = _common_config(study)
+    train_labels = np.asarray(study.train["label"])
     results = []
     for seed in range(ser_args.seeds):
-        picks = shot_indices(train_labels, shots, seed, language)
-        for k in shots:
-            run_name = f"k{k}-seed{seed}"
-            run_dir = out / run_name
-            config = {**common, "shots": k, "seed": seed}
-            chash = _config_hash(config)
-            metrics_path = run_dir / "metrics.json"
-            if metrics_path.is_file():
-                old = json.loads(metrics_path.read_text())
-                if old.get("config_hash") == chash:
-                    logger.info("%s: finished earlier, reused", run_name)
-                    results.append(_row(old))
-                    continue
-            train_k = train_lang.select(picks[k])
-            logger.info("%s: fine-tuning on %d %s utterances", run_name, len(train_k), language)
-            r, logits = adapt(model_dir, train_k, test, test_meta, language, seed, ser_args, train_args,
-                              model_args.freeze_feature_encoder, run_dir)
-            record = {
-                "name": f"few_shot-{language}-k{k}", "family": "few_shot",
-                "train_languages": [*base["train_languages"], language], "eval_languages": [language],
-                "group": base.get("group"), "heldout_language": language, "seed": seed, "run": run_name,
-                "shots": k, "n_train": len(train_k), "train_paths": train_k["path"],
-                "base_run": base_dir.name, **r, "config": config, "config_hash": chash,
-            }
-            run_dir.mkdir(parents=True, exist_ok=True)
-            _write_predictions(run_dir / "predictions.csv", test_meta, logits)
-            _write_json(metrics_path, record)
-            results.append(_row(record))
+        picks = shot_indices(train_labels, study.shots, seed, language)
+        for k in study.shots:
+            results.append(_row(adapt_run(study, k, seed, study.train.select(picks[k]), common)))
     ub, candidates = upper_bound(base_dir.parent, language)
+    where = display_path(base_dir.parent)
     note = (f"Upper bound: {ub['name']} ({ub['family']}, trained on {', '.join(ub['train_languages'])}) from "
-            f"{base_dir.parent}." if ub is not None else
+            f"{where}." if ub is not None else
             f"Upper bound not found: no single_language or multilingual run that trained on {language} under "
-            f"{base_dir.parent}; train one with `python -m hf_ser.recipe single_language --languages {language} "
-            f"--output_dir {base_dir.parent}` (same data options) and rerun.")
+            f"{where}; train one with `hf-ser recipe single_language --languages {language} "
+            f"--output_dir {where}` (same data options) and rerun.")
     payload = {
-        "figure": "Few-shot adaptation curve", "language": language, "base_run": base_dir.name, "base_dir": str(base_dir),
-        "base_family": base.get("family"), "base_train_languages": base["train_languages"], "shots": shots,
-        "seeds": list(range(ser_args.seeds)), "n_test": len(test), "n_train_available": len(train_lang),
+        "figure": "Few-shot adaptation curve", "language": language, "base_run": base_dir.name,
+        "base_dir": display_path(base_dir), "base_family": study.base.family,
+        "base_train_languages": study.base.train_languages, "shots": study.shots,
+        "seeds": list(range(ser_args.seeds)), "n_test": len(study.test), "n_train_available": len(study.train),
         "zero_shot": {"uar": zero["uar"], "f1": zero["f1"], "confusion": zero["confusion"]},
         "results": results, "summary": summarise(results, zero),
         "upper_bound": ub, "upper_bound_candidates": candidates, "upper_bound_note": note,
         "settings": {**common, "max_steps_rule": f"max({MIN_STEPS}, ceil(num_train_epochs * steps per epoch))"},
     }
-    _write_json(out / "few_shot.json", payload)
-    (out / "few_shot.csv").write_text(to_csv(payload), encoding="utf-8")
-    (out / "few_shot.md").write_text(to_markdown(payload), encoding="utf-8")
-    plot_few_shot(payload, out / "few_shot.png")
-    shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    write_outputs(study, payload)
+    shutil.rmtree(study.out / "checkpoints", ignore_errors=True)
     print("\n" + to_markdown(payload))
-    print(f"written: {out}/few_shot.{{json,csv,md,png}}")
+    print(f"written: {display_path(study.out)}/few_shot.{{json,csv,md,png}}")
     return payload
 
 
-def _row(record: dict) -> dict:
-    return {"k": record["shots"], "seed": record["seed"], "uar": record["uar"], "f1": record["f1"],
-            "n_train": record["n_train"], "steps": record.get("steps"), "run": record["run"]}
-
-
-def run_few_shot(model_args, data_args: DataArguments, ser_args, train_args: TrainingArguments) -> int:
-    """Recipe entry point (experiment == 'few_shot'); returns the exit code (2 on a user mistake)."""
-    try:
-        few_shot(model_args, data_args, ser_args, train_args)
-    except FewShotError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+def run_few_shot(model_args, data_args: DataArguments, ser_args, few: FewShotArguments,
+                 train_args: TrainingArguments) -> int:
+    """Recipe entry point (experiment == 'few_shot'); returns the exit code (a FewShotError reaches run_command)."""
+    few_shot(model_args, data_args, ser_args, few, train_args)
+    return EXIT_OK

@@ -1,23 +1,21 @@
 """Share a finished run on the Hugging Face Hub: a truthful model card and a one-commit upload.
 
-``python -m hf_ser.hub push RUN_DIR --repo_id USER/NAME [--private] [--revision BRANCH] [--dry_run] [--out DIR]``
+``hf-ser hub push RUN_DIR --repo_id USER/NAME [--private] [--revision BRANCH] [--dry_run] [--output_dir DIR]``
 
 A run folder (written by ``hf_ser.recipe``) holds ``metrics.json`` and ``model/``. :func:`stage_run` turns it
 into the folder that goes to the Hub: the model and feature extractor files, a ``README.md`` model card
 rendered from ``model_cards/ser_model_card.md``, ``metrics.json`` and ``training_args.json`` with local paths
 removed (and ``LICENSE.md`` when the licence is ``other``). :func:`push_run` uploads it with
 ``HfApi.create_repo(exist_ok=True)`` + ``HfApi.upload_folder`` (one commit), or with ``dry_run`` writes it to
-``RUN_DIR/hub/`` for inspection. Consumers need only ``transformers``:
+``RUN_DIR/hub/`` for inspection (marked as a staging folder, so reports never read it as a run). Consumers need only ``transformers``:
 ``pipeline("audio-classification", model=USER/NAME)``.
 
-Tokens are read by ``huggingface_hub`` itself (``hf auth login`` or ``HF_TOKEN``); this module only checks that
-one exists, and never prints or writes it.
+Tokens are read by ``huggingface_hub`` itself (``hf auth login`` or ``HF_TOKEN``) or passed in memory by the recipe
+(``--hub_token``, which never reaches the Trainer); this module never prints or writes one.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import importlib.util
 import json
 import os
@@ -29,15 +27,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
 from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 
 from .audio import PreprocessConfig
+from .console import ArgumentParser, command, setup_logging
+from .errors import EXIT_FAILED, EXIT_OK, UserError
 from .labels import CORPORA, EMOTIONS, LANGUAGES
+from .modeling import DEMO_BACKBONE, XLSR_300M_RANDOM
+from .runs import STAGING_MARKER, RunRecord
 
 TEMPLATE_PATH = Path(__file__).parent / "model_cards" / "ser_model_card.md"
 # Backbone names that build a randomly initialised model locally (modeling.build_model): no Hub base model.
-RANDOM_INIT_BACKBONES = ("demo-tiny", "xls-r-300m-random")
+RANDOM_INIT_BACKBONES = (DEMO_BACKBONE, XLSR_300M_RANDOM)
 # Files of model/ that never go to the Hub: the pickled TrainingArguments hold local paths.
 EXCLUDED_MODEL_FILES = frozenset({"training_args.bin"})
 # Keys whose values are local paths: only the last component is kept.
@@ -58,8 +61,13 @@ _LICENCE_IDS = {"cc-by-4.0": "cc-by-4.0", "cc-by-sa-4.0": "cc-by-sa-4.0", "cc-by
                 "odbl-1.0": "odbl", "odbl": "odbl"}
 
 
-class HubError(RuntimeError):
-    """A push that cannot go on; the message says why and what to do. The run folder is left as it was."""
+class HubError(UserError):
+    """A push that cannot go on because of what was given (run folder, repo id, token); the message says what to do.
+    The run folder is left as it was."""
+
+
+class HubUnreachable(RuntimeError):
+    """The Hub could not be reached or refused the upload for its own reasons: the work failed (exit 1)."""
 
 
 # ----------------------------------------------------------------------------- corpora and licences
@@ -137,14 +145,8 @@ def resolve_licence(corpora: list[str]) -> tuple[str, str]:
 
 
 def _load_metrics(run_dir: Path) -> dict:
-    path = run_dir / "metrics.json"
-    if not path.is_file():
-        raise HubError(f"{run_dir} is not a finished run: it has no metrics.json. Train it first "
-                       f"(python -m hf_ser.recipe NAME ...) and give the run folder <output_dir>/<run>.")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise HubError(f"{path} is not valid JSON ({e}); the run did not finish cleanly, train it again") from None
+    """The run's record as the dict the card is rendered from (RunRecordError, a UserError, when unusable)."""
+    return RunRecord.load(run_dir).to_dict()
 
 
 def find_run_dir(path: str | Path) -> Path:
@@ -543,6 +545,7 @@ def _write_staged(run_dir: Path, repo_id: str, target: Path) -> None:
                                          encoding="utf-8")
     (target / "training_args.json").write_text(json.dumps(_training_args(metrics), indent=2, ensure_ascii=False) + "\n",
                                                encoding="utf-8")
+    (target / STAGING_MARKER).write_text("a copy of a run staged for the Hub; never read as a run\n")
     if card.data.license == "other":
         _, note = resolve_licence(metrics.get("train_corpora", []))
         lines = ["# Terms of use", "", note, "", "| corpus | licence | source |", "|---|---|---|"]
@@ -551,7 +554,10 @@ def _write_staged(run_dir: Path, repo_id: str, target: Path) -> None:
 
 
 def _looks_staged(folder: Path) -> bool:
+    """True for a folder an earlier dry run wrote (safe to replace)."""
     names = {p.name for p in folder.iterdir()}
+    if STAGING_MARKER in names:
+        return True
     return {"README.md", "metrics.json", "training_args.json", "config.json"} <= names and not any(p.is_dir() for p in folder.iterdir())
 
 
@@ -560,7 +566,7 @@ def stage_run(run_dir: str | Path, repo_id: str, out: str | Path) -> Path:
     run_dir = find_run_dir(run_dir)
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _looks_staged(out))):
-        raise HubError(f"{out} exists and is not an earlier hf_ser staging folder; give another --out")
+        raise HubError(f"{out} exists and is not an earlier hf_ser staging folder; give another --output_dir")
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -578,24 +584,15 @@ def list_folder(folder: str | Path) -> str:
     folder = Path(folder)
     rows = []
     for p in sorted(folder.rglob("*")):
-        if p.is_file():
+        if p.is_file() and p.name != STAGING_MARKER:
             size = p.stat().st_size
             human = f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.1f} KiB" if size >= 2**10 else f"{size} B"
             rows.append(f"  {human:>10}  {p.relative_to(folder).as_posix()}")
     return "\n".join(rows)
 
 
-def _network_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that mean 'the Hub could not be reached' (huggingface_hub's HTTP stack and requests)."""
-    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
-    for module, names in (("requests", ("ConnectionError", "Timeout")), ("httpx", ("TransportError",)),
-                          ("httpx2", ("TransportError",))):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        errors += [getattr(mod, n) for n in names if isinstance(getattr(mod, n, None), type)]
-    return tuple(errors)
+# "The Hub could not be reached": huggingface_hub >= 2 talks to it through httpx2 (setup.cfg requires it).
+NETWORK_ERRORS = (ConnectionError, TimeoutError, httpx2.TransportError)
 
 
 def _login_hint() -> str:
@@ -609,7 +606,7 @@ def _upload(api: HfApi, staged: Path, repo_id: str, private: bool, revision: str
     if revision and revision != "main":
         api.create_branch(full_id, branch=revision, exist_ok=True, repo_type="model")
     info = api.upload_folder(repo_id=full_id, folder_path=str(staged), commit_message=message, revision=revision,
-                             repo_type="model")
+                             repo_type="model", ignore_patterns=[STAGING_MARKER])
     return str(getattr(info, "commit_url", None) or getattr(url, "url", None) or f"https://huggingface.co/{full_id}")
 
 
@@ -619,26 +616,28 @@ def push_run(
     private: bool = False,
     revision: str | None = None,
     dry_run: bool = False,
-    out: str | Path | None = None,
+    output_dir: str | Path | None = None,
     api: HfApi | None = None,
+    token: str | None = None,
 ) -> Path | str:
     """Upload a finished run to `repo_id` in one commit and return the commit URL.
 
-    With ``dry_run`` write the folder that would be uploaded to `out` (default ``RUN_DIR/hub``) and return its path.
+    With ``dry_run`` write the folder that would be uploaded to `output_dir` (default ``RUN_DIR/hub``) and return its
+    path. `token` (kept in memory only) overrides the stored login.
     """
     run_dir = find_run_dir(run_dir)
     if not repo_id or repo_id.count("/") > 1 or not re.match(r"^[\w./-]+$", repo_id):
         raise HubError(f"--repo_id {repo_id!r} is not a Hub model id; use USER/NAME or ORG/NAME")
     if dry_run:
-        return stage_run(run_dir, repo_id, Path(out) if out else run_dir / "hub")
+        return stage_run(run_dir, repo_id, Path(output_dir) if output_dir else run_dir / "hub")
     metrics = _load_metrics(run_dir)
     _model_files(run_dir)  # fail on an incomplete run before asking about tokens
-    if get_token() is None:
+    if (token or get_token()) is None:
         raise HubError(f"no Hugging Face token found: {_login_hint()}. Nothing was uploaded; "
                        f"`--dry_run` shows what would be.")
     uar = metrics.get("metrics", {}).get("all", {}).get("uar")
     message = f"hf_ser: {metrics.get('run', run_dir.name)}" + (f" (UAR {_pct(uar)}%)" if uar is not None else "")
-    api = api if api is not None else HfApi()
+    api = api if api is not None else HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="hf_ser_push_") as tmp:
         try:
             if "/" not in repo_id:  # a bare name goes to the token owner's namespace, as create_repo would do
@@ -654,12 +653,12 @@ def push_run(
                     f"the Hub refused the upload to {repo_id} (HTTP {status}): the token is invalid, read-only, or "
                     f"may not write to the namespace {repo_id.split('/')[0]!r}; {_login_hint()}. "
                     f"The run folder {run_dir} is unchanged.") from None
-            raise HubError(f"the Hub answered HTTP {status} for {repo_id}: {e.server_message or e}. "
+            raise HubUnreachable(f"the Hub answered HTTP {status} for {repo_id}: {e.server_message or e}. "
                            f"The run folder {run_dir} is unchanged; try again later.") from None
-        except _network_errors() as e:
-            raise HubError(
+        except NETWORK_ERRORS as e:
+            raise HubUnreachable(
                 f"could not reach the Hugging Face Hub ({type(e).__name__}: {e}). Check the network or proxy, or unset "
-                f"HF_HUB_OFFLINE. Nothing was uploaded and the run folder {run_dir} is unchanged; `--dry_run --out DIR` "
+                f"HF_HUB_OFFLINE. Nothing was uploaded and the run folder {run_dir} is unchanged; `--dry_run --output_dir DIR` "
                 f"writes the upload folder, which `hf upload {repo_id} DIR` can send later.") from None
 
 
@@ -671,9 +670,10 @@ def hub_repo_for_run(hub_model_id: str, run_name: str, n_runs: int) -> str:
 # ----------------------------------------------------------------------------- CLI
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m hf_ser.hub", description=__doc__.split("\n\n")[0])
+    """CLI entry point: 0 pushed (or staged), 1 the Hub could not be reached, 2 a user mistake."""
+    parser = ArgumentParser(prog="hf-ser hub", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("push", help="upload a finished run (model, feature extractor, card, metrics) in one commit")
     p.add_argument("run_dir", help="run folder <output_dir>/<run> holding metrics.json and model/")
@@ -681,20 +681,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--private", action="store_true", help="create the repo as private")
     p.add_argument("--revision", default=None, help="branch to commit to (created if missing; default main)")
     p.add_argument("--dry_run", action="store_true", help="write the upload folder and list it; upload nothing")
-    p.add_argument("--out", default=None, help="with --dry_run: folder to write (default RUN_DIR/hub)")
+    p.add_argument("--output_dir", default=None, help="with --dry_run: folder to write (default RUN_DIR/hub)")
     args = parser.parse_args(argv)
+    setup_logging()
     try:
         result = push_run(args.run_dir, args.repo_id, private=args.private, revision=args.revision,
-                          dry_run=args.dry_run, out=args.out)
-    except HubError as e:
+                          dry_run=args.dry_run, output_dir=args.output_dir)
+    except HubUnreachable as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     if args.dry_run:
         print(f"dry run: would upload {result}/ to {args.repo_id} in one commit:")
         print(list_folder(result))
     else:
         print(f"uploaded {args.run_dir} to {args.repo_id}: {result}")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

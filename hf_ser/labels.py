@@ -192,6 +192,13 @@ def check_languages(codes: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
+def language_order(codes) -> list[str]:
+    """Distinct language codes in table order (unknown codes last, alphabetically): the one order of every
+    table, figure and metrics dict."""
+    order = list(LANGUAGES)
+    return sorted(set(codes), key=lambda c: (order.index(c) if c in order else len(order), c))
+
+
 def corpora_for_languages(codes: list[str]) -> list[str]:
     """Names of the registered corpora whose language is one of `codes`, in registry order."""
     wanted = set(codes)

@@ -31,7 +31,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .audio import AudioError, PreprocessConfig, preprocess, read_audio, resample, to_mono
-from .corpora.base import walk_files
+from .corpora.scan import walk_files
 from .corpora.manifest import read_manifest_rows
 from .sampling import length_sorted_order
 

@@ -9,7 +9,6 @@ All keys are fields of the dataclasses below or of ``TrainingArguments``, parsed
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -19,21 +18,37 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
+import transformers
 import yaml
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from . import __version__
 from .audio import TrainAugment
-from .data import DataArguments, DataMissing, load_languages, split_dataset, subset, with_corpus_ids
-from .experiments import FAMILIES, Run, plan_runs
+from .console import OneLineErrors, command, setup_logging
+from .data import DataArguments, load_languages, split_dataset, subset, with_corpus_ids
+from .errors import EXIT_FAILED, EXIT_OK, UserError
+from .experiments import EXPERIMENTS, Run, plan_runs
+from .few_shot import FewShotArguments, run_few_shot
 from .hub import HubError, hub_repo_for_run, push_run
 from .labels import EMOTIONS, check_languages, groups
 from .losses import class_weights, corpus_weights
 from .metrics import compute_metrics, confusion, per_language_metrics
 from .modeling import DEFAULT_BACKBONE, build_model
+from .runs import (
+    RunBusy,
+    RunLock,
+    RunRecord,
+    config_hash,
+    data_fingerprint,
+    finished_record,
+    run_state,
+    write_predictions,
+)
+from .safe_io import atomic_write_json, display_path, storage_error
 from .sampling import DEFAULT_LENGTH_WINDOW, length_sorted_order
 from .trainer import SERCollator, SERTrainer, make_transform
 
@@ -56,7 +71,7 @@ class ModelArguments:
 class SERArguments:
     """The experiment and the paper's balancing tricks."""
 
-    experiment: str = field(default="multilingual", metadata={"help": f"One of {', '.join(FAMILIES)}."})
+    experiment: str = field(default="multilingual", metadata={"help": f"One of {', '.join(EXPERIMENTS)}."})
     groups: list[str] | None = field(default=None, metadata={"help": "Groups for multilingual/cross_group ('all' = every language)."})
     languages: list[str] | None = field(default=None, metadata={"help": "Restrict to these language codes (e.g. FRE ITA)."})
     seeds: int = field(default=1, metadata={"help": "Repeat every run with seeds 0..N-1."})
@@ -70,16 +85,46 @@ class SERArguments:
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
     pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."})
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
-    base: str | None = field(default=None, metadata={"help": "few_shot: the run folder of the model to adapt."})
-    language: str | None = field(default=None, metadata={"help": "few_shot: the held-out language to adapt to."})
-    shots: list[int] = field(default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per emotion."})
 
 
-PARSER_TYPES = (ModelArguments, DataArguments, SERArguments, TrainingArguments)
+@dataclass
+class GridArguments:
+    """Which planned runs to look at or execute (any scheduler can drive a grid one run at a time)."""
+
+    list_runs: bool = field(default=False, metadata={"help": "Print the planned runs (index, name, languages, config hash, state, estimated cost) and exit."})
+    format: str = field(default="table", metadata={"help": "--list_runs output: 'table' or 'json'."})
+    run_index: int | None = field(default=None, metadata={"help": "Execute only the planned run with this index (e.g. $SLURM_ARRAY_TASK_ID)."})
+    run: str | None = field(default=None, metadata={"help": "Execute only the planned run with this folder name (e.g. single-FRE-seed0)."})
 
 
-class RecipeError(ValueError):
+PARSER_TYPES = (ModelArguments, DataArguments, SERArguments, FewShotArguments, GridArguments, TrainingArguments)
+# Options that say which runs to plan or where to put them, not what a run computes: outside the run hash.
+NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages")
+DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc", "data_root")  # where data lives, not what it is (the fingerprint is)
+
+
+class RecipeError(UserError):
     """A user mistake in the recipe name, a key or a value; printed without a traceback."""
+
+
+class RecipeParser(OneLineErrors, HfArgumentParser):
+    """HfArgumentParser whose argument errors are one-line UserErrors."""
+
+
+@dataclass
+class Recipe:
+    """A parsed recipe: its name, the argument dataclasses, and the --demo keys that took effect."""
+
+    name: str
+    model: ModelArguments
+    data: DataArguments
+    ser: SERArguments
+    few_shot: FewShotArguments
+    grid: GridArguments
+    training: TrainingArguments
+    demo_overrides: dict = field(default_factory=dict)
+    push_to_hub: bool = False  # the Trainer never pushes: finished runs are pushed with their card
+    hub_token: str | None = field(default=None, repr=False)  # kept here, never in TrainingArguments (pickled to disk)
 
 
 def available_recipes() -> list[str]:
@@ -88,38 +133,44 @@ def available_recipes() -> list[str]:
 
 
 def _read_yaml(path: Path, known: set[str]) -> dict:
-    data = yaml.safe_load(path.read_text()) or {}
+    """A recipe YAML as a dict; RecipeError for anything but a mapping of known keys."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise RecipeError(f"{display_path(path)} is not valid YAML: {e}") from None
     if not isinstance(data, dict):
-        raise RecipeError(f"{path}: a recipe is a mapping of key: value")
+        raise RecipeError(f"{display_path(path)}: a recipe is a mapping of key: value")
     unknown = sorted(set(data) - known - {"demo_overrides"})
     if unknown:
-        raise RecipeError(f"{path}: unknown key(s) {', '.join(unknown)}")
+        raise RecipeError(f"{display_path(path)}: unknown key(s) {', '.join(unknown)}")
     extra = data.get("demo_overrides") or {}
     if not isinstance(extra, dict) or set(extra) - known:
-        raise RecipeError(f"{path}: demo_overrides must map known keys to values; unknown: {sorted(set(extra) - known)}")
+        raise RecipeError(f"{display_path(path)}: demo_overrides must map known keys to values; "
+                          f"unknown: {sorted(set(extra) - known)}")
     return data
 
 
 def _wants_demo(cli: list[str], recipe: dict) -> bool:
+    """True when --demo is on the command line (or set by the recipe)."""
     for a in cli:
         if a == "--demo" or (a.startswith("--demo=") and a.split("=", 1)[1].lower() in ("1", "true", "yes")):
             return True
     return bool(recipe.get("demo"))
 
 
-def parse_recipe(argv: list[str]) -> tuple[str, ModelArguments, DataArguments, SERArguments, TrainingArguments, dict]:
-    """Resolve NAME + YAML layers + command line into the four argument dataclasses.
+def parse_recipe(argv: list[str]) -> Recipe:
+    """Resolve NAME + YAML layers + command line into a :class:`Recipe`.
 
     Layers, later wins: recipes/defaults.yaml, the recipe, then with --demo recipes/demo.yaml and the
-    recipe's own ``demo_overrides``, then the command line. Returns the demo keys that took effect.
+    recipe's own ``demo_overrides``, then the command line.
     """
     if not argv or argv[0].startswith("-"):
-        raise RecipeError(f"usage: python -m hf_ser.recipe NAME [--key value ...]; recipes: {', '.join(available_recipes())}")
+        raise RecipeError(f"usage: hf-ser recipe NAME [--key value ...]; recipes: {', '.join(available_recipes())}")
     name, rest = argv[0], argv[1:]
     path = Path(name) if name.endswith((".yaml", ".yml")) else RECIPES_DIR / f"{name}.yaml"
     if not path.is_file():
         raise RecipeError(f"unknown recipe {name!r}; available: {', '.join(available_recipes())} (or a path to a .yaml)")
-    parser = HfArgumentParser(PARSER_TYPES)
+    parser = RecipeParser(PARSER_TYPES, prog=f"hf-ser recipe {name}")
     known = {a.dest for a in parser._actions}
     recipe = _read_yaml(path, known)
     demo_overrides = recipe.pop("demo_overrides", None) or {}
@@ -132,27 +183,32 @@ def parse_recipe(argv: list[str]) -> tuple[str, ModelArguments, DataArguments, S
     cli_keys = {a[2:].split("=", 1)[0] for a in rest if a.startswith("--")}
     bad = sorted(k for k in cli_keys if k not in known)
     if bad:
-        raise RecipeError(f"unknown option(s) {', '.join('--' + k for k in bad)}; see `python -m hf_ser.recipe {name} --help`")
-    model_args, data_args, ser_args, train_args = parser.parse_args_into_dataclasses(args=rest)
-    if ser_args.experiment not in (*FAMILIES, "few_shot"):
-        raise RecipeError(f"experiment must be one of {', '.join(FAMILIES)} or few_shot, not {ser_args.experiment!r}")
-    if ser_args.languages:
-        ser_args.languages = check_languages(ser_args.languages)
+        raise RecipeError(f"unknown option(s) {', '.join('--' + k for k in bad)}; see `hf-ser recipe {name} --help`")
+    model, data, ser, few, grid, training = parser.parse_args_into_dataclasses(args=rest)
+    if ser.experiment not in (*EXPERIMENTS, "few_shot"):
+        raise RecipeError(f"--experiment must be one of {', '.join(EXPERIMENTS)} or few_shot, not {ser.experiment!r}")
+    if grid.format not in ("table", "json"):
+        raise RecipeError(f"--format must be 'table' or 'json', not {grid.format!r}")
+    if ser.languages:
+        ser.languages = check_languages(ser.languages)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
-    return path.stem, model_args, data_args, ser_args, train_args, overridden
+    return Recipe(path.stem, model, data, ser, few, grid, apply_device_defaults(training, ser), overridden,
+                  push_to_hub=training.push_to_hub, hub_token=training.hub_token)
 
 
-def _apply_device_defaults(train_args: TrainingArguments, ser_args: SERArguments) -> TrainingArguments:
+def apply_device_defaults(train_args: TrainingArguments, ser_args: SERArguments) -> TrainingArguments:
+    """Training arguments for this machine: fp16 on GPU by default, loader workers, and what the Trainer must not do
+    (push, drop columns, or hold the Hub token: it would be pickled into training_args.bin of every checkpoint)."""
     cuda = torch.cuda.is_available()
     mp = ser_args.mixed_precision
     if mp not in ("auto", "fp16", "bf16", "no"):
-        raise RecipeError(f"mixed_precision must be auto, fp16, bf16 or no, not {mp!r}")
+        raise RecipeError(f"--mixed_precision must be auto, fp16, bf16 or no, not {mp!r}")
     fp16 = mp == "fp16" or (mp == "auto" and cuda)
     bf16 = mp == "bf16"
     workers = train_args.dataloader_num_workers or (min(4, os.cpu_count() or 1) if cuda else 0)
     return dataclasses.replace(train_args, fp16=fp16, bf16=bf16, dataloader_num_workers=workers,
                                dataloader_pin_memory=train_args.dataloader_pin_memory and cuda,
-                               remove_unused_columns=False, push_to_hub=False)
+                               remove_unused_columns=False, push_to_hub=False, hub_token=None)
 
 
 def run_languages(ser_args: SERArguments) -> list[str]:
@@ -165,123 +221,121 @@ def run_languages(ser_args: SERArguments) -> list[str]:
     return [l for ls in table.values() for l in ls]
 
 
-def _config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _atomic_write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
-    os.replace(tmp, path)
-
-
-_NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages", "base", "language", "shots")
-_DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc")  # where prepared audio is cached and how many processes prepare it
-
-
-def run_config(run: Run, model_args, data_args, ser_args, train_args) -> dict:
-    """What determines a run's result (hashed to decide whether a finished run can be reused)."""
-    ta = {k: getattr(train_args, k) for k in (
+def run_config(run: Run, recipe: Recipe, fingerprint: dict) -> dict:
+    """What determines a run's result, hashed into its identity: the run, the model, data and SER options, the
+    training hyper-parameters and the fingerprint of the rows it trains and tests on."""
+    ta = {k: getattr(recipe.training, k) for k in (
         "learning_rate", "weight_decay", "per_device_train_batch_size", "gradient_accumulation_steps",
         "max_grad_norm", "num_train_epochs", "warmup_steps", "lr_scheduler_type", "fp16", "bf16", "optim")}
-    data = {k: v for k, v in dataclasses.asdict(data_args).items() if k not in _DATA_NOT_IN_RUN_HASH}
-    return {"run": run.to_dict(), "model": dataclasses.asdict(model_args), "data": data,
+    data = {k: v for k, v in dataclasses.asdict(recipe.data).items() if k not in DATA_NOT_IN_RUN_HASH}
+    return {"run": run.to_dict(), "model": dataclasses.asdict(recipe.model), "data": data,
             # which recipe planned the run does not change it: a `paper` grid reuses a `cross_group` run
-            "ser": {k: v for k, v in dataclasses.asdict(ser_args).items() if k not in _NOT_IN_RUN_HASH},
-            "training": ta}
+            "ser": {k: v for k, v in dataclasses.asdict(recipe.ser).items() if k not in NOT_IN_RUN_HASH},
+            "training": ta, "data_fingerprint": fingerprint}
 
 
 def versions() -> dict:
     """Library versions recorded in metrics.json."""
-    import datasets
-    import transformers
-
     return {"hf_ser": __version__, "transformers": transformers.__version__, "datasets": datasets.__version__,
             "torch": torch.__version__, "python": sys.version.split()[0]}
 
 
-def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args, ser_args, train_args) -> dict | None:
-    """Train and evaluate one run; returns its metrics.json content (or the existing one)."""
-    out = Path(train_args.output_dir) / run.dirname
-    config = run_config(run, model_args, data_args, ser_args, train_args)
-    chash = _config_hash(config)
-    metrics_path = out / "metrics.json"
-    if metrics_path.is_file():
-        try:
-            old = json.loads(metrics_path.read_text())
-            if old.get("config_hash") == chash:
-                logger.info("%s: finished earlier (%s), skipped", run.dirname, metrics_path)
-                return old
-            logger.warning("%s: metrics.json is from a different config; training again", run.dirname)
-        except json.JSONDecodeError:
-            logger.warning("%s: unreadable metrics.json; training again", run.dirname)
-    train = subset(train_all, run.train_languages)
-    test = subset(test_all, run.eval_languages)
-    missing = sorted(set(run.train_languages) - set(train["language"]))
-    if len(train) == 0 or len(test) == 0:
-        logger.warning("%s: no %s data; skipped", run.dirname, "training" if len(train) == 0 else "test")
-        return None
-    if missing:
-        logger.warning("%s: no training data for %s; training on the rest", run.dirname, ", ".join(missing))
-    out.mkdir(parents=True, exist_ok=True)
-    train, corpus_names = with_corpus_ids(train)
-    train_labels, train_corpus, train_len = np.asarray(train["label"]), np.asarray(train["corpus_id"]), np.asarray(train["length"])
-    order = length_sorted_order(np.asarray(test["length"]))
-    test = test.select(order)  # evaluation batches in length order: far less padding
-    test_meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label")}
+# ----------------------------------------------------------------------------- planning
 
-    set_seed(run.seed)
-    model, extractor = build_model(model_args.model_name_or_path, model_args.classifier_proj_size,
-                                   model_args.attn_implementation, _layerdrop(model_args, train_args))
-    if model_args.freeze_feature_encoder:
-        model.freeze_feature_encoder()
-    args = dataclasses.replace(train_args, output_dir=str(out / "checkpoints"), seed=run.seed, run_name=run.dirname)
-    trainer = SERTrainer(
-        model=model,
-        args=args,
-        train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None)),
-        data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of),
-        compute_metrics=compute_metrics,
-        processing_class=extractor,
-        class_weight=class_weights(train_labels, len(EMOTIONS)) if ser_args.class_weighting else None,
-        corpus_weight=corpus_weights(train_corpus, len(corpus_names)) if ser_args.corpus_weighting else None,
-        contrastive_weight=ser_args.contrastive_weight,
-        temperature=ser_args.temperature,
-        train_corpus_ids=train_corpus if ser_args.balanced_sampling else None,
-        train_lengths=train_len,
-        length_window=ser_args.length_window,
-    )
-    last = last_complete_checkpoint(Path(args.output_dir))
-    if last:
-        logger.info("%s: resuming from %s", run.dirname, last)
-    t0 = time.time()
-    train_result = trainer.train(resume_from_checkpoint=last)
-    train_seconds = time.time() - t0
-    pred = trainer.predict(test.with_transform(make_transform(None)))
-    logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-    y_pred = np.asarray(logits).argmax(-1)
-    y_true = np.asarray(test_meta["label"])
-    metrics = per_language_metrics(y_true, y_pred, test_meta["language"])
-    trainer.save_model(str(out / "model"))
-    _write_predictions(out / "predictions.csv", test_meta, y_pred, logits)
-    result = {
-        **run.to_dict(),
-        "run": run.dirname,
-        "metrics": metrics,
-        "confusion": confusion(y_true, y_pred),
-        "confusion_by_language": {l: confusion(y_true[np.asarray(test_meta["language"]) == l],
-                                               y_pred[np.asarray(test_meta["language"]) == l])["matrix"]
-                                  for l in run.eval_languages if l in set(test_meta["language"])},
-        "train_size": len(train), "test_size": len(test), "train_corpora": corpus_names,
-        "split_notes": {l: split_notes.get(l) for l in set(run.train_languages) | set(run.eval_languages)},
-        "train_loss": float(train_result.training_loss), "train_seconds": round(train_seconds, 1),
-        "config": config, "config_hash": chash, "versions": versions(),
-        "data_args": dataclasses.asdict(data_args),  # with the cache location the hash leaves out
-    }
-    _atomic_write_json(metrics_path, result)
-    if not ser_args.keep_checkpoints:
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
-    return result
+
+@dataclass
+class PlannedRun:
+    """One run of a grid, ready to train: its data subsets, folder, configuration and identity."""
+
+    index: int
+    run: Run
+    folder: Path
+    train: datasets.Dataset
+    test: datasets.Dataset
+    config: dict
+    config_hash: str
+
+    def state(self) -> str:
+        """'finished', 'running' (locked by another live process) or 'to do'."""
+        return run_state(self.folder, self.config_hash)
+
+    def estimated_cost(self, epochs: float) -> float:
+        """Training audio-seconds processed: training utterances x epochs x mean length (what a run's time scales with)."""
+        if len(self.train) == 0:
+            return 0.0
+        return float(len(self.train) * epochs * np.mean(self.train["length"]) / 16_000)
+
+
+@dataclass
+class Grid:
+    """A recipe's planned runs and the split they share."""
+
+    recipe: Recipe
+    runs: list[PlannedRun]
+    notes: dict
+    reports: dict
+    train_size: int
+    test_size: int
+
+
+def _rows(ds: datasets.Dataset) -> dict:
+    """The columns a data fingerprint covers."""
+    return {c: ds[c] for c in ("path", "label", "language", "corpus", "speaker", "length")}
+
+
+def plan_grid(recipe: Recipe) -> Grid:
+    """Load and split the data once, then plan every run: its subsets, data fingerprint, config and hash."""
+    languages = run_languages(recipe.ser)
+    runs = plan_runs(recipe.ser.experiment, languages, recipe.ser.groups, recipe.ser.seeds)
+    if not runs:
+        raise RecipeError(f"recipe {recipe.name} with languages {languages} gives no run")
+    needed = sorted({l for r in runs for l in (*r.train_languages, *r.eval_languages)})
+    ds, reports = load_languages(needed, recipe.data)
+    train_all, test_all, notes = split_dataset(ds, recipe.data)
+    out = Path(recipe.training.output_dir)
+    planned = []
+    for i, run in enumerate(runs):
+        train, test = subset(train_all, run.train_languages), subset(test_all, run.eval_languages)
+        fingerprint = {"train": data_fingerprint(_rows(train)), "test": data_fingerprint(_rows(test))}
+        config = run_config(run, recipe, fingerprint)
+        planned.append(PlannedRun(i, run, out / run.dirname, train, test, config, config_hash(config)))
+    return Grid(recipe, planned, notes, reports, len(train_all), len(test_all))
+
+
+def select_runs(grid: Grid) -> list[PlannedRun]:
+    """The runs --run_index / --run ask for (all of them when neither is given); RecipeError for no match."""
+    sel = grid.recipe.grid
+    if sel.run_index is not None:
+        if not 0 <= sel.run_index < len(grid.runs):
+            raise RecipeError(f"--run_index {sel.run_index} is out of range: recipe {grid.recipe.name} plans "
+                              f"{len(grid.runs)} runs (0..{len(grid.runs) - 1}); see --list_runs")
+        return [grid.runs[sel.run_index]]
+    if sel.run is not None:
+        match = [p for p in grid.runs if p.run.dirname == sel.run]
+        if not match:
+            raise RecipeError(f"--run {sel.run!r} is not a planned run of {grid.recipe.name}; see --list_runs")
+        return match
+    return grid.runs
+
+
+def run_table(grid: Grid) -> list[dict]:
+    """One row per planned run: index, run, train/eval languages, config hash, state, estimated cost."""
+    epochs = float(grid.recipe.training.num_train_epochs)
+    return [{"index": p.index, "run": p.run.dirname, "train_languages": list(p.run.train_languages),
+             "eval_languages": list(p.run.eval_languages), "config_hash": p.config_hash, "state": p.state(),
+             "train_size": len(p.train), "estimated_cost": round(p.estimated_cost(epochs), 1)} for p in grid.runs]
+
+
+def format_run_table(rows: list[dict]) -> str:
+    """The --list_runs table for a terminal."""
+    header = ("index", "run", "train", "eval", "config hash", "state", "cost (audio-s)")
+    lines = [header] + [(str(r["index"]), r["run"], " ".join(r["train_languages"]), " ".join(r["eval_languages"]),
+                         r["config_hash"], r["state"], f"{r['estimated_cost']:.0f}") for r in rows]
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in lines)
+
+
+# ----------------------------------------------------------------------------- training
 
 
 def last_complete_checkpoint(folder: Path) -> str | None:
@@ -305,6 +359,7 @@ def last_complete_checkpoint(folder: Path) -> str | None:
 
 
 def _layerdrop(model_args: ModelArguments, train_args: TrainingArguments) -> float | None:
+    """The LayerDrop to build with: 0 under DDP (unused parameters break it), else the user's or the config's."""
     if train_args.world_size > 1 and (model_args.layerdrop or 0) > 0:
         logger.warning("LayerDrop leaves parameters unused, which DDP rejects: setting layerdrop=0")
         return 0.0
@@ -313,81 +368,193 @@ def _layerdrop(model_args: ModelArguments, train_args: TrainingArguments) -> flo
     return model_args.layerdrop
 
 
-def _write_predictions(path: Path, meta: dict, y_pred: np.ndarray, logits: np.ndarray) -> None:
-    import pandas as pd
+def _trainer(job: PlannedRun, recipe: Recipe, train: datasets.Dataset, n_corpora: int) -> SERTrainer:
+    """The SERTrainer of one run: model, paper loss weights, corpus-balanced sampler, checkpoints in the run folder."""
+    model_args, ser = recipe.model, recipe.ser
+    labels, corpus, lengths = (np.asarray(train[c]) for c in ("label", "corpus_id", "length"))
+    set_seed(job.run.seed)
+    model, extractor = build_model(model_args.model_name_or_path, model_args.classifier_proj_size,
+                                   model_args.attn_implementation, _layerdrop(model_args, recipe.training))
+    if model_args.freeze_feature_encoder:
+        model.freeze_feature_encoder()
+    args = dataclasses.replace(recipe.training, output_dir=str(job.folder / "checkpoints"), seed=job.run.seed,
+                               run_name=job.run.dirname)
+    return SERTrainer(
+        model=model,
+        args=args,
+        train_dataset=train.with_transform(make_transform(TrainAugment() if ser.augment else None)),
+        data_collator=SERCollator(extractor, ser.pad_to_multiple_of),
+        compute_metrics=compute_metrics,
+        processing_class=extractor,
+        class_weight=class_weights(labels, len(EMOTIONS)) if ser.class_weighting else None,
+        corpus_weight=corpus_weights(corpus, n_corpora) if ser.corpus_weighting else None,
+        contrastive_weight=ser.contrastive_weight,
+        temperature=ser.temperature,
+        train_corpus_ids=corpus if ser.balanced_sampling else None,
+        train_lengths=lengths,
+        length_window=ser.length_window,
+    )
 
-    probs = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), -1).numpy()
-    df = pd.DataFrame({k: meta[k] for k in ("path", "language", "corpus", "speaker")})
-    df["label"] = [EMOTIONS[i] for i in meta["label"]]
-    df["pred"] = [EMOTIONS[i] for i in y_pred]
-    for i, e in enumerate(EMOTIONS):
-        df[f"p_{e}"] = probs[:, i].round(5)
-    df.to_csv(path, index=False)
+
+def _evaluate(trainer: SERTrainer, test: datasets.Dataset) -> tuple[dict, np.ndarray]:
+    """Predict the test split in length order; returns (test metadata columns, logits) in that order."""
+    test = test.select(length_sorted_order(np.asarray(test["length"])))  # far less padding
+    meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label")}
+    pred = trainer.predict(test.with_transform(make_transform(None)))
+    logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+    return meta, np.asarray(logits)
 
 
-def format_summary(results: list[dict]) -> str:
+def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord | None:
+    """Train, evaluate and save one run (caller holds its lock); returns its record, or None without data."""
+    run = job.run
+    missing = sorted(set(run.train_languages) - set(job.train["language"]))
+    if len(job.train) == 0 or len(job.test) == 0:
+        logger.warning("%s: no %s data; skipped", run.dirname, "training" if len(job.train) == 0 else "test")
+        return None
+    if missing:
+        logger.warning("%s: no training data for %s; training on the rest", run.dirname, ", ".join(missing))
+    train, corpus_names = with_corpus_ids(job.train)
+    logger.info("%s: training on %d utterances (config %s)", run.dirname, len(train), job.config_hash)
+    trainer = _trainer(job, recipe, train, len(corpus_names))
+    last = last_complete_checkpoint(job.folder / "checkpoints")
+    if last:
+        logger.info("%s: resuming from %s", run.dirname, last)
+    t0 = time.time()
+    train_result = trainer.train(resume_from_checkpoint=last)
+    train_seconds = time.time() - t0
+    meta, logits = _evaluate(trainer, job.test)
+    y_true, y_pred = np.asarray(meta["label"]), logits.argmax(-1)
+    languages = np.asarray(meta["language"])
+    trainer.save_model(str(job.folder / "model"))
+    write_predictions(job.folder / "predictions.csv", meta, logits)
+    record = RunRecord(
+        run=run.dirname, family=run.family, name=run.name, group=run.group, heldout_language=run.heldout_language,
+        seed=run.seed, train_languages=list(run.train_languages), eval_languages=list(run.eval_languages),
+        metrics=per_language_metrics(y_true, y_pred, meta["language"]),
+        confusion=confusion(y_true, y_pred),
+        confusion_by_language={l: confusion(y_true[languages == l], y_pred[languages == l])["matrix"]
+                               for l in run.eval_languages if l in set(meta["language"])},
+        train_size=len(train), test_size=len(job.test), train_corpora=corpus_names,
+        split_notes={l: notes.get(l) for l in sorted(set(run.train_languages) | set(run.eval_languages))},
+        train_loss=float(train_result.training_loss), train_seconds=round(train_seconds, 1),
+        config=job.config, config_hash=job.config_hash, versions=versions(),
+        data_args=dataclasses.asdict(recipe.data),  # with the data location the hash leaves out
+        protocol={"split": recipe.data.split, "test_size": recipe.data.test_size, "split_seed": recipe.data.split_seed,
+                  "model_selection": "last epoch", "f1": "macro over the classes present in each language's test labels"},
+    )
+    record.save(job.folder)
+    if not recipe.ser.keep_checkpoints:
+        shutil.rmtree(job.folder / "checkpoints", ignore_errors=True)
+    return record
+
+
+def train_run(job: PlannedRun, recipe: Recipe, notes: dict, wait: bool = False) -> RunRecord | None:
+    """Train one planned run under its folder's lock, or reuse its finished record.
+
+    Raises :class:`~hf_ser.runs.RunBusy` when another live process holds the run (unless `wait`);
+    a full disk or read-only output folder becomes one StorageError naming the folder.
+    """
+    try:
+        with RunLock(job.folder, wait=wait):
+            done = finished_record(job.folder, job.config_hash)
+            if done is not None:
+                logger.info("%s: finished earlier (%s), skipped", job.run.dirname, display_path(job.folder))
+                return done
+            if (job.folder / "metrics.json").exists():
+                logger.warning("%s: metrics.json is from a different configuration or data; training again",
+                               job.run.dirname)
+            return _train_and_record(job, recipe, notes)
+    except OSError as e:
+        friendly = storage_error(e, job.folder)
+        if friendly is None:
+            raise
+        raise friendly from None
+
+
+def run_grid(grid: Grid) -> list[RunRecord]:
+    """Train the selected runs one after another; a run locked by another process is skipped, then waited for
+    at the end (its record is reused if the other process finished it, or it is trained here)."""
+    recipe, jobs, deferred, records = grid.recipe, select_runs(grid), [], []
+    for n, job in enumerate(jobs, 1):
+        logger.info("[%d/%d] %s: train %s -> eval %s", n, len(jobs), job.run.dirname, " ".join(job.run.train_languages),
+                    " ".join(job.run.eval_languages))
+        try:
+            record = train_run(job, recipe, grid.notes)
+        except RunBusy:
+            logger.info("%s: being trained by another process; coming back to it at the end", job.run.dirname)
+            deferred.append(job)
+            continue
+        if record is not None:
+            records.append(record)
+            _push(job, recipe, len(grid.runs))
+    for job in deferred:
+        logger.info("%s: waiting for the other process that holds it", job.run.dirname)
+        record = train_run(job, recipe, grid.notes, wait=True)
+        if record is not None:
+            records.append(record)
+            _push(job, recipe, len(grid.runs))
+    return records
+
+
+def _push(job: PlannedRun, recipe: Recipe, n_runs: int) -> None:
+    """Push a finished run with its card when --push_to_hub was given (errors are logged: the run folder is complete)."""
+    ta = recipe.training
+    if not recipe.push_to_hub or ta.process_index != 0:
+        return
+    try:
+        push_run(job.folder, hub_repo_for_run(ta.hub_model_id or job.run.dirname, job.run.dirname, n_runs),
+                 private=bool(ta.hub_private_repo), revision=ta.hub_revision, token=recipe.hub_token)
+    except HubError as e:
+        logger.error("%s: not pushed (%s); the run folder is complete, push it later with "
+                     "`hf-ser hub push %s --repo_id ...`", job.run.dirname, e, display_path(job.folder))
+
+
+def format_summary(records: list[RunRecord]) -> str:
     """One line per run: per-language UAR / F1 in percent."""
     lines = []
-    for r in results:
-        cells = "  ".join(f"{l} {m['uar'] * 100:.1f}/{m['f1'] * 100:.1f}" for l, m in r["metrics"].items() if l != "all")
-        a = r["metrics"]["all"]
-        lines.append(f"{r['run']:38s} all {a['uar'] * 100:.1f}/{a['f1'] * 100:.1f}   {cells}")
+    for r in records:
+        cells = "  ".join(f"{l} {m['uar'] * 100:.1f}/{m['f1'] * 100:.1f}" for l, m in r.metrics.items() if l != "all")
+        a = r.metrics["all"]
+        lines.append(f"{r.run:38s} all {a['uar'] * 100:.1f}/{a['f1'] * 100:.1f}   {cells}")
     return "\n".join(lines)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; returns the exit code."""
+    """CLI entry point; returns the exit code (0 done, 1 no run produced a result, 2 a user mistake)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    if argv and argv[0] in ("-h", "--help"):
+    setup_logging()
+    if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         print("recipes:", ", ".join(available_recipes()))
-        return 0
+        return EXIT_OK if argv else 2
     if len(argv) >= 2 and argv[1] in ("-h", "--help"):
-        HfArgumentParser(PARSER_TYPES).print_help()
-        return 0
+        RecipeParser(PARSER_TYPES, prog=f"hf-ser recipe {argv[0]}").print_help()
+        return EXIT_OK
+    recipe = parse_recipe(argv)
+    if recipe.demo_overrides:
+        logger.info("--demo overrides: %s", ", ".join(f"{k}={v}" for k, v in recipe.demo_overrides.items()))
+    if recipe.ser.experiment == "few_shot":
+        return run_few_shot(recipe.model, recipe.data, recipe.ser, recipe.few_shot, recipe.training)
+    grid = plan_grid(recipe)
+    if recipe.grid.list_runs:
+        rows = run_table(grid)
+        print(json.dumps(rows, indent=2) if recipe.grid.format == "json" else format_run_table(rows))
+        return EXIT_OK
+    out = Path(recipe.training.output_dir)
     try:
-        name, model_args, data_args, ser_args, train_args, overridden = parse_recipe(argv)
-        push_to_hub = train_args.push_to_hub  # the Trainer never pushes; finished runs are pushed with their card
-        train_args = _apply_device_defaults(train_args, ser_args)
-        if overridden:
-            logger.info("--demo overrides: %s", ", ".join(f"{k}={v}" for k, v in overridden.items()))
-        if ser_args.experiment == "few_shot":
-            from .few_shot import run_few_shot
-
-            return run_few_shot(model_args, data_args, ser_args, train_args)
-        languages = run_languages(ser_args)
-        runs = plan_runs(ser_args.experiment, languages, ser_args.groups, ser_args.seeds)
-        if not runs:
-            raise RecipeError(f"recipe {name} with languages {languages} gives no run")
-        needed = sorted({l for r in runs for l in (*r.train_languages, *r.eval_languages)})
-        ds, reports = load_languages(needed, data_args)
-    except (RecipeError, DataMissing, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    train_all, test_all, notes = split_dataset(ds, data_args)
-    out = Path(train_args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write_json(out / "data_report.json", {"preparation": reports, "split": notes,
-                                                   "train": len(train_all), "test": len(test_all)})
-    logger.info("%s: %d run(s), %d train / %d test utterances in %s", name, len(runs), len(train_all), len(test_all), ", ".join(needed))
-    results = []
-    for i, run in enumerate(runs, 1):
-        logger.info("[%d/%d] %s: train %s -> eval %s", i, len(runs), run.dirname, " ".join(run.train_languages), " ".join(run.eval_languages))
-        r = train_run(run, train_all, test_all, notes, model_args, data_args, ser_args, train_args)
-        if r is None:
-            continue
-        results.append(r)
-        if push_to_hub and train_args.process_index == 0:
-            try:
-                push_run(out / run.dirname, hub_repo_for_run(train_args.hub_model_id or run.dirname, run.dirname, len(runs)),
-                         private=bool(train_args.hub_private_repo), revision=train_args.hub_revision)
-            except HubError as e:
-                logger.error("%s: not pushed (%s); the run folder is complete, push it later with "
-                             "`python -m hf_ser.hub push %s --repo_id ...`", run.dirname, e, out / run.dirname)
-    print("\n" + format_summary(results))
-    print(f"\nresults in {out}/<run>/metrics.json; tables: python -m hf_ser.report {out}")
-    return 0 if results else 1
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "data_report.json", {"preparation": grid.reports, "split": grid.notes,
+                                                     "train": grid.train_size, "test": grid.test_size})
+    except OSError as e:
+        raise (storage_error(e, out) or e) from None
+    logger.info("%s: %d run(s), %d train / %d test utterances", recipe.name, len(grid.runs), grid.train_size,
+                grid.test_size)
+    records = run_grid(grid)
+    print("\n" + format_summary(records))
+    print(f"\nresults in {display_path(out)}/<run>/metrics.json; tables: hf-ser report {display_path(out)}")
+    return EXIT_OK if records else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -68,9 +68,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         raise
 
 
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    """:func:`atomic_write_text` of `obj` as indented JSON (non-JSON values as their ``str``)."""
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """:func:`atomic_write_text` of `obj` as indented JSON (arrays as lists, other non-JSON values as ``str``)."""
+    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+    return Path(path)
+
+
+def _json_default(obj: Any) -> Any:
+    """JSON form of numpy arrays and scalars (``tolist``) and of anything else (``str``)."""
+    return obj.tolist() if hasattr(obj, "tolist") else str(obj)
 
 
 def inside(root: str | os.PathLike, path: str | os.PathLike) -> Path:

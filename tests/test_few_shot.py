@@ -11,6 +11,7 @@ import pytest
 from test_analysis import assert_png_not_blank, train_tiny_grid
 from transformers import TrainingArguments
 
+from hf_ser.runs import RunRecord
 from hf_ser.few_shot import (
     MIN_STEPS,
     FewShotError,
@@ -63,10 +64,9 @@ def _fake_run(root: Path, name: str, family: str, train: list[str], metrics: dic
               group: str = "neo_latin", model: bool = False) -> Path:
     run = root / f"{name}-seed{seed}"
     run.mkdir(parents=True)
-    payload = {"name": name, "run": run.name, "family": family, "train_languages": train, "eval_languages": list(metrics),
-               "group": group, "seed": seed, "metrics": {l: {"uar": u, "f1": u - 0.01, "n": 10} for l, u in metrics.items()},
-               "config": {"data": {"demo": True, "synthetic_per_cell": 3}}}
-    (run / "metrics.json").write_text(json.dumps(payload))
+    RunRecord(run=run.name, family=family, name=name, train_languages=train, eval_languages=list(metrics),
+              group=group, seed=seed, metrics={l: {"uar": u, "f1": u - 0.01, "n": 10} for l, u in metrics.items()},
+              config={"data": {"demo": True, "synthetic_per_cell": 3}}).save(run)
     if model:
         (run / "model").mkdir()
         (run / "model" / "config.json").write_text("{}")
@@ -91,7 +91,7 @@ def test_upper_bound_prefers_the_single_language_run_then_the_group(tmp_path):
 def test_a_base_that_saw_the_language_is_refused(tmp_path, capsys):
     base = _fake_run(tmp_path, "multi-neo_latin", "multilingual", ["FRE", "ITA"], {"FRE": 0.5}, model=True)
     with pytest.raises(FewShotError, match="never saw it"):
-        check_unseen({"train_languages": ["FRE", "ITA"], "_dir": str(base)}, "ITA")
+        check_unseen(base, RunRecord.load(base), "ITA")
     code = recipe_main(["few_shot", "--demo", "--base", str(base), "--language", "ITA"])
     assert code == 2 and "was trained on ITA" in capsys.readouterr().err
     code = recipe_main(["few_shot", "--demo", "--base", str(tmp_path / "nope"), "--language", "POR"])

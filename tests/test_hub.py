@@ -17,12 +17,13 @@ import torch
 from huggingface_hub import HfApi, ModelCard, metadata_load
 
 from hf_ser import hub
+from hf_ser.errors import UserError
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES
 from hf_ser.modeling import build_model
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 FAKE_TOKEN = "hf_FakeTokenForTests0123456789abcdef"
-STAGED_FILES = {"README.md", "config.json", "model.safetensors", "preprocessor_config.json", "metrics.json",
+STAGED_FILES = {".hf_ser-staging", "README.md", "config.json", "model.safetensors", "preprocessor_config.json", "metrics.json",
                 "training_args.json"}
 
 
@@ -271,22 +272,22 @@ def test_dry_run_folder_loads_offline_with_stock_transformers(tmp_path, model_di
 def test_cli_dry_run_lists_and_replaces_its_own_folder(tmp_path, model_dir, capsys):
     run = make_run(tmp_path, model_dir)
     out = tmp_path / "upload"
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--out", str(out)]) == 0
+    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert all(name in printed for name in STAGED_FILES)
+    assert all(name in printed for name in STAGED_FILES - {".hf_ser-staging"})
     first = snapshot(out)
-    assert hub.main(["push", str(run / "model"), "--repo_id", "someone/ser-demo", "--dry_run", "--out", str(out)]) == 0
+    assert hub.main(["push", str(run / "model"), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)]) == 0
     assert snapshot(out) == first                                  # same folder, rebuilt, from RUN_DIR/model too
     foreign = tmp_path / "notes"
     foreign.mkdir()
     (foreign / "todo.txt").write_text("mine")
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--out", str(foreign)]) == 1
+    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(foreign)]) == 2
     assert "not an earlier hf_ser staging folder" in capsys.readouterr().err
     assert (foreign / "todo.txt").read_text() == "mine"
 
 
 def test_incomplete_runs_are_refused_with_the_fix(tmp_path, model_dir):
-    with pytest.raises(hub.HubError, match="no metrics.json"):
+    with pytest.raises(UserError, match="metrics.json not found"):
         hub.push_run(tmp_path, "someone/x", dry_run=True)
     run = make_run(tmp_path, model_dir)
     (run / "model" / "preprocessor_config.json").unlink()
@@ -351,7 +352,7 @@ def test_push_is_one_commit_of_the_dry_run_folder(tmp_path, model_dir, fake_toke
     assert "UAR 61.0%" in upload["commit_message"]
     assert not Path(upload["folder_path"]).exists()               # staged in a temporary folder, removed after
     assert not (run / "hub").exists()
-    dry = hub.push_run(run, "someone/ser-demo", dry_run=True, out=tmp_path / "dry")
+    dry = hub.push_run(run, "someone/ser-demo", dry_run=True, output_dir=tmp_path / "dry")
     assert api.uploaded == {p.name: p.read_bytes() for p in dry.iterdir()}
     # the token is read by huggingface_hub only: in no file and in no output
     captured = capsys.readouterr()
@@ -378,7 +379,7 @@ def test_push_without_token_says_how_to_log_in(tmp_path, model_dir, no_stored_to
         hub.push_run(run, "someone/ser-demo", api=api)
     assert "hf auth login" in str(err.value) and "HF_TOKEN" in str(err.value)
     assert api.calls == [] and snapshot(run) == before
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo"]) == 1
+    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo"]) == 2  # a missing login is the user's to fix
 
 
 def test_push_offline_fails_cleanly(tmp_path, model_dir, fake_token, monkeypatch):
@@ -387,7 +388,7 @@ def test_push_offline_fails_cleanly(tmp_path, model_dir, fake_token, monkeypatch
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    with pytest.raises(hub.HubError, match="could not reach the Hugging Face Hub") as err:
+    with pytest.raises(hub.HubUnreachable, match="could not reach the Hugging Face Hub") as err:
         hub.push_run(run, "someone/ser-demo")                    # the real HfApi
     assert "HF_HUB_OFFLINE" in str(err.value) and FAKE_TOKEN not in str(err.value)
     assert snapshot(run) == before
@@ -404,7 +405,7 @@ def test_push_connection_refused_fails_cleanly(tmp_path, model_dir, fake_token):
     run = make_run(tmp_path, model_dir)
     before = snapshot(run)
     api = HfApi(endpoint=f"http://127.0.0.1:{_free_port()}")       # nothing listens there
-    with pytest.raises(hub.HubError, match="could not reach the Hugging Face Hub"):
+    with pytest.raises(hub.HubUnreachable, match="could not reach the Hugging Face Hub"):
         hub.push_run(run, "someone/ser-demo", api=api)
     assert snapshot(run) == before
 

@@ -39,11 +39,13 @@ def test_missing_data_root_says_what_and_where(capsys, tmp_path):
 
 
 def test_yaml_layers_and_cli_override():
-    _, m, d, s, t, overridden = parse_recipe(["neo_latin", "--demo", "--learning_rate", "0.005"])
+    r = parse_recipe(["neo_latin", "--demo", "--learning_rate", "0.005"])
+    m, d, s, t, overridden = r.model, r.data, r.ser, r.training, r.demo_overrides
     assert s.experiment == "multilingual" and s.groups == ["neo_latin"]
     assert t.learning_rate == 0.005 and "learning_rate" not in overridden  # the command line wins over demo.yaml
     assert m.model_name_or_path == "demo-tiny" and d.demo
-    _, m, d, s, t, _ = parse_recipe(["all"])
+    r = parse_recipe(["all"])
+    m, s, t = r.model, r.ser, r.training
     assert t.learning_rate == 1e-4 and t.weight_decay == 1e-5 and t.per_device_train_batch_size == 16
     assert t.gradient_accumulation_steps == 4 and t.max_grad_norm == 1.0 and t.num_train_epochs == 10
     assert s.contrastive_weight == 0.1 and s.temperature == 0.07 and m.classifier_proj_size == 256
@@ -88,13 +90,13 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     train, test = ds.select(range(0, 36)), ds.select(range(36, 48))
     run = Run("multi-test", "multilingual", ("FRE", "ITA"), ("FRE", "ITA"), "neo_latin")
 
-    def args(out):
-        _, m, d, s, t, _ = R.parse_recipe(["neo_latin", "--demo", "--num_train_epochs", "2", "--output_dir", str(out),
-                                           "--logging_steps", "1", "--use_cpu", "true"])
-        return m, d, s, R._apply_device_defaults(t, s)
+    def job(out):
+        recipe = R.parse_recipe(["neo_latin", "--demo", "--num_train_epochs", "2", "--output_dir", str(out),
+                                 "--logging_steps", "1", "--use_cpu", "true"])
+        return recipe, R.PlannedRun(0, run, out / run.dirname, train, test, {"test": str(out)}, "hash")
 
-    m, d, s, t = args(tmp_path / "straight")
-    straight = R.train_run(run, train, test, {}, m, d, s, t)
+    recipe, planned = job(tmp_path / "straight")
+    straight = R.train_run(planned, recipe, {})
 
     class KillAfterFirstEpoch(TrainerCallback):
         def on_epoch_begin(self, targs, state, control, **kw):
@@ -106,16 +108,16 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
             super().__init__(*a, **kw)
             self.add_callback(KillAfterFirstEpoch())
 
-    m, d, s, t = args(tmp_path / "killed")
+    recipe, planned = job(tmp_path / "killed")
     monkeypatch.setattr(R, "SERTrainer", KilledTrainer)
     with pytest.raises(_Killed):
-        R.train_run(run, train, test, {}, m, d, s, t)
+        R.train_run(planned, recipe, {})
     out = tmp_path / "killed" / run.dirname
     assert not (out / "metrics.json").exists() and list((out / "checkpoints").glob("checkpoint-*"))
     monkeypatch.undo()
-    resumed = R.train_run(run, train, test, {}, m, d, s, t)
-    assert resumed["metrics"] == straight["metrics"]
-    assert resumed["confusion"] == straight["confusion"]
+    resumed = R.train_run(planned, recipe, {})
+    assert resumed.metrics == straight.metrics
+    assert resumed.confusion == straight.confusion
     # the probabilities, not only the argmax: the resumed model is the uninterrupted one
     assert (out / "predictions.csv").read_text() == (tmp_path / "straight" / run.dirname / "predictions.csv").read_text()
 

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 
-from ..labels import EMOTION2ID, EMOTIONS, LANGUAGES, group_title
+from ..figures import new_figure, save_figure
+from ..labels import EMOTION2ID, EMOTIONS, LANGUAGES, group_title, language_order
 from ..metrics import scores
-from .common import analysis_dir, language_order, new_figure, save_figure, write_json
+from ..safe_io import atomic_write_json
+from .common import analysis_dir
 from .features import AnalysisError
 
 logger = logging.getLogger(__name__)
@@ -154,7 +156,7 @@ def run_confusion(run_dir: str | Path, out: str | Path | None = None, top: int =
     payload = {"figure": "Fig. 3: row-normalised confusion matrices", "run": run_dir.name, "run_dir": str(run_dir),
                "source": str(run_dir / "predictions.csv"), "rows": "true emotion", "columns": "predicted emotion",
                "caption": caption, "panels": panels, "per_language": per_language}
-    write_json(out_dir / "confusion.json", payload)
+    atomic_write_json(out_dir / "confusion.json", payload)
     print(f"{run_dir.name}: {caption}")
     for p in panels[1:]:
         print(f"  {p['title']}: {describe(p)}")

@@ -35,17 +35,20 @@ from tqdm.auto import tqdm
 from transformers import (
     AutoConfig,
     AutoFeatureExtractor,
+    AutoModelForAudioClassification,
     PretrainedConfig,
     Wav2Vec2FeatureExtractor,
-    Wav2Vec2ForSequenceClassification,
     set_seed,
 )
 
 from ..data import run_datasets
-from ..modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model, demo_config, xlsr_300m_config
+from ..errors import UserError
+from ..modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model, demo_config, feature_extractor, xlsr_300m_config
+from ..runs import RunRecord
+from ..safe_io import atomic_write_json
 from ..sampling import length_sorted_order
 from ..trainer import SERCollator, make_transform
-from .common import ANALYSIS_DIR, write_json
+from .common import ANALYSIS_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ SPLITS = ("train", "test")
 ROW_COLUMNS = ("path", "language", "corpus", "speaker", "label")
 
 
-class AnalysisError(ValueError):
+class AnalysisError(UserError):
     """A user mistake (bad layer, missing run output); printed without a traceback by the CLI."""
 
 
@@ -144,12 +147,10 @@ def load_model(run_dir: str | Path | None, model: str | None = None, device: str
     device = device or default_device()
     if model is None:
         path = _run_model_dir(run_dir)
-        net = Wav2Vec2ForSequenceClassification.from_pretrained(path)
+        net = AutoModelForAudioClassification.from_pretrained(path)
         try:
             extractor = AutoFeatureExtractor.from_pretrained(path)
         except OSError:
-            from ..modeling import feature_extractor
-
             extractor = feature_extractor()
         loaded = AnalysisModel(net, extractor, FINETUNED, str(path), model_fingerprint(run_dir), True)
     else:
@@ -315,7 +316,7 @@ def extract(
     meta = {"key": key or {}, "n": n, "num_layer_entries": entries, "num_hidden_layers": int(cfg.num_hidden_layers),
             "hidden_size": hidden, "final_norm": stable, "model": model.source, "model_tag": model.tag,
             "layer_names": layer_names(cfg), "pooling": "mean over the attention mask (feature frames)"}
-    write_json(directory / "meta.json", meta)
+    atomic_write_json(directory / "meta.json", meta)
     return SplitFeatures(directory, meta, rows_frame)
 
 
@@ -352,10 +353,7 @@ def run_features(
     for s in splits:
         if s not in SPLITS:
             raise AnalysisError(f"unknown split {s!r}; use one of {', '.join(SPLITS)}")
-    metrics_path = Path(run_dir) / "metrics.json"
-    if not metrics_path.is_file():
-        raise AnalysisError(f"{metrics_path} not found: {run_dir} is not a finished hf_ser run")
-    config_hash = json.loads(metrics_path.read_text()).get("config_hash")
+    config_hash = RunRecord.load(run_dir).config_hash
     tag = model_tag(model)
     out: dict[str, SplitFeatures] = {}
     missing = []

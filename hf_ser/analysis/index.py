@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import report
+from ..errors import UserError
 from ..few_shot import HEADER as FEW_SHOT_HEADER
 from ..few_shot import table_rows as few_shot_rows
-from .common import write_json
+from ..safe_io import atomic_write_json
 from .confusion import run_confusion
 from .features import AnalysisError, model_config, model_tag
 from .layers import run_layers, summary_line
@@ -115,7 +116,7 @@ def _table_block(page: Page, table: report.Table) -> None:
 
 
 def analyse_run(
-    run_dir: Path, out_dir: Path, steps: tuple[str, ...] = STEPS, model: str | None = None,
+    run_dir: Path, out_dir: Path, *, steps: tuple[str, ...] = STEPS, model: str | None = None,
     layers: list[int] | None = None, batch_size: int = 8, device: str | None = None, seed: int = 0,
     max_points: int = 2000,
 ) -> dict:
@@ -125,23 +126,29 @@ def analyse_run(
     def attempt(name: str, fn) -> None:
         try:
             results[name] = fn()
-        except (AnalysisError, FileNotFoundError, ValueError, OSError) as e:
+        except (UserError, OSError) as e:
             logger.error("%s: %s failed: %s", run_dir.name, name, e)
             results[name] = {"error": str(e)}
+        except Exception as e:  # a bug in one figure: its traceback is logged, the other figures still come
+            logger.exception("%s: %s failed", run_dir.name, name)
+            results[name] = {"error": f"{type(e).__name__}: {e}"}
 
     if "layers" in steps:
-        attempt("layers", lambda: run_layers(run_dir, "test", None, out_dir, batch_size, device, seed=seed))
+        attempt("layers", lambda: run_layers(run_dir, split="test", out=out_dir, batch_size=batch_size,
+                                                     device=device, seed=seed))
         if model is not None:
-            attempt("layers_frozen", lambda: run_layers(run_dir, "test", model, out_dir, batch_size, device, seed=seed))
+            attempt("layers_frozen", lambda: run_layers(run_dir, split="test", model=model, out=out_dir,
+                                                            batch_size=batch_size, device=device, seed=seed))
     if "tsne" in steps:
         def tsne() -> list[dict]:
             chosen = layers or default_layers(int(model_config(run_dir).num_hidden_layers))
-            return run_tsne(run_dir, chosen, "layers", "test", None, out_dir, batch_size, device, seed, max_points)
+            return run_tsne(run_dir, layers=chosen, out=out_dir, batch_size=batch_size, device=device, seed=seed,
+                            max_points=max_points)
 
         attempt("tsne", tsne)
     if "projector" in steps:
-        attempt("projector", lambda: run_tsne(run_dir, None, "projector", "test", None, out_dir, batch_size, device,
-                                              seed, max_points)[0])
+        attempt("projector", lambda: run_tsne(run_dir, space="projector", out=out_dir, batch_size=batch_size,
+                                              device=device, seed=seed, max_points=max_points)[0])
     if "confusion" in steps:
         attempt("confusion", lambda: run_confusion(run_dir, out_dir))
     return results
@@ -225,13 +232,17 @@ def _num(value: float | None) -> str:
 
 
 def run_all(
-    runs_dir: str | Path, model: str | None = None, layers: list[int] | None = None, steps: tuple[str, ...] = STEPS,
+    runs_dir: str | Path, *, model: str | None = None, layers: list[int] | None = None, steps: tuple[str, ...] = STEPS,
     batch_size: int = 8, device: str | None = None, seed: int = 0, max_points: int = 2000,
-) -> Path:
-    """Render every figure of every trained run under `runs_dir` and write analysis/index.{md,html,json}."""
+    output_dir: str | Path | None = None,
+) -> tuple[Path, list[str]]:
+    """Render every figure of every trained run under `runs_dir` and write analysis/index.{md,html,json}.
+
+    Returns the index path and the failed steps ('<run>: <step>'), so the command can exit 1 when any failed.
+    """
     runs_dir = Path(runs_dir)
     runs = report.load_runs(runs_dir)
-    out = runs_dir / "analysis"
+    out = Path(output_dir) if output_dir else runs_dir / "analysis"
     out.mkdir(parents=True, exist_ok=True)
     analysed: dict[str, dict] = {}
     for r in sorted(runs, key=lambda r: r["_path"]):
@@ -242,7 +253,8 @@ def run_all(
         if not (run_dir / "model" / "config.json").is_file():
             logger.warning("%s has no model/: figures that need the model are skipped", run_dir)
         print(f"== {name}")
-        analysed[name] = analyse_run(run_dir, out / name, steps, model, layers, batch_size, device, seed, max_points)
+        analysed[name] = analyse_run(run_dir, out / name, steps=steps, model=model, layers=layers,
+                                     batch_size=batch_size, device=device, seed=seed, max_points=max_points)
     tables = []
     for table in (report.table2(runs), report.table3(runs)):
         if table.rows:
@@ -256,11 +268,11 @@ def run_all(
     (out / "index.html").write_text(page.html(), encoding="utf-8")
     summary = {name: {step: ({"error": v["error"]} if isinstance(v, dict) and "error" in v else "ok")
                       for step, v in res.items()} for name, res in analysed.items()}
-    write_json(out / "index.json", {"runs_dir": str(runs_dir), "runs": summary, "tables": [t.name for t in tables],
+    atomic_write_json(out / "index.json", {"runs_dir": str(runs_dir), "runs": summary, "tables": [t.name for t in tables],
                                     "few_shot": [str(p.relative_to(runs_dir)) for p in few_shots]})
     failed = [f"{n}: {s}" for n, res in summary.items() for s, v in res.items() if v != "ok"]
     if failed:
         print("failed steps:\n  " + "\n  ".join(failed))
     print(f"index: {out / 'index.md'} and {out / 'index.html'}")
-    return out / "index.md"
+    return out / "index.md", failed
 

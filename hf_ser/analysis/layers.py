@@ -24,16 +24,11 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
+from ..figures import language_colours, new_figure, save_figure
+from ..labels import language_order
 from ..metrics import per_language_metrics
-from .common import (
-    analysis_dir,
-    language_colours,
-    language_order,
-    new_figure,
-    save_figure,
-    thread_limit,
-    write_json,
-)
+from ..safe_io import atomic_write_json
+from .common import analysis_dir, thread_limit
 from .features import FINETUNED, SplitFeatures, model_tag, run_features
 
 logger = logging.getLogger(__name__)
@@ -61,7 +56,7 @@ def probe_scores(
             counts = np.bincount(train_y)
             folds = int(min(CV_FOLDS, counts[counts > 0].min()))
             if folds < 2:
-                raise ValueError("cross-validation needs at least 2 utterances of every emotion in the train split")
+                raise AnalysisError("cross-validation needs at least 2 utterances of every emotion in the train split")
             cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
             pred = cross_val_predict(probe, np.asarray(train_x), train_y, cv=cv)
         else:
@@ -155,6 +150,7 @@ def write_csv(payload: dict, path: str | Path) -> Path:
 
 def run_layers(
     run_dir: str | Path,
+    *,
     split: str = "test",
     model: str | None = None,
     out: str | Path | None = None,
@@ -190,7 +186,7 @@ def run_layers(
         "n_train": len(feats["train"].labels), **result,
     }
     stem = "layers" + ("" if finetuned else f"-{tag}") + ("" if split == "test" else f"-{split}")
-    write_json(out_dir / f"{stem}.json", payload)
+    atomic_write_json(out_dir / f"{stem}.json", payload)
     write_csv(payload, out_dir / f"{stem}.csv")
     compare = None
     other = out_dir / ("layers.json" if split == "test" else f"layers-{split}.json")

@@ -20,17 +20,10 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-from ..labels import EMOTIONS
-from .common import (
-    analysis_dir,
-    emotion_colours,
-    language_colours,
-    language_order,
-    new_figure,
-    save_figure,
-    thread_limit,
-    write_json,
-)
+from ..figures import emotion_colours, language_colours, new_figure, save_figure
+from ..labels import EMOTIONS, language_order
+from ..safe_io import atomic_write_json
+from .common import analysis_dir, thread_limit
 from .features import FINETUNED, check_layers, model_config, model_tag, run_features
 
 logger = logging.getLogger(__name__)
@@ -65,7 +58,7 @@ def embedding_map(
     n = len(x)
     rows = np.sort(rng.choice(n, max_points, replace=False)) if n > max_points else np.arange(n)
     if len(rows) < 5:
-        raise ValueError(f"t-SNE needs at least 5 utterances, got {len(rows)}")
+        raise AnalysisError(f"t-SNE needs at least 5 utterances, got {len(rows)}")
     z = StandardScaler().fit_transform(np.asarray(x[rows], dtype=np.float64))
     y, lang = np.asarray(labels)[rows], np.asarray(languages)[rows]
     perp = float(min(perplexity, max(2.0, (len(rows) - 1) / 3.0)))
@@ -138,6 +131,7 @@ def _payload(m: dict, run_dir: Path, space: str, layer: int | None, split: str, 
 
 def run_tsne(
     run_dir: str | Path,
+    *,
     layers: list[int] | None = None,
     space: str = "layers",
     split: str = "test",
@@ -151,7 +145,7 @@ def run_tsne(
 ) -> list[dict]:
     """Write tsne-layerNN[-TAG].{png,json,csv} per layer (and tsne-layers-A-B.png), or tsne-projector[-TAG].*."""
     if space not in SPACES:
-        raise ValueError(f"--space must be one of {', '.join(SPACES)}, not {space!r}")
+        raise AnalysisError(f"--space must be one of {', '.join(SPACES)}, not {space!r}")
     run_dir = Path(run_dir)
     config = model_config(run_dir, model)
     if space == "layers":
@@ -173,7 +167,7 @@ def run_tsne(
         payload["png"] = f"{stem}.png"
         plot_maps([m], out_dir / f"{stem}.png", f"{run_dir.name} ({source}), {split} split, n={m['n']}: t-SNE")
         _write_points(m, feats.rows, out_dir / f"{stem}.csv")
-        write_json(out_dir / f"{stem}.json", payload)
+        atomic_write_json(out_dir / f"{stem}.json", payload)
         print(f"{run_dir.name} [{source}] {map_title(m)} -> {out_dir / stem}.png")
         payloads.append(payload)
         maps.append(m)
@@ -182,5 +176,5 @@ def run_tsne(
         plot_maps(maps, out_dir / f"{stem}.png", f"{run_dir.name} ({source}), {split} split: t-SNE per layer")
         for p in payloads:
             p["combined_png"] = f"{stem}.png"
-            write_json(out_dir / p["png"].replace(".png", ".json"), p)
+            atomic_write_json(out_dir / p["png"].replace(".png", ".json"), p)
     return payloads

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ..audio import PreprocessConfig
-from ..console import ArgumentParser, run_command, setup_logging
+from ..console import ArgumentParser, command, setup_logging
 from ..errors import StorageError, UserError
 from ..labels import CORPORA, EMOTIONS, LANGUAGES, group_title
 from ..safe_io import atomic_write_json, display_path
@@ -118,6 +118,7 @@ def prepare(
     return reports
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m hf_ser.corpora``."""
     parser = ArgumentParser(prog="hf-ser corpora", description=__doc__.split("\n\n")[0])
@@ -153,4 +154,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_command(main))
+    sys.exit(main())

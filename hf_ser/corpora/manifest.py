@@ -72,8 +72,12 @@ def load_label_map(spec: str | Path | dict | None) -> dict[str, str | None]:
 
 
 def read_manifest_rows(path: Path) -> list[dict]:
-    """Rows of a CSV/TSV (delimiter sniffed among , ; tab |), JSONL or JSON-list manifest."""
-    text = path.read_text(encoding="utf-8-sig")
+    """Rows of a CSV/TSV (delimiter sniffed among , ; tab |), JSONL or JSON-list manifest.
+
+    Bytes that are not UTF-8 (a file name listed in Latin-1 by a shell script) are kept as surrogate escapes,
+    so the path still names the file on disk; reports print them through display_path.
+    """
+    text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         if text.lstrip().startswith("["):
             rows = json.loads(text)
