@@ -20,9 +20,11 @@ demo: install
 	$(BIN)/python -m hf_ser.recipe neo_latin --demo --output_dir runs/demo
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -ra
 
 test-fast: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: install

@@ -31,8 +31,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .audio import AudioError, PreprocessConfig, preprocess, read_audio, resample, to_mono
-from .corpora.scan import walk_files
 from .corpora.manifest import read_manifest_rows
+from .corpora.scan import walk_files
 from .sampling import length_sorted_order
 
 logger = logging.getLogger("hf_ser.predict")

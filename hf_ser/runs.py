@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .errors import UserError
 from .labels import EMOTIONS
@@ -320,8 +321,6 @@ def write_predictions(path: str | os.PathLike, meta: dict[str, Sequence], logits
     `meta` holds the PREDICTION_META columns and integer ``label``; probabilities are the softmax of `logits`.
     Text cells go through :func:`hf_ser.safe_io.spreadsheet_safe` (printable, never a formula); written atomically.
     """
-    import pandas as pd
-
     logits = np.asarray(logits, dtype=np.float64)
     z = logits - logits.max(axis=-1, keepdims=True)
     probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
@@ -333,10 +332,8 @@ def write_predictions(path: str | os.PathLike, meta: dict[str, Sequence], logits
     atomic_write_text(path, df.to_csv(index=False))
 
 
-def read_predictions(folder: str | os.PathLike) -> "pd.DataFrame":
+def read_predictions(folder: str | os.PathLike) -> pd.DataFrame:
     """A run's predictions.csv as a DataFrame with integer ``y_true`` / ``y_pred`` columns (emotion indices)."""
-    import pandas as pd
-
     path = Path(folder) / PREDICTIONS_FILE
     if not path.is_file():
         raise RunRecordError(f"{display_path(path)} not found: the run did not finish or predates predictions.csv")

@@ -15,7 +15,7 @@ from conftest import tone_dataset
 from matplotlib.image import imread
 
 from hf_ser.analysis import __main__ as cli
-from hf_ser.analysis.confusion import confusion_panels, row_normalise, run_confusion, top_pairs
+from hf_ser.analysis.confusion import confusion_panels, row_normalize, run_confusion, top_pairs
 from hf_ser.analysis.features import AnalysisError, check_layers, extract, load_model, num_layer_entries
 from hf_ser.analysis.index import Page
 from hf_ser.analysis.tsne import default_layers, embedding_map
@@ -172,7 +172,7 @@ def test_confusion_rows_sum_to_one_and_names_sadness_fear(tmp_path, capsys):
 
 def test_rows_without_utterances_are_nan_not_zero():
     counts = np.array([[3, 1], [0, 0]])
-    norm = row_normalise(counts)
+    norm = row_normalize(counts)
     assert norm[0].tolist() == [0.75, 0.25] and np.isnan(norm[1]).all()
     df = pd.DataFrame({"language": ["FRE"] * 2, "y_true": [0, 0], "y_pred": [0, 5]})
     panels, _ = confusion_panels(df)

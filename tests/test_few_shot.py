@@ -11,7 +11,6 @@ import pytest
 from test_analysis import assert_png_not_blank, train_tiny_grid
 from transformers import TrainingArguments
 
-from hf_ser.runs import RunRecord
 from hf_ser.few_shot import (
     MIN_STEPS,
     FewShotError,
@@ -26,7 +25,7 @@ from hf_ser.few_shot import (
 )
 from hf_ser.labels import EMOTIONS
 from hf_ser.recipe import main as recipe_main
-
+from hf_ser.runs import RunRecord
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -172,7 +172,7 @@ def test_card_model_index_has_uar_and_f1_per_evaluated_language(tmp_path, model_
         assert values == {"recall": round(metrics["metrics"][lang]["uar"], 4), "f1": round(metrics["metrics"][lang]["f1"], 4)}
         assert {m["name"] for m in result["metrics"]} == {"UAR (unweighted average recall)", "Macro F1"}
     # the prose table repeats the numbers in percent
-    assert f"| French | fra | yes | hf_ser synthetic corpus, French part | 12 | 50.0 | 45.0 |" in str(card)
+    assert "| French | fra | yes | hf_ser synthetic corpus, French part | 12 | 50.0 | 45.0 |" in str(card)
 
 
 def test_card_for_real_corpora_names_base_model_licence_and_citations(tmp_path, model_dir):

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from hf_ser import report
-from hf_ser.corpora import CorpusError, load_corpus, prepare_scan, scan_manifest
+from hf_ser.corpora import CorpusError, prepare_scan, scan_manifest
 from hf_ser.data import DataArguments, split_dataset
 from hf_ser.errors import StorageError
 from hf_ser.labels import EMOTIONS

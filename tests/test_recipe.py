@@ -78,13 +78,11 @@ class _Killed(Exception):
 @pytest.mark.slow
 def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     """Kill a run after its first epoch checkpoint; the rerun resumes and ends exactly as an uninterrupted run."""
+    from conftest import tone_dataset
     from transformers import TrainerCallback
 
     import hf_ser.recipe as R
-    from hf_ser.data import DataArguments
     from hf_ser.experiments import Run
-
-    from conftest import tone_dataset
 
     ds = tone_dataset(48, languages=("FRE", "ITA"))
     train, test = ds.select(range(0, 36)), ds.select(range(36, 48))

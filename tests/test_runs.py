@@ -12,8 +12,18 @@ import numpy as np
 import pytest
 
 from hf_ser.runs import (
-    STAGING_MARKER, RunBusy, RunLock, RunRecord, RunRecordError, data_fingerprint, find_run_folders, finished_record,
-    is_locked, read_predictions, run_state, write_predictions,
+    STAGING_MARKER,
+    RunBusy,
+    RunLock,
+    RunRecord,
+    RunRecordError,
+    data_fingerprint,
+    find_run_folders,
+    finished_record,
+    is_locked,
+    read_predictions,
+    run_state,
+    write_predictions,
 )
 from hf_ser.safe_io import atomic_write_json
 

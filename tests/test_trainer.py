@@ -1,9 +1,9 @@
 """SERTrainer: the pooled embedding hook, the loss scale under gradient accumulation, pipeline loading."""
 
 import numpy as np
-import pytest
 import soundfile as sf
 import torch
+from conftest import tone_dataset
 from transformers import TrainingArguments, pipeline
 
 from hf_ser.audio import decode_wav
@@ -11,8 +11,6 @@ from hf_ser.labels import EMOTIONS
 from hf_ser.losses import class_weights, corpus_weights
 from hf_ser.modeling import build_model
 from hf_ser.trainer import SERCollator, SERTrainer, make_transform
-
-from conftest import tone_dataset
 
 
 def _trainer(tmp_path, ds, **kw):

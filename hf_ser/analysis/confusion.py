@@ -18,39 +18,16 @@ import pandas as pd
 from matplotlib import colormaps
 
 from ..figures import new_figure, save_figure
-from ..labels import EMOTION2ID, EMOTIONS, LANGUAGES, group_title, language_order
-from ..metrics import scores
+from ..labels import EMOTIONS, LANGUAGES, group_title, language_order
+from ..metrics import confusion, scores
+from ..runs import read_predictions
 from ..safe_io import atomic_write_json
 from .common import analysis_dir
-from .features import AnalysisError
 
 logger = logging.getLogger(__name__)
 
 
-def read_predictions(run_dir: str | Path) -> pd.DataFrame:
-    """The run's predictions.csv (columns language, label, pred, ...) with integer `y_true` / `y_pred` added."""
-    path = Path(run_dir) / "predictions.csv"
-    if not path.is_file():
-        raise AnalysisError(f"{path} not found: the run did not finish evaluating; rerun `python -m hf_ser.recipe ...`")
-    df = pd.read_csv(path, keep_default_na=False)
-    missing = {"language", "label", "pred"} - set(df.columns)
-    if missing:
-        raise AnalysisError(f"{path} lacks column(s) {', '.join(sorted(missing))}; regenerate it with the recipe")
-    unknown = sorted(set(df["label"]).union(df["pred"]) - set(EMOTIONS))
-    if unknown:
-        raise AnalysisError(f"{path}: unknown emotion name(s) {', '.join(map(str, unknown))}; expected {', '.join(EMOTIONS)}")
-    df["y_true"] = df["label"].map(EMOTION2ID).astype(int)
-    df["y_pred"] = df["pred"].map(EMOTION2ID).astype(int)
-    return df
-
-
-def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """6x6 counts in EMOTIONS order (rows = true emotion)."""
-    k = len(EMOTIONS)
-    return np.bincount(np.asarray(y_true) * k + np.asarray(y_pred), minlength=k * k).reshape(k, k)
-
-
-def row_normalise(counts: np.ndarray) -> np.ndarray:
+def row_normalize(counts: np.ndarray) -> np.ndarray:
     """Each row divided by its total (recall on the diagonal); rows with no utterance are NaN."""
     totals = counts.sum(1, keepdims=True).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -82,8 +59,8 @@ def top_pairs(norm: np.ndarray, k: int = 3) -> list[dict]:
 
 def panel(df: pd.DataFrame, name: str, title: str, top: int = 3) -> dict:
     """Counts, row-normalised matrix, UAR/F1 and the most-confused cells of the rows of `df`."""
-    counts = confusion_counts(df["y_true"].to_numpy(), df["y_pred"].to_numpy())
-    norm = row_normalise(counts)
+    counts = np.asarray(confusion(df["y_true"].to_numpy(), df["y_pred"].to_numpy())["matrix"])
+    norm = row_normalize(counts)
     with warnings.catch_warnings():  # a language without some emotion: UAR over the emotions it has
         warnings.simplefilter("ignore", UserWarning)
         metrics = scores(df["y_true"].to_numpy(), df["y_pred"].to_numpy())

@@ -37,6 +37,7 @@ from transformers import (
     AutoFeatureExtractor,
     AutoModelForAudioClassification,
     PretrainedConfig,
+    PreTrainedModel,
     Wav2Vec2FeatureExtractor,
     set_seed,
 )
@@ -73,7 +74,7 @@ def default_device() -> str:
 class AnalysisModel:
     """A model to embed utterances with, and where it came from."""
 
-    model: Wav2Vec2ForSequenceClassification
+    model: PreTrainedModel  # a stock *ForSequenceClassification / audio-classification model
     extractor: Wav2Vec2FeatureExtractor
     tag: str  # cache / file tag: 'finetuned' for the run's own model, else the sanitised id
     source: str  # folder or id
@@ -245,7 +246,7 @@ def _loader(model: AnalysisModel, dataset: datasets.Dataset, batch_size: int, de
     return loader, order
 
 
-def _frame_mask(net: Wav2Vec2ForSequenceClassification, frames: int, attention_mask: torch.Tensor) -> torch.Tensor:
+def _frame_mask(net: PreTrainedModel, frames: int, attention_mask: torch.Tensor) -> torch.Tensor:
     """(batch, frames, 1) float mask of the real frames, exactly as the classification head pools."""
     mask = net._get_feature_vector_attention_mask(frames, attention_mask)
     return mask.unsqueeze(-1).to(torch.float32)

@@ -24,7 +24,7 @@ from ..few_shot import HEADER as FEW_SHOT_HEADER
 from ..few_shot import table_rows as few_shot_rows
 from ..safe_io import atomic_write_json
 from .confusion import run_confusion
-from .features import AnalysisError, model_config, model_tag
+from .features import model_config, model_tag
 from .layers import run_layers, summary_line
 from .tsne import default_layers, run_tsne
 

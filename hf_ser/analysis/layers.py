@@ -29,7 +29,7 @@ from ..labels import language_order
 from ..metrics import per_language_metrics
 from ..safe_io import atomic_write_json
 from .common import analysis_dir, thread_limit
-from .features import FINETUNED, SplitFeatures, model_tag, run_features
+from .features import FINETUNED, AnalysisError, SplitFeatures, model_tag, run_features
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from ..figures import emotion_colours, language_colours, new_figure, save_figure
 from ..labels import EMOTIONS, language_order
 from ..safe_io import atomic_write_json
 from .common import analysis_dir, thread_limit
-from .features import FINETUNED, check_layers, model_config, model_tag, run_features
+from .features import FINETUNED, AnalysisError, check_layers, model_config, model_tag, run_features
 
 logger = logging.getLogger(__name__)
 

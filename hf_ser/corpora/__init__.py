@@ -15,7 +15,7 @@ import datasets
 
 from ..audio import PreprocessConfig
 from ..labels import CORPORA
-from ..safe_io import display_path, safe_name
+from ..safe_io import display_path
 from .manifest import MANIFEST_SUFFIXES, load_label_map, scan_manifest
 from .prepare import FEATURES, default_cache_dir, format_report, prepare_scan
 from .registry import LOADERS, register_loader

@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from ..audio import is_lfs_pointer
 from ..errors import UserError
-from ..safe_io import display_path, safe_name
+from ..safe_io import display_path
 
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
 # Folders that never hold corpus audio: macOS zip metadata and VCS internals.
@@ -149,8 +151,6 @@ def read_metadata_csv(path: Path, required: Iterable[str]) -> "pd.DataFrame":
     Comma first (the distributed files are comma separated); if that lacks a `required`
     column the delimiter is sniffed. Raises ValueError naming the file and its columns.
     """
-    import pandas as pd
-
     required = [c.lower() for c in required]
     df = None
     for sep in (",", None):

@@ -70,7 +70,7 @@ and unloaded again around every utterance, and its random generator is re-seeded
 
 from __future__ import annotations
 
-import argparse
+import _ctypes
 import atexit
 import csv
 import ctypes
@@ -87,12 +87,15 @@ import zlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import espeakng_loader
 import numpy as np
+import pandas as pd
 import soundfile as sf
 import soxr
 from scipy.signal import butter, lfilter, sosfilt
 from tqdm.auto import tqdm
 
+from ..console import ArgumentParser, command, setup_logging
 from ..errors import UserError
 from ..labels import EMOTION2ID, EMOTIONS, LANGUAGES, SAMPLING_RATE, check_languages
 
@@ -334,10 +337,6 @@ class ESpeakNG:
     """
 
     def __init__(self) -> None:
-        try:
-            import espeakng_loader
-        except ImportError as e:  # pragma: no cover - a dependency of the project
-            raise ESpeakError("the synthetic corpus needs eSpeak NG: pip install espeakng-loader") from e
         self._data = espeakng_loader.get_data_path().encode()
         self._private = Path(tempfile.mkdtemp(prefix="hf_ser-espeak-"))
         atexit.register(shutil.rmtree, self._private, True)
@@ -381,8 +380,6 @@ class ESpeakNG:
     @staticmethod
     def _unload(lib: ctypes.CDLL) -> None:
         lib.espeak_Terminate()
-        import _ctypes
-
         dlclose = getattr(_ctypes, "dlclose", None) or getattr(_ctypes, "FreeLibrary", None)
         if dlclose is not None:
             dlclose(lib._handle)
@@ -576,6 +573,66 @@ def _write_atomic(path: Path, write) -> None:
             tmp.unlink()
 
 
+def corpus_params(codes: list[str], per_cell: int, seed: int, lineage_shift: float, speakers_per_language: int,
+                  engine_version: str) -> dict:
+    """Everything the corpus depends on (its folder name is a hash of this): sizes, voices, sentences, profiles."""
+    return {
+        "corpus": CORPUS_NAME,
+        "format_version": FORMAT_VERSION,
+        "per_cell": int(per_cell),
+        "languages": codes,
+        "seed": int(seed),
+        "lineage_shift": float(lineage_shift),
+        "speakers_per_language": int(speakers_per_language),
+        "espeak_ng": engine_version,
+        "groups": {c: LANGUAGES[c].group for c in codes},
+        "voices": {c: _speaker_voices(c, speakers_per_language) for c in codes},
+        "sentences": {c: list(SENTENCES[c]) for c in codes},
+        "profiles": {g: {e: asdict(emotion_profile(e, g, lineage_shift)) for e in EMOTIONS}
+                     for g in sorted({LANGUAGES[c].group for c in codes})},
+    }
+
+
+def _synthesise(engine, out: Path, plan: list, codes: list[str], seed: int, lineage_shift: float) -> tuple[list, dict]:
+    """Render every planned utterance not already on disk; returns the manifest rows and the build statistics."""
+    rows, durations, times, reused = [], {c: [] for c in codes}, [], 0
+    for utt in tqdm(plan, desc="synthetic corpus", unit="utt"):
+        path = out / utt.relpath
+        if path.is_file():  # left by a killed build; WAVs are written atomically, so complete
+            durations[utt.language].append(sf.info(str(path)).duration)
+            reused += 1
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            t0 = time.perf_counter()
+            group = LANGUAGES[utt.language].group
+            audio, _ = render_utterance(engine, utt, emotion_profile(utt.emotion, group, lineage_shift), seed)
+            times.append(time.perf_counter() - t0)
+            _write_atomic(path, lambda p, a=audio: sf.write(str(p), a, SAMPLING_RATE, subtype="PCM_16", format="WAV"))
+            durations[utt.language].append(len(audio) / SAMPLING_RATE)
+        rows.append((utt.relpath, utt.emotion, utt.language, utt.speaker, CORPUS_NAME))
+    stats = {
+        "utterances": len(plan),
+        "synthesised": len(times),
+        "reused": reused,
+        "synthesis_seconds_per_utterance": float(np.mean(times)) if times else None,
+        "synthesis_seconds_total": float(np.sum(times)),
+        "mean_duration_seconds": {c: float(np.mean(d)) for c, d in durations.items()},
+        "total_duration_hours": float(sum(map(sum, durations.values())) / 3600),
+    }
+    return rows, stats
+
+
+def _write_manifest(manifest: Path, rows: list) -> None:
+    """The corpus manifest (path, label, language, speaker, corpus), written atomically."""
+    def write(p: Path) -> None:
+        with open(p, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(MANIFEST_COLUMNS)
+            writer.writerows(rows)
+
+    _write_atomic(manifest, write)
+
+
 def build_synthetic_corpus(
     root: str | Path,
     *,
@@ -596,21 +653,7 @@ def build_synthetic_corpus(
         raise UserError(f"lineage_shift must be >= 0, got {lineage_shift}")
     codes = _check_languages(languages)
     engine = get_engine()
-    params = {
-        "corpus": CORPUS_NAME,
-        "format_version": FORMAT_VERSION,
-        "per_cell": int(per_cell),
-        "languages": codes,
-        "seed": int(seed),
-        "lineage_shift": float(lineage_shift),
-        "speakers_per_language": int(speakers_per_language),
-        "espeak_ng": engine.version,
-        "groups": {c: LANGUAGES[c].group for c in codes},
-        "voices": {c: _speaker_voices(c, speakers_per_language) for c in codes},
-        "sentences": {c: list(SENTENCES[c]) for c in codes},
-        "profiles": {g: {e: asdict(emotion_profile(e, g, lineage_shift)) for e in EMOTIONS}
-                     for g in sorted({LANGUAGES[c].group for c in codes})},
-    }
+    params = corpus_params(codes, per_cell, seed, lineage_shift, speakers_per_language, engine.version)
     blob = json.dumps(params, sort_keys=True, ensure_ascii=False)
     out = Path(root) / f"synthetic-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
     manifest = out / "manifest.csv"
@@ -629,47 +672,15 @@ def build_synthetic_corpus(
     logger.info("building synthetic corpus in %s: %d languages x %d emotions x %d = %d utterances "
                 "(eSpeak NG %s, lineage_shift=%g)", out, len(codes), len(EMOTIONS), per_cell, len(plan),
                 engine.version, lineage_shift)
-
-    rows, durations, times, reused = [], {c: [] for c in codes}, [], 0
-    for utt in tqdm(plan, desc="synthetic corpus", unit="utt"):
-        path = out / utt.relpath
-        if path.is_file():  # left by a killed build; WAVs are written atomically, so complete
-            durations[utt.language].append(sf.info(str(path)).duration)
-            reused += 1
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            t0 = time.perf_counter()
-            group = LANGUAGES[utt.language].group
-            audio, _ = render_utterance(engine, utt, emotion_profile(utt.emotion, group, lineage_shift), seed)
-            times.append(time.perf_counter() - t0)
-            _write_atomic(path, lambda p: sf.write(str(p), audio, SAMPLING_RATE, subtype="PCM_16", format="WAV"))
-            durations[utt.language].append(len(audio) / SAMPLING_RATE)
-        rows.append((utt.relpath, utt.emotion, utt.language, utt.speaker, CORPUS_NAME))
-
-    stats = {
-        "utterances": len(plan),
-        "synthesised": len(times),
-        "reused": reused,
-        "synthesis_seconds_per_utterance": float(np.mean(times)) if times else None,
-        "synthesis_seconds_total": float(np.sum(times)),
-        "mean_duration_seconds": {c: float(np.mean(d)) for c, d in durations.items()},
-        "total_duration_hours": float(sum(map(sum, durations.values())) / 3600),
-    }
+    rows, stats = _synthesise(engine, out, plan, codes, seed, lineage_shift)
     _write_atomic(out / "stats.json", lambda p: p.write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8"))
-    if times:
+    if stats["synthesised"]:
         logger.info("synthesised %d utterances in %.1f s (%.1f ms per utterance); %d reused",
-                    len(times), stats["synthesis_seconds_total"], 1000 * stats["synthesis_seconds_per_utterance"],
-                    reused)
+                    stats["synthesised"], stats["synthesis_seconds_total"],
+                    1000 * stats["synthesis_seconds_per_utterance"], stats["reused"])
     logger.info("mean duration per language: %s",
                 ", ".join(f"{c} {d:.2f}s" for c, d in stats["mean_duration_seconds"].items()))
-
-    def write_manifest(p: Path) -> None:
-        with open(p, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(MANIFEST_COLUMNS)
-            writer.writerows(rows)
-
-    _write_atomic(manifest, write_manifest)
+    _write_manifest(manifest, rows)
     logger.info("wrote %s", manifest)
     return manifest
 
@@ -677,29 +688,28 @@ def build_synthetic_corpus(
 # --------------------------------------------------------------------------- CLI
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     """Command line: build the corpus, print the manifest path and a count table."""
-    ap = argparse.ArgumentParser(prog="python -m hf_ser.corpora.synthetic", description=__doc__.splitlines()[0])
-    ap.add_argument("--root", type=Path, help="folder under which synthetic-<hash>/ is written")
+    ap = ArgumentParser(prog="hf-ser synthetic", description=__doc__.splitlines()[0])
+    ap.add_argument("--output_dir", type=Path, help="folder under which synthetic-<hash>/ is written")
     ap.add_argument("--per_cell", type=int, default=30, help="utterances per (language, emotion)")
     ap.add_argument("--languages", nargs="+", default=None, help="language codes (default: all ten)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the sentences, speakers and prosody draws")
     ap.add_argument("--lineage_shift", type=float, default=0.0, help="strength of the group-specific styles")
-    ap.add_argument("--speakers_per_language", type=int, default=4)
+    ap.add_argument("--speakers_per_language", type=int, default=4, help="eSpeak voice variants per language")
     ap.add_argument("--show_profiles", action="store_true", help="print the emotion profiles per group and exit")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging()
     if args.show_profiles:
         print(describe_profiles(args.lineage_shift))
         return 0
-    if args.root is None:
-        ap.error("--root is required (unless --show_profiles)")
+    if args.output_dir is None:
+        raise UserError("--output_dir is required (unless --show_profiles)")
     manifest = build_synthetic_corpus(
-        args.root, per_cell=args.per_cell, languages=args.languages, seed=args.seed,
+        args.output_dir, per_cell=args.per_cell, languages=args.languages, seed=args.seed,
         lineage_shift=args.lineage_shift, speakers_per_language=args.speakers_per_language,
     )
-    import pandas as pd
-
     df = pd.read_csv(manifest)
     print(manifest)
     print(pd.crosstab(df["language"], df["label"], margins=True, margins_name="total").to_string())

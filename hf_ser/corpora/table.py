@@ -13,6 +13,7 @@ import bisect
 import json
 import os
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -107,9 +108,79 @@ def table_files(source: str | Path) -> list[Path]:
 # ----------------------------------------------------------------------------- scanning
 
 
+@dataclass
+class _TableScan:
+    """What scanning every file of a table source shares, and what it collects."""
+
+    name: str
+    base: Path
+    language: str | None
+    audio_column: str | None
+    label_column: str | None
+    speaker_column: str | None
+    speaker_fn: SpeakerFn | None
+    items: list[Item] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    file_index: dict[str, Path] | None = None  # file name -> path below `base`, built on first need
+
+    def find(self, p: str, file: Path) -> Path:
+        """An audio path from a table cell: relative to the table, then to `base`, then by file name below `base`."""
+        resolved = _resolve(p, file, self.base)
+        if resolved is not None:
+            return resolved
+        if self.file_index is None:
+            found, _ = walk_files(self.base if self.base.is_dir() else self.base.parent)
+            self.file_index = {f.name: f for f in found}
+        return self.file_index.get(Path(p).name, Path(p) if Path(p).is_absolute() else file.parent / p)
+
+
+def _scan_file(file: Path, scan: _TableScan) -> None:
+    """Add one table file's rows to `scan` (an Item per usable row, a skip with its reason per other row)."""
+    schema = table_schema(file)
+    cols = schema.names
+    a_col = _pick(cols, scan.audio_column, AUDIO_COLUMNS, "audio column", file)
+    l_col = _pick(cols, scan.label_column, LABEL_COLUMNS, "label column", file)
+    s_col = _pick(cols, scan.speaker_column, SPEAKER_COLUMNS, "speaker column", file, required=False)
+    g_col = _pick(cols, None, LANGUAGE_COLUMNS, "language column", file, required=False)
+    extra = [c for c in ("name", "path") if c in cols and c not in (a_col, l_col)]
+    read_cols = list(dict.fromkeys([a_col, l_col] + [c for c in (s_col, g_col) if c] + extra))
+    names = class_label_names(schema, l_col)
+    a_type = schema.field(a_col).type
+    row = 0
+    for batch in _iter_batches(file, read_cols):
+        n = batch.num_rows
+        data = {c: batch.column(i) for i, c in enumerate(read_cols)}
+        has_bytes, paths = _audio_refs(data[a_col], a_type, n)
+        labels = data[l_col].to_pylist()
+        scalars = {c: data[c].to_pylist() for c in read_cols if c != a_col}
+        for i in range(n):
+            ref = f"{file}{TABLE_ROW_SEP}{row + i}"
+            fields = {c: scalars[c][i] for c in scalars}
+            label = labels[i]
+            if names is not None and isinstance(label, int) and 0 <= label < len(names):
+                label = names[label]
+            lang = resolve_language(fields.get(g_col) if g_col else None) or resolve_language(scan.language)
+            if lang is None:
+                scan.skipped.append({"path": ref, "reason": f"unknown language {fields.get(g_col) or scan.language!r}"})
+                continue
+            if scan.speaker_fn is not None:
+                speaker = scan.speaker_fn(fields)
+            else:
+                speaker = str(fields.get(s_col) or "unknown") if s_col else "unknown"
+            label = "" if label is None else str(label)
+            if has_bytes[i]:
+                scan.items.append(Item(ref, label, lang, speaker, scan.name, a_col))
+            elif not paths[i]:
+                scan.skipped.append({"path": ref, "reason": "no audio in row (neither bytes nor a path)"})
+            else:
+                scan.items.append(Item(str(scan.find(paths[i], file)), label, lang, speaker, scan.name))
+        row += n
+
+
 def scan_table(
     source: str | Path | list[Path],
     label_map: dict[str, str | None] | None = None,
+    *,
     corpus: str | None = None,
     language: str | None = None,
     audio_column: str | None = None,
@@ -124,6 +195,7 @@ def scan_table(
     Label names go through `label_map` (on top of the default synonyms unless
     ``default_label_map=False``); an integer ClassLabel column is turned into its names.
     Relative audio paths resolve against the table's folder, then `base` (default: `source`).
+    The keyword options are also what ``--option KEY=VALUE`` of ``hf-ser corpora prepare`` sets.
     """
     files = [Path(f).absolute() for f in source] if isinstance(source, list) else table_files(Path(source).absolute())
     if base is not None:
@@ -132,72 +204,21 @@ def scan_table(
         base = files[0].parent if files else Path(".")
     else:
         base = Path(source).absolute()
-    name = corpus or (base.stem if base.is_file() else base.name) or "table"
     if not files:
         raise CorpusNotFound(f"{display_path(base)}: no .parquet or .arrow file found")
-    items: list[Item] = []
-    skipped: list[dict] = []
-    notes: list[str] = []
+    scan = _TableScan(corpus or (base.stem if base.is_file() else base.name) or "table", base, language,
+                      audio_column, label_column, speaker_column, speaker_fn)
     pointers = 0
-    file_index: dict[str, Path] | None = None
     for file in files:
         if is_lfs_pointer(file):
             pointers += 1
-            skipped.append({"path": str(file), "reason": "git-LFS pointer (run `git lfs pull` to fetch the table)"})
+            scan.skipped.append({"path": str(file), "reason": "git-LFS pointer (run `git lfs pull` to fetch the table)"})
             continue
-        schema = table_schema(file)
-        cols = schema.names
-        a_col = _pick(cols, audio_column, AUDIO_COLUMNS, "audio column", file)
-        l_col = _pick(cols, label_column, LABEL_COLUMNS, "label column", file)
-        s_col = _pick(cols, speaker_column, SPEAKER_COLUMNS, "speaker column", file, required=False)
-        g_col = _pick(cols, None, LANGUAGE_COLUMNS, "language column", file, required=False)
-        extra = [c for c in ("name", "path") if c in cols and c not in (a_col, l_col)]
-        read_cols = list(dict.fromkeys([a_col, l_col] + [c for c in (s_col, g_col) if c] + extra))
-        names = class_label_names(schema, l_col)
-        a_type = schema.field(a_col).type
-        row = 0
-        for batch in _iter_batches(file, read_cols):
-            n = batch.num_rows
-            data = {c: batch.column(i) for i, c in enumerate(read_cols)}
-            audio = data[a_col]
-            has_bytes, paths = _audio_refs(audio, a_type, n)
-            labels = data[l_col].to_pylist()
-            scalars = {c: data[c].to_pylist() for c in read_cols if c != a_col}
-            for i in range(n):
-                ref = f"{file}{TABLE_ROW_SEP}{row + i}"
-                fields = {c: scalars[c][i] for c in scalars}
-                label = labels[i]
-                if names is not None and isinstance(label, int) and 0 <= label < len(names):
-                    label = names[label]
-                lang = resolve_language(fields.get(g_col) if g_col else None) or resolve_language(language)
-                if lang is None:
-                    skipped.append({"path": ref, "reason": f"unknown language {fields.get(g_col) or language!r}"})
-                    continue
-                if speaker_fn is not None:
-                    speaker = speaker_fn(fields)
-                else:
-                    speaker = str(fields.get(s_col) or "unknown") if s_col else "unknown"
-                label = "" if label is None else str(label)
-                if has_bytes[i]:
-                    items.append(Item(ref, label, lang, speaker, name, a_col))
-                    continue
-                p = paths[i]
-                if not p:
-                    skipped.append({"path": ref, "reason": "no audio in row (neither bytes nor a path)"})
-                    continue
-                resolved = _resolve(p, file, base)
-                if resolved is None:
-                    if file_index is None:
-                        found, _ = walk_files(base if base.is_dir() else base.parent)
-                        file_index = {f.name: f for f in found}
-                    resolved = file_index.get(Path(p).name, Path(p) if Path(p).is_absolute() else file.parent / p)
-                items.append(Item(str(resolved), label, lang, speaker, name))
-            row += n
-    if pointers:
-        notes.append(f"{pointers} table file(s) are git-LFS pointers: run `git lfs pull` in the clone")
+        _scan_file(file, scan)
+    notes = [f"{pointers} table file(s) are git-LFS pointers: run `git lfs pull` in the clone"] if pointers else []
     lm = dict(DEFAULT_LABEL_MAP) if default_label_map else {}
     lm.update(label_map or {})
-    return Scan(name, items, lm, skipped, notes)
+    return Scan(scan.name, scan.items, lm, scan.skipped, notes)
 
 
 def _audio_refs(audio: pa.Array, a_type: pa.DataType, n: int) -> tuple[list[bool], list[str | None]]:

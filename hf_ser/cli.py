@@ -1,0 +1,63 @@
+"""``hf-ser``: one installed command for the whole toolkit, with one sub-command per module.
+
+    hf-ser recipe NAME [--key value ...]     train a recipe (python -m hf_ser.recipe)
+    hf-ser report RUNS_DIR                   Tables 2-3 and the claim check
+    hf-ser analysis {layers,tsne,confusion,all} ...
+    hf-ser predict PATH... --model MODEL     label audio files (segments over time with --segment)
+    hf-ser evaluate MODEL ...                score an existing audio-classification model on the test splits
+    hf-ser export RUN_OR_MODEL --onnx OUT    ONNX export
+    hf-ser app --model MODEL                 the web demo
+    hf-ser corpora {list,prepare} ...        find and prepare corpora
+    hf-ser synthetic --output_dir DIR        build the synthetic eSpeak corpus
+    hf-ser hub push RUN_DIR --repo_id ID     share a run with its model card
+
+Every ``python -m hf_ser.<module>`` form keeps working. Conventions shared by every sub-command: folder
+outputs are ``--output_dir``, file outputs ``--output``, a model to load is ``--model``; exit 0 when the
+work is done, 1 when it failed, 2 when the input is wrong (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from .errors import EXIT_OK, EXIT_USAGE
+
+# sub-command -> module whose ``main(argv)`` runs it; imported only when chosen (``hf-ser --help`` stays instant)
+SUBCOMMANDS: dict[str, str] = {
+    "recipe": "hf_ser.recipe",
+    "report": "hf_ser.report",
+    "analysis": "hf_ser.analysis.__main__",
+    "predict": "hf_ser.predict",
+    "evaluate": "hf_ser.evaluate",
+    "export": "hf_ser.export",
+    "app": "hf_ser.app",
+    "corpora": "hf_ser.corpora.__main__",
+    "synthetic": "hf_ser.corpora.synthetic",
+    "hub": "hf_ser.hub",
+}
+
+
+def available() -> dict[str, str]:
+    """The sub-commands whose module is installed (evaluate/export/app arrive with their features)."""
+    return {name: mod for name, mod in SUBCOMMANDS.items() if importlib.util.find_spec(mod) is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch ``hf-ser SUBCOMMAND ARGS...`` to the sub-command's ``main``; returns its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = available()
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return EXIT_OK if argv else EXIT_USAGE
+    if argv[0] not in commands:
+        print(f"error: unknown sub-command {argv[0]!r}; one of {', '.join(commands)} (see `hf-ser --help`)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return int(importlib.import_module(commands[argv[0]]).main(argv[1:]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
