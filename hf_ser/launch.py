@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,13 +227,8 @@ class CommandJob(Checkpointable):
     def checkpoint(self, *args, **kwargs) -> DelayedSubmission:
         """Stop the running command (its state is in its epoch checkpoints) and resubmit the same job."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            _stop(process)
         return DelayedSubmission(self, *args, **kwargs)
 
     def __getstate__(self) -> dict:
@@ -241,6 +237,30 @@ class CommandJob(Checkpointable):
 
     def __repr__(self) -> str:
         return f"CommandJob({shlex.join(self.command)})"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM `process`, reap it within STOP_GRACE_S, else SIGKILL it.
+
+    Reaped with ``os.waitpid``, not ``Popen.wait``: submitit calls :meth:`CommandJob.checkpoint` from a signal
+    handler that interrupted ``Popen.wait`` in ``__call__``, which holds the Popen's wait lock, so a second
+    ``Popen.wait`` could never reap the child (it spins until its timeout).
+    """
+    for sig, grace in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, None)):
+        try:
+            os.kill(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        deadline = None if grace is None else time.monotonic() + grace
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                pid, status = os.waitpid(process.pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:  # reaped already
+                return
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                return
+            time.sleep(0.1)
 
 
 def _start_ignoring_preemption(command: Sequence[str], cwd: str | None, env: dict[str, str]) -> subprocess.Popen:
@@ -297,7 +317,7 @@ def device_slots(args: LaunchArguments, visible_gpus: int | None = None) -> list
         spec = ",".join(map(str, range(visible_gpus))) if visible_gpus else "cpu"
     if spec == "cpu":
         if args.gpus_per_run > 1:
-            raise UserError("--gpus_per_run above 1 needs GPUs; with --devices cpu, --max_parallel runs several at once")
+            raise UserError("--gpus_per_run above 1 needs GPUs (with --devices cpu, --max_parallel runs several)")
         return [()] * (args.max_parallel or 1)
     try:
         gpus = [int(d) for d in spec.split(",") if d.strip()]
@@ -439,9 +459,9 @@ def _submit_slurm(ordered: list[GridJob], args: LaunchArguments, folder: Path,
     report_id = None
     if report:
         after = submitit.SlurmExecutor(folder=folder)
-        after.update_parameters(**{k: v for k, v in params.items() if k != "array_parallelism"},
-                                gpus_per_node=None, time=60, dependency=f"afterany:{array_id}",
-                                job_name="hf_ser-report")
+        report_params = {k: v for k, v in params.items() if k not in ("array_parallelism", "gpus_per_node")}
+        after.update_parameters(**{**report_params, "time": 60, "job_name": "hf_ser-report",
+                                   "dependency": f"afterany:{array_id}"})  # no GPU; after every task, failed or not
         report_job = after.submit(CommandJob(report, ordered[0].cwd))
         report_id = report_job.job_id
         print(f"report job {report_id} runs after the array")
