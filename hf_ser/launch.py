@@ -176,11 +176,12 @@ def recipe_command(recipe_argv: Sequence[str], run_index: int, gpus_per_run: int
                    python: str = sys.executable) -> tuple[str, ...]:
     """The command that trains run `run_index` of the recipe `recipe_argv` (``NAME --key value ...``).
 
-    Launch and grid options are removed, so the job trains exactly one run in its own process; with
+    Launch and grid options are removed and ``--launcher none`` added (a recipe YAML may set a launcher), so the
+    job trains exactly one run in its own process; with
     ``gpus_per_run > 1`` it is started by ``torchrun --standalone`` (a free rendezvous port per job, so two
     jobs on one node never collide) with one process per GPU.
     """
-    args = [*strip_options(recipe_argv, launch_option_names()), "--run_index", str(run_index)]
+    args = [*strip_options(recipe_argv, launch_option_names()), "--launcher", "none", "--run_index", str(run_index)]
     if gpus_per_run > 1:
         return (python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(gpus_per_run),
                 "-m", "hf_ser.recipe", *args)
@@ -411,13 +412,14 @@ def node_local_paths(paths: Sequence[str | os.PathLike]) -> list[str]:
 
 def submit(jobs: Sequence[GridJob], args: LaunchArguments, folder: str | os.PathLike,
            follow: str | None = None, report_dir: str | os.PathLike | None = None,
-           python: str = sys.executable) -> LaunchResult:
+           shared: Sequence[str | os.PathLike] = (), python: str = sys.executable) -> LaunchResult:
     """Submit `jobs` longest first with ``args.launcher`` (local or slurm); returns the job ids and failed runs.
 
     `folder` receives submitit's scripts, pickles and logs. `follow` is the command that shows progress
     (:func:`list_runs_command`); with `report_dir`, ``python -m hf_ser.report REPORT_DIR`` runs once every job has
     ended (locally after the pool; on SLURM as a job depending ``afterany`` on the array). Local launches wait for
-    every job; SLURM ones return once submitted unless ``args.wait``.
+    every job; SLURM ones return once submitted unless ``args.wait``. `shared` names more folders every SLURM task
+    must see (output and cache folders): a node-local one (/tmp, ...) is warned about.
     """
     check_arguments(args)
     if args.launcher == "none":
@@ -432,7 +434,7 @@ def submit(jobs: Sequence[GridJob], args: LaunchArguments, folder: str | os.Path
     if args.launcher == "local":
         result = _submit_local(ordered, args, folder, report)
     else:
-        result = _submit_slurm(ordered, args, folder, report)
+        result = _submit_slurm(ordered, args, folder, report, shared)
     if follow:
         print(f"progress: {follow}")
     if report_dir is not None:
@@ -442,12 +444,12 @@ def submit(jobs: Sequence[GridJob], args: LaunchArguments, folder: str | os.Path
 
 
 def _submit_slurm(ordered: list[GridJob], args: LaunchArguments, folder: Path,
-                  report: tuple[str, ...] | None) -> LaunchResult:
+                  report: tuple[str, ...] | None, shared: Sequence[str | os.PathLike] = ()) -> LaunchResult:
     """One array job (task i = ordered[i]) and, with `report`, a one-task job that runs it after the array."""
     params = slurm_parameters(args)
-    shared = node_local_paths([folder, *{j.cwd for j in ordered}])
-    if shared:
-        logger.warning("%s: not on a shared filesystem; SLURM tasks on other nodes will not see it", ", ".join(shared))
+    local = node_local_paths([folder, *shared, *sorted({j.cwd for j in ordered})])
+    if local:
+        logger.warning("%s: not on a shared filesystem; SLURM tasks on other nodes will not see it", ", ".join(local))
     executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=MAX_REQUEUES)
     executor.update_parameters(**params)
     calls = [CommandJob(j.command, j.cwd) for j in ordered]
@@ -501,13 +503,16 @@ def _submit_local(ordered: list[GridJob], args: LaunchArguments, folder: Path,
     print(f"running {len(ordered)} run(s) longest first, {len(slots)} at once on "
           f"{' '.join(','.join(map(str, s)) for s in slots) if slots[0] else 'cpu'}; logs in {display_path(folder)}")
     failed = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(slots), thread_name_prefix="hf_ser-slot") as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(slots), thread_name_prefix="hf_ser-slot")
+    try:
         futures = {pool.submit(run, job): job for job in ordered}
         for future in concurrent.futures.as_completed(futures):
             job = futures[future]
             if future.exception() is not None:
                 logger.error("%s failed: %s", job.name, str(future.exception()).strip().splitlines()[0][:300])
                 failed.append(job.name)
+    finally:  # on Ctrl-C no queued job starts; the running ones got the same SIGINT
+        pool.shutdown(wait=True, cancel_futures=True)
     if report:
         done = subprocess.run(report, cwd=ordered[0].cwd, check=False)
         if done.returncode != 0:

@@ -96,12 +96,14 @@ def test_recipe_command_drops_launch_and_grid_options_and_uses_torchrun_for_seve
             "--run_index", "7", "--wait", "--slurm-time", "10", "--gpus_per_run", "2"]
     cmd = launch.recipe_command(argv, 5, 1, python="py")
     assert cmd == ("py", "-m", "hf_ser.recipe", "paper", "--demo", "--output_dir", "runs/p", "--seeds", "3",
-                   "--run_index", "5")
+                   "--launcher", "none", "--run_index", "5")
     cmd = launch.recipe_command(argv, 5, 4, python="py")
     assert cmd[:7] == ("py", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4", "-m")
-    assert cmd[7:] == ("hf_ser.recipe", "paper", "--demo", "--output_dir", "runs/p", "--seeds", "3", "--run_index", "5")
+    assert cmd[7:] == ("hf_ser.recipe", "paper", "--demo", "--output_dir", "runs/p", "--seeds", "3",
+                       "--launcher", "none", "--run_index", "5")
     jobs = launch.recipe_jobs(["single_language", "--launcher", "local"], [(0, "single-FRE-seed0", 3.0)])
-    assert jobs[0].command[-3:] == ("single_language", "--run_index", "0") and jobs[0].cwd == os.getcwd()
+    assert jobs[0].command[-5:] == ("single_language", "--launcher", "none", "--run_index", "0")
+    assert jobs[0].cwd == os.getcwd()
     assert launch.list_runs_command(argv).endswith("paper --demo --output_dir runs/p --seeds 3 --list_runs")
 
 
