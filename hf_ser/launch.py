@@ -209,6 +209,7 @@ class CommandJob(Checkpointable):
     """
 
     def __init__(self, command: Sequence[str], cwd: str | None = None, env: dict[str, str] | None = None):
+        """`command` run in `cwd` (default: the job's) with `env` added to the job's environment."""
         self.command = tuple(command)
         self.cwd = cwd
         self.env = dict(env or {})
@@ -237,6 +238,7 @@ class CommandJob(Checkpointable):
         return {**self.__dict__, "_process": None}
 
     def __repr__(self) -> str:
+        """The command, as submitit's logs show the job."""
         return f"CommandJob({shlex.join(self.command)})"
 
 

@@ -305,6 +305,7 @@ def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
               "--synthetic_per_cell", "6", "--cache_dir", str(tmp_path / "cache")]
 
     def recipe(*extra: str) -> subprocess.CompletedProcess:
+        """Run the recipe with the common arguments and `extra`; assert it succeeds."""
         done = subprocess.run([PY, "-m", "hf_ser.recipe", *common, *extra], cwd=ROOT, env=env, capture_output=True,
                               check=False, text=True, timeout=900)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
