@@ -170,6 +170,23 @@ def test_local_cpu_runs_two_at_once_every_job_once_longest_first(tmp_path, pytho
     assert overlap == 2  # two at once, never more
 
 
+def test_local_gpu_slots_set_cuda_visible_devices_one_run_per_slot(tmp_path, pythonpath, monkeypatch):
+    """--devices 0,1,2,3 --gpus_per_run 2: each job sees its own pair (the dummy jobs need no real GPU)."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = [dummy_job(i, s, out, tmp_path) for i, s in enumerate([1.0, 1.0, 0.5, 0.5])]
+    args = LaunchArguments(launcher="local", devices="0,1,2,3", gpus_per_run=2)
+    assert launch.submit(jobs, args, tmp_path / "launch").failed == []
+    seen = events(out)
+    assert {evs[0]["cuda"] for evs in seen.values()} == {"0,1", "2,3"}
+    assert all(evs[0]["threads"] is None for evs in seen.values())  # GPU jobs keep the default threads
+    for a in seen.values():  # two jobs running at the same time never share a pair
+        for b in seen.values():
+            if a is not b and a[0]["t"] < b[1]["t"] and b[0]["t"] < a[1]["t"]:
+                assert a[0]["cuda"] != b[0]["cuda"]
+
+
 def test_local_failed_job_is_reported_and_others_finish(tmp_path, pythonpath):
     out = tmp_path / "out"
     out.mkdir()
