@@ -29,12 +29,14 @@ from transformers.trainer_utils import get_last_checkpoint
 from . import __version__
 from .audio import TrainAugment
 from .console import OneLineErrors, command, setup_logging
+from .corpora import default_cache_dir
 from .data import DataArguments, load_languages, split_dataset, subset, with_corpus_ids
 from .errors import EXIT_FAILED, EXIT_OK, UserError
 from .experiments import EXPERIMENTS, Run, plan_runs
 from .few_shot import FewShotArguments, run_few_shot
 from .hub import HubError, hub_repo_for_run, push_run
-from .labels import EMOTIONS, check_languages, groups
+from .labels import EMOTIONS, SAMPLING_RATE, check_languages, groups
+from .launch import LaunchArguments, check_arguments, estimate_cost, list_runs_command, recipe_jobs, submit
 from .losses import class_weights, corpus_weights
 from .metrics import compute_metrics, confusion, per_language_metrics
 from .modeling import DEFAULT_BACKBONE, build_model
@@ -97,7 +99,8 @@ class GridArguments:
     run: str | None = field(default=None, metadata={"help": "Execute only the planned run with this folder name (e.g. single-FRE-seed0)."})
 
 
-PARSER_TYPES = (ModelArguments, DataArguments, SERArguments, FewShotArguments, GridArguments, TrainingArguments)
+PARSER_TYPES = (ModelArguments, DataArguments, SERArguments, FewShotArguments, GridArguments, LaunchArguments,
+                TrainingArguments)
 # Options that say which runs to plan or where to put them, not what a run computes: outside the run hash.
 NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages")
 DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc", "data_root")  # where data lives, not what it is (the fingerprint is)
@@ -121,6 +124,7 @@ class Recipe:
     ser: SERArguments
     few_shot: FewShotArguments
     grid: GridArguments
+    launch: LaunchArguments  # where the runs execute; never part of a run's identity
     training: TrainingArguments
     demo_overrides: dict = field(default_factory=dict)
     push_to_hub: bool = False  # the Trainer never pushes: finished runs are pushed with their card
@@ -184,7 +188,8 @@ def parse_recipe(argv: list[str]) -> Recipe:
     bad = sorted(k for k in cli_keys if k not in known)
     if bad:
         raise RecipeError(f"unknown option(s) {', '.join('--' + k for k in bad)}; see `hf-ser recipe {name} --help`")
-    model, data, ser, few, grid, training = parser.parse_args_into_dataclasses(args=rest)
+    model, data, ser, few, grid, launch, training = parser.parse_args_into_dataclasses(args=rest)
+    check_arguments(launch)
     if ser.experiment not in (*EXPERIMENTS, "few_shot"):
         raise RecipeError(f"--experiment must be one of {', '.join(EXPERIMENTS)} or few_shot, not {ser.experiment!r}")
     if grid.format not in ("table", "json"):
@@ -192,7 +197,7 @@ def parse_recipe(argv: list[str]) -> Recipe:
     if ser.languages:
         ser.languages = check_languages(ser.languages)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
-    return Recipe(path.stem, model, data, ser, few, grid, apply_device_defaults(training, ser), overridden,
+    return Recipe(path.stem, model, data, ser, few, grid, launch, apply_device_defaults(training, ser), overridden,
                   push_to_hub=training.push_to_hub, hub_token=training.hub_token)
 
 
@@ -260,10 +265,10 @@ class PlannedRun:
         return run_state(self.folder, self.config_hash)
 
     def estimated_cost(self, epochs: float) -> float:
-        """Training audio-seconds processed: training utterances x epochs x mean length (what a run's time scales with)."""
+        """Training audio-seconds processed: utterances x epochs x mean length (what a run's time scales with)."""
         if len(self.train) == 0:
             return 0.0
-        return float(len(self.train) * epochs * np.mean(self.train["length"]) / 16_000)
+        return estimate_cost(len(self.train), epochs, float(np.mean(self.train["length"])) / SAMPLING_RATE)
 
 
 @dataclass
@@ -510,6 +515,21 @@ def _push(job: PlannedRun, recipe: Recipe, n_runs: int) -> None:
                      "`hf-ser hub push %s --repo_id ...`", job.run.dirname, e, display_path(job.folder))
 
 
+def launch_grid(grid: Grid, argv: list[str]) -> int:
+    """Submit every unfinished run as its own job (``--launcher local|slurm``), longest first; the data is
+    already prepared, so jobs only read the shared cache. Returns 1 when a local job failed."""
+    recipe = grid.recipe
+    epochs = float(recipe.training.num_train_epochs)
+    todo = [(p.index, p.run.dirname, p.estimated_cost(epochs)) for p in select_runs(grid) if p.state() != "finished"]
+    out = Path(recipe.training.output_dir)
+    jobs = recipe_jobs(argv, todo, recipe.launch.gpus_per_run)
+    result = submit(jobs, recipe.launch, recipe.launch.launch_dir or out / "launch", follow=list_runs_command(argv),
+                    report_dir=out, shared=[out, recipe.data.cache_dir or default_cache_dir()])
+    if result.job_ids:
+        print(f"submitted {len(result.job_ids)} job(s): {', '.join(map(str, result.job_ids))}")
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
 def format_summary(records: list[RunRecord]) -> str:
     """One line per run: per-language UAR / F1 in percent."""
     lines = []
@@ -551,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
         raise (storage_error(e, out) or e) from None
     logger.info("%s: %d run(s), %d train / %d test utterances", recipe.name, len(grid.runs), grid.train_size,
                 grid.test_size)
+    if recipe.launch.launcher != "none":
+        return launch_grid(grid, argv)
     records = run_grid(grid)
     print("\n" + format_summary(records))
     print(f"\nresults in {display_path(out)}/<run>/metrics.json; tables: hf-ser report {display_path(out)}")
