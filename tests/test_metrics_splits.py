@@ -146,3 +146,39 @@ def test_paper_grid_has_23_runs():
     assert r.train_languages == ("ITA", "POR", "ROM", "SPA")
     assert r.eval_languages == ("FRE", "ARA", "BEN", "CHI", "ENG", "RUS")
     assert len(plan_runs("single_language", ["FRE", "ITA"], seeds=3)) == 6
+
+
+def test_kfold_puts_every_utterance_in_exactly_one_test_fold():
+    from hf_ser.splits import kfold_indices
+
+    y, langs, spk = _data(speakers=8)
+    spk[:5] = "unknown"  # a few utterances without speaker ids: their own groups
+    seen = np.zeros(len(y), dtype=int)
+    for k in range(1, 6):
+        tr, te, notes = kfold_indices(y, langs, spk, folds=5, fold=k, seed=0)
+        assert len(tr) + len(te) == len(y) and not set(tr) & set(te)
+        known = spk != "unknown"
+        assert not set(spk[tr][known[tr]]) & set(spk[te][known[te]])  # speaker-grouped
+        seen[te] += 1
+        assert "5-fold, fold" in notes["FRE"]
+    assert (seen == 1).all()
+    with pytest.raises(ValueError):
+        kfold_indices(y, langs, spk, folds=5, fold=6)
+
+
+@pytest.mark.parametrize("protocol", ["paper", "speaker"])
+def test_dev_split_is_disjoint_stratified_and_speaker_disjoint(protocol):
+    from hf_ser.splits import dev_indices
+
+    y, langs, spk = _data(n_per_cell=30, speakers=12)
+    tr, te, _ = split_indices(y, langs, spk, protocol, 0.3, seed=0)
+    tr2, dev, notes = dev_indices(y, langs, spk, tr, 0.1, protocol, seed=0)
+    parts = [set(tr2), set(dev), set(te)]
+    assert sum(map(len, parts)) == len(y) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert set(y[dev]) == set(range(6))  # every emotion on dev
+    if protocol == "speaker":
+        s = [set(spk[i]) for i in (tr2, dev, te)]
+        assert not (s[0] & s[1] or s[0] & s[2] or s[1] & s[2])
+        assert "held-out training speakers" in notes["FRE"]
+    else:
+        assert abs(len(dev) - 0.1 * len(tr)) <= 3 * 6 * 3  # round() per emotion x language cell
