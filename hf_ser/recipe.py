@@ -22,19 +22,19 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from transformers import HfArgumentParser, TrainingArguments, set_seed
+from transformers import EarlyStoppingCallback, HfArgumentParser, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from . import __version__
 from .audio import TrainAugment
-from .data import DataArguments, DataMissing, load_languages, split_dataset, subset, with_corpus_ids
+from .data import DataArguments, DataMissing, load_languages, split_dataset_dev, subset, with_corpus_ids
 from .experiments import FAMILIES, Run, plan_runs
 from .hub import HubError, hub_repo_for_run, push_run
 from .labels import EMOTIONS, check_languages, groups
-from .losses import class_weights, corpus_weights
-from .metrics import compute_metrics, confusion, per_language_metrics
+from .losses import CORPUS_WEIGHTING, class_weights, corpus_weights, effective_corpus_shares, row_draw_probability
+from .metrics import F1_DEFINITION, compute_metrics, confusion, per_language_metrics
 from .modeling import DEFAULT_BACKBONE, build_model
-from .sampling import DEFAULT_LENGTH_WINDOW, length_sorted_order
+from .sampling import DEFAULT_LENGTH_WINDOW, expected_draws_per_utterance, length_sorted_order
 from .trainer import SERCollator, SERTrainer, make_transform
 
 logger = logging.getLogger("hf_ser")
@@ -63,13 +63,17 @@ class SERArguments:
     contrastive_weight: float = field(default=0.1, metadata={"help": "lambda of the supervised contrastive term."})
     temperature: float = field(default=0.07, metadata={"help": "tau of the supervised contrastive term."})
     class_weighting: bool = field(default=True, metadata={"help": "Weight CE by inverse class frequency."})
-    corpus_weighting: bool = field(default=True, metadata={"help": "Weight samples by inverse corpus size."})
+    corpus_weighting: str = field(default="paper", metadata={"help": "'paper' (weight 1/corpus size, as the paper "
+                                  "says), 'sampler_aware' (equal effective corpus shares under the sampler used; class "
+                                  "weights from the drawn distribution) or 'none'. true/false mean paper/none."})
     balanced_sampling: bool = field(default=True, metadata={"help": "Corpus-balanced micro-batches."})
     length_window: int = field(default=DEFAULT_LENGTH_WINDOW, metadata={"help": "Micro-batches sorted by length together (1 = exact per-batch balance)."})
     augment: bool = field(default=True, metadata={"help": "Random gain and light noise on the train split."})
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
     pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."})
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
+    early_stopping_patience: int | None = field(default=None, metadata={"help": "With --dev_size: stop after this many "
+                                                "epochs without a better dev UAR (default: train all epochs)."})
     base: str | None = field(default=None, metadata={"help": "few_shot: the run folder of the model to adapt."})
     language: str | None = field(default=None, metadata={"help": "few_shot: the held-out language to adapt to."})
     shots: list[int] = field(default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per emotion."})
@@ -138,6 +142,8 @@ def parse_recipe(argv: list[str]) -> tuple[str, ModelArguments, DataArguments, S
         raise RecipeError(f"experiment must be one of {', '.join(FAMILIES)} or few_shot, not {ser_args.experiment!r}")
     if ser_args.languages:
         ser_args.languages = check_languages(ser_args.languages)
+    ser_args.corpus_weighting = normalize_corpus_weighting(ser_args.corpus_weighting)
+    check_protocol_args(data_args, ser_args)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
     return path.stem, model_args, data_args, ser_args, train_args, overridden
 
@@ -200,7 +206,133 @@ def versions() -> dict:
             "torch": torch.__version__, "python": sys.version.split()[0]}
 
 
-def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args, ser_args, train_args) -> dict | None:
+# --- issue 14 hooks: balancing made explicit, dev-set selection, the protocol of a record, k-fold grids ----------
+
+
+def normalize_corpus_weighting(value) -> str:
+    """The ``corpus_weighting`` choice as one of losses.CORPUS_WEIGHTING; old booleans mean paper (true) / none (false)."""
+    if isinstance(value, bool):
+        return "paper" if value else "none"
+    text = str(value).strip().lower()
+    text = {"true": "paper", "1": "paper", "yes": "paper", "false": "none", "0": "none", "no": "none"}.get(text, text)
+    if text not in CORPUS_WEIGHTING:
+        raise RecipeError(f"corpus_weighting must be one of {', '.join(CORPUS_WEIGHTING)}, not {value!r}")
+    return text
+
+
+def check_protocol_args(data_args: DataArguments, ser_args: SERArguments) -> None:
+    """RecipeError for inconsistent split / dev / early-stopping arguments."""
+    if data_args.split not in ("paper", "speaker", "kfold", "emobox"):
+        raise RecipeError(f"split must be paper, speaker, kfold or emobox, not {data_args.split!r}")
+    if not 0.0 <= data_args.dev_size < 1.0:
+        raise RecipeError(f"dev_size must be in [0, 1), not {data_args.dev_size}")
+    if ser_args.early_stopping_patience is not None and data_args.dev_size <= 0:
+        raise RecipeError("early_stopping_patience needs a dev split: give --dev_size (e.g. 0.1)")
+    if data_args.split == "kfold" and not 0 <= data_args.fold <= data_args.folds:
+        raise RecipeError(f"fold must be 1..folds ({data_args.folds}), or 0 for all folds; got {data_args.fold}")
+    if data_args.split == "emobox" and (not data_args.emobox_dir or data_args.fold < 1):
+        raise RecipeError("split emobox needs --emobox_dir (a clone of github.com/emo-box/EmoBox) and --fold >= 1")
+
+
+def balancing(train_labels: np.ndarray, train_corpus: np.ndarray, corpus_names: list[str], ser_args: SERArguments,
+              train_args: TrainingArguments) -> tuple[torch.Tensor | None, torch.Tensor | None, dict]:
+    """(class weight, corpus weight, summary) for one run's training set under its balancing choices.
+
+    'paper' keeps the paper's definitions (class weights from the training labels, corpus weight 1/size);
+    'sampler_aware' takes class weights from the distribution the sampler draws and corpus weights that give
+    every corpus an equal effective share. The summary (stored in the record and data_report.json, logged)
+    holds each corpus's effective share of the cross-entropy and expected draws per utterance over training.
+    """
+    balanced = bool(ser_args.balanced_sampling)
+    mode = normalize_corpus_weighting(ser_args.corpus_weighting)
+    k = len(corpus_names)
+    cw = None
+    if ser_args.class_weighting:
+        drawn = row_draw_probability(train_corpus, k, balanced) if mode == "sampler_aware" else None
+        cw = class_weights(train_labels, len(EMOTIONS), draw_probability=drawn)
+    corpus_w = corpus_weights(train_corpus, k, mode, balanced, train_labels, cw)
+    shares = effective_corpus_shares(train_corpus, train_labels, corpus_w, cw, balanced, k)
+    batch = train_args.per_device_train_batch_size
+    draws = expected_draws_per_utterance(train_corpus, batch, float(train_args.num_train_epochs), balanced,
+                                         max(1, train_args.world_size))
+    sizes = np.bincount(train_corpus, minlength=k)
+    summary = {
+        "corpus_weighting": mode, "class_weighting": "drawn distribution" if (cw is not None and mode ==
+                                                                              "sampler_aware") else (
+            "training labels" if cw is not None else "none"),
+        "balanced_sampling": balanced, "epochs": float(train_args.num_train_epochs),
+        "corpora": {name: {"train_size": int(sizes[i]), "effective_loss_share": round(float(shares[i]), 6),
+                           "expected_draws_per_utterance": round(float(draws.get(i, 0.0)), 3),
+                           "corpus_weight": None if corpus_w is None else round(float(corpus_w[i]), 6)}
+                    for i, name in enumerate(corpus_names)},
+    }
+    logger.info("balancing (%s, balanced batches %s): %s", mode, balanced, "; ".join(
+        f"{n} share {v['effective_loss_share'] * 100:.1f}% draws/utt {v['expected_draws_per_utterance']:.1f}"
+        for n, v in summary["corpora"].items()))
+    return cw, corpus_w, summary
+
+
+def dev_training_args(train_args: TrainingArguments, has_dev: bool) -> TrainingArguments:
+    """With a dev split: evaluate and save every epoch and keep the checkpoint with the best dev UAR at the end."""
+    if not has_dev:
+        return train_args
+    return dataclasses.replace(train_args, eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
+                               metric_for_best_model="uar", greater_is_better=True,
+                               save_total_limit=max(2, train_args.save_total_limit or 2))
+
+
+def dev_callbacks(ser_args: SERArguments, has_dev: bool) -> list:
+    """EarlyStoppingCallback on dev UAR when --early_stopping_patience is given (and there is a dev split)."""
+    if not has_dev or ser_args.early_stopping_patience is None:
+        return []
+    return [EarlyStoppingCallback(early_stopping_patience=ser_args.early_stopping_patience)]
+
+
+def protocol_record(data_args: DataArguments, ser_args: SERArguments, has_dev: bool, trainer=None) -> dict:
+    """How the numbers were produced (the record's ``protocol``): split, model selection, metric definitions."""
+    split = {"paper": "stratified 70/30 per emotion x language", "speaker": "speaker-independent",
+             "kfold": f"stratified speaker-grouped {data_args.folds}-fold, fold {data_args.fold}",
+             "emobox": f"EmoBox published fold {data_args.fold}"}.get(data_args.split, data_args.split)
+    selection = "last epoch"
+    if has_dev:
+        selection = f"best dev UAR (dev_size {data_args.dev_size}"
+        if ser_args.early_stopping_patience is not None:
+            selection += f", early stopping patience {ser_args.early_stopping_patience}"
+        selection += ")"
+    out = {"split": split, "test_size": data_args.test_size if data_args.split in ("paper", "speaker") else None,
+           "dev_size": data_args.dev_size, "model_selection": selection,
+           "metrics": {"uar": "unweighted average recall over the classes present in the test labels",
+                       "f1": F1_DEFINITION, "wa": "plain accuracy"}}
+    state = getattr(trainer, "state", None)
+    if has_dev and state is not None and state.best_model_checkpoint:
+        out["best_checkpoint"] = Path(state.best_model_checkpoint).name
+        out["best_dev_uar"] = state.best_metric
+    return out
+
+
+def fold_grid(data_args: DataArguments, output_dir: str) -> list[tuple[DataArguments, str]]:
+    """(data args, output dir) per fold: with --split kfold --fold 0 one entry per fold in <output_dir>/fold<k>."""
+    if data_args.split != "kfold" or data_args.fold != 0:
+        return [(data_args, output_dir)]
+    return [(dataclasses.replace(data_args, fold=k), str(Path(output_dir) / f"fold{k}"))
+            for k in range(1, data_args.folds + 1)]
+
+
+def grid_balancing(runs: list[Run], train_all, ser_args: SERArguments, train_args: TrainingArguments) -> dict:
+    """{run folder: balancing summary} for every run of a grid, for data_report.json (indices only, no audio)."""
+    out = {}
+    for run in runs:
+        train = subset(train_all, run.train_languages)
+        if len(train) == 0:
+            continue
+        names = sorted(set(train["corpus"]))
+        ids = np.searchsorted(np.asarray(names), np.asarray(train["corpus"]))
+        out[run.dirname] = balancing(np.asarray(train["label"]), ids, names, ser_args, train_args)[2]
+    return out
+
+
+def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args, ser_args, train_args,
+              dev_all=None) -> dict | None:
     """Train and evaluate one run; returns its metrics.json content (or the existing one)."""
     out = Path(train_args.output_dir) / run.dirname
     config = run_config(run, model_args, data_args, ser_args, train_args)
@@ -217,6 +349,8 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
             logger.warning("%s: unreadable metrics.json; training again", run.dirname)
     train = subset(train_all, run.train_languages)
     test = subset(test_all, run.eval_languages)
+    dev = subset(dev_all, run.train_languages) if dev_all is not None and len(dev_all) else None  # issue 14
+    has_dev = dev is not None and len(dev) > 0
     missing = sorted(set(run.train_languages) - set(train["language"]))
     if len(train) == 0 or len(test) == 0:
         logger.warning("%s: no %s data; skipped", run.dirname, "training" if len(train) == 0 else "test")
@@ -236,6 +370,8 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
     if model_args.freeze_feature_encoder:
         model.freeze_feature_encoder()
     args = dataclasses.replace(train_args, output_dir=str(out / "checkpoints"), seed=run.seed, run_name=run.dirname)
+    args = dev_training_args(args, has_dev)  # issue 14: per-epoch dev evaluation, best dev UAR kept
+    class_weight, corpus_weight, balance = balancing(train_labels, train_corpus, corpus_names, ser_args, train_args)
     trainer = SERTrainer(
         model=model,
         args=args,
@@ -243,8 +379,10 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
         data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of),
         compute_metrics=compute_metrics,
         processing_class=extractor,
-        class_weight=class_weights(train_labels, len(EMOTIONS)) if ser_args.class_weighting else None,
-        corpus_weight=corpus_weights(train_corpus, len(corpus_names)) if ser_args.corpus_weighting else None,
+        eval_dataset=dev.with_transform(make_transform(None)) if has_dev else None,
+        callbacks=dev_callbacks(ser_args, has_dev),
+        class_weight=class_weight,
+        corpus_weight=corpus_weight,
         contrastive_weight=ser_args.contrastive_weight,
         temperature=ser_args.temperature,
         train_corpus_ids=train_corpus if ser_args.balanced_sampling else None,
@@ -277,6 +415,7 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
         "train_loss": float(train_result.training_loss), "train_seconds": round(train_seconds, 1),
         "config": config, "config_hash": chash, "versions": versions(),
         "data_args": dataclasses.asdict(data_args),  # with the cache location the hash leaves out
+        "protocol": protocol_record(data_args, ser_args, has_dev, trainer), "balancing": balance,  # issue 14
     }
     _atomic_write_json(metrics_path, result)
     if not ser_args.keep_checkpoints:
@@ -365,26 +504,34 @@ def main(argv: list[str] | None = None) -> int:
     except (RecipeError, DataMissing, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    train_all, test_all, notes = split_dataset(ds, data_args)
-    out = Path(train_args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write_json(out / "data_report.json", {"preparation": reports, "split": notes,
-                                                   "train": len(train_all), "test": len(test_all)})
-    logger.info("%s: %d run(s), %d train / %d test utterances in %s", name, len(runs), len(train_all), len(test_all), ", ".join(needed))
     results = []
-    for i, run in enumerate(runs, 1):
-        logger.info("[%d/%d] %s: train %s -> eval %s", i, len(runs), run.dirname, " ".join(run.train_languages), " ".join(run.eval_languages))
-        r = train_run(run, train_all, test_all, notes, model_args, data_args, ser_args, train_args)
-        if r is None:
-            continue
-        results.append(r)
-        if push_to_hub and train_args.process_index == 0:
-            try:
-                push_run(out / run.dirname, hub_repo_for_run(train_args.hub_model_id or run.dirname, run.dirname, len(runs)),
-                         private=bool(train_args.hub_private_repo), revision=train_args.hub_revision)
-            except HubError as e:
-                logger.error("%s: not pushed (%s); the run folder is complete, push it later with "
-                             "`python -m hf_ser.hub push %s --repo_id ...`", run.dirname, e, out / run.dirname)
+    for fold_args, fold_dir in fold_grid(data_args, train_args.output_dir):  # issue 14: one pass per k-fold fold
+        train_args = dataclasses.replace(train_args, output_dir=fold_dir)
+        out = Path(train_args.output_dir)
+        try:
+            train_all, dev_all, test_all, notes = split_dataset_dev(ds, fold_args)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic_write_json(out / "data_report.json", {
+            "preparation": reports, "split": notes, "train": len(train_all), "dev": len(dev_all), "test": len(test_all),
+            "balancing": grid_balancing(runs, train_all, ser_args, train_args)})
+        logger.info("%s: %d run(s), %d train / %d dev / %d test utterances in %s", name, len(runs), len(train_all),
+                    len(dev_all), len(test_all), ", ".join(needed))
+        for i, run in enumerate(runs, 1):
+            logger.info("[%d/%d] %s: train %s -> eval %s", i, len(runs), run.dirname, " ".join(run.train_languages), " ".join(run.eval_languages))
+            r = train_run(run, train_all, test_all, notes, model_args, fold_args, ser_args, train_args, dev_all)
+            if r is None:
+                continue
+            results.append(r)
+            if push_to_hub and train_args.process_index == 0:
+                try:
+                    push_run(out / run.dirname, hub_repo_for_run(train_args.hub_model_id or run.dirname, run.dirname, len(runs)),
+                             private=bool(train_args.hub_private_repo), revision=train_args.hub_revision)
+                except HubError as e:
+                    logger.error("%s: not pushed (%s); the run folder is complete, push it later with "
+                                 "`python -m hf_ser.hub push %s --repo_id ...`", run.dirname, e, out / run.dirname)
     print("\n" + format_summary(results))
     print(f"\nresults in {out}/<run>/metrics.json; tables: python -m hf_ser.report {out}")
     return 0 if results else 1

@@ -245,6 +245,17 @@ def _cell_intervals(runs: list[dict], lang: str, n_resamples: int) -> dict:
     return out
 
 
+def _fold(run: dict) -> int | None:
+    """The k-fold / EmoBox fold a run tested on, or None for a single split."""
+    data = run.get("data_args") or (run.get("config") or {}).get("data") or {}
+    return data.get("fold") if data.get("split") in ("kfold", "emobox") else None
+
+
+def _replicate(run: dict) -> tuple:
+    """What tells two runs of one configuration apart: (seed, fold). Folds of a k-fold grid are merged like seeds."""
+    return (run.get("seed"), _fold(run))
+
+
 def _heldout(run: dict) -> str | None:
     heldout = run.get("heldout_language")
     if heldout:
@@ -266,7 +277,7 @@ def _experiments(runs: list[dict], family: str) -> list[_Experiment]:
         train = _paper_order(run["train_languages"])
         key = (family, run.get("group"), train, _heldout(run))
         exp = by_key.setdefault(key, _Experiment(family, run.get("group"), train, _heldout(run), []))
-        duplicate = next((r for r in exp.runs if r.get("seed") == run.get("seed")), None)
+        duplicate = next((r for r in exp.runs if _replicate(r) == _replicate(run)), None)
         if duplicate is not None:
             logger.warning(
                 "duplicate run for %s seed %s: keeping %s, ignoring %s",
@@ -283,6 +294,10 @@ def _seed_note(experiments: list[_Experiment], cells_used: list[Cell]) -> str:
     named = f" ({', '.join(str(s) for s in seeds)})" if seeds else ""
     if not counts:
         return ""
+    folds = sorted({f for e in experiments for r in e.runs if (f := _fold(r)) is not None})
+    if folds and counts != [1]:
+        return (f"Mean ± std over {counts[0] if len(counts) == 1 else f'{counts[0]}–{counts[-1]}'} runs per cell "
+                f"(seeds{named} x folds {', '.join(map(str, folds))}).")
     if counts == [1]:
         return f"One seed per cell{named}."
     if len(counts) == 1:

@@ -348,3 +348,16 @@ def test_null_lineage_comparison_is_rarely_significant(tmp_path: Path) -> None:
     md = (tmp_path / "report" / "claims.md").read_text(encoding="utf-8")
     assert "Holm-corrected over 10 held-out languages" in md and "not distinguishable from noise" in md
     assert "| 95% CI | p | Holm p | Significant |" not in md.splitlines()[0]
+
+
+def test_kfold_runs_merge_like_seeds(tmp_path: Path) -> None:
+    for fold, u in ((1, 0.50), (2, 0.60)):
+        path = write_run(tmp_path / f"fold{fold}", "single-FRE-seed0", "single_language", ["FRE"], "neo_latin",
+                         {"FRE": (u, u)})
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload["data_args"] = {"split": "kfold", "folds": 2, "fold": fold}
+        path.write_text(json.dumps(payload), encoding="utf-8")
+    table = report.table2(report.load_runs(tmp_path))
+    cell = table.rows[0][1][0]
+    assert cell.n_seeds == 2 and cell.uar == pytest.approx(55.0)
+    assert "x folds 1, 2" in table.caption
