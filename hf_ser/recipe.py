@@ -72,6 +72,9 @@ class SERArguments:
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
     pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."})
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
+    ablation: str | None = field(default=None, metadata={"help": "'balancing': run the grid once per balancing "
+                                 "variant (corpus weights x balanced batches: both, weights_only, sampler_only, "
+                                 "neither) into <output_dir>/<variant>."})
     early_stopping_patience: int | None = field(default=None, metadata={"help": "With --dev_size: stop after this many "
                                                 "epochs without a better dev UAR (default: train all epochs)."})
     base: str | None = field(default=None, metadata={"help": "few_shot: the run folder of the model to adapt."})
@@ -310,6 +313,33 @@ def protocol_record(data_args: DataArguments, ser_args: SERArguments, has_dev: b
     return out
 
 
+BALANCING_VARIANTS = {  # name -> (corpus_weighting, balanced_sampling)
+    "both": ("paper", True), "weights_only": ("paper", False), "sampler_only": ("none", True),
+    "neither": ("none", False),
+}
+
+
+def grid_passes(ser_args: SERArguments, data_args: DataArguments, output_dir: str
+                ) -> list[tuple[str | None, SERArguments, DataArguments, str]]:
+    """(variant, ser args, data args, output dir) of every pass of a grid: ablation variants x k-fold folds."""
+    if ser_args.ablation not in (None, "", "balancing"):
+        raise RecipeError(f"ablation must be 'balancing' (or unset), not {ser_args.ablation!r}")
+    variants: list[tuple[str | None, SERArguments, str]] = [(None, ser_args, output_dir)]
+    if ser_args.ablation == "balancing":
+        variants = [(name, dataclasses.replace(ser_args, corpus_weighting=cw, balanced_sampling=bs),
+                     str(Path(output_dir) / name)) for name, (cw, bs) in BALANCING_VARIANTS.items()]
+    return [(name, v_args, f_args, f_dir) for name, v_args, v_dir in variants
+            for f_args, f_dir in fold_grid(data_args, v_dir)]
+
+
+def balancing_variant(ser_args: SERArguments) -> str | None:
+    """The balancing-ablation variant a run belongs to (None outside a balancing ablation)."""
+    if ser_args.ablation != "balancing":
+        return None
+    key = (normalize_corpus_weighting(ser_args.corpus_weighting), bool(ser_args.balanced_sampling))
+    return next((name for name, v in BALANCING_VARIANTS.items() if v == key), None)
+
+
 def fold_grid(data_args: DataArguments, output_dir: str) -> list[tuple[DataArguments, str]]:
     """(data args, output dir) per fold: with --split kfold --fold 0 one entry per fold in <output_dir>/fold<k>."""
     if data_args.split != "kfold" or data_args.fold != 0:
@@ -416,6 +446,7 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
         "config": config, "config_hash": chash, "versions": versions(),
         "data_args": dataclasses.asdict(data_args),  # with the cache location the hash leaves out
         "protocol": protocol_record(data_args, ser_args, has_dev, trainer), "balancing": balance,  # issue 14
+        "variant": balancing_variant(ser_args),
     }
     _atomic_write_json(metrics_path, result)
     if not ser_args.keep_checkpoints:
@@ -505,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     results = []
-    for fold_args, fold_dir in fold_grid(data_args, train_args.output_dir):  # issue 14: one pass per k-fold fold
+    # issue 14: one pass per balancing-ablation variant and k-fold fold (a single pass otherwise)
+    for variant, pass_ser_args, fold_args, fold_dir in grid_passes(ser_args, data_args, train_args.output_dir):
         train_args = dataclasses.replace(train_args, output_dir=fold_dir)
         out = Path(train_args.output_dir)
         try:
@@ -516,12 +548,12 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         _atomic_write_json(out / "data_report.json", {
             "preparation": reports, "split": notes, "train": len(train_all), "dev": len(dev_all), "test": len(test_all),
-            "balancing": grid_balancing(runs, train_all, ser_args, train_args)})
+            "balancing": grid_balancing(runs, train_all, pass_ser_args, train_args)})
         logger.info("%s: %d run(s), %d train / %d dev / %d test utterances in %s", name, len(runs), len(train_all),
                     len(dev_all), len(test_all), ", ".join(needed))
         for i, run in enumerate(runs, 1):
             logger.info("[%d/%d] %s: train %s -> eval %s", i, len(runs), run.dirname, " ".join(run.train_languages), " ".join(run.eval_languages))
-            r = train_run(run, train_all, test_all, notes, model_args, fold_args, ser_args, train_args, dev_all)
+            r = train_run(run, train_all, test_all, notes, model_args, fold_args, pass_ser_args, train_args, dev_all)
             if r is None:
                 continue
             results.append(r)

@@ -199,10 +199,11 @@ class _Experiment:
     train: tuple[str, ...]
     heldout: str | None
     runs: list[dict]
+    variant: str | None = None  # balancing-ablation variant (recipe balancing_ablation), None otherwise
 
     @property
     def label(self) -> str:
-        return _train_label(self.train)
+        return _train_label(self.train) + (f" [{self.variant}]" if self.variant else "")
 
     @property
     def seeds(self) -> list[int | None]:
@@ -275,8 +276,9 @@ def _experiments(runs: list[dict], family: str) -> list[_Experiment]:
         if run["family"] != family:
             continue
         train = _paper_order(run["train_languages"])
-        key = (family, run.get("group"), train, _heldout(run))
-        exp = by_key.setdefault(key, _Experiment(family, run.get("group"), train, _heldout(run), []))
+        variant = run.get("variant") or None
+        key = (family, run.get("group"), train, _heldout(run), variant)
+        exp = by_key.setdefault(key, _Experiment(family, run.get("group"), train, _heldout(run), [], variant))
         duplicate = next((r for r in exp.runs if _replicate(r) == _replicate(run)), None)
         if duplicate is not None:
             logger.warning(
@@ -391,20 +393,27 @@ def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
         ]
         if not matches:
             continue
-        if len(matches) > 1:
-            logger.warning("several multilingual configurations train on %s; using the first", group)
-        exp = multi[matches[0]]
         placed.update(matches)
-        table.rows.append((labels.group_title(group), _row(exp, columns, members, n_resamples)))
-        used.append(exp)
+        variants = [multi[i].variant for i in matches]
+        if len(matches) > 1 and len(set(variants)) < len(variants):
+            logger.warning("several multilingual configurations train on %s; using the first", group)
+            matches = matches[:1]
+        for i in matches:  # one row per balancing-ablation variant, or the one configuration
+            exp = multi[i]
+            title = labels.group_title(group) + (f" [{exp.variant}]" if exp.variant else "")
+            table.rows.append((title, _row(exp, columns, members, n_resamples)))
+            used.append(exp)
     everything = set(columns)
     all_idx = [i for i, e in enumerate(multi) if e.group == "all" or set(e.train) == everything]
     all_idx = [i for i in all_idx if i not in placed]
     if all_idx:
-        exp = multi[all_idx[0]]
         placed.update(all_idx)
-        table.rows.append(("All", _row(exp, columns, columns, n_resamples)))
-        used.append(exp)
+        all_variants = [multi[i].variant for i in all_idx]
+        for i in (all_idx if len(set(all_variants)) == len(all_variants) else all_idx[:1]):
+            exp = multi[i]
+            table.rows.append(("All" + (f" [{exp.variant}]" if exp.variant else ""),
+                               _row(exp, columns, columns, n_resamples)))
+            used.append(exp)
     for i, exp in enumerate(multi):  # user-defined language sets: keep them, labelled by their languages
         if i not in placed:
             table.rows.append((exp.label, _row(exp, columns, columns, n_resamples)))

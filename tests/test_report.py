@@ -361,3 +361,15 @@ def test_kfold_runs_merge_like_seeds(tmp_path: Path) -> None:
     cell = table.rows[0][1][0]
     assert cell.n_seeds == 2 and cell.uar == pytest.approx(55.0)
     assert "x folds 1, 2" in table.caption
+
+
+def test_balancing_ablation_variants_get_their_own_rows(tmp_path: Path) -> None:
+    for variant, u in (("both", 0.7), ("weights_only", 0.6), ("sampler_only", 0.65), ("neither", 0.5)):
+        path = write_run(tmp_path / variant, "multi-neo_latin-seed0", "multilingual", NEO, "neo_latin",
+                         {"FRE": (u, u), "all": (u, u)})
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload["variant"] = variant
+        path.write_text(json.dumps(payload), encoding="utf-8")
+    table = report.table2(report.load_runs(tmp_path))
+    assert sorted(label for label, _ in table.rows) == [
+        "Neo-Latin [both]", "Neo-Latin [neither]", "Neo-Latin [sampler_only]", "Neo-Latin [weights_only]"]
