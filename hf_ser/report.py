@@ -38,7 +38,7 @@ from hf_ser.errors import UserError
 from hf_ser.metrics import F1_DEFINITION
 from hf_ser.runs import RunRecordError, load_records, read_predictions
 from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path, spreadsheet_safe
-from hf_ser.stats import ALPHA, DEFAULT_RESAMPLES, bootstrap_ci, holm, paired_margin_test
+from hf_ser.stats import ALPHA, DEFAULT_RESAMPLES, bootstrap_ci, holm, paired_margin_test, pooled_margin_test
 
 logger = logging.getLogger(__name__)
 
@@ -610,7 +610,8 @@ def paper_runs() -> list[dict]:
     return runs
 
 
-def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA) -> list[dict]:
+def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA,
+                        comparisons: list | None = None) -> list[dict]:
     """Section 4.3: for each held-out language, is its best unseen UAR the one trained on its own group?
 
     Candidates are the cross_group configurations that evaluated the language without
@@ -620,7 +621,8 @@ def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, 
     one tested: a paired bootstrap over the held-out language's test utterances (rows of every compared
     run's predictions.csv aligned by path and resampled jointly) gives its 95% CI (``mean_margin_ci``) and
     p-value; Holm's correction over all languages tested gives ``p_holm`` and ``significant``. Runs without
-    predictions.csv (or `n_resamples` 0) leave those fields None.
+    predictions.csv (or `n_resamples` 0) leave those fields None. When `comparisons` is a list, each tested
+    language's aligned ``(language, group, y_true, own predictions, other predictions)`` is appended to it.
     """
     experiments = _experiments(runs, "cross_group")
     results = []
@@ -661,8 +663,8 @@ def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, 
                 "margin": margin, "verdict": verdict,
                 "mean_other_uar": mean_other, "std_other_uar": std_other, "n_other": len(others),
                 "mean_margin": None if mean_other is None else best_own["uar"] - mean_other,
-                **_margin_test(lang, [e for e in tested["own"] if e.label == best_own["train"]], tested["other"],
-                               n_resamples, alpha),
+                **_margin_test(lang, group, [e for e in tested["own"] if e.label == best_own["train"]],
+                               tested["other"], n_resamples, alpha, comparisons),
                 "candidates": candidates,
             })
     _correct(results, alpha)
@@ -692,7 +694,8 @@ def _aligned(lang: str, runs: list[dict]) -> tuple[Any, list[Any]] | None:
     return y_true, [df.loc[common, "y_pred"].to_numpy() for df in frames]
 
 
-def _margin_test(lang: str, own: list[_Experiment], other: list[_Experiment], n_resamples: int, alpha: float) -> dict:
+def _margin_test(lang: str, group: str, own: list[_Experiment], other: list[_Experiment], n_resamples: int,
+                 alpha: float, comparisons: list | None = None) -> dict:
     """Paired bootstrap of the own-group margin over the other-group mean (percent points), or None fields."""
     empty = {"mean_margin_ci": None, "p_value": None, "p_holm": None, "significant": None, "n_test": None}
     if n_resamples <= 0 or not own or not other:
@@ -703,10 +706,47 @@ def _margin_test(lang: str, own: list[_Experiment], other: list[_Experiment], n_
     if aligned is None:
         return empty
     y_true, preds = aligned
+    if comparisons is not None:
+        comparisons.append((lang, group, y_true, preds[:len(own_runs)], preds[len(own_runs):]))
     test = paired_margin_test(y_true, preds[:len(own_runs)], preds[len(own_runs):], "uar", n_resamples, alpha,
                               seed=sum(map(ord, lang)))
     return {**empty, "mean_margin_ci": [100.0 * test["low"], 100.0 * test["high"]], "p_value": test["p"],
             "n_test": test["n"], "tested_margin": 100.0 * test["margin"]}
+
+
+def pooled_lineage_test(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA) -> dict:
+    """The mean own-group margin over all tested held-out languages (and per group), one pooled paired bootstrap each.
+
+    Returns {'all': test, '<group>': test, ...} in percent points (see :func:`hf_ser.stats.pooled_margin_test`);
+    empty when no language could be tested (no predictions.csv).
+    """
+    comparisons: list = []
+    check_lineage_claim(runs, n_resamples, alpha, comparisons)
+    return pooled_from_comparisons(comparisons, n_resamples, alpha)
+
+
+def pooled_text(pooled: dict) -> str:
+    """In words: the mean own-group margin over the held-out languages with its CI and p-value, overall and per group."""
+    parts = []
+    for name, t in pooled.items():
+        title = "all held-out languages" if name == "all" else labels.group_title(name)
+        parts.append(f"{title}: mean own-group margin {t['margin']:+.1f} points [95% CI {t['ci'][0]:+.1f}, "
+                     f"{t['ci'][1]:+.1f}], p = {_p(t['p'])} ({'significant' if t['significant'] else 'not significant'}"
+                     f", {t['n_languages']} languages)")
+    return "Pooled test (one paired bootstrap of the mean margin): " + "; ".join(parts) + "."
+
+
+def pooled_from_comparisons(comparisons: list, n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA) -> dict:
+    """:func:`pooled_lineage_test` on comparisons already collected by :func:`check_lineage_claim`."""
+    if not comparisons or n_resamples <= 0:
+        return {}
+    out = {}
+    for name in ("all", *dict.fromkeys(c[1] for c in comparisons)):
+        chosen = [c[2:] for c in comparisons if name == "all" or c[1] == name]
+        t = pooled_margin_test(chosen, "uar", n_resamples, alpha, seed=len(chosen))
+        out[name] = {"margin": 100 * t["margin"], "ci": [100 * t["low"], 100 * t["high"]], "p": t["p"],
+                     "significant": t["p"] < alpha, "n_languages": t["n_languages"]}
+    return out
 
 
 def _correct(results: list[dict], alpha: float) -> None:
@@ -860,12 +900,17 @@ def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path 
         plot_table(table, out / f"{table.name}.png")
         print(markdown)
 
-    claims = check_lineage_claim(runs, n_resamples)
+    comparisons: list = []
+    claims = check_lineage_claim(runs, n_resamples, comparisons=comparisons)
+    pooled = pooled_from_comparisons(comparisons, n_resamples)
     payload: dict[str, Any] = {"source": display_path(runs_dir), "summary": claim_summary(claims),
-                               "significance": significance_summary(claims), "languages": claims}
+                               "significance": significance_summary(claims), "pooled": pooled, "languages": claims}
     markdown = claims_markdown(claims, "Section 4.3 lineage claim: these runs")
+    if pooled:
+        markdown += "\n" + pooled_text(pooled) + "\n"
     print("Section 4.3 lineage claim (these runs):")
-    for line in [*(claim_line(r) for r in claims), payload["summary"], payload["significance"]]:
+    for line in [*(claim_line(r) for r in claims), payload["summary"], payload["significance"],
+                 *([pooled_text(pooled)] if pooled else [])]:
         print(line)
     if paper:
         published = check_lineage_claim(paper_runs(), 0)

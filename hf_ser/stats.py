@@ -149,3 +149,32 @@ def holm(p_values: Sequence[float], alpha: float = ALPHA) -> tuple[list[float], 
     adjusted = np.empty(m)
     adjusted[order] = adjusted_sorted
     return adjusted.tolist(), (adjusted <= alpha).tolist()
+
+
+def pooled_margin_test(comparisons: Sequence[tuple[Sequence[int], Sequence[Sequence[int]], Sequence[Sequence[int]]]],
+                       metric: str = "uar", n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA,
+                       seed: int = 0) -> dict:
+    """One test of the mean own-group margin over several held-out languages (no multiplicity to correct).
+
+    Each item is ``(y_true, own predictions, other predictions)`` for one language (as
+    :func:`paired_margin_test`); each resample draws every language's utterances independently (paired within
+    the language) and averages the languages' margins. Returns {'margin', 'low', 'high', 'p', 'n_languages'}.
+    """
+    if not comparisons:
+        raise ValueError("pooled_margin_test needs at least one comparison")
+    rng = np.random.default_rng(seed)
+    points, boots = [], []
+    for y_true, own, other in comparisons:
+        y = np.asarray(y_true, dtype=np.int64)
+        runs = [np.asarray(p, dtype=np.int64) for p in (*own, *other)]
+        k = int(max(y.max(initial=0), *(p.max(initial=0) for p in runs)) + 1)
+        idx = rng.integers(0, len(y), size=(n_resamples, len(y)))
+        own_b = np.mean([resampled_metric(y, p, idx, metric, k) for p in runs[:len(own)]], axis=0)
+        other_b = np.mean([resampled_metric(y, p, idx, metric, k) for p in runs[len(own):]], axis=0)
+        boots.append(own_b - other_b)
+        points.append(np.mean([POINT[metric](y, p) for p in runs[:len(own)]])
+                      - np.mean([POINT[metric](y, p) for p in runs[len(own):]]))
+    point, boot = float(np.mean(points)), np.mean(boots, axis=0)
+    low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+    p = (1 + np.sum(np.abs(boot - point) >= abs(point))) / (n_resamples + 1)
+    return {"margin": point, "low": float(low), "high": float(high), "p": float(p), "n_languages": len(comparisons)}

@@ -81,3 +81,17 @@ def test_null_comparison_is_calibrated():
     rate = float(np.mean(np.asarray(p_values) < 0.05))
     assert 0.02 <= rate <= 0.09, rate  # 400 comparisons: SE of the rate ~0.011
     assert families_with_two <= 1
+
+
+def test_pooled_margin_test_detects_a_small_shift_the_single_tests_miss():
+    from hf_ser.stats import pooled_margin_test
+
+    rng = np.random.default_rng(4)
+    comparisons = []
+    for _ in range(10):
+        y, preds = simulate(rng, n=150, shift=0.06)
+        comparisons.append((y, preds[:1], preds[1:]))
+    pooled = pooled_margin_test(comparisons, n_resamples=600)
+    assert pooled["p"] < 0.05 and pooled["low"] > 0 and pooled["n_languages"] == 10
+    single = [paired_margin_test(*c, n_resamples=600, seed=i)["p"] for i, c in enumerate(comparisons)]
+    assert sum(holm(single)[1]) < 10
