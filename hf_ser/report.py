@@ -793,9 +793,11 @@ def _margins(results: list[dict]) -> str:
 def significance_summary(results: list[dict], alpha: float = ALPHA) -> str:
     """In words: which own-group margins over the other group's mean are significant after Holm's correction."""
     tested = [r for r in results if r.get("p_value") is not None]
+    if not any(r.get("mean_margin") is not None for r in results):
+        return "Significance: nothing to test (no held-out language was evaluated by both groups' runs)."
     if not tested:
-        return ("Significance: not tested (the runs have no predictions.csv, so no bootstrap over test utterances "
-                "was possible).")
+        return ("Significance: not tested (the compared runs lack predictions.csv, so no bootstrap over test "
+                "utterances was possible).")
     sig = [r for r in tested if r["significant"]]
     pos = [r for r in sig if r["mean_margin"] > 0]
     neg = [r for r in sig if r["mean_margin"] <= 0]

@@ -70,10 +70,15 @@ def analyse_shift(output_dir: str | Path, shift: float, n_resamples: int, alpha:
 
 
 def smallest_detected(points: list[dict], key: str = "pooled") -> float | None:
-    """Smallest shift from which on every larger shift is detected too (pooled test significant); None if none is."""
+    """Smallest shift from which on every larger shift is detected too; None if none is.
+
+    Detected: the pooled mean own-group margin is significantly *positive* (key 'pooled'), or every tested
+    language's margin is (key 'all'). A significantly negative margin is not a lineage effect.
+    """
     detected = None
     for point in sorted(points, key=lambda p: p["shift"], reverse=True):
-        ok = bool(point["pooled"].get("all", {}).get("significant")) if key == "pooled" else (
+        pooled = point["pooled"].get("all", {})
+        ok = bool(pooled.get("significant")) and pooled.get("margin", 0) > 0 if key == "pooled" else (
             point["n_tested"] > 0 and point["n_significant_positive"] == point["n_tested"])
         if not ok:
             break
