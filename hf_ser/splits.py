@@ -101,7 +101,8 @@ def kfold_indices(labels, languages, speakers=None, folds: int = 5, fold: int = 
 
     Each language is cut into `folds` parts by ``StratifiedGroupKFold`` (shuffled, seeded per language): a
     speaker never sits in two parts; utterances without a speaker id are their own group. Over folds 1..K every
-    utterance is in exactly one test fold. A language with fewer groups than folds cannot be cut: ValueError.
+    utterance is in exactly one test fold. A language with fewer speakers than folds is cut into folds of
+    utterances (stratified), and its note says speakers then sit in train and test.
     """
     if folds < 2:
         raise ValueError(f"--folds must be >= 2, got {folds}")
@@ -115,14 +116,24 @@ def kfold_indices(labels, languages, speakers=None, folds: int = 5, fold: int = 
         idx = np.flatnonzero(languages == lang)
         groups, known = _groups(speakers[idx])
         n_groups = len(np.unique(groups))
-        if n_groups < folds:
-            raise ValueError(f"{lang}: {n_groups} speakers/utterances cannot fill {folds} folds; use fewer --folds")
+        grouped = n_groups >= folds
+        if not grouped:  # fewer speakers than folds: folds of utterances, and the note says so
+            if len(idx) < folds:
+                raise ValueError(f"{lang}: {len(idx)} utterances cannot fill {folds} folds; use fewer --folds")
+            groups = np.arange(len(idx)).astype(str)
+            logger.warning("%s: %d speakers for %d folds: utterance-level folds (speakers in train and test)",
+                           lang, n_groups, folds)
         cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=(seed + zlib.crc32(lang.encode())) % 2**31)
         _, test_idx = list(cv.split(np.zeros(len(idx)), labels[idx], groups=groups))[fold - 1]
         is_test[idx[test_idx]] = True
-        spk = "speaker-grouped" if known.all() else (
-            f"speaker-grouped, {int((~known).sum())} utterances without speaker ids as their own groups"
-            if known.any() else "no speaker ids: utterance-level")
+        if not grouped:
+            spk = f"only {n_groups} speakers for {folds} folds: utterance-level, speakers in train and test"
+        elif known.all():
+            spk = "speaker-grouped"
+        elif known.any():
+            spk = f"speaker-grouped, {int((~known).sum())} utterances without speaker ids as their own groups"
+        else:
+            spk = "no speaker ids: utterance-level"
         notes[lang] = f"stratified {folds}-fold, fold {fold} ({spk})"
     return np.flatnonzero(~is_test), np.flatnonzero(is_test), notes
 

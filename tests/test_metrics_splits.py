@@ -182,3 +182,14 @@ def test_dev_split_is_disjoint_stratified_and_speaker_disjoint(protocol):
         assert "held-out training speakers" in notes["FRE"]
     else:
         assert abs(len(dev) - 0.1 * len(tr)) <= 3 * 6 * 3  # round() per emotion x language cell
+
+
+def test_kfold_with_fewer_speakers_than_folds_cuts_utterances_and_says_so():
+    from hf_ser.splits import kfold_indices
+
+    y, langs, spk = _data(speakers=3)  # like the demo corpus: a handful of voices per language
+    seen = np.zeros(len(y), dtype=int)
+    for k in range(1, 6):
+        _, te, notes = kfold_indices(y, langs, spk, folds=5, fold=k)
+        seen[te] += 1
+    assert (seen == 1).all() and "utterance-level" in notes["ITA"]
