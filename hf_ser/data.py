@@ -18,10 +18,11 @@ import numpy as np
 from .audio import PreprocessConfig
 from .corpora import CorpusError, corpus_folder, default_cache_dir, load_corpus, prepare_scan, scan_manifest
 from .corpora.synthetic import build_synthetic_corpus
+from .emobox import emobox_notes, emobox_split
 from .errors import UserError
 from .labels import CORPORA, corpora_for_languages
 from .runs import RunRecord
-from .splits import UNKNOWN_SPEAKERS, split_indices
+from .splits import UNKNOWN_SPEAKERS, dev_indices, kfold_indices, split_indices
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class DataArguments:
     data_root: str = field(default="data", metadata={"help": "Folder holding one sub-folder per corpus."})
     corpora: list[str] | None = field(default=None, metadata={"help": "Explicit corpus names (default: by language)."})
     cache_dir: str | None = field(default=None, metadata={"help": "Prepared-audio cache (default ~/.cache/hf_ser)."})
-    split: str = field(default="paper", metadata={"help": "'paper' (stratified 70/30) or 'speaker' (speaker-independent)."})
+    split: str = field(default="paper", metadata={"help": "'paper' (stratified 70/30), 'speaker' (speaker-independent), "
+                                                  "'kfold' (--folds/--fold) or 'emobox' (EmoBox folds, --emobox_dir/--fold)."})
     test_size: float = field(default=0.3, metadata={"help": "Test share per emotion x language."})
     split_seed: int = field(default=0, metadata={"help": "Seed of the split (fixed across training seeds)."})
     max_seconds: float = field(default=20.0, metadata={"help": "Crop utterances to this duration."})
@@ -42,6 +44,13 @@ class DataArguments:
                                                         "unless --corpora names your own."})
     synthetic_per_cell: int = field(default=30, metadata={"help": "Demo: utterances per language x emotion."})
     lineage_shift: float = field(default=0.0, metadata={"help": "Demo: strength of the planted lineage effect."})
+    # --- issue 14: development split, k-fold and EmoBox folds (hf_ser.splits / hf_ser.emobox) ---
+    dev_size: float = field(default=0.0, metadata={"help": "Share of each language's training part held out as a "
+                                                   "dev split for model selection (0 = none, the paper's protocol)."})
+    folds: int = field(default=5, metadata={"help": "--split kfold: number of folds K."})
+    fold: int = field(default=1, metadata={"help": "--split kfold / emobox: which fold is the test part (1-based)."})
+    emobox_dir: str | None = field(default=None, metadata={"help": "--split emobox: a clone of "
+                                                           "github.com/emo-box/EmoBox (or its data/ folder)."})
 
 
 class DataMissing(UserError):
@@ -116,11 +125,56 @@ def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.
 
 
 def split_dataset(ds: datasets.Dataset, args: DataArguments) -> tuple[datasets.Dataset, datasets.Dataset, dict]:
-    """(train, test, notes) with the chosen protocol; seeded, per language."""
+    """(train, test, notes) with the chosen protocol; seeded, per language (no dev split: see split_dataset_dev)."""
+    tr, _, te, notes = split_index_sets(ds, args, with_dev=False)
+    return ds.select(tr), ds.select(te), notes
+
+
+# --- issue 14 hook: dev split, k-fold and EmoBox folds -------------------------------------------------------
+
+
+def split_index_sets(ds: datasets.Dataset, args: DataArguments, with_dev: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(train, dev, test) row indices and notes per language for ``args.split`` (+ ``args.dev_size``).
+
+    'emobox' follows EmoBox's fold for the corpora it covers (notes['emobox'] holds the matching report) and
+    splits the other corpora by the paper protocol, saying so per language.
+    """
     # speaker ids are unique only within a corpus ('10' in Oreau is not '10' elsewhere): group by both
     speakers = [s if s.strip().lower() in UNKNOWN_SPEAKERS else f"{c}/{s}" for c, s in zip(ds["corpus"], ds["speaker"])]
-    tr, te, notes = split_indices(ds["label"], ds["language"], speakers, args.split, args.test_size, args.split_seed)
-    return ds.select(tr), ds.select(te), notes
+    labels, languages = np.asarray(ds["label"]), np.asarray(ds["language"])
+    if args.split == "kfold":
+        tr, te, notes = kfold_indices(labels, languages, speakers, args.folds, args.fold, args.split_seed)
+    elif args.split == "emobox":
+        if not args.emobox_dir:
+            raise ValueError("--split emobox needs --emobox_dir (a clone of https://github.com/emo-box/EmoBox)")
+        tr, te, covered, report = emobox_split(ds["path"], ds["corpus"], labels, speakers, args.emobox_dir, args.fold)
+        rest = np.flatnonzero(~covered)
+        notes = emobox_notes(languages, np.asarray(ds["corpus"]), covered, report)
+        if len(rest):
+            rtr, rte, rnotes = split_indices(labels[rest], languages[rest], np.asarray(speakers)[rest], "paper",
+                                             args.test_size, args.split_seed)
+            tr, te = np.sort(np.r_[tr, rest[rtr]]), np.sort(np.r_[te, rest[rte]])
+            for lang in rnotes:
+                extra = "corpora without EmoBox folds: " + rnotes[lang]
+                notes[lang] = f"{notes[lang]}; {extra}" if lang in notes else extra
+        notes["emobox"] = report
+    else:
+        tr, te, notes = split_indices(labels, languages, speakers, args.split, args.test_size, args.split_seed)
+    dev = np.zeros(0, dtype=np.int64)
+    if with_dev and args.dev_size > 0:
+        protocol = "speaker" if args.split in ("speaker", "kfold") else "paper"
+        tr, dev, dev_notes = dev_indices(labels, languages, speakers, tr, args.dev_size, protocol, args.split_seed)
+        for lang, note in dev_notes.items():
+            notes[lang] = f"{notes.get(lang, '')}; {note}".lstrip("; ")
+    return np.asarray(tr), dev, np.asarray(te), notes
+
+
+def split_dataset_dev(ds: datasets.Dataset, args: DataArguments
+                      ) -> tuple[datasets.Dataset, datasets.Dataset, datasets.Dataset, dict]:
+    """(train, dev, test, notes): as split_dataset, with ``args.dev_size`` of each language's train part as dev."""
+    tr, dev, te, notes = split_index_sets(ds, args, with_dev=True)
+    return ds.select(tr), ds.select(dev), ds.select(te), notes
 
 
 def subset(ds: datasets.Dataset, languages: list[str] | tuple[str, ...]) -> datasets.Dataset:

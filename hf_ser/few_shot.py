@@ -213,7 +213,9 @@ def adapt(study: Study, train: datasets.Dataset, seed: int, out: Path) -> tuple[
         train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None)),
         data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of), processing_class=extractor,
         class_weight=class_weights(labels, len(EMOTIONS)) if ser_args.class_weighting else None,
-        corpus_weight=corpus_weights(corpus, len(corpus_names)) if ser_args.corpus_weighting else None,
+        # no balanced sampler here (one language), so the weights are the ones for unbalanced batches
+        corpus_weight=corpus_weights(corpus, len(corpus_names), ser_args.corpus_weighting, balanced=False,
+                                     labels=labels),
         contrastive_weight=ser_args.contrastive_weight, temperature=ser_args.temperature,
         train_corpus_ids=None,  # one language: no corpus-balanced sampler
     )

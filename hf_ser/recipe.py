@@ -23,22 +23,22 @@ import numpy as np
 import torch
 import transformers
 import yaml
-from transformers import HfArgumentParser, TrainingArguments, set_seed
+from transformers import EarlyStoppingCallback, HfArgumentParser, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from . import __version__
 from .audio import TrainAugment
 from .console import OneLineErrors, command, setup_logging
 from .corpora import default_cache_dir
-from .data import DataArguments, load_languages, split_dataset, subset, with_corpus_ids
+from .data import DataArguments, load_languages, split_dataset_dev, subset, with_corpus_ids
 from .errors import EXIT_FAILED, EXIT_OK, UserError
 from .experiments import EXPERIMENTS, Run, plan_runs
 from .few_shot import FewShotArguments, run_few_shot
 from .hub import HubError, hub_repo_for_run, push_run
 from .labels import EMOTIONS, SAMPLING_RATE, check_languages, groups
 from .launch import LaunchArguments, check_arguments, estimate_cost, list_runs_command, recipe_jobs, submit
-from .losses import class_weights, corpus_weights
-from .metrics import compute_metrics, confusion, per_language_metrics
+from .losses import CORPUS_WEIGHTING, class_weights, corpus_weights, effective_corpus_shares, row_draw_probability
+from .metrics import F1_DEFINITION, compute_metrics, confusion, per_language_metrics
 from .modeling import DEFAULT_BACKBONE, build_model
 from .runs import (
     RunBusy,
@@ -51,7 +51,7 @@ from .runs import (
     write_predictions,
 )
 from .safe_io import atomic_write_json, display_path, storage_error
-from .sampling import DEFAULT_LENGTH_WINDOW, length_sorted_order
+from .sampling import DEFAULT_LENGTH_WINDOW, expected_draws_per_utterance, length_sorted_order
 from .trainer import SERCollator, SERTrainer, make_transform
 
 logger = logging.getLogger("hf_ser")
@@ -80,13 +80,20 @@ class SERArguments:
     contrastive_weight: float = field(default=0.1, metadata={"help": "lambda of the supervised contrastive term."})
     temperature: float = field(default=0.07, metadata={"help": "tau of the supervised contrastive term."})
     class_weighting: bool = field(default=True, metadata={"help": "Weight CE by inverse class frequency."})
-    corpus_weighting: bool = field(default=True, metadata={"help": "Weight samples by inverse corpus size."})
+    corpus_weighting: str = field(default="paper", metadata={"help": "'paper' (weight 1/corpus size, as the paper "
+                                  "says), 'sampler_aware' (equal effective corpus shares under the sampler used; class "
+                                  "weights from the drawn distribution) or 'none'. true/false mean paper/none."})
     balanced_sampling: bool = field(default=True, metadata={"help": "Corpus-balanced micro-batches."})
     length_window: int = field(default=DEFAULT_LENGTH_WINDOW, metadata={"help": "Micro-batches sorted by length together (1 = exact per-batch balance)."})
     augment: bool = field(default=True, metadata={"help": "Random gain and light noise on the train split."})
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
     pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."})
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
+    ablation: str | None = field(default=None, metadata={"help": "'balancing': run the grid once per balancing "
+                                 "variant (corpus weights x balanced batches: both, weights_only, sampler_only, "
+                                 "neither) into <output_dir>/<variant>."})
+    early_stopping_patience: int | None = field(default=None, metadata={"help": "With --dev_size: stop after this many "
+                                                "epochs without a better dev UAR (default: train all epochs)."})
 
 
 @dataclass
@@ -196,6 +203,8 @@ def parse_recipe(argv: list[str]) -> Recipe:
         raise RecipeError(f"--format must be 'table' or 'json', not {grid.format!r}")
     if ser.languages:
         ser.languages = check_languages(ser.languages)
+    ser.corpus_weighting = normalize_corpus_weighting(ser.corpus_weighting)
+    check_protocol_args(data, ser)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
     return Recipe(path.stem, model, data, ser, few, grid, launch, apply_device_defaults(training, ser), overridden,
                   push_to_hub=training.push_to_hub, hub_token=training.hub_token)
@@ -245,6 +254,152 @@ def versions() -> dict:
             "torch": torch.__version__, "python": sys.version.split()[0]}
 
 
+# ----------------------------------------------------------------------------- balancing, dev selection, protocol, folds
+
+
+def normalize_corpus_weighting(value) -> str:
+    """The ``corpus_weighting`` choice as one of losses.CORPUS_WEIGHTING; old booleans mean paper (true) / none (false)."""
+    if isinstance(value, bool):
+        return "paper" if value else "none"
+    text = str(value).strip().lower()
+    text = {"true": "paper", "1": "paper", "yes": "paper", "false": "none", "0": "none", "no": "none"}.get(text, text)
+    if text not in CORPUS_WEIGHTING:
+        raise RecipeError(f"--corpus_weighting must be one of {', '.join(CORPUS_WEIGHTING)}, not {value!r}")
+    return text
+
+
+def check_protocol_args(data_args: DataArguments, ser_args: SERArguments) -> None:
+    """RecipeError for inconsistent split / dev / early-stopping arguments."""
+    if data_args.split not in ("paper", "speaker", "kfold", "emobox"):
+        raise RecipeError(f"split must be paper, speaker, kfold or emobox, not {data_args.split!r}")
+    if not 0.0 <= data_args.dev_size < 1.0:
+        raise RecipeError(f"dev_size must be in [0, 1), not {data_args.dev_size}")
+    if ser_args.early_stopping_patience is not None and data_args.dev_size <= 0:
+        raise RecipeError("early_stopping_patience needs a dev split: give --dev_size (e.g. 0.1)")
+    if data_args.split == "kfold" and not 0 <= data_args.fold <= data_args.folds:
+        raise RecipeError(f"fold must be 1..folds ({data_args.folds}), or 0 for all folds; got {data_args.fold}")
+    if data_args.split == "emobox" and (not data_args.emobox_dir or data_args.fold < 1):
+        raise RecipeError("split emobox needs --emobox_dir (a clone of github.com/emo-box/EmoBox) and --fold >= 1")
+
+
+def balancing(train_labels: np.ndarray, train_corpus: np.ndarray, corpus_names: list[str], ser_args: SERArguments,
+              train_args: TrainingArguments) -> tuple[torch.Tensor | None, torch.Tensor | None, dict]:
+    """(class weight, corpus weight, summary) for one run's training set under its balancing choices.
+
+    'paper' keeps the paper's definitions (class weights from the training labels, corpus weight 1/size);
+    'sampler_aware' takes class weights from the distribution the sampler draws and corpus weights that give
+    every corpus an equal effective share. The summary (stored in the record and data_report.json, logged)
+    holds each corpus's effective share of the cross-entropy and expected draws per utterance over training.
+    """
+    balanced = bool(ser_args.balanced_sampling)
+    mode = normalize_corpus_weighting(ser_args.corpus_weighting)
+    k = len(corpus_names)
+    cw = None
+    if ser_args.class_weighting:
+        drawn = row_draw_probability(train_corpus, k, balanced) if mode == "sampler_aware" else None
+        cw = class_weights(train_labels, len(EMOTIONS), draw_probability=drawn)
+    corpus_w = corpus_weights(train_corpus, k, mode, balanced, train_labels, cw)
+    shares = effective_corpus_shares(train_corpus, train_labels, corpus_w, cw, balanced, k)
+    batch = train_args.per_device_train_batch_size
+    draws = expected_draws_per_utterance(train_corpus, batch, float(train_args.num_train_epochs), balanced,
+                                         max(1, train_args.world_size))
+    sizes = np.bincount(train_corpus, minlength=k)
+    summary = {
+        "corpus_weighting": mode, "class_weighting": "drawn distribution" if (cw is not None and mode ==
+                                                                              "sampler_aware") else (
+            "training labels" if cw is not None else "none"),
+        "balanced_sampling": balanced, "epochs": float(train_args.num_train_epochs),
+        "corpora": {name: {"train_size": int(sizes[i]), "effective_loss_share": round(float(shares[i]), 6),
+                           "expected_draws_per_utterance": round(float(draws.get(i, 0.0)), 3),
+                           "corpus_weight": None if corpus_w is None else round(float(corpus_w[i]), 6)}
+                    for i, name in enumerate(corpus_names)},
+    }
+    logger.info("balancing (%s, balanced batches %s): %s", mode, balanced, "; ".join(
+        f"{n} share {v['effective_loss_share'] * 100:.1f}% draws/utt {v['expected_draws_per_utterance']:.1f}"
+        for n, v in summary["corpora"].items()))
+    return cw, corpus_w, summary
+
+
+def dev_training_args(train_args: TrainingArguments, has_dev: bool) -> TrainingArguments:
+    """With a dev split: evaluate and save every epoch and keep the checkpoint with the best dev UAR at the end."""
+    if not has_dev:
+        return train_args
+    return dataclasses.replace(train_args, eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
+                               metric_for_best_model="uar", greater_is_better=True,
+                               save_total_limit=max(2, train_args.save_total_limit or 2))
+
+
+def dev_callbacks(ser_args: SERArguments, has_dev: bool) -> list:
+    """EarlyStoppingCallback on dev UAR when --early_stopping_patience is given (and there is a dev split)."""
+    if not has_dev or ser_args.early_stopping_patience is None:
+        return []
+    return [EarlyStoppingCallback(early_stopping_patience=ser_args.early_stopping_patience)]
+
+
+def protocol_record(data_args: DataArguments, ser_args: SERArguments, has_dev: bool, trainer=None) -> dict:
+    """How the numbers were produced (the record's ``protocol``): split, model selection, metric definitions."""
+    split = {"paper": "stratified 70/30 per emotion x language", "speaker": "speaker-independent",
+             "kfold": f"stratified speaker-grouped {data_args.folds}-fold, fold {data_args.fold}",
+             "emobox": f"EmoBox published fold {data_args.fold}"}.get(data_args.split, data_args.split)
+    selection = "last epoch"
+    if has_dev:
+        selection = f"best dev UAR (dev_size {data_args.dev_size}"
+        if ser_args.early_stopping_patience is not None:
+            selection += f", early stopping patience {ser_args.early_stopping_patience}"
+        selection += ")"
+    out = {"split": split, "test_size": data_args.test_size if data_args.split in ("paper", "speaker") else None,
+           "dev_size": data_args.dev_size, "model_selection": selection,
+           "metrics": {"uar": "unweighted average recall over the classes present in the test labels",
+                       "f1": F1_DEFINITION, "wa": "plain accuracy"}}
+    state = getattr(trainer, "state", None)
+    if has_dev and state is not None and state.best_model_checkpoint:
+        out["best_checkpoint"] = Path(state.best_model_checkpoint).name
+        out["best_dev_uar"] = state.best_metric
+    return out
+
+
+BALANCING_VARIANTS = {  # name -> (corpus_weighting, balanced_sampling)
+    "both": ("paper", True), "weights_only": ("paper", False), "sampler_only": ("none", True),
+    "neither": ("none", False),
+}
+
+
+def grid_passes(ser_args: SERArguments, data_args: DataArguments, output_dir: str
+                ) -> list[tuple[str | None, SERArguments, DataArguments, str]]:
+    """(variant, ser args, data args, output dir) of every pass of a grid: ablation variants x k-fold folds."""
+    if ser_args.ablation not in (None, "", "balancing"):
+        raise RecipeError(f"ablation must be 'balancing' (or unset), not {ser_args.ablation!r}")
+    variants: list[tuple[str | None, SERArguments, str]] = [(None, ser_args, output_dir)]
+    if ser_args.ablation == "balancing":
+        variants = [(name, dataclasses.replace(ser_args, corpus_weighting=cw, balanced_sampling=bs),
+                     str(Path(output_dir) / name)) for name, (cw, bs) in BALANCING_VARIANTS.items()]
+    return [(name, v_args, f_args, f_dir) for name, v_args, v_dir in variants
+            for f_args, f_dir in fold_grid(data_args, v_dir)]
+
+
+def balancing_variant(ser_args: SERArguments) -> str | None:
+    """The balancing-ablation variant a run belongs to (None outside a balancing ablation)."""
+    if ser_args.ablation != "balancing":
+        return None
+    key = (normalize_corpus_weighting(ser_args.corpus_weighting), bool(ser_args.balanced_sampling))
+    return next((name for name, v in BALANCING_VARIANTS.items() if v == key), None)
+
+
+def fold_grid(data_args: DataArguments, output_dir: str) -> list[tuple[DataArguments, str]]:
+    """(data args, output dir) per fold: with --split kfold --fold 0 one entry per fold in <output_dir>/fold<k>."""
+    if data_args.split != "kfold" or data_args.fold != 0:
+        return [(data_args, output_dir)]
+    return [(dataclasses.replace(data_args, fold=k), str(Path(output_dir) / f"fold{k}"))
+            for k in range(1, data_args.folds + 1)]
+
+
+def grid_balancing(job: PlannedRun, recipe: Recipe) -> dict:
+    """One planned run's balancing summary (effective loss shares, expected draws), for data_report.json."""
+    names = sorted(set(job.train["corpus"]))
+    ids = np.searchsorted(np.asarray(names), np.asarray(job.train["corpus"]))
+    return balancing(np.asarray(job.train["label"]), ids, names, recipe.ser, recipe.training)[2]
+
+
 # ----------------------------------------------------------------------------- planning
 
 
@@ -256,6 +411,7 @@ class PlannedRun:
     run: Run
     folder: Path
     train: datasets.Dataset
+    dev: datasets.Dataset  # empty without --dev_size
     test: datasets.Dataset
     config: dict
     config_hash: str
@@ -281,6 +437,7 @@ class Grid:
     reports: dict
     train_size: int
     test_size: int
+    dev_size: int = 0
 
 
 def _rows(ds: datasets.Dataset) -> dict:
@@ -288,23 +445,32 @@ def _rows(ds: datasets.Dataset) -> dict:
     return {c: ds[c] for c in ("path", "label", "language", "corpus", "speaker", "length")}
 
 
-def plan_grid(recipe: Recipe) -> Grid:
-    """Load and split the data once, then plan every run: its subsets, data fingerprint, config and hash."""
+def planned_runs(recipe: Recipe) -> tuple[list[Run], list[str]]:
+    """The runs a recipe plans and every language they need; RecipeError when there is none."""
     languages = run_languages(recipe.ser)
     runs = plan_runs(recipe.ser.experiment, languages, recipe.ser.groups, recipe.ser.seeds)
     if not runs:
         raise RecipeError(f"recipe {recipe.name} with languages {languages} gives no run")
-    needed = sorted({l for r in runs for l in (*r.train_languages, *r.eval_languages)})
-    ds, reports = load_languages(needed, recipe.data)
-    train_all, test_all, notes = split_dataset(ds, recipe.data)
+    return runs, sorted({l for r in runs for l in (*r.train_languages, *r.eval_languages)})
+
+
+def plan_grid(recipe: Recipe, loaded: tuple[datasets.Dataset, dict] | None = None) -> Grid:
+    """Split the data once (loading it unless `loaded` is given), then plan every run: its subsets, data
+    fingerprint, config and hash."""
+    runs, needed = planned_runs(recipe)
+    ds, reports = loaded if loaded is not None else load_languages(needed, recipe.data)
+    train_all, dev_all, test_all, notes = split_dataset_dev(ds, recipe.data)
     out = Path(recipe.training.output_dir)
     planned = []
     for i, run in enumerate(runs):
-        train, test = subset(train_all, run.train_languages), subset(test_all, run.eval_languages)
+        train, dev = subset(train_all, run.train_languages), subset(dev_all, run.train_languages)
+        test = subset(test_all, run.eval_languages)
         fingerprint = {"train": data_fingerprint(_rows(train)), "test": data_fingerprint(_rows(test))}
+        if len(dev):
+            fingerprint["dev"] = data_fingerprint(_rows(dev))
         config = run_config(run, recipe, fingerprint)
-        planned.append(PlannedRun(i, run, out / run.dirname, train, test, config, config_hash(config)))
-    return Grid(recipe, planned, notes, reports, len(train_all), len(test_all))
+        planned.append(PlannedRun(i, run, out / run.dirname, train, dev, test, config, config_hash(config)))
+    return Grid(recipe, planned, notes, reports, len(train_all), len(test_all), len(dev_all))
 
 
 def select_runs(grid: Grid) -> list[PlannedRun]:
@@ -373,32 +539,39 @@ def _layerdrop(model_args: ModelArguments, train_args: TrainingArguments) -> flo
     return model_args.layerdrop
 
 
-def _trainer(job: PlannedRun, recipe: Recipe, train: datasets.Dataset, n_corpora: int) -> SERTrainer:
-    """The SERTrainer of one run: model, paper loss weights, corpus-balanced sampler, checkpoints in the run folder."""
+def _trainer(job: PlannedRun, recipe: Recipe, train: datasets.Dataset, corpus_names: list[str]
+             ) -> tuple[SERTrainer, dict]:
+    """The SERTrainer of one run (model, loss weights, corpus-balanced sampler, dev evaluation, checkpoints in the
+    run folder) and the run's balancing summary."""
     model_args, ser = recipe.model, recipe.ser
     labels, corpus, lengths = (np.asarray(train[c]) for c in ("label", "corpus_id", "length"))
+    class_weight, corpus_weight, balance = balancing(labels, corpus, corpus_names, ser, recipe.training)
+    has_dev = len(job.dev) > 0
     set_seed(job.run.seed)
     model, extractor = build_model(model_args.model_name_or_path, model_args.classifier_proj_size,
                                    model_args.attn_implementation, _layerdrop(model_args, recipe.training))
     if model_args.freeze_feature_encoder:
         model.freeze_feature_encoder()
-    args = dataclasses.replace(recipe.training, output_dir=str(job.folder / "checkpoints"), seed=job.run.seed,
-                               run_name=job.run.dirname)
-    return SERTrainer(
+    args = dev_training_args(dataclasses.replace(recipe.training, output_dir=str(job.folder / "checkpoints"),
+                                                 seed=job.run.seed, run_name=job.run.dirname), has_dev)
+    trainer = SERTrainer(
         model=model,
         args=args,
         train_dataset=train.with_transform(make_transform(TrainAugment() if ser.augment else None)),
         data_collator=SERCollator(extractor, ser.pad_to_multiple_of),
         compute_metrics=compute_metrics,
         processing_class=extractor,
-        class_weight=class_weights(labels, len(EMOTIONS)) if ser.class_weighting else None,
-        corpus_weight=corpus_weights(corpus, n_corpora) if ser.corpus_weighting else None,
+        eval_dataset=job.dev.with_transform(make_transform(None)) if has_dev else None,
+        callbacks=dev_callbacks(ser, has_dev),
+        class_weight=class_weight,
+        corpus_weight=corpus_weight,
         contrastive_weight=ser.contrastive_weight,
         temperature=ser.temperature,
         train_corpus_ids=corpus if ser.balanced_sampling else None,
         train_lengths=lengths,
         length_window=ser.length_window,
     )
+    return trainer, balance
 
 
 def _evaluate(trainer: SERTrainer, test: datasets.Dataset) -> tuple[dict, np.ndarray]:
@@ -421,7 +594,7 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         logger.warning("%s: no training data for %s; training on the rest", run.dirname, ", ".join(missing))
     train, corpus_names = with_corpus_ids(job.train)
     logger.info("%s: training on %d utterances (config %s)", run.dirname, len(train), job.config_hash)
-    trainer = _trainer(job, recipe, train, len(corpus_names))
+    trainer, balance = _trainer(job, recipe, train, corpus_names)
     last = last_complete_checkpoint(job.folder / "checkpoints")
     if last:
         logger.info("%s: resuming from %s", run.dirname, last)
@@ -445,8 +618,8 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         train_loss=float(train_result.training_loss), train_seconds=round(train_seconds, 1),
         config=job.config, config_hash=job.config_hash, versions=versions(),
         data_args=dataclasses.asdict(recipe.data),  # with the data location the hash leaves out
-        protocol={"split": recipe.data.split, "test_size": recipe.data.test_size, "split_seed": recipe.data.split_seed,
-                  "model_selection": "last epoch", "f1": "macro over the classes present in each language's test labels"},
+        protocol=protocol_record(recipe.data, recipe.ser, len(job.dev) > 0, trainer),
+        details={"balancing": balance, "variant": balancing_variant(recipe.ser)},
     )
     record.save(job.folder)
     if not recipe.ser.keep_checkpoints:
@@ -557,26 +730,46 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("--demo overrides: %s", ", ".join(f"{k}={v}" for k, v in recipe.demo_overrides.items()))
     if recipe.ser.experiment == "few_shot":
         return run_few_shot(recipe.model, recipe.data, recipe.ser, recipe.few_shot, recipe.training)
-    grid = plan_grid(recipe)
+    _, needed = planned_runs(recipe)
+    loaded = load_languages(needed, recipe.data)  # prepared once, before any pass or job fans out
+    records, listing = [], []
+    for variant, ser, data, out_dir in grid_passes(recipe.ser, recipe.data, recipe.training.output_dir):
+        pass_recipe = dataclasses.replace(recipe, ser=ser, data=data,
+                                          training=dataclasses.replace(recipe.training, output_dir=out_dir))
+        grid = plan_grid(pass_recipe, loaded)
+        if recipe.grid.list_runs:
+            listing += [{**row, "pass": variant or Path(out_dir).name} for row in run_table(grid)]
+            continue
+        _write_data_report(grid)
+        if recipe.launch.launcher != "none":
+            if launch_grid(grid, argv) != EXIT_OK:
+                return EXIT_FAILED
+            continue
+        records += run_grid(grid)
     if recipe.grid.list_runs:
-        rows = run_table(grid)
-        print(json.dumps(rows, indent=2) if recipe.grid.format == "json" else format_run_table(rows))
+        print(json.dumps(listing, indent=2) if recipe.grid.format == "json" else format_run_table(listing))
         return EXIT_OK
-    out = Path(recipe.training.output_dir)
+    if recipe.launch.launcher != "none":
+        return EXIT_OK
+    out = display_path(recipe.training.output_dir)
+    print("\n" + format_summary(records))
+    print(f"\nresults in {out}/<run>/metrics.json; tables: hf-ser report {out}")
+    return EXIT_OK if records else EXIT_FAILED
+
+
+def _write_data_report(grid: Grid) -> None:
+    """``<output_dir>/data_report.json``: preparation reports, split notes and sizes, each run's balancing."""
+    out = Path(grid.recipe.training.output_dir)
+    balance = {p.run.dirname: grid_balancing(p, grid.recipe) for p in grid.runs if len(p.train)}
     try:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "data_report.json", {"preparation": grid.reports, "split": grid.notes,
-                                                     "train": grid.train_size, "test": grid.test_size})
+                                                     "train": grid.train_size, "dev": grid.dev_size,
+                                                     "test": grid.test_size, "balancing": balance})
     except OSError as e:
         raise (storage_error(e, out) or e) from None
-    logger.info("%s: %d run(s), %d train / %d test utterances", recipe.name, len(grid.runs), grid.train_size,
-                grid.test_size)
-    if recipe.launch.launcher != "none":
-        return launch_grid(grid, argv)
-    records = run_grid(grid)
-    print("\n" + format_summary(records))
-    print(f"\nresults in {display_path(out)}/<run>/metrics.json; tables: hf-ser report {display_path(out)}")
-    return EXIT_OK if records else EXIT_FAILED
+    logger.info("%s: %d run(s), %d train / %d dev / %d test utterances", grid.recipe.name, len(grid.runs),
+                grid.train_size, grid.dev_size, grid.test_size)
 
 
 if __name__ == "__main__":

@@ -4,18 +4,24 @@ Every training run writes ``<RUNS_DIR>/<run>/metrics.json``. This module gathers
 merges runs that differ only by seed (mean ± std), and writes Markdown, CSV, LaTeX and
 a heat map for each table into ``RUNS_DIR/report/``::
 
-    python -m hf_ser.report runs/paper --paper
+    python -m hf_ser.report runs/paper --paper [--ci] [--output_dir DIR]
+
+Runs are read with :func:`hf_ser.runs.load_records` (staging, report and analysis folders are never
+read). Every cell carries a 95% bootstrap confidence interval (over test utterances from each run's
+``predictions.csv``, and over seeds when there are several) in ``<table>.json`` and ``<table>_cells.csv``,
+and, with ``--ci``, in the Markdown and LaTeX tables too. The Section 4.3 check gives each held-out
+language's own-group margin over the other group's mean a paired bootstrap CI and p-value, Holm-corrected
+over the languages compared (:mod:`hf_ser.stats`); ``claims.md`` says in words which margins are significant.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
+import functools
 import io
-import json
 import logging
-import math
 import statistics
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +33,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from hf_ser import labels, paper_results
+from hf_ser.console import ArgumentParser, run_command, setup_logging
+from hf_ser.errors import UserError
+from hf_ser.metrics import F1_DEFINITION
+from hf_ser.runs import RunRecordError, load_records, read_predictions
+from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path, spreadsheet_safe
+from hf_ser.stats import ALPHA, DEFAULT_RESAMPLES, bootstrap_ci, holm, paired_margin_test, pooled_margin_test
 
 logger = logging.getLogger(__name__)
 
 FAMILIES = ("single_language", "multilingual", "cross_group", "few_shot")
-SKIP_DIRS = ("report", "analysis")
 ROW_HEADER = "Train Set"
 PAPER_PREFIX = "Paper: "
 NOT_EVALUATED = "//"
@@ -39,6 +50,8 @@ TIE_POINTS = 0.05  # margins smaller than this (in UAR points) are ties at one-d
 
 TABLE2_TITLE = "Table 2. UAR / F1 of single-language and multilingual models (%, higher is better)."
 TABLE3_TITLE = "Table 3. UAR / F1 cross-lingual generalization across unseen languages (%, higher is better)."
+F1_NOTE = f"F1 = {F1_DEFINITION}."
+CI_NOTE = "[low, high] = 95% bootstrap CI over test utterances (and seeds)."
 
 
 @dataclass(frozen=True)
@@ -50,11 +63,29 @@ class Cell:
     uar_std: float | None = None
     f1_std: float | None = None
     n_seeds: int = 1
+    wa: float | None = field(default=None, compare=False)
+    uar_ci: tuple[float, float] | None = field(default=None, compare=False)
+    f1_ci: tuple[float, float] | None = field(default=None, compare=False)
+    wa_ci: tuple[float, float] | None = field(default=None, compare=False)
+    n: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         if self.n_seeds > 1 and self.uar_std is not None and self.f1_std is not None:
             return f"{self.uar:.1f}±{self.uar_std:.1f} / {self.f1:.1f}±{self.f1_std:.1f}"
         return f"{self.uar:.1f} / {self.f1:.1f}"
+
+    def text(self, ci: bool = False) -> str:
+        """The cell as printed; with `ci`, each value followed by its 95% CI, e.g. `58.4 [55.0, 61.9] / ...`."""
+        if not ci or self.uar_ci is None or self.f1_ci is None:
+            return str(self)
+        return (f"{self.uar:.1f} [{self.uar_ci[0]:.1f}, {self.uar_ci[1]:.1f}] / "
+                f"{self.f1:.1f} [{self.f1_ci[0]:.1f}, {self.f1_ci[1]:.1f}]")
+
+    def as_dict(self) -> dict:
+        """JSON form (percent): values, stds, CIs, seeds, test size."""
+        return {"uar": self.uar, "f1": self.f1, "wa": self.wa, "uar_std": self.uar_std, "f1_std": self.f1_std,
+                "uar_ci": list(self.uar_ci) if self.uar_ci else None, "f1_ci": list(self.f1_ci) if self.f1_ci else None,
+                "wa_ci": list(self.wa_ci) if self.wa_ci else None, "n_seeds": self.n_seeds, "n": self.n}
 
 
 @dataclass
@@ -90,72 +121,70 @@ def _train_label(codes: Sequence[str]) -> str:
     return ", ".join(_paper_order(codes))
 
 
-def _validate(data: Any) -> str | None:
-    """Return why a metrics.json payload is unusable, or None when it is fine."""
-    if not isinstance(data, dict):
-        return "top level is not a JSON object"
-    for key in ("run", "family", "train_languages", "metrics"):
-        if key not in data:
-            return f"missing key {key!r}"
-    if data["family"] not in FAMILIES:
-        return f"unknown family {data['family']!r} (expected one of {', '.join(FAMILIES)})"
-    if not isinstance(data["train_languages"], list) or not data["train_languages"]:
-        return "train_languages must be a non-empty list"
-    metrics = data["metrics"]
-    if not isinstance(metrics, dict) or not metrics:
-        return "metrics is empty"
-    for lang, values in metrics.items():
-        if not isinstance(values, dict):
-            return f"metrics[{lang!r}] is not an object"
-        for name in ("uar", "f1"):
-            value = values.get(name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
-                return f"metrics[{lang!r}][{name!r}] is missing or not a number"
-            if not 0.0 <= value <= 1.0:
-                return f"metrics[{lang!r}][{name!r}]={value} is not a fraction in [0, 1]"
-    return None
+class NoRuns(UserError, FileNotFoundError):
+    """No usable run under the folder given (a UserError: exit 2; also a FileNotFoundError for older callers)."""
 
 
 def load_runs(runs_dir: str | Path) -> list[dict]:
-    """Read every ``metrics.json`` under `runs_dir` (recursively, skipping report/ and analysis/).
+    """Every run record under `runs_dir` (via :func:`hf_ser.runs.load_records`), as dicts.
 
-    Unreadable or partial files are skipped with a warning naming the file. Each returned
-    dict is the file's content plus ``"_path"``.
+    Staging, report and analysis folders are never read. Unusable records are skipped with a warning naming
+    the file. Each returned dict is the record's JSON form plus ``"_path"`` (its metrics.json) and
+    ``"_folder"`` (the run folder, where ``predictions.csv`` lives). Raises :class:`NoRuns` when nothing is usable.
     """
     root = Path(runs_dir)
     if not root.is_dir():
-        raise FileNotFoundError(
-            f"runs folder {root} does not exist; run `python -m hf_ser.recipe ...` first to train the grid"
-        )
-    paths = sorted(
-        p for p in root.rglob("metrics.json") if not any(part in SKIP_DIRS for part in p.relative_to(root).parts[:-1])
-    )
-    if not paths:
-        raise FileNotFoundError(
-            f"no metrics.json found under {root}; run `python -m hf_ser.recipe ...` first "
-            "(each run writes <RUNS_DIR>/<run>/metrics.json)"
-        )
+        raise NoRuns(f"runs folder {display_path(root)} does not exist; run `python -m hf_ser.recipe ...` first "
+                        "to train the grid")
+    problems: list[str] = []
+
+    def skipped(path: Path, err: Exception) -> None:
+        """Warn about one unusable record and remember it."""
+        logger.warning("skipping %s: %s", display_path(path), err)
+        problems.append(display_path(path))
+
     runs = []
-    for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            logger.warning("skipping %s: cannot read it as JSON (%s)", path, err)
-            continue
-        problem = _validate(data)
-        if problem is not None:
-            logger.warning("skipping %s: %s", path, problem)
-            continue
-        data = dict(data)
-        data["train_languages"] = [str(c).upper() for c in data["train_languages"]]
-        data["_path"] = str(path)
+    for folder, record in load_records(root, on_error=skipped):
+        data = record.to_dict()
+        data["_path"] = str(folder / "metrics.json")
+        data["_folder"] = str(folder)
         runs.append(data)
+    if not runs and not problems:
+        raise NoRuns(f"no metrics.json found under {display_path(root)}; run `python -m hf_ser.recipe ...` first "
+                        "(each run writes <RUNS_DIR>/<run>/metrics.json)")
     if not runs:
-        raise FileNotFoundError(
-            f"none of the {len(paths)} metrics.json files under {root} could be read (see the warnings above); "
-            "rerun `python -m hf_ser.recipe ...` to regenerate them"
-        )
+        raise NoRuns(f"none of the {len(problems)} metrics.json files under {display_path(root)} could be read "
+                        "(see the warnings above); rerun `python -m hf_ser.recipe ...` to regenerate them")
     return runs
+
+
+# ----------------------------------------------------------------------------- predictions
+
+
+@functools.lru_cache(maxsize=256)
+def _predictions_cached(folder: str, stamp: tuple) -> Any:
+    """A run's predictions.csv (cached per file state `stamp`); None when the run has none."""
+    try:
+        return read_predictions(folder)
+    except RunRecordError as err:
+        logger.info("%s: no confidence intervals (%s)", display_path(folder), err)
+        return None
+
+
+def run_predictions(run: dict, language: str) -> Any:
+    """The run's predictions for one language (DataFrame with path, y_true, y_pred), or None without predictions.csv."""
+    folder = run.get("_folder")
+    if not folder:
+        return None
+    path = Path(folder) / "predictions.csv"
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    df = _predictions_cached(str(folder), (st.st_size, st.st_mtime_ns))
+    if df is None:
+        return None
+    return df[df["language"].astype(str).str.upper() == language]
 
 
 # ----------------------------------------------------------------------------- seeds
@@ -170,27 +199,62 @@ class _Experiment:
     train: tuple[str, ...]
     heldout: str | None
     runs: list[dict]
+    variant: str | None = None  # balancing-ablation variant (recipe balancing_ablation), None otherwise
 
     @property
     def label(self) -> str:
-        return _train_label(self.train)
+        return _train_label(self.train) + (f" [{self.variant}]" if self.variant else "")
 
     @property
     def seeds(self) -> list[int | None]:
         return [r.get("seed") for r in self.runs]
 
-    def cell(self, lang: str) -> Cell | None:
-        """Mean (± sample std) over the seeds that evaluated `lang`, in percent."""
-        values = [(r["metrics"][lang]["uar"], r["metrics"][lang]["f1"]) for r in self.runs if lang in r["metrics"]]
-        if not values:
+    def cell(self, lang: str, n_resamples: int = DEFAULT_RESAMPLES) -> Cell | None:
+        """Mean (± sample std) over the seeds that evaluated `lang`, in percent, with 95% bootstrap CIs.
+
+        CIs come from the seeds' predictions.csv (utterances resampled within each seed, seeds resampled when
+        there are several); a cell whose runs lack predictions, or `n_resamples` 0, has none.
+        """
+        evaluated = [r for r in self.runs if lang in r["metrics"]]
+        if not evaluated:
             return None
-        uars = [100.0 * u for u, _ in values]
-        f1s = [100.0 * f for _, f in values]
-        if len(values) == 1:
-            return Cell(uars[0], f1s[0])
-        return Cell(
-            statistics.fmean(uars), statistics.fmean(f1s), statistics.stdev(uars), statistics.stdev(f1s), len(values)
-        )
+        uars = [100.0 * r["metrics"][lang]["uar"] for r in evaluated]
+        f1s = [100.0 * r["metrics"][lang]["f1"] for r in evaluated]
+        was = [r["metrics"][lang].get("wa") for r in evaluated]
+        wa = 100.0 * statistics.fmean(was) if all(isinstance(w, (int, float)) for w in was) else None
+        extra = _cell_intervals(evaluated, lang, n_resamples)
+        if len(evaluated) == 1:
+            return Cell(uars[0], f1s[0], wa=wa, **extra)
+        return Cell(statistics.fmean(uars), statistics.fmean(f1s), statistics.stdev(uars), statistics.stdev(f1s),
+                    len(evaluated), wa=wa, **extra)
+
+
+def _cell_intervals(runs: list[dict], lang: str, n_resamples: int) -> dict:
+    """{'uar_ci', 'f1_ci', 'wa_ci', 'n'} in percent from the runs' predictions (empty when any run lacks them)."""
+    if n_resamples <= 0:
+        return {}
+    pairs = []
+    for run in runs:
+        df = run_predictions(run, lang)
+        if df is None or not len(df):
+            return {}
+        pairs.append((df["y_true"].to_numpy(), df["y_pred"].to_numpy()))
+    out: dict = {"n": len(pairs[0][0])}
+    for metric in ("uar", "f1", "wa"):
+        ci = bootstrap_ci(pairs, metric, n_resamples=n_resamples, seed=0)
+        out[f"{metric}_ci"] = (100.0 * ci["low"], 100.0 * ci["high"])
+    return out
+
+
+def _fold(run: dict) -> int | None:
+    """The k-fold / EmoBox fold a run tested on, or None for a single split."""
+    data = run.get("data_args") or (run.get("config") or {}).get("data") or {}
+    return data.get("fold") if data.get("split") in ("kfold", "emobox") else None
+
+
+def _replicate(run: dict) -> tuple:
+    """What tells two runs of one configuration apart: (seed, fold). Folds of a k-fold grid are merged like seeds."""
+    return (run.get("seed"), _fold(run))
 
 
 def _heldout(run: dict) -> str | None:
@@ -212,9 +276,10 @@ def _experiments(runs: list[dict], family: str) -> list[_Experiment]:
         if run["family"] != family:
             continue
         train = _paper_order(run["train_languages"])
-        key = (family, run.get("group"), train, _heldout(run))
-        exp = by_key.setdefault(key, _Experiment(family, run.get("group"), train, _heldout(run), []))
-        duplicate = next((r for r in exp.runs if r.get("seed") == run.get("seed")), None)
+        variant = run.get("variant") or None
+        key = (family, run.get("group"), train, _heldout(run), variant)
+        exp = by_key.setdefault(key, _Experiment(family, run.get("group"), train, _heldout(run), [], variant))
+        duplicate = next((r for r in exp.runs if _replicate(r) == _replicate(run)), None)
         if duplicate is not None:
             logger.warning(
                 "duplicate run for %s seed %s: keeping %s, ignoring %s",
@@ -231,6 +296,10 @@ def _seed_note(experiments: list[_Experiment], cells_used: list[Cell]) -> str:
     named = f" ({', '.join(str(s) for s in seeds)})" if seeds else ""
     if not counts:
         return ""
+    folds = sorted({f for e in experiments for r in e.runs if (f := _fold(r)) is not None})
+    if folds and counts != [1]:
+        return (f"Mean ± std over {counts[0] if len(counts) == 1 else f'{counts[0]}–{counts[-1]}'} runs per cell "
+                f"(seeds{named} x folds {', '.join(map(str, folds))}).")
     if counts == [1]:
         return f"One seed per cell{named}."
     if len(counts) == 1:
@@ -258,9 +327,21 @@ def _split_note(experiments: list[_Experiment]) -> str:
     return text
 
 
+def _selection_note(experiments: list[_Experiment]) -> str:
+    """Which model-selection protocol produced the numbers, from the records' ``protocol`` (empty for the paper's)."""
+    runs = [r for e in experiments for r in e.runs]
+    kinds = sorted({str((r.get("protocol") or {}).get("model_selection") or "last epoch") for r in runs})
+    if kinds in ([], ["last epoch"]):
+        return ""
+    if len(kinds) == 1:
+        return f"Model selection: {kinds[0]}."
+    return f"Runs mix model-selection protocols ({'; '.join(kinds)}): cells may not compare like with like."
+
+
 def _finish(table: Table, experiments: list[_Experiment]) -> Table:
     cells = [c for _, row in table.rows for c in row if c is not None]
-    notes = (_seed_note(experiments, cells), _split_note(experiments), f"{NOT_EVALUATED} = not evaluated.")
+    notes = (_seed_note(experiments, cells), _split_note(experiments), _selection_note(experiments), F1_NOTE,
+             f"{NOT_EVALUATED} = not evaluated.")
     table.notes = [n for n in notes if n]
     return table
 
@@ -268,9 +349,10 @@ def _finish(table: Table, experiments: list[_Experiment]) -> Table:
 # ----------------------------------------------------------------------------- tables
 
 
-def _row(exp: _Experiment, columns: list[str], shown: Sequence[str]) -> list[Cell | None]:
+def _row(exp: _Experiment, columns: list[str], shown: Sequence[str], n_resamples: int) -> list[Cell | None]:
+    """The row's cells: `exp`'s cell for each shown language, None (`//`) elsewhere."""
     wanted = set(shown)
-    return [exp.cell(lang) if lang in wanted else None for lang in columns]
+    return [exp.cell(lang, n_resamples) if lang in wanted else None for lang in columns]
 
 
 def _add_paper_rows(table: Table, paper_rows: list[tuple[str, dict[str, tuple[float, float]]]], source: str) -> None:
@@ -281,7 +363,7 @@ def _add_paper_rows(table: Table, paper_rows: list[tuple[str, dict[str, tuple[fl
     table.notes.append(f"Rows prefixed '{PAPER_PREFIX.strip()}' are the published numbers of {source}.")
 
 
-def table2(runs: list[dict], paper: bool = False) -> Table:
+def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RESAMPLES) -> Table:
     """Table 2: `Individual` (single-language runs), one row per group, `All`; optional paper rows."""
     columns = list(labels.LANGUAGES)
     table = Table(TABLE2_TITLE, columns, name="table2")
@@ -296,7 +378,7 @@ def table2(runs: list[dict], paper: bool = False) -> Table:
             )
             continue
         lang = exp.train[0]
-        if lang in columns and (cell := exp.cell(lang)) is not None:
+        if lang in columns and (cell := exp.cell(lang, n_resamples)) is not None:
             individual[columns.index(lang)] = cell
             used.append(exp)
     if any(c is not None for c in individual):
@@ -311,23 +393,30 @@ def table2(runs: list[dict], paper: bool = False) -> Table:
         ]
         if not matches:
             continue
-        if len(matches) > 1:
-            logger.warning("several multilingual configurations train on %s; using the first", group)
-        exp = multi[matches[0]]
         placed.update(matches)
-        table.rows.append((labels.group_title(group), _row(exp, columns, members)))
-        used.append(exp)
+        variants = [multi[i].variant for i in matches]
+        if len(matches) > 1 and len(set(variants)) < len(variants):
+            logger.warning("several multilingual configurations train on %s; using the first", group)
+            matches = matches[:1]
+        for i in matches:  # one row per balancing-ablation variant, or the one configuration
+            exp = multi[i]
+            title = labels.group_title(group) + (f" [{exp.variant}]" if exp.variant else "")
+            table.rows.append((title, _row(exp, columns, members, n_resamples)))
+            used.append(exp)
     everything = set(columns)
     all_idx = [i for i, e in enumerate(multi) if e.group == "all" or set(e.train) == everything]
     all_idx = [i for i in all_idx if i not in placed]
     if all_idx:
-        exp = multi[all_idx[0]]
         placed.update(all_idx)
-        table.rows.append(("All", _row(exp, columns, columns)))
-        used.append(exp)
+        all_variants = [multi[i].variant for i in all_idx]
+        for i in (all_idx if len(set(all_variants)) == len(all_variants) else all_idx[:1]):
+            exp = multi[i]
+            table.rows.append(("All" + (f" [{exp.variant}]" if exp.variant else ""),
+                               _row(exp, columns, columns, n_resamples)))
+            used.append(exp)
     for i, exp in enumerate(multi):  # user-defined language sets: keep them, labelled by their languages
         if i not in placed:
-            table.rows.append((exp.label, _row(exp, columns, columns)))
+            table.rows.append((exp.label, _row(exp, columns, columns, n_resamples)))
             used.append(exp)
 
     table = _finish(table, used)
@@ -342,7 +431,7 @@ def _own_group(exp: _Experiment) -> str | None:
     return exp.group
 
 
-def table3(runs: list[dict], paper: bool = False) -> Table:
+def table3(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RESAMPLES) -> Table:
     """Table 3: one row per cross_group configuration (held-out language + the other groups)."""
     columns = list(labels.LANGUAGES)
     table = Table(TABLE3_TITLE, columns, name="table3")
@@ -358,7 +447,7 @@ def table3(runs: list[dict], paper: bool = False) -> Table:
     for exp in experiments:
         own = _own_group(exp)
         shown = [c for c in columns if c == exp.heldout or (c in labels.LANGUAGES and labels.LANGUAGES[c].group != own)]
-        table.rows.append((exp.label, _row(exp, columns, shown)))
+        table.rows.append((exp.label, _row(exp, columns, shown, n_resamples)))
     table = _finish(table, experiments)
     if paper:
         rows = [(_train_label(train), cells) for train, cells in paper_results.TABLE3.items()]
@@ -369,30 +458,72 @@ def table3(runs: list[dict], paper: bool = False) -> Table:
 # ----------------------------------------------------------------------------- rendering
 
 
-def _cell_text(cell: Cell | None) -> str:
-    return NOT_EVALUATED if cell is None else str(cell)
+def _cell_text(cell: Cell | None, ci: bool = False) -> str:
+    return NOT_EVALUATED if cell is None else cell.text(ci)
 
 
-def to_markdown(table: Table) -> str:
-    """GitHub Markdown: bold title + notes, then the table; a marker row separates paper rows."""
-    lines = [f"**{table.title}** {' '.join(table.notes)}".rstrip(), ""]
+def _has_ci(table: Table) -> bool:
+    return any(c is not None and c.uar_ci is not None for _, row in table.rows for c in row)
+
+
+def _notes(table: Table, ci: bool) -> list[str]:
+    return [*table.notes, CI_NOTE] if ci and _has_ci(table) else list(table.notes)
+
+
+def to_markdown(table: Table, ci: bool = False) -> str:
+    """GitHub Markdown: bold title + notes, then the table; a marker row separates paper rows.
+
+    With `ci`, cells that have a bootstrap CI show it after each value.
+    """
+    lines = [f"**{table.title}** {' '.join(_notes(table, ci))}".rstrip(), ""]
     lines.append("| " + " | ".join([ROW_HEADER, *table.columns]) + " |")
     lines.append("|" + "|".join(["---"] * (len(table.columns) + 1)) + "|")
     for i, (label, cells) in enumerate(table.rows):
         if i in table.rule_before:
             lines.append("| " + " | ".join(["**— paper —**", *[""] * len(table.columns)]) + " |")
-        lines.append("| " + " | ".join([label, *(_cell_text(c) for c in cells)]) + " |")
+        lines.append("| " + " | ".join([label, *(_cell_text(c, ci) for c in cells)]) + " |")
     return "\n".join(lines) + "\n"
 
 
-def to_csv(table: Table) -> str:
-    """CSV with a `Train Set` column and one `UAR / F1` column per language."""
+def to_csv(table: Table, ci: bool = False) -> str:
+    """CSV with a `Train Set` column and one `UAR / F1` column per language (text cells spreadsheet-safe)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([ROW_HEADER, *table.columns])
     for label, cells in table.rows:
-        writer.writerow([label, *(_cell_text(c) for c in cells)])
+        writer.writerow([spreadsheet_safe(label), *(_cell_text(c, ci) for c in cells)])
     return buffer.getvalue()
+
+
+CELL_COLUMNS = ("train_set", "language", "uar", "uar_low", "uar_high", "f1", "f1_low", "f1_high", "wa", "wa_low",
+                "wa_high", "uar_std", "f1_std", "n_seeds", "n")
+
+
+def to_cells_csv(table: Table) -> str:
+    """Long CSV: one line per evaluated cell with UAR, F1, WA (percent), their 95% CIs, stds, seeds and test size."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CELL_COLUMNS)
+    for label, cells in table.rows:
+        for lang, c in zip(table.columns, cells):
+            if c is None:
+                continue
+            ci = {m: getattr(c, f"{m}_ci") or (None, None) for m in ("uar", "f1", "wa")}
+            writer.writerow([spreadsheet_safe(label), lang, *_fmt(c.uar, *ci["uar"], c.f1, *ci["f1"], c.wa, *ci["wa"],
+                                                                  c.uar_std, c.f1_std), c.n_seeds, c.n or ""])
+    return buffer.getvalue()
+
+
+def _fmt(*values: float | None) -> list[str]:
+    return ["" if v is None else f"{v:.2f}" for v in values]
+
+
+def to_json(table: Table) -> dict:
+    """The table as JSON: title, notes, columns and rows of cells (percent, with CIs)."""
+    return {"name": table.name, "title": table.title, "notes": table.notes, "columns": table.columns,
+            "rows": [{"train_set": label, "paper": i >= min(table.rule_before, default=len(table.rows)),
+                      "cells": {lang: c.as_dict() for lang, c in zip(table.columns, cells) if c is not None}}
+                     for i, (label, cells) in enumerate(table.rows)]}
 
 
 _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -404,13 +535,13 @@ def _latex(text: str) -> str:
     return out.replace("±", r"$\pm$").replace("—", "---").replace("–", "--")
 
 
-def to_latex(table: Table) -> str:
-    """A booktabs ``table*`` (needs ``\\usepackage{booktabs,graphicx}``); `\\midrule` before paper rows."""
+def to_latex(table: Table, ci: bool = False) -> str:
+    """A booktabs ``table*`` (needs ``\\usepackage{booktabs,graphicx}``); `\\midrule` before paper rows; CIs with `ci`."""
     lines = [
         "% requires \\usepackage{booktabs,graphicx}",
         "\\begin{table*}[t]",
         "\\centering",
-        f"\\caption{{{_latex(table.caption)}}}",
+        f"\\caption{{{_latex(' '.join([table.title, *_notes(table, ci)]))}}}",
         f"\\label{{tab:{table.name}}}",
         "\\resizebox{\\textwidth}{!}{%",
         f"\\begin{{tabular}}{{l{'c' * len(table.columns)}}}",
@@ -421,7 +552,7 @@ def to_latex(table: Table) -> str:
     for i, (label, cells) in enumerate(table.rows):
         if i in table.rule_before and i > 0:
             lines.append("\\midrule")
-        lines.append(" & ".join(_latex(t) for t in [label, *(_cell_text(c) for c in cells)]) + " \\\\")
+        lines.append(" & ".join(_latex(t) for t in [label, *(_cell_text(c, ci) for c in cells)]) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}}", "\\end{table*}"]
     return "\n".join(lines) + "\n"
 
@@ -479,26 +610,34 @@ def paper_runs() -> list[dict]:
     return runs
 
 
-def check_lineage_claim(runs: list[dict]) -> list[dict]:
+def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA,
+                        comparisons: list | None = None) -> list[dict]:
     """Section 4.3: for each held-out language, is its best unseen UAR the one trained on its own group?
 
     Candidates are the cross_group configurations that evaluated the language without
     training on it; the margin is own-group UAR minus the best other-group UAR (points).
     Comparing one own-group run with the best of N others is biased against the own group,
-    so ``mean_margin`` (own-group UAR minus the mean of the other-group runs) is given too.
+    so ``mean_margin`` (own-group UAR minus the mean of the other-group runs) is given too, and it is the
+    one tested: a paired bootstrap over the held-out language's test utterances (rows of every compared
+    run's predictions.csv aligned by path and resampled jointly) gives its 95% CI (``mean_margin_ci``) and
+    p-value; Holm's correction over all languages tested gives ``p_holm`` and ``significant``. Runs without
+    predictions.csv (or `n_resamples` 0) leave those fields None. When `comparisons` is a list, each tested
+    language's aligned ``(language, group, y_true, own predictions, other predictions)`` is appended to it.
     """
     experiments = _experiments(runs, "cross_group")
     results = []
     for group, members in labels.groups().items():
         for lang in members:
             candidates = []
+            tested: dict[str, list[_Experiment]] = {"own": [], "other": []}
             for exp in experiments:
-                if lang in exp.train or (cell := exp.cell(lang)) is None:
+                if lang in exp.train or (cell := exp.cell(lang, 0)) is None:
                     continue
                 inside = [c for c in exp.train if c in members]
                 kind = "own" if len(inside) == len(exp.train) else ("other" if not inside else "mixed")
                 candidates.append({"train": exp.label, "kind": kind, "uar": cell.uar, "f1": cell.f1,
                                    "n_seeds": cell.n_seeds})
+                tested["own" if kind == "own" else "other"].append(exp)
             own = [c for c in candidates if c["kind"] == "own"]
             if not own:
                 continue  # never held out of its own group
@@ -524,9 +663,98 @@ def check_lineage_claim(runs: list[dict]) -> list[dict]:
                 "margin": margin, "verdict": verdict,
                 "mean_other_uar": mean_other, "std_other_uar": std_other, "n_other": len(others),
                 "mean_margin": None if mean_other is None else best_own["uar"] - mean_other,
+                **_margin_test(lang, group, [e for e in tested["own"] if e.label == best_own["train"]],
+                               tested["other"], n_resamples, alpha, comparisons),
                 "candidates": candidates,
             })
+    _correct(results, alpha)
     return results
+
+
+def _aligned(lang: str, runs: list[dict]) -> tuple[Any, list[Any]] | None:
+    """(y_true, [y_pred per run]) over the held-out language's utterances every run predicted, aligned by path."""
+    frames = []
+    for run in runs:
+        df = run_predictions(run, lang)
+        if df is None or not len(df):
+            return None
+        frames.append(df.drop_duplicates("path").set_index("path"))
+    common = frames[0].index
+    for df in frames[1:]:
+        common = common.intersection(df.index)
+    if not len(common):
+        return None
+    if any(len(df) != len(common) for df in frames):
+        logger.warning("%s: runs predicted different test utterances; comparing the %d they share", lang, len(common))
+    common = common.sort_values()
+    y_true = frames[0].loc[common, "y_true"].to_numpy()
+    if any((df.loc[common, "y_true"].to_numpy() != y_true).any() for df in frames[1:]):
+        logger.warning("%s: runs disagree on test labels; margin not tested", lang)
+        return None
+    return y_true, [df.loc[common, "y_pred"].to_numpy() for df in frames]
+
+
+def _margin_test(lang: str, group: str, own: list[_Experiment], other: list[_Experiment], n_resamples: int,
+                 alpha: float, comparisons: list | None = None) -> dict:
+    """Paired bootstrap of the own-group margin over the other-group mean (percent points), or None fields."""
+    empty = {"mean_margin_ci": None, "p_value": None, "p_holm": None, "significant": None, "n_test": None}
+    if n_resamples <= 0 or not own or not other:
+        return empty
+    own_runs = [r for e in own for r in e.runs if lang in r["metrics"]]
+    other_runs = [r for e in other for r in e.runs if lang in r["metrics"]]
+    aligned = _aligned(lang, own_runs + other_runs)
+    if aligned is None:
+        return empty
+    y_true, preds = aligned
+    if comparisons is not None:
+        comparisons.append((lang, group, y_true, preds[:len(own_runs)], preds[len(own_runs):]))
+    test = paired_margin_test(y_true, preds[:len(own_runs)], preds[len(own_runs):], "uar", n_resamples, alpha,
+                              seed=sum(map(ord, lang)))
+    return {**empty, "mean_margin_ci": [100.0 * test["low"], 100.0 * test["high"]], "p_value": test["p"],
+            "n_test": test["n"], "tested_margin": 100.0 * test["margin"]}
+
+
+def pooled_lineage_test(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA) -> dict:
+    """The mean own-group margin over all tested held-out languages (and per group), one pooled paired bootstrap each.
+
+    Returns {'all': test, '<group>': test, ...} in percent points (see :func:`hf_ser.stats.pooled_margin_test`);
+    empty when no language could be tested (no predictions.csv).
+    """
+    comparisons: list = []
+    check_lineage_claim(runs, n_resamples, alpha, comparisons)
+    return pooled_from_comparisons(comparisons, n_resamples, alpha)
+
+
+def pooled_text(pooled: dict) -> str:
+    """In words: the mean own-group margin over the held-out languages with its CI and p-value, overall and per group."""
+    parts = []
+    for name, t in pooled.items():
+        title = "all held-out languages" if name == "all" else labels.group_title(name)
+        parts.append(f"{title}: mean own-group margin {t['margin']:+.1f} points [95% CI {t['ci'][0]:+.1f}, "
+                     f"{t['ci'][1]:+.1f}], p = {_p(t['p'])} ({'significant' if t['significant'] else 'not significant'}"
+                     f", {t['n_languages']} languages)")
+    return "Pooled test (one paired bootstrap of the mean margin): " + "; ".join(parts) + "."
+
+
+def pooled_from_comparisons(comparisons: list, n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA) -> dict:
+    """:func:`pooled_lineage_test` on comparisons already collected by :func:`check_lineage_claim`."""
+    if not comparisons or n_resamples <= 0:
+        return {}
+    out = {}
+    for name in ("all", *dict.fromkeys(c[1] for c in comparisons)):
+        chosen = [c[2:] for c in comparisons if name == "all" or c[1] == name]
+        t = pooled_margin_test(chosen, "uar", n_resamples, alpha, seed=len(chosen))
+        out[name] = {"margin": 100 * t["margin"], "ci": [100 * t["low"], 100 * t["high"]], "p": t["p"],
+                     "significant": t["p"] < alpha, "n_languages": t["n_languages"]}
+    return out
+
+
+def _correct(results: list[dict], alpha: float) -> None:
+    """Holm-correct the p-values of all tested languages in place (``p_holm``, ``significant``)."""
+    tested = [r for r in results if r.get("p_value") is not None]
+    adjusted, significant = holm([r["p_value"] for r in tested], alpha)
+    for r, p, sig in zip(tested, adjusted, significant):
+        r["p_holm"], r["significant"] = p, bool(sig)
 
 
 _KIND_TEXT = {"own": "own group", "other": "other group", "mixed": "mixed groups"}
@@ -540,7 +768,51 @@ def claim_line(result: dict) -> str:
         return line + " (no other-group run evaluated it)"
     return (line + f" (margin {result['margin']:+.1f} points: own group {result['own_group_uar']:.1f} vs "
             f"best other {result['best_other_uar']:.1f} from {result['best_other_train']}; "
-            f"{_mean_text(result)}, margin over mean {result['mean_margin']:+.1f})")
+            f"{_mean_text(result)}, margin over mean {result['mean_margin']:+.1f}{_test_text(result)})")
+
+
+def _test_text(result: dict) -> str:
+    """`` [95% CI a, b], p = x, Holm p = y: significant`` or '' when the margin was not tested."""
+    if result.get("p_value") is None:
+        return ""
+    low, high = result["mean_margin_ci"]
+    verdict = "significant" if result["significant"] else "not significant"
+    return (f" [95% CI {low:+.1f}, {high:+.1f}], p = {_p(result['p_value'])}, Holm p = {_p(result['p_holm'])}: "
+            f"{verdict}")
+
+
+def _p(p: float) -> str:
+    return f"{p:.3f}" if p >= 0.001 else "< 0.001"
+
+
+def _margins(results: list[dict]) -> str:
+    """'FRE +6.1, ITA +2.0' (margins over the other group's mean, points)."""
+    return ", ".join(f"{r['language']} {r['mean_margin']:+.1f}" for r in results)
+
+
+def significance_summary(results: list[dict], alpha: float = ALPHA) -> str:
+    """In words: which own-group margins over the other group's mean are significant after Holm's correction."""
+    tested = [r for r in results if r.get("p_value") is not None]
+    if not any(r.get("mean_margin") is not None for r in results):
+        return "Significance: nothing to test (no held-out language was evaluated by both groups' runs)."
+    if not tested:
+        return ("Significance: not tested (the compared runs lack predictions.csv, so no bootstrap over test "
+                "utterances was possible).")
+    sig = [r for r in tested if r["significant"]]
+    pos = [r for r in sig if r["mean_margin"] > 0]
+    neg = [r for r in sig if r["mean_margin"] <= 0]
+    text = (f"Significance (paired bootstrap over test utterances, Holm-corrected over {len(tested)} held-out "
+            f"languages, alpha {alpha}): ")
+    parts = []
+    if pos:
+        parts.append(f"{len(pos)} own-group margin{'s are' if len(pos) != 1 else ' is'} significantly above the "
+                     f"other group's mean ({_margins(pos)})")
+    if neg:
+        parts.append(f"{len(neg)} significantly below it ({_margins(neg)})")
+    rest = [r for r in tested if not r["significant"]]
+    if rest:
+        parts.append(f"{len(rest)} not distinguishable from noise ({_margins(rest)})")
+    return text + "; ".join(parts) + "."
 
 
 def _mean_text(result: dict) -> str:
@@ -572,26 +844,43 @@ def claim_summary(results: list[dict]) -> str:
 
 def claims_markdown(results: list[dict], title: str) -> str:
     """The claim check as a Markdown section: a table plus the summary line."""
-    lines = [f"## {title}", "", claim_summary(results), "",
-             "| Held-out | Group | Own-group UAR (train set) | Best other-group UAR (train set) "
-             "| Margin (points) | Own group best? | Other-group mean ± std (runs) | Margin over mean |",
-             "|---|---|---|---|---|---|---|---|"]
+    tested = any(r.get("p_value") is not None for r in results)
+    lines = [f"## {title}", "", claim_summary(results), ""]
+    if tested:
+        lines += [significance_summary(results), ""]
+    lines += ["| Held-out | Group | Own-group UAR (train set) | Best other-group UAR (train set) "
+              "| Margin (points) | Own group best? | Other-group mean ± std (runs) | Margin over mean |"
+              + (" 95% CI | p | Holm p | Significant |" if tested else ""),
+              "|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if tested else "")]
     for r in results:
         other = "//" if r["best_other_uar"] is None else f"{r['best_other_uar']:.1f} ({r['best_other_train']})"
         margin = "//" if r["margin"] is None else f"{r['margin']:+.1f}"
         mean = "//" if r["mean_other_uar"] is None else (
             f"{r['mean_other_uar']:.1f} ± {r['std_other_uar']:.1f} ({r['n_other']})")
         mean_margin = "//" if r["mean_margin"] is None else f"{r['mean_margin']:+.1f}"
-        lines.append(f"| {r['language']} | {r['group_title']} | {r['own_group_uar']:.1f} ({r['own_group_train']}) | "
-                     f"{other} | {margin} | {r['verdict']} | {mean} | {mean_margin} |")
+        row = (f"| {r['language']} | {r['group_title']} | {r['own_group_uar']:.1f} ({r['own_group_train']}) | "
+               f"{other} | {margin} | {r['verdict']} | {mean} | {mean_margin} |")
+        if tested:
+            if r.get("p_value") is None:
+                row += " // | // | // | // |"
+            else:
+                low, high = r["mean_margin_ci"]
+                row += (f" [{low:+.1f}, {high:+.1f}] | {_p(r['p_value'])} | {_p(r['p_holm'])} | "
+                        f"{'yes' if r['significant'] else 'no'} |")
+        lines.append(row)
     return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------- report
 
 
-def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path | None = None) -> Path:
-    """Write tables (md/csv/tex/png) and the claim check into ``RUNS_DIR/report`` (or `out_dir`); print them."""
+def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path | None = None, ci: bool = False,
+                 n_resamples: int = DEFAULT_RESAMPLES) -> Path:
+    """Write tables and the claim check into ``RUNS_DIR/report`` (or `out_dir`); print them; return the folder.
+
+    Per table: ``.md``/``.csv``/``.tex`` (CIs in the cells with `ci`), ``.png``, and ``.json`` plus ``_cells.csv``
+    (always with 95% CIs when predictions exist). Claims: ``claims.md`` and ``claims.json``.
+    """
     runs = load_runs(runs_dir)
     out = Path(out_dir) if out_dir is not None else Path(runs_dir) / "report"
     out.mkdir(parents=True, exist_ok=True)
@@ -599,53 +888,67 @@ def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path 
     if few_shot:
         logger.info("%d few_shot run(s) are not part of Tables 2 and 3", few_shot)
 
-    for table in (table2(runs, paper=paper), table3(runs, paper=paper)):
+    for table in (table2(runs, paper=paper, n_resamples=n_resamples),
+                  table3(runs, paper=paper, n_resamples=n_resamples)):
         if not table.rows:
             print(f"{table.name}: no matching runs, skipped\n")
             continue
-        markdown = to_markdown(table)
-        (out / f"{table.name}.md").write_text(markdown, encoding="utf-8")
-        (out / f"{table.name}.csv").write_text(to_csv(table), encoding="utf-8")
-        (out / f"{table.name}.tex").write_text(to_latex(table), encoding="utf-8")
+        markdown = to_markdown(table, ci)
+        atomic_write_text(out / f"{table.name}.md", markdown)
+        atomic_write_text(out / f"{table.name}.csv", to_csv(table, ci))
+        atomic_write_text(out / f"{table.name}_cells.csv", to_cells_csv(table))
+        atomic_write_json(out / f"{table.name}.json", to_json(table))
+        atomic_write_text(out / f"{table.name}.tex", to_latex(table, ci))
         plot_table(table, out / f"{table.name}.png")
         print(markdown)
 
-    claims = check_lineage_claim(runs)
-    payload: dict[str, Any] = {"source": str(runs_dir), "summary": claim_summary(claims), "languages": claims}
+    comparisons: list = []
+    claims = check_lineage_claim(runs, n_resamples, comparisons=comparisons)
+    pooled = pooled_from_comparisons(comparisons, n_resamples)
+    payload: dict[str, Any] = {"source": display_path(runs_dir), "summary": claim_summary(claims),
+                               "significance": significance_summary(claims), "pooled": pooled, "languages": claims}
     markdown = claims_markdown(claims, "Section 4.3 lineage claim: these runs")
+    if pooled:
+        markdown += "\n" + pooled_text(pooled) + "\n"
     print("Section 4.3 lineage claim (these runs):")
-    for line in [*(claim_line(r) for r in claims), payload["summary"]]:
+    for line in [*(claim_line(r) for r in claims), payload["summary"], payload["significance"],
+                 *([pooled_text(pooled)] if pooled else [])]:
         print(line)
     if paper:
-        published = check_lineage_claim(paper_runs())
+        published = check_lineage_claim(paper_runs(), 0)
         payload["paper"] = {"source": paper_results.TABLE3_SOURCE, "summary": claim_summary(published),
                             "languages": published}
         markdown += "\n" + claims_markdown(published, "Section 4.3 lineage claim: the paper's Table 3")
         print("\nSection 4.3 lineage claim (the paper's Table 3):")
         for line in [*(claim_line(r) for r in published), payload["paper"]["summary"]]:
             print(line)
-    (out / "claims.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "claims.md").write_text(markdown, encoding="utf-8")
-    print(f"\nReport written to {out}")
+    atomic_write_json(out / "claims.json", payload)
+    atomic_write_text(out / "claims.md", markdown)
+    print(f"\nReport written to {display_path(out)}")
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> Path:
-    """CLI: ``python -m hf_ser.report RUNS_DIR [--paper] [--out DIR]``."""
-    parser = argparse.ArgumentParser(
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: ``python -m hf_ser.report RUNS_DIR [--paper] [--ci] [--n_resamples N] [--output_dir DIR]``; exit code."""
+    parser = ArgumentParser(
         prog="python -m hf_ser.report",
-        description="Build the paper's Tables 2 and 3 (md, csv, tex, png) and the Sec. 4.3 claim check from runs.",
+        description="Build the paper's Tables 2 and 3 (md, csv, json, tex, png) with 95%% bootstrap CIs and the "
+                    "Sec. 4.3 claim check (paired bootstrap, Holm-corrected) from a folder of runs.",
     )
     parser.add_argument("runs_dir", type=Path, help="folder holding <run>/metrics.json files")
     parser.add_argument("--paper", action="store_true", help="append the paper's published rows for comparison")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: RUNS_DIR/report)")
+    parser.add_argument("--ci", action="store_true", help="show the 95%% CIs in the Markdown and LaTeX tables too")
+    parser.add_argument("--n_resamples", type=int, default=DEFAULT_RESAMPLES,
+                        help="bootstrap resamples for CIs and p-values (0 = none; default %(default)s)")
+    parser.add_argument("--output_dir", "--out", dest="output_dir", type=Path, default=None,
+                        help="output folder (default: RUNS_DIR/report); --out is the old spelling")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    try:
-        return write_report(args.runs_dir, paper=args.paper, out_dir=args.out)
-    except FileNotFoundError as err:
-        parser.error(str(err))  # exits with status 2
+    setup_logging()
+    if args.n_resamples < 0:
+        raise UserError(f"--n_resamples must be >= 0, got {args.n_resamples}")
+    write_report(args.runs_dir, paper=args.paper, out_dir=args.output_dir, ci=args.ci, n_resamples=args.n_resamples)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_command(main))

@@ -278,3 +278,24 @@ def corpus_share_error(batches_or_windows: Sequence, corpus_ids: Sequence[int]) 
         counts = np.bincount(corpus[rows], minlength=len(corpora))
         worst = max(worst, float(np.abs(counts - len(rows) / len(corpora)).max()))
     return worst
+
+
+def slots_per_epoch(num_rows: int, batch_size: int, num_replicas: int = 1) -> int:
+    """Training slots (rows drawn) per epoch: ceil(N / batch) micro-batches, rounded up to a multiple of the ranks."""
+    return math.ceil(math.ceil(num_rows / batch_size) / num_replicas) * num_replicas * batch_size
+
+
+def expected_draws_per_utterance(corpus_ids: Sequence[int], batch_size: int, epochs: float, balanced: bool = True,
+                                 num_replicas: int = 1) -> dict:
+    """{corpus: expected number of times each of its utterances is drawn over the whole training}.
+
+    With `CorpusBalancedBatchSampler` each of the K corpora fills 1/K of the ``slots_per_epoch`` slots, so an
+    utterance of corpus k is drawn ``epochs * slots / (K * n_k)`` times: small corpora are cycled many times and
+    large ones sub-sampled. Without it (shuffled batches) every utterance is drawn once per epoch.
+    """
+    corpora, counts = np.unique(np.asarray(corpus_ids), return_counts=True)
+    if not balanced:
+        return {c.item() if hasattr(c, "item") else c: float(epochs) for c in corpora}
+    slots = slots_per_epoch(int(counts.sum()), batch_size, num_replicas)
+    return {(c.item() if hasattr(c, "item") else c): float(epochs * slots / (len(corpora) * n))
+            for c, n in zip(corpora, counts)}

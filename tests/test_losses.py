@@ -101,3 +101,74 @@ def test_corpus_weights_mean_one_over_samples():
     w = corpus_weights(ids)
     assert w[ids].mean().item() == pytest.approx(1.0)
     assert (w[0] * 80).item() == pytest.approx((w[1] * 15).item()) == pytest.approx((w[2] * 5).item())
+
+
+def _corpora(sizes=(12, 40, 150), seed=0):
+    """Corpus ids and labels with corpus-dependent label mixes (so class weights interact with corpora)."""
+    rng = np.random.default_rng(seed)
+    ids = np.repeat(np.arange(len(sizes)), sizes)
+    labels = np.concatenate([rng.choice(6, n, p=np.roll([0.4, 0.2, 0.1, 0.1, 0.1, 0.1], k)) for k, n in enumerate(sizes)])
+    return ids, labels
+
+
+def _drawn_shares(ids, labels, corpus_w, class_w, epochs=30, batch_size=8):
+    """Each corpus's share of sum(w_i) over the rows the balanced sampler actually draws."""
+    from hf_ser.sampling import CorpusBalancedBatchSampler
+
+    sampler = CorpusBalancedBatchSampler(ids, np.ones(len(ids)), batch_size, seed=0)
+    mass = np.zeros(ids.max() + 1)
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
+        rows = np.concatenate([np.asarray(b) for b in sampler])
+        w = np.ones(len(rows))
+        if corpus_w is not None:
+            w = w * corpus_w.numpy()[ids[rows]]
+        if class_w is not None:
+            w = w * class_w.numpy()[labels[rows]]
+        mass += np.bincount(ids[rows], weights=w, minlength=len(mass))
+    return mass / mass.sum()
+
+
+@pytest.mark.parametrize("mode", ["paper", "sampler_aware", "none"])
+@pytest.mark.parametrize("with_class_weights", [False, True])
+def test_effective_shares_match_the_samplers_draws(mode, with_class_weights):
+    from hf_ser.losses import effective_corpus_shares
+
+    ids, labels = _corpora()
+    cw = class_weights(labels, 6) if with_class_weights else None
+    w = corpus_weights(ids, 3, mode=mode, balanced=True, labels=labels, class_weight=cw)
+    analytic = effective_corpus_shares(ids, labels, w, cw, balanced=True)
+    assert analytic.sum() == pytest.approx(1.0)
+    assert np.allclose(analytic, _drawn_shares(ids, labels, w, cw), atol=0.02)
+    if mode == "sampler_aware":
+        assert np.allclose(analytic, 1 / 3)  # equal effective shares under balanced batches
+    if mode == "paper" and not with_class_weights:
+        inv = 1 / np.array([12, 40, 150])
+        assert np.allclose(analytic, inv / inv.sum())  # proportional to 1/size: the paper's text taken literally
+
+
+def test_sampler_aware_without_balanced_batches_is_the_papers_inverse_size():
+    from hf_ser.losses import effective_corpus_shares
+
+    ids, labels = _corpora()
+    aware = corpus_weights(ids, 3, mode="sampler_aware", balanced=False)
+    paper = corpus_weights(ids, 3, mode="paper")
+    assert np.allclose(aware.numpy() / aware.numpy()[0], paper.numpy() / paper.numpy()[0])
+    assert np.allclose(effective_corpus_shares(ids, labels, aware, None, balanced=False), 1 / 3)
+    assert corpus_weights(ids, 3, mode="none") is None
+    with pytest.raises(ValueError):
+        corpus_weights(ids, 3, mode="both")
+
+
+def test_class_weights_from_the_drawn_distribution():
+    from hf_ser.losses import row_draw_probability
+
+    ids, labels = _corpora()
+    p = row_draw_probability(ids, 3, balanced=True)
+    assert p.sum() == pytest.approx(1.0)
+    drawn = class_weights(labels, 6, draw_probability=p).numpy()
+    # the drawn class frequencies: each corpus contributes 1/3 of the draws, spread over its own labels
+    freq = sum(np.bincount(labels[ids == k], minlength=6) / (ids == k).sum() / 3 for k in range(3))
+    expected = 1 / (6 * freq)
+    assert np.allclose(drawn, expected, rtol=1e-5)
+    assert not np.allclose(drawn, class_weights(labels, 6).numpy(), rtol=0.05)

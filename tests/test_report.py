@@ -12,6 +12,7 @@ import pytest
 from matplotlib.image import imread
 
 from hf_ser import labels, paper_results, report
+from hf_ser.console import run_command
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 OTHERS = ["ARA", "BEN", "CHI", "ENG", "RUS"]
@@ -66,7 +67,8 @@ def runs_dir(tmp_path: Path) -> Path:
     return root
 
 
-SEEDS = "Mean ± std over 1–2 seeds per cell (0, 1); plain values come from one seed. // = not evaluated."
+F1_NOTE = "F1 = macro-F1 over the classes present in each language's test labels."
+SEEDS = f"Mean ± std over 1–2 seeds per cell (0, 1); plain values come from one seed. {F1_NOTE} // = not evaluated."
 
 EXPECTED_TABLE2 = f"""\
 **Table 2. UAR / F1 of single-language and multilingual models (%, higher is better).** {SEEDS}
@@ -201,10 +203,10 @@ def test_claim_check_on_the_papers_table3() -> None:
 
 
 def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = report.main([str(runs_dir), "--paper"])
-    assert out == runs_dir / "report"
+    assert report.main([str(runs_dir), "--paper"]) == 0
+    out = runs_dir / "report"
     for name in ("table2", "table3"):
-        for ext in ("md", "csv", "tex", "png"):
+        for ext in ("md", "csv", "tex", "png", "json"):
             assert (out / f"{name}.{ext}").stat().st_size > 0
         image = imread(out / f"{name}.png")
         assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
@@ -224,7 +226,9 @@ def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixtur
         out / "claims.md"
     ).read_text(encoding="utf-8")
     # Re-running reads the runs again but never the report folder it wrote.
-    assert report.main([str(runs_dir), "--out", str(runs_dir / "elsewhere")]) == runs_dir / "elsewhere"
+    assert report.main([str(runs_dir), "--output_dir", str(runs_dir / "elsewhere")]) == 0
+    assert report.main([str(runs_dir), "--out", str(runs_dir / "old-flag")]) == 0  # the old spelling still works
+    assert (runs_dir / "old-flag" / "claims.md").is_file()
     assert "paper's Table 3" not in (runs_dir / "elsewhere" / "claims.md").read_text(encoding="utf-8")
 
 
@@ -245,10 +249,10 @@ def test_corrupt_and_partial_files_are_skipped(runs_dir: Path, caplog: pytest.Lo
 
 
 def test_no_metrics_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(FileNotFoundError, match="python -m hf_ser.recipe"):
+    with pytest.raises(report.NoRuns, match="python -m hf_ser.recipe"):
         report.load_runs(tmp_path)
-    with pytest.raises(SystemExit):
-        report.main([str(tmp_path / "missing")])
+    assert run_command(report.main, [str(tmp_path / "missing")]) == 2
+    assert run_command(report.main, [str(tmp_path), "--n_resamples", "-1"]) == 2
     err = capsys.readouterr().err
     assert str(tmp_path / "missing") in err and "python -m hf_ser.recipe" in err
 
@@ -270,3 +274,102 @@ def test_group_row_from_a_language_subset(tmp_path: Path) -> None:
         ("Others", ["90.0 / 80.0", "70.0 / 60.0"]),
         ("FRE, SPA", ["50.0 / 40.0"]),
     ]
+
+
+def write_grid_with_predictions(root: Path, shift: float, n: int = 150, seed: int = 0) -> None:
+    """A full cross_group grid (10 runs) with predictions.csv; own-group runs are `shift` more often right.
+
+    Every language has one fixed test set (same paths in every run that evaluates it); with shift 0 all runs are
+    draws of the same model quality, differing only by chance, like seeds.
+    """
+    import numpy as np
+
+    from hf_ser.metrics import per_language_metrics
+    from hf_ser.runs import RunRecord, write_predictions
+
+    rng = np.random.default_rng(seed)
+    tests = {lang: (rng.integers(0, 6, n), rng.beta(2, 1.5, n)) for lang in NEO + OTHERS}
+    for group, members, others in (("neo_latin", NEO, OTHERS), ("others", OTHERS, NEO)):
+        for held in members:
+            train = [m for m in members if m != held]
+            meta = {k: [] for k in ("path", "language", "corpus", "speaker", "label")}
+            logits = []
+            for lang in (held, *others):
+                y, ease = tests[lang]
+                ok = rng.random(n) < np.clip(ease + (shift if lang == held else 0.0), 0, 1)
+                pred = np.where(ok, y, (y + rng.integers(1, 6, n)) % 6)
+                meta["path"] += [f"/data/{lang}/utt{i:03d}.wav" for i in range(n)]
+                meta["language"] += [lang] * n
+                meta["corpus"] += [lang.lower()] * n
+                meta["speaker"] += ["s1"] * n
+                meta["label"] += y.tolist()
+                logits.append(np.eye(6)[pred] * 5.0)
+            logits = np.concatenate(logits)
+            name = f"xgroup-{group}-minus-{held}-seed0"
+            folder = root / name
+            folder.mkdir(parents=True)
+            write_predictions(folder / "predictions.csv", meta, logits)
+            metrics = per_language_metrics(meta["label"], logits.argmax(-1), meta["language"])
+            RunRecord(run=name, family="cross_group", train_languages=train, eval_languages=[held, *others],
+                      metrics=metrics, group=group, heldout_language=held, seed=0).save(folder)
+
+
+def test_cells_carry_bootstrap_cis_from_predictions(tmp_path: Path) -> None:
+    write_grid_with_predictions(tmp_path, shift=0.0)
+    table = report.table3(report.load_runs(tmp_path), n_resamples=300)
+    cells = [c for _, row in table.rows for c in row if c is not None]
+    assert len(cells) == 60 and all(c.uar_ci and c.uar_ci[0] < c.uar < c.uar_ci[1] for c in cells)
+    assert all(c.f1_ci[0] < c.f1 < c.f1_ci[1] and c.wa is not None and c.n == 150 for c in cells)
+    md = report.to_markdown(table, ci=True)
+    assert report.CI_NOTE in md and "[" in md.splitlines()[-1]
+    assert "[" not in report.to_markdown(table).splitlines()[-1]  # CIs only when asked in Markdown
+    rows = list(csv.DictReader(io.StringIO(report.to_cells_csv(table))))
+    assert len(rows) == 60 and float(rows[0]["uar_low"]) < float(rows[0]["uar"]) < float(rows[0]["uar_high"])
+    assert report.to_json(table)["rows"][0]["cells"]["FRE"]["uar_ci"] is not None
+
+
+def test_planted_lineage_effect_is_significant_in_all_ten_languages(tmp_path: Path) -> None:
+    write_grid_with_predictions(tmp_path, shift=0.3)
+    claims = report.check_lineage_claim(report.load_runs(tmp_path), n_resamples=1000)
+    assert len(claims) == 10
+    assert all(c["significant"] and c["mean_margin_ci"][0] > 0 for c in claims)
+    assert all(c["p_holm"] >= c["p_value"] for c in claims)
+    text = report.significance_summary(claims)
+    assert "10 own-group margins are significantly above the other group's mean" in text
+    assert "[95% CI +" in report.claim_line(claims[0]) and ": significant" in report.claim_line(claims[0])
+
+
+def test_null_lineage_comparison_is_rarely_significant(tmp_path: Path) -> None:
+    """Runs that differ only by chance: at most one margin in ten significant after Holm's correction."""
+    write_grid_with_predictions(tmp_path, shift=0.0, seed=1)
+    assert report.main([str(tmp_path), "--n_resamples", "500"]) == 0
+    claims = json.loads((tmp_path / "report" / "claims.json").read_text(encoding="utf-8"))
+    assert sum(bool(c["significant"]) for c in claims["languages"]) <= 1
+    md = (tmp_path / "report" / "claims.md").read_text(encoding="utf-8")
+    assert "Holm-corrected over 10 held-out languages" in md and "not distinguishable from noise" in md
+    assert "| 95% CI | p | Holm p | Significant |" not in md.splitlines()[0]
+
+
+def test_kfold_runs_merge_like_seeds(tmp_path: Path) -> None:
+    for fold, u in ((1, 0.50), (2, 0.60)):
+        path = write_run(tmp_path / f"fold{fold}", "single-FRE-seed0", "single_language", ["FRE"], "neo_latin",
+                         {"FRE": (u, u)})
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload["data_args"] = {"split": "kfold", "folds": 2, "fold": fold}
+        path.write_text(json.dumps(payload), encoding="utf-8")
+    table = report.table2(report.load_runs(tmp_path))
+    cell = table.rows[0][1][0]
+    assert cell.n_seeds == 2 and cell.uar == pytest.approx(55.0)
+    assert "x folds 1, 2" in table.caption
+
+
+def test_balancing_ablation_variants_get_their_own_rows(tmp_path: Path) -> None:
+    for variant, u in (("both", 0.7), ("weights_only", 0.6), ("sampler_only", 0.65), ("neither", 0.5)):
+        path = write_run(tmp_path / variant, "multi-neo_latin-seed0", "multilingual", NEO, "neo_latin",
+                         {"FRE": (u, u), "all": (u, u)})
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload["variant"] = variant
+        path.write_text(json.dumps(payload), encoding="utf-8")
+    table = report.table2(report.load_runs(tmp_path))
+    assert sorted(label for label, _ in table.rows) == [
+        "Neo-Latin [both]", "Neo-Latin [neither]", "Neo-Latin [sampler_only]", "Neo-Latin [weights_only]"]

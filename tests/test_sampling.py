@@ -27,7 +27,7 @@ from hf_ser.sampling import (
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ddp_sampler_check  # noqa: E402
+import ddp_sampler_check
 
 
 def make_data(sizes: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +103,7 @@ def test_iteration_follows_the_plan_and_micro_batch_order_is_shuffled():
 
 def test_deterministic_per_seed_and_epoch_and_different_across_epochs_and_seeds():
     corpus_ids, lengths = make_data((90, 30, 12))
-    make = lambda seed: CorpusBalancedBatchSampler(corpus_ids, lengths, 6, length_window=2, seed=seed)  # noqa: E731
+    make = lambda seed: CorpusBalancedBatchSampler(corpus_ids, lengths, 6, length_window=2, seed=seed)
     a, b = make(7), make(7)
     epoch0 = list(a)
     assert epoch0 == list(b) == list(a)
@@ -285,3 +285,23 @@ def test_torchrun_two_ranks_are_disjoint_and_match_the_trainer_dataloader(tmp_pa
         large = [{i for i in c if corpus_ids[i] == 0} for c in rows]  # the sub-sampled corpus: no repeats
         assert not large[0] & large[1]
     assert results[0]["direct"]["0"] != results[0]["direct"]["1"]
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_expected_draws_per_utterance_match_the_samplers_draws(replicas):
+    from hf_ser.sampling import expected_draws_per_utterance
+
+    sizes = (7, 30, 123)
+    ids = np.repeat(np.arange(3), sizes)
+    expected = expected_draws_per_utterance(ids, batch_size=8, epochs=10, balanced=True, num_replicas=replicas)
+    counts = np.zeros(len(ids))
+    for rank in range(replicas):
+        s = CorpusBalancedBatchSampler(ids, np.ones(len(ids)), 8, seed=0, num_replicas=replicas, rank=rank)
+        for epoch in range(10):
+            s.set_epoch(epoch)
+            for batch in s:
+                np.add.at(counts, batch, 1)
+    for k, n in enumerate(sizes):
+        assert counts[ids == k].mean() == pytest.approx(expected[k], rel=0.02)
+    assert expected[0] / expected[2] == pytest.approx(123 / 7)  # small corpora cycled, large sub-sampled
+    assert expected_draws_per_utterance(ids, 8, 10, balanced=False) == {0: 10.0, 1: 10.0, 2: 10.0}
