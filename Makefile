@@ -28,7 +28,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: install
-	$(BIN)/python benchmarks/run_all.py --out benchmarks/results.json
+	$(BIN)/python benchmarks/run_all.py --output benchmarks/results.json
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -1,11 +1,11 @@
 """Run the benchmarks as subprocesses, collect their JSON lines into one results file, and check the targets.
 
 Each benchmark script prints human-readable lines and, as its last line, one JSON object `{"benchmark": NAME, ...}`.
-This runner echoes their output, parses that line, writes `{NAME: result, ...}` to `--out` and prints one line
+This runner echoes their output, parses that line, writes `{NAME: result, ...}` to `--output` and prints one line
 per target (met / NOT met). By default it runs the CPU benchmarks; `gpu` runs only when named with `--only`.
-With `--only`, results already in `--out` for other benchmarks are kept.
+With `--only`, results already in `--output` for other benchmarks are kept.
 
-    python benchmarks/run_all.py [--out benchmarks/results.json] [--only NAME ...] [--quick] [--strict]
+    python benchmarks/run_all.py [--output benchmarks/results.json] [--only NAME ...] [--quick] [--strict]
 
 Exit status: 1 when a benchmark failed (or, with `--strict`, when a target is not met), else 0.
 """
@@ -128,7 +128,7 @@ def summary(results: dict[str, dict], seconds: dict[str, float]) -> tuple[list[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json", help="results file (JSON)")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json", help="results file (JSON)")
     parser.add_argument("--only", nargs="+", choices=ALL_BENCHMARKS, help="run only these benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny configurations (checks the scripts, not speed)")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is not met")
@@ -142,17 +142,17 @@ def main(argv: list[str] | None = None) -> int:
         results[name], seconds[name] = run_benchmark(name, QUICK_ARGS[name] if args.quick else [])
 
     stored: dict[str, dict] = {}
-    if args.only and args.out.is_file():
+    if args.only and args.output.is_file():
         try:
-            stored = json.loads(args.out.read_text())
+            stored = json.loads(args.output.read_text())
         except json.JSONDecodeError:
-            print(f"note: {args.out} is not valid JSON; it is replaced")
+            print(f"note: {args.output} is not valid JSON; it is replaced")
     stored.update(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(stored, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(stored, indent=2) + "\n")
 
     lines, all_met = summary(results, seconds)
-    print(f"\n=== summary ({time.perf_counter() - start:.0f} s in all; results in {args.out})")
+    print(f"\n=== summary ({time.perf_counter() - start:.0f} s in all; results in {args.output})")
     print("\n".join(lines))
     failed = any("error" in r for r in results.values())
     return 1 if failed or (args.strict and not all_met) else 0

@@ -10,6 +10,7 @@
     hf-ser corpora {list,prepare} ...        find and prepare corpora
     hf-ser synthetic --output_dir DIR        build the synthetic eSpeak corpus
     hf-ser hub push RUN_DIR --repo_id ID     share a run with its model card
+    hf-ser sensitivity --output_dir DIR      the claim check's sensitivity curve over lineage_shift x seeds
 
 Every ``python -m hf_ser.<module>`` form keeps working. Conventions shared by every sub-command: folder
 outputs are ``--output_dir``, file outputs ``--output``, a model to load is ``--model``; exit 0 when the
@@ -37,6 +38,7 @@ SUBCOMMANDS: dict[str, str] = {
     "corpora": "hf_ser.corpora.__main__",
     "synthetic": "hf_ser.corpora.synthetic",
     "hub": "hf_ser.hub",
+    "sensitivity": "hf_ser.sensitivity",
 }
 
 

@@ -33,7 +33,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from hf_ser import labels, paper_results
-from hf_ser.console import ArgumentParser, run_command, setup_logging
+from hf_ser.console import ArgumentParser, command, setup_logging
 from hf_ser.errors import UserError
 from hf_ser.metrics import F1_DEFINITION
 from hf_ser.runs import RunRecordError, load_records, read_predictions
@@ -928,10 +928,11 @@ def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path 
     return out
 
 
+@command
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``python -m hf_ser.report RUNS_DIR [--paper] [--ci] [--n_resamples N] [--output_dir DIR]``; exit code."""
     parser = ArgumentParser(
-        prog="python -m hf_ser.report",
+        prog="hf-ser report",
         description="Build the paper's Tables 2 and 3 (md, csv, json, tex, png) with 95%% bootstrap CIs and the "
                     "Sec. 4.3 claim check (paired bootstrap, Holm-corrected) from a folder of runs.",
     )
@@ -940,8 +941,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ci", action="store_true", help="show the 95%% CIs in the Markdown and LaTeX tables too")
     parser.add_argument("--n_resamples", type=int, default=DEFAULT_RESAMPLES,
                         help="bootstrap resamples for CIs and p-values (0 = none; default %(default)s)")
-    parser.add_argument("--output_dir", "--out", dest="output_dir", type=Path, default=None,
-                        help="output folder (default: RUNS_DIR/report); --out is the old spelling")
+    parser.add_argument("--output_dir", type=Path, default=None, help="output folder (default: RUNS_DIR/report)")
     args = parser.parse_args(argv)
     setup_logging()
     if args.n_resamples < 0:
@@ -951,4 +951,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_command(main))
+    sys.exit(main())

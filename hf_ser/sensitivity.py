@@ -27,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import recipe, report
-from .console import ArgumentParser, run_command, setup_logging
+from .console import ArgumentParser, command, setup_logging
 from .errors import UserError
 from .safe_io import atomic_write_json, atomic_write_text, display_path
 from .stats import ALPHA, DEFAULT_RESAMPLES
@@ -143,6 +143,7 @@ def plot(points: list[dict], path: str | Path) -> Path:
     return path
 
 
+@command
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: train the cross_group demo grid per shift and seed, then write the sensitivity curve; exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1:]
-    parser = ArgumentParser(prog="python -m hf_ser.sensitivity",
+    parser = ArgumentParser(prog="hf-ser sensitivity",
                             description="Sensitivity of the Sec. 4.3 check to a planted lineage effect (demo corpus).")
     parser.add_argument("--output_dir", type=Path, default=Path("runs/sensitivity"), help="where runs and results go")
     parser.add_argument("--shifts", type=float, nargs="+", default=list(DEFAULT_SHIFTS), help="lineage shifts to try")
@@ -185,4 +186,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_command(main))
+    sys.exit(main())

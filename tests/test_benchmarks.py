@@ -88,7 +88,7 @@ def test_run_all_writes_results_and_checks_targets(tmp_path: Path, capsys: pytes
     run_all = importlib.import_module("run_all")
     out = tmp_path / "results.json"
     out.write_text(json.dumps({"gpu": {"benchmark": "gpu", "skipped": "no CUDA"}}))
-    assert run_all.main(["--only", "padding", "--quick", "--out", str(out)]) == 0
+    assert run_all.main(["--only", "padding", "--quick", "--output", str(out)]) == 0
     results = json.loads(out.read_text())
     assert set(results) == {"padding", "gpu"}  # --only keeps the other stored results
     assert set(run_all.REQUIRED_KEYS["padding"]) <= set(results["padding"])

@@ -91,7 +91,7 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     def job(out):
         recipe = R.parse_recipe(["neo_latin", "--demo", "--num_train_epochs", "2", "--output_dir", str(out),
                                  "--logging_steps", "1", "--use_cpu", "true"])
-        return recipe, R.PlannedRun(0, run, out / run.dirname, train, test, {"test": str(out)}, "hash")
+        return recipe, R.PlannedRun(0, run, out / run.dirname, train, train.select([]), test, {"test": str(out)}, "hash")
 
     recipe, planned = job(tmp_path / "straight")
     straight = R.train_run(planned, recipe, {})
