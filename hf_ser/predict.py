@@ -71,7 +71,8 @@ COLUMNS = ("path", "kind", "start", "end", "label", "score", "scores", "error")
 DEFAULT_MAX_SECONDS = PreprocessConfig().max_seconds  # the training crop (20 s)
 NONE_READ_SECONDS = 600.0  # `--segment none` decodes at most this much of a file: 38 MB at 16 kHz
 LONG_FILE_SECONDS = 300.0  # a file at least this long gets its own progress bars (VAD, segments)
-POOL_SECONDS = 300.0  # audio gathered (19 MB as float32) and sorted by length before each classifier pass
+POOL_SECONDS = 300.0  # audio gathered (19 MB as float32) and sorted by length before each classifier pass;
+# the files whose segments are in the pool are "in flight": a kill loses at most them
 POOL_ITEMS = 512  # ... or this many segments, whichever comes first
 
 
@@ -96,6 +97,7 @@ class PredictOptions:
     aggregate: str = "mean"
     top_k: int | None = None
     batch_size: int = 8
+    pool_seconds: float = POOL_SECONDS
 
     def checked(self) -> PredictOptions:
         """These options with the VAD's max segment tied to max_seconds; UserError naming a bad value."""
@@ -105,6 +107,8 @@ class PredictOptions:
             raise UserError(f"--aggregate must be one of {', '.join(AGGREGATES)}, got {self.aggregate!r}")
         if self.batch_size < 1 or (self.top_k is not None and self.top_k < 1):
             raise UserError("--batch_size and --top_k must be at least 1")
+        if self.pool_seconds <= 0:
+            raise UserError("--pool_seconds must be positive")
         if self.window <= 0 or (self.hop is not None and self.hop <= 0):
             raise UserError("--window and --hop must be positive")
         if self.max_seconds and self.window > self.max_seconds:
@@ -266,9 +270,10 @@ def pick_label(scores: np.ndarray, tie_break: np.ndarray | None = None) -> int:
 class Predictor:
     """Classify files segment by segment with bounded memory; :meth:`run` yields each file's rows in input order.
 
-    Segments of consecutive files are gathered in a pool (at most POOL_SECONDS of audio or POOL_ITEMS
-    segments), sorted by length and passed to the classifier in batches, so little padding is computed and
-    a long file's segments never sit in memory all at once.
+    Segments of consecutive files are gathered in a pool (at most ``options.pool_seconds`` of audio or
+    POOL_ITEMS segments), sorted by length and passed to the classifier in batches, so little padding is
+    computed and a long file's segments never sit in memory all at once. A file's rows come out once all
+    its segments are classified and every earlier file's rows are out.
     """
 
     def __init__(self, classifier, options: PredictOptions = PredictOptions(), progress: bool = False):
@@ -376,7 +381,7 @@ class Predictor:
                 self.pool.append((job, k, wave))
                 self.pool_samples += len(wave)
                 job.submitted += 1
-                if self.pool_samples >= POOL_SECONDS * self.sr or len(self.pool) >= POOL_ITEMS:
+                if self.pool_samples >= self.options.pool_seconds * self.sr or len(self.pool) >= POOL_ITEMS:
                     self._classify_pool()
                     yield from self._finished()
             job.planned = True
@@ -699,6 +704,9 @@ def build_parser() -> ArgumentParser:
                         "duration-weighted mean of probabilities (default), per-emotion max, or vote share")
     parser.add_argument("--top_k", type=int, default=None, help="labels listed in `scores` (default: all)")
     parser.add_argument("--batch_size", type=int, default=8, help="segments per forward pass (sorted by length)")
+    parser.add_argument("--pool_seconds", type=float, default=POOL_SECONDS, help="audio (s) gathered and sorted by "
+                        "length before each pass through the model: more batches better, a kill loses more "
+                        "(default 300)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--plot", default=None, metavar="DIR", help="write one emotion timeline PNG per file here")
     parser.add_argument("--no_progress", action="store_true", help="no progress bars")
@@ -711,7 +719,7 @@ def options_from_args(args) -> PredictOptions:
                     speech_pad=args.speech_pad, merge_gap=args.merge_gap)
     return PredictOptions(segment=args.segment, window=args.window, hop=args.hop, vad=vad,
                           max_seconds=args.max_seconds, aggregate=args.aggregate, top_k=args.top_k,
-                          batch_size=args.batch_size).checked()
+                          batch_size=args.batch_size, pool_seconds=args.pool_seconds).checked()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
