@@ -111,7 +111,7 @@ class PredictOptions:
             raise UserError("--pool_seconds must be positive")
         if self.window <= 0 or (self.hop is not None and self.hop <= 0):
             raise UserError("--window and --hop must be positive")
-        if self.max_seconds and self.window > self.max_seconds:
+        if self.segment == "fixed" and self.max_seconds and self.window > self.max_seconds:
             raise UserError(f"--window {self.window:g} is longer than --max_seconds {self.max_seconds:g} (the "
                             "training crop); use a shorter window or raise --max_seconds")
         vad = replace(self.vad, max_segment=float(self.max_seconds or 0))
