@@ -43,6 +43,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -631,7 +632,8 @@ def plot_name(path: str) -> str:
 
 def timeline_figure(rows: Sequence[dict]) -> Figure:
     """One file's emotion timeline: each emotion's probability over time (steps over the classified segments,
-    broken where there is no segment), segments shaded, the file's label in the title."""
+    broken where there is no segment; a point per window at its centre when windows overlap), segments
+    shaded, the file's label in the title."""
     file_row = rows[-1]
     segments = [r for r in rows if r["kind"] == "segment" and r["probs"]] or [r for r in rows if r["probs"]]
     labels = list(segments[0]["probs"]) if segments else []
@@ -639,18 +641,23 @@ def timeline_figure(rows: Sequence[dict]) -> Figure:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     colours = dict(zip(labels, ["#d62728", "#8c564b", "#9467bd", "#ff7f0e", "#7f7f7f", "#1f77b4"]))
-    for i, r in enumerate(segments):
+    overlapping = any(b["start"] < a["end"] - 1e-6 for a, b in pairwise(segments))
+    for i, r in enumerate([] if overlapping else segments):  # shading overlapping windows would cover everything
         ax.axvspan(r["start"], r["end"], color="#000000", alpha=0.06 if i % 2 else 0.12, linewidth=0)
     for label in labels:
         xs: list[float] = []
         ys: list[float] = []
         for r in segments:
+            if overlapping:  # overlapping windows: one point per window, at its centre
+                xs.append((r["start"] + r["end"]) / 2)
+                ys.append(r["probs"][label])
+                continue
             if xs and r["start"] > xs[-1] + 1e-6:  # a pause: break the line
                 xs.append(np.nan)
                 ys.append(np.nan)
             xs += [r["start"], r["end"]]
             ys += [r["probs"][label]] * 2
-        ax.plot(xs, ys, color=colours.get(label), label=label, linewidth=1.4)
+        ax.plot(xs, ys, color=colours.get(label), label=label, linewidth=1.4, marker="." if overlapping else None)
     ax.set_xlim(0, max(file_row["end"], 1e-3))
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("time (s)")

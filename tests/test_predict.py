@@ -401,3 +401,17 @@ def test_hostile_inputs_each_get_a_reason_and_nothing_hangs(tmp_path, model_dir)
     assert row("caf\ufffd-\ufffd.wav")["label"] in EMOTIONS            # printable, never UnicodeEncodeError
     assert rows["'=HYPERLINK(1).wav"]["label"] in EMOTIONS             # a formula cell is neutralised
     assert not any(k.startswith(("=", "+", "-", "@")) for k in rows)
+
+
+def test_folder_of_100_wavs_with_3_broken_in_input_order_across_many_pools(tmp_path, model_dir, capsys):
+    folder = tmp_path / "wavs"
+    for i in range(97):
+        write(folder / f"spk{i % 7}" / f"utt{i:03d}.wav", speech_like(0.3 + (i % 5) * 0.2, seed=i))
+    broken_files(folder)
+    assert cli(folder, "--model", model_dir, "--format", "jsonl", "--batch_size", "16", "--pool_seconds", "5") == 0
+    out = capsys.readouterr()
+    rows = [json.loads(line) for line in out.out.splitlines()]
+    assert [r["path"] for r in rows] == predict.collect_inputs([folder])  # input order, whatever the batching
+    assert sum(r["label"] in EMOTIONS and r["error"] is None for r in rows) == 97
+    assert sorted(Path(r["path"]).name for r in rows if r["error"]) == ["empty.wav", "garbage.wav", "silent.wav"]
+    assert "classified 97 of 100 file(s)" in out.err
