@@ -434,16 +434,20 @@ class Predictor:
         return out + [self._row(job, "file", 0.0, job.duration, scores, None, tie)]
 
 
-def predict_files(files: Iterable[str | Path], classifier, options: PredictOptions = PredictOptions(),
-                  progress: bool = False) -> Iterator[list[dict]]:
-    """Each file's rows (segments, then the file row), in input order, as they are produced."""
+def predict_files(files: Iterable[str | Path], classifier, options: PredictOptions | None = None,
+                  progress: bool = False, **overrides) -> Iterator[list[dict]]:
+    """Each file's rows (segments, then the file row), in input order, as they are produced.
+
+    `overrides` are PredictOptions fields (``segment="vad"``, ``top_k=2``...) applied to `options`.
+    """
+    options = replace(options or PredictOptions(), **overrides)
     yield from Predictor(classifier, options, progress).run(files)
 
 
-def classify(files: Iterable[str | Path], classifier, options: PredictOptions = PredictOptions(),
-             progress: bool = False) -> list[dict]:
+def classify(files: Iterable[str | Path], classifier, options: PredictOptions | None = None,
+             progress: bool = False, **overrides) -> list[dict]:
     """All rows of all files in one list (the segment rows of each file before its file row)."""
-    return [row for rows in predict_files(files, classifier, options, progress) for row in rows]
+    return [row for rows in predict_files(files, classifier, options, progress, **overrides) for row in rows]
 
 
 # ----------------------------------------------------------------------------- output

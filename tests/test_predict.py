@@ -415,3 +415,11 @@ def test_folder_of_100_wavs_with_3_broken_in_input_order_across_many_pools(tmp_p
     assert sum(r["label"] in EMOTIONS and r["error"] is None for r in rows) == 97
     assert sorted(Path(r["path"]).name for r in rows if r["error"]) == ["empty.wav", "garbage.wav", "silent.wav"]
     assert "classified 97 of 100 file(s)" in out.err
+
+
+def test_options_can_be_given_as_keywords(tmp_path, classifier):
+    f = write(tmp_path / "a.wav", speech_like(3.0))
+    rows = predict.classify([f], classifier, segment="fixed", window=1.0, hop=1.0, top_k=1)
+    assert [r["kind"] for r in rows] == ["segment"] * 3 + ["file"] and all(len(r["scores"]) == 1 for r in rows)
+    with pytest.raises(TypeError):
+        predict.classify([f], classifier, chunk_seconds=1.0)        # replaced by segment="fixed", window=S
