@@ -46,7 +46,9 @@ class VadParams:
     min_silence: a pause must last this long to end a segment; 0.3 s keeps the short pauses inside a
         sentence (commas, breaths) in one segment, so a segment is a phrase rather than a word.
     speech_pad: added on both sides of each segment (silero's 30 ms default would clip soft onsets).
-    merge_gap: after padding, neighbours closer than this are joined when the result fits ``max_segment``.
+    merge_gap: after padding, neighbours closer than this are joined when the result fits ``max_segment``
+        (0.1 s: only slivers left by the padding; a larger value would join sentences separated by a
+        0.5 s pause, since the padding and silero's hangover eat about 0.3 s of every pause).
     max_segment: the longest segment (default 20 s, the training crop); longer speech is split at its
         longest inner pause, else cut hard. 0 means no limit.
     """
@@ -55,7 +57,7 @@ class VadParams:
     min_speech: float = 0.25
     min_silence: float = 0.3
     speech_pad: float = 0.1
-    merge_gap: float = 0.3
+    merge_gap: float = 0.1
     max_segment: float = 20.0
 
     def to_dict(self) -> dict:
