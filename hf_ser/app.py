@@ -78,6 +78,7 @@ def build_demo(classifier, options: PredictOptions | None = None, title: str = "
     predictor = Predictor(classifier, options)
 
     def run(path):
+        """The page's handler: :func:`analyse`, its error shown as a Gradio message."""
         try:
             return analyse(path, predictor)
         except ValueError as e:

@@ -156,6 +156,7 @@ def vad_segments(path: str | Path, params: VadParams = VadParams(), model=None,
     n = 0
 
     def counted() -> Iterator[np.ndarray]:
+        """The decoded blocks, counting their samples (the file's length at 16 kHz)."""
         nonlocal n
         for b in iter_mono_blocks(path, VAD_SAMPLING_RATE):
             n += len(b)
