@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from gradio_client import Client, handle_file
 
 from hf_ser import app, predict
 from hf_ser.corpora import synthetic
@@ -27,6 +26,7 @@ from hf_ser.runs import STAGING_MARKER
 SR = 16_000
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+gradio_client = pytest.importorskip("gradio_client", reason="the app extra (pip install hf_ser[app]) is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +75,8 @@ def test_app_on_localhost_gives_predicts_probabilities(model_dir, speech, tmp_pa
             except OSError:
                 assert time.monotonic() < deadline, "the app did not answer on 127.0.0.1"
                 time.sleep(0.5)
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        bars, plot, table = client.predict(handle_file(str(speech)), api_name=f"/{app.API_NAME}")
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        bars, plot, table = client.predict(gradio_client.handle_file(str(speech)), api_name=f"/{app.API_NAME}")
     finally:
         server.terminate()
         server.wait(timeout=30)
