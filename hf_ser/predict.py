@@ -1,79 +1,161 @@
-"""``python -m hf_ser.predict PATH... --model DIR_OR_HUB_ID``: label the emotion of audio files.
+"""``python -m hf_ser.predict PATH... --model DIR_OR_HUB_ID``: label the emotion of audio files, over time.
 
 PATH can be audio files, folders (searched recursively for the formats soundfile decodes: wav, flac, ogg,
 aiff/aif and, with libsndfile >= 1.1, mp3) or manifests (.csv / .jsonl with a ``path`` column; relative paths
-are resolved against the manifest's folder). Files are decoded with soundfile (no ffmpeg), prepared exactly as
-for training (:func:`hf_ser.audio.preprocess`: mono, resampling, silence trimming, loudness normalisation)
-and classified by the stock ``transformers.pipeline("audio-classification")`` in batches of similar length.
-Results come back in input order, one row per file: ``path, label, score, scores, error``.
+are resolved against the manifest's folder). Files are checked before anything opens them (a FIFO or a header
+claiming 2e9 Hz is an error row, never a hang or a huge allocation), decoded block by block with soundfile,
+prepared as for training (mono 16 kHz, DC removed, silence trimmed, loudness normalised) and classified by the
+stock ``transformers.pipeline("audio-classification")``, segments of many files batched in length order.
 
-Unreadable, empty or silent files get a row with ``error`` set and the run goes on; the exit code is non-zero
-only when no file at all could be classified. ``--chunk_seconds S`` classifies long recordings in windows of
-about S seconds and reports every window and, per file, the mean of the window probabilities.
+Segments (``--segment``):
+  auto   (default) ``none`` for a file of at most --max_seconds (20 s, the training crop), ``vad`` above;
+  none   one label for the whole clip (a longer file is classified on its first --max_seconds of speech);
+  vad    speech segments found by the silero VAD (``silero-vad`` package, model inside its wheel), split to
+         at most --max_seconds, pauses under --merge_gap closed;
+  fixed  windows of --window seconds every --hop seconds.
+Each file gives one row per segment (``kind`` = segment: path, start, end, label, score, scores, error) and
+then one file row (``kind`` = file) aggregating its segments: the duration-weighted mean of the segment
+probabilities (``--aggregate mean``), the per-emotion maximum (``max``) or the share of segment votes
+(``vote``). A file classified whole (``none``) has only its file row.
+
+Output (``--format``, default from the --output suffix: .csv, .jsonl, .json; else a table on stdout): CSV and
+JSON Lines are written file by file as results come (flushed after each file's file row, which is always its
+last row), so ``--resume`` skips the files whose file row is already in --output and drops the rows of a file
+cut short by a kill: a killed run loses at most the file in flight and never duplicates a row. JSON (one array)
+is written once, atomically, at the end (and on Ctrl-C); use csv or jsonl for runs you may have to resume.
+
+Every input gets a row: unreadable, empty, silent or implausible files (and any error while reading one)
+get ``error`` set and the run goes on. Exit status: 0 when at least one file was classified, 1 when none
+could be, 2 on a usage mistake. ``--plot DIR`` draws one emotion timeline PNG per file.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from .audio import AudioError, PreprocessConfig, preprocess, read_audio, resample, to_mono
-from .corpora.manifest import read_manifest_rows
-from .corpora.scan import walk_files
-from .sampling import length_sorted_order
+from .audio import AudioError, PreprocessConfig, check_audio_file, finish_mono, load_mono
+from .console import ArgumentParser, command, setup_logging
+from .corpora.manifest import MANIFEST_SUFFIXES, read_manifest_rows
+from .corpora.scan import AUDIO_EXTENSIONS, walk_files
+from .errors import EXIT_FAILED, EXIT_OK, UserError
+from .safe_io import atomic_write_text, display_path, safe_name, spreadsheet_safe
+from .segments import VadParams, fixed_segments, iter_segment_audio, vad_segments
 
 logger = logging.getLogger("hf_ser.predict")
 
-MANIFEST_SUFFIXES = (".csv", ".jsonl", ".ndjson")
-FORMATS = ("table", "json", "csv")
-DEFAULT_MAX_SECONDS = PreprocessConfig().max_seconds  # the training crop
+FORMATS = ("csv", "jsonl", "json", "table")
+SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+SEGMENT_MODES = ("auto", "none", "vad", "fixed")
+AGGREGATES = ("mean", "max", "vote")
+COLUMNS = ("path", "kind", "start", "end", "label", "score", "scores", "error")
+DEFAULT_MAX_SECONDS = PreprocessConfig().max_seconds  # the training crop (20 s)
+NONE_READ_SECONDS = 600.0  # `--segment none` decodes at most this much of a file: 38 MB at 16 kHz
+LONG_FILE_SECONDS = 300.0  # a file at least this long gets its own progress bars (VAD, segments)
+POOL_SECONDS = 300.0  # audio gathered (19 MB as float32) and sorted by length before each classifier pass;
+# the files whose segments are in the pool are "in flight": a kill loses at most them
+POOL_ITEMS = 512  # ... or this many segments, whichever comes first
 
 
-class PredictError(RuntimeError):
+class PredictError(UserError):
     """A usage problem (no input, model not loadable); the message names the cause and the fix."""
 
 
-def audio_extensions() -> tuple[str, ...]:
-    """File suffixes searched in folders: the formats this soundfile build can decode."""
-    exts = [".wav", ".flac", ".ogg", ".aiff", ".aif"]
-    if "MP3" in sf.available_formats():
-        exts.append(".mp3")
-    return tuple(exts)
+@dataclass(frozen=True)
+class PredictOptions:
+    """How files are cut into segments, classified and summarised (the CLI flags of the same names).
+
+    hop None means half a window (overlapping windows: every moment is seen by two windows, so a change
+    of emotion is not missed at a window edge). max_seconds is the crop for ``none`` and the longest
+    VAD segment or window (0/None: no limit).
+    """
+
+    segment: str = "auto"
+    window: float = 4.0
+    hop: float | None = None
+    vad: VadParams = field(default_factory=VadParams)
+    max_seconds: float | None = DEFAULT_MAX_SECONDS
+    aggregate: str = "mean"
+    top_k: int | None = None
+    batch_size: int = 8
+    pool_seconds: float = POOL_SECONDS
+
+    def checked(self) -> PredictOptions:
+        """These options with the VAD's max segment tied to max_seconds; UserError naming a bad value."""
+        if self.segment not in SEGMENT_MODES:
+            raise UserError(f"--segment must be one of {', '.join(SEGMENT_MODES)}, got {self.segment!r}")
+        if self.aggregate not in AGGREGATES:
+            raise UserError(f"--aggregate must be one of {', '.join(AGGREGATES)}, got {self.aggregate!r}")
+        if self.batch_size < 1 or (self.top_k is not None and self.top_k < 1):
+            raise UserError("--batch_size and --top_k must be at least 1")
+        if self.pool_seconds <= 0:
+            raise UserError("--pool_seconds must be positive")
+        if self.window <= 0 or (self.hop is not None and self.hop <= 0):
+            raise UserError("--window and --hop must be positive")
+        if self.segment == "fixed" and self.max_seconds and self.window > self.max_seconds:
+            raise UserError(f"--window {self.window:g} is longer than --max_seconds {self.max_seconds:g} (the "
+                            "training crop); use a shorter window or raise --max_seconds")
+        vad = replace(self.vad, max_segment=float(self.max_seconds or 0))
+        try:
+            vad.check()
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        return replace(self, vad=vad, max_seconds=self.max_seconds or None)
+
+    @property
+    def window_hop(self) -> float:
+        """The hop between fixed windows (half a window unless given)."""
+        return self.hop if self.hop else self.window / 2
+
+
+# ----------------------------------------------------------------------------- inputs and model
 
 
 def collect_inputs(paths: Sequence[str | Path]) -> list[str]:
-    """Expand files, folders (recursive) and manifests into a list of audio paths, in the order given."""
+    """Expand files, folders (recursive) and manifests into a list of audio paths, in the order given.
+
+    Only regular files are read as manifests; anything else (a missing path, a FIFO named ``x.wav``) is
+    passed on and becomes an error row when it is checked.
+    """
     files: list[str] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found, _ = walk_files(p, audio_extensions())
+            found, _ = walk_files(p, AUDIO_EXTENSIONS)
             if not found:
-                logger.warning("no audio file (%s) under %s", " ".join(audio_extensions()), p)
+                logger.warning("no audio file (%s) under %s", " ".join(AUDIO_EXTENSIONS), display_path(p))
             files += [str(f) for f in found]
         elif p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
-            rows = read_manifest_rows(p)
+            try:
+                rows = read_manifest_rows(p)
+            except (ValueError, UnicodeDecodeError, csv.Error) as e:
+                raise PredictError(f"cannot read the manifest {display_path(p)}: {display_path(str(e))}") from None
             if rows and "path" not in rows[0]:
-                raise PredictError(f"manifest {p} has no 'path' column (columns: {', '.join(rows[0])}); "
-                                   f"add one with the audio file of each row")
+                raise PredictError(f"manifest {display_path(p)} has no 'path' column (columns: "
+                                   f"{', '.join(map(str, rows[0]))}); add one with the audio file of each row")
             for row in rows:
                 q = Path(str(row["path"]).strip())
                 files.append(str(q if q.is_absolute() else p.parent / q))
         else:
-            files.append(str(p))  # a missing or unreadable file becomes an error row
+            files.append(str(p))  # a missing, special or unreadable file becomes an error row
     return files
 
 
@@ -85,14 +167,20 @@ def resolve_model(model: str) -> str:
             return str(p)
         if (p / "model" / "config.json").is_file():
             return str(p / "model")
-        raise PredictError(f"{p} holds no config.json: give a run's model/ folder, a folder written by "
-                           f"`python -m hf_ser.hub push --dry_run`, or a Hub model id")
+        raise PredictError(f"{display_path(p)} holds no config.json: give a run's model/ folder, a folder written "
+                           f"by `python -m hf_ser.hub push --dry_run`, or a Hub model id")
     return model
 
 
 def load_classifier(model: str, device: str | None = None):
-    """The stock ``pipeline("audio-classification")`` of a local folder or Hub id, on `device` (default: cuda if any)."""
-    from transformers import pipeline
+    """The stock ``pipeline("audio-classification")`` of a local folder or Hub id, on `device` (default: cuda if any).
+
+    Everything else in this module uses only this interface, so any object offering it can stand in (an
+    ONNX Runtime session, a remote endpoint): ``classifier(iterable of {"raw", "sampling_rate"}, batch_size=,
+    top_k=None)`` yielding one list of ``{"label", "score"}`` per input, ``classifier.feature_extractor.sampling_rate``
+    and ``classifier.model.config.id2label``.
+    """
+    from transformers import pipeline  # transformers' pipeline import costs 2 s; only the commands need it
 
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -103,247 +191,592 @@ def load_classifier(model: str, device: str | None = None):
         return pipeline("audio-classification", model=path, feature_extractor=path, device=device)
     except (OSError, ValueError) as e:
         raise PredictError(
-            f"could not load the model {model!r}: {e}\nGive a run's model/ folder, a folder written by "
-            f"`python -m hf_ser.hub push --dry_run`, or a Hub id (downloaded once into the Hugging Face cache; "
-            f"with HF_HUB_OFFLINE=1 only the cache is used).") from None
+            f"could not load the model {model!r}: {display_path(str(e))} -- give a run's model/ folder, a folder "
+            f"written by `python -m hf_ser.hub push --dry_run`, or a Hub id (downloaded once into the Hugging Face "
+            f"cache; with HF_HUB_OFFLINE=1 only the cache is used)") from None
 
 
-def split_windows(wave: np.ndarray, sr: int, seconds: float) -> list[tuple[float, float, np.ndarray]]:
-    """Consecutive windows of `seconds` (start s, end s, samples); a tail shorter than half a window joins the last one."""
-    hop = max(1, int(round(seconds * sr)))
-    starts = list(range(0, len(wave), hop))
-    if len(starts) > 1 and len(wave) - starts[-1] < hop / 2:
-        starts.pop()
-    ends = starts[1:] + [len(wave)]
-    return [(s / sr, e / sr, wave[s:e]) for s, e in zip(starts, ends)]
+def classifier_labels(classifier) -> list[str]:
+    """The model's labels in class-index order."""
+    id2label = classifier.model.config.id2label
+    return [id2label[i] for i in range(len(id2label))]
 
 
-def _duration(path: str) -> float:
-    try:
-        info = sf.info(path)
-        return info.frames / info.samplerate
-    except Exception:  # unreadable: it fails again, with its reason, when decoded
-        return 0.0
+def classifier_rate(classifier) -> int:
+    """The sampling rate the classifier's feature extractor expects."""
+    return int(classifier.feature_extractor.sampling_rate)
 
 
-def _top(probs: dict[str, float], k: int) -> dict[str, float]:
-    return dict(sorted(probs.items(), key=lambda kv: -kv[1])[:k])
+# ----------------------------------------------------------------------------- classification
 
 
-def classify(
-    files: Sequence[str | Path],
-    classifier,
-    top_k: int | None = None,
-    batch_size: int = 8,
-    chunk_seconds: float | None = None,
-    max_seconds: float | None = DEFAULT_MAX_SECONDS,
-    progress: bool = True,
-) -> list[dict]:
-    """One row per file, in input order: path, label, score, scores (top_k label -> probability), error.
+@dataclass
+class _Job:
+    """One input file on its way through segmentation, the classifier pool and aggregation."""
 
-    With `chunk_seconds`, rows also hold ``windows`` (start, end, label, score, scores, error per window) and
-    the file's label is the arg-max of the mean window probabilities.
+    path: str
+    mode: str = "none"
+    duration: float = 0.0
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    probs: dict[int, np.ndarray] = field(default_factory=dict)
+    seg_errors: dict[int, str] = field(default_factory=dict)
+    submitted: int = 0
+    planned: bool = False
+    error: str | None = None
+    bar: tqdm | None = None
+
+
+def error_reason(e: BaseException) -> str:
+    """A one-line reason for an error row: an AudioError's own text, else the exception's type and message."""
+    text = str(e) if isinstance(e, AudioError) else f"unexpected error: {type(e).__name__}" + (f": {e}" if str(e) else "")
+    return " ".join(display_path(text).split())
+
+
+def aggregate(spans: Sequence[tuple[float, float]], probs: Sequence[np.ndarray], how: str = "mean") -> np.ndarray:
+    """The file's scores from its segments' probability vectors (one per span, same order).
+
+    mean: duration-weighted mean (a 10 s segment counts ten times a 1 s one); max: per-emotion maximum over
+    the segments (the strongest moment of each emotion; not a distribution); vote: share of segments whose
+    label is each emotion (ties are broken by the mean, see :func:`pick_label`).
     """
-    files = [str(f) for f in files]
-    sr = int(classifier.feature_extractor.sampling_rate)
-    config = classifier.model.config
-    k = config.num_labels if top_k is None else max(1, min(int(top_k), config.num_labels))
-    cfg = PreprocessConfig(sampling_rate=sr, max_seconds=None)
-    rows = [{"path": f, "label": None, "score": None, "scores": None, "error": None} for f in files]
-    windows: list[list[dict]] = [[] for _ in files]
-    order = length_sorted_order([int(_duration(f) * sr) for f in files])
-    position = np.empty(len(files), dtype=np.int64)
-    position[order] = np.arange(len(files))
-    queue: deque[tuple[int, int]] = deque()  # (file, window) of every array handed to the pipeline, in order
-    cropped: list[str] = []
+    p = np.asarray(probs, dtype=np.float64)
+    if how == "mean":
+        w = np.array([max(e - s, 1e-3) for s, e in spans])
+        return (p * w[:, None]).sum(axis=0) / w.sum()
+    if how == "max":
+        return p.max(axis=0)
+    if how == "vote":
+        return np.bincount(p.argmax(axis=1), minlength=p.shape[1]) / len(p)
+    raise ValueError(f"unknown aggregation {how!r}; use one of {', '.join(AGGREGATES)}")
 
-    def arrays() -> Iterator[dict]:
-        for i in order:
+
+def pick_label(scores: np.ndarray, tie_break: np.ndarray | None = None) -> int:
+    """Index of the highest score; among equal scores (a tied vote) the one with the highest `tie_break`."""
+    best = np.flatnonzero(scores >= scores.max() - 1e-12)
+    if len(best) > 1 and tie_break is not None:
+        return int(best[np.argmax(tie_break[best])])
+    return int(best[0])
+
+
+class Predictor:
+    """Classify files segment by segment with bounded memory; :meth:`run` yields each file's rows in input order.
+
+    Segments of consecutive files are gathered in a pool (at most ``options.pool_seconds`` of audio or
+    POOL_ITEMS segments), sorted by length and passed to the classifier in batches, so little padding is
+    computed and a long file's segments never sit in memory all at once. A file's rows come out once all
+    its segments are classified and every earlier file's rows are out.
+    """
+
+    def __init__(self, classifier, options: PredictOptions = PredictOptions(), progress: bool = False):
+        """Bind a classifier (see :func:`load_classifier`) and checked options."""
+        self.classifier = classifier
+        self.options = options.checked()
+        self.labels = classifier_labels(classifier)
+        self.sr = classifier_rate(classifier)
+        self.progress = progress
+        self.pool: list[tuple[_Job, int, np.ndarray]] = []
+        self.pool_samples = 0
+        self.queue: deque[_Job] = deque()
+        self.audio_seconds = 0.0
+        self.cropped: list[str] = []
+
+    # -- segmentation ----------------------------------------------------------------------------
+    def _mode(self, duration: float) -> str:
+        """The segmentation used for a file of `duration` seconds (``auto`` resolved)."""
+        if self.options.segment != "auto":
+            return self.options.segment
+        return "none" if duration <= (self.options.max_seconds or DEFAULT_MAX_SECONDS) else "vad"
+
+    def _bar(self, job: _Job, total: float, unit: str, desc: str) -> tqdm | None:
+        """A second progress bar for a long file (None for short files or without progress)."""
+        if not self.progress or job.duration < LONG_FILE_SECONDS:
+            return None
+        return tqdm(total=total, unit=unit, desc=desc, position=1, leave=False, disable=None)
+
+    def _segments(self, job: _Job) -> Iterator[tuple[int, np.ndarray]]:
+        """(span index, prepared samples) of each segment of a file; a segment that fails is noted in the job."""
+        info = check_audio_file(job.path)
+        job.duration = info.frames / info.samplerate
+        self.audio_seconds += job.duration
+        job.mode = self._mode(job.duration)
+        opts = self.options
+        if job.mode == "none":
+            stop = NONE_READ_SECONDS if job.duration > NONE_READ_SECONDS else None
+            wave = load_mono(job.path, self.sr, stop=stop)
+            if opts.max_seconds and len(wave) > opts.max_seconds * self.sr:
+                self.cropped.append(job.path)
+            job.spans = [(0.0, job.duration)]
+            yield 0, finish_mono(wave, PreprocessConfig(sampling_rate=self.sr, max_seconds=opts.max_seconds))
+            return
+        if job.mode == "vad":
+            bar = self._bar(job, round(job.duration, 1), "s", "VAD")
             try:
-                data, file_sr = read_audio(files[i])
-                if chunk_seconds:
-                    pieces = split_windows(resample(to_mono(data), file_sr, sr), sr, chunk_seconds)
-                else:
-                    wave = preprocess(data, file_sr, cfg)
-                    if max_seconds and len(wave) > max_seconds * sr:
-                        wave = wave[: int(max_seconds * sr)]
-                        cropped.append(files[i])
-                    pieces = [(0.0, len(wave) / sr, wave)]
+                job.spans = vad_segments(job.path, opts.vad, on_block=(lambda n: bar.update(n / 16000)) if bar else None)
+            finally:
+                if bar:
+                    bar.close()
+            if not job.spans:
+                raise AudioError("no speech found", f"the VAD found no speech (threshold {opts.vad.threshold:g})")
+        else:
+            job.spans = fixed_segments(job.duration, opts.window, opts.window_hop)
+        job.bar = self._bar(job, len(job.spans), "segment", "segments")
+        cfg = PreprocessConfig(sampling_rate=self.sr, max_seconds=None)
+        for k, raw in iter_segment_audio(job.path, job.spans, self.sr):
+            try:
+                if len(raw) == 0:
+                    raise AudioError("empty segment", "beyond the decoded audio")
+                wave = finish_mono(raw, cfg)
             except AudioError as e:
-                rows[i]["error"] = str(e)
+                job.seg_errors[k] = error_reason(e)
                 continue
-            for w, (start, end, piece) in enumerate(pieces):
-                if chunk_seconds:
-                    windows[i].append({"start": round(start, 3), "end": round(end, 3), "label": None,
-                                       "score": None, "scores": None, "error": None})
-                    try:
-                        piece = preprocess(piece, sr, cfg)
-                    except AudioError as e:
-                        windows[i][w]["error"] = str(e)
-                        continue
-                queue.append((int(i), w))
-                yield {"raw": piece, "sampling_rate": sr}
+            yield k, wave
 
-    window_probs: list[list[np.ndarray]] = [[] for _ in files]
-    labels = [config.id2label[j] for j in range(config.num_labels)]
-    with tqdm(total=len(files), unit="file", desc="classifying", disable=not progress or None) as bar:
-        for out in classifier(arrays(), batch_size=batch_size, top_k=None):
-            i, w = queue.popleft()
-            probs = {d["label"]: float(d["score"]) for d in out}
-            target = windows[i][w] if chunk_seconds else rows[i]
-            best = max(probs, key=probs.get)
-            target.update(label=best, score=probs[best], scores=_top(probs, k))
-            window_probs[i].append(np.array([probs[label] for label in labels]))
-            bar.update(int(position[i]) - bar.n)  # files earlier in the length order are finished
-        bar.update(len(files) - bar.n)
-    if chunk_seconds:
-        for i, row in enumerate(rows):
-            row["windows"] = windows[i]
-            if row["error"]:
-                continue
-            if not window_probs[i]:
-                row["error"] = "no window could be classified: every window is silent or too short"
-                continue
-            mean = np.mean(window_probs[i], axis=0)
-            probs = {label: float(p) for label, p in zip(labels, mean)}
-            best = labels[int(mean.argmax())]
-            row.update(label=best, score=probs[best], scores=_top(probs, k))
-    if cropped:
-        logger.warning("%d file(s) longer than %g s after trimming were classified on their first %g s (the training "
-                       "crop), e.g. %s; use --chunk_seconds to cover them whole", len(cropped), max_seconds,
-                       max_seconds, cropped[0])
-    return rows
+    # -- classification --------------------------------------------------------------------------
+    def _classify_pool(self) -> None:
+        """Classify every pooled segment, longest first, and store its probabilities in its job."""
+        items = sorted(self.pool, key=lambda item: -len(item[2]))
+        self.pool, self.pool_samples = [], 0
+        if not items:
+            return
+        inputs = ({"raw": wave, "sampling_rate": self.sr} for _, _, wave in items)
+        outputs = self.classifier(inputs, batch_size=self.options.batch_size, top_k=None)
+        for (job, k, _), out in zip(items, outputs):
+            scores = {d["label"]: float(d["score"]) for d in out}
+            job.probs[k] = np.array([scores[label] for label in self.labels])
+            if job.bar is not None:
+                job.bar.update(1)
+
+    def _finished(self) -> Iterator[list[dict]]:
+        """Rows of the files at the head of the queue whose segments are all classified, in input order."""
+        while self.queue and self.queue[0].planned and len(self.queue[0].probs) == self.queue[0].submitted:
+            job = self.queue.popleft()
+            if job.bar is not None:
+                job.bar.close()
+            yield self.rows(job)
+
+    def run(self, files: Iterable[str | Path]) -> Iterator[list[dict]]:
+        """Each file's rows (its segment rows, then its file row), in input order, as soon as they are ready."""
+        for path in files:
+            job = _Job(str(path))
+            self.queue.append(job)
+            segments = self._segments(job)
+            while True:
+                try:
+                    k, wave = next(segments)
+                except StopIteration:
+                    break
+                except Exception as e:  # any failure while reading one file is that file's error row
+                    job.error = error_reason(e)
+                    logger.debug("%s failed", display_path(job.path), exc_info=True)
+                    break
+                self.pool.append((job, k, wave))
+                self.pool_samples += len(wave)
+                job.submitted += 1
+                if self.pool_samples >= self.options.pool_seconds * self.sr or len(self.pool) >= POOL_ITEMS:
+                    self._classify_pool()
+                    yield from self._finished()
+            job.planned = True
+            yield from self._finished()
+        self._classify_pool()
+        yield from self._finished()
+        if self.cropped:
+            logger.warning("%d file(s) were classified on their first %g s (the training crop), e.g. %s; use "
+                           "--segment vad or fixed to cover them whole", len(self.cropped),
+                           self.options.max_seconds, display_path(self.cropped[0]))
+
+    # -- rows ------------------------------------------------------------------------------------
+    def _row(self, job: _Job, kind: str, start: float, end: float, probs: np.ndarray | None,
+             error: str | None, tie_break: np.ndarray | None = None) -> dict:
+        """One output row; ``scores`` holds the top_k labels, ``probs`` (not written) all of them."""
+        row = {"path": job.path, "kind": kind, "start": round(float(start), 3), "end": round(float(end), 3),
+               "label": None, "score": None, "scores": None, "error": error, "probs": None}
+        if probs is not None and error is None:
+            best = pick_label(probs, tie_break)
+            order = np.argsort(-probs, kind="stable")[: self.options.top_k or len(self.labels)]
+            row.update(label=self.labels[best], score=float(probs[best]),
+                       scores={self.labels[j]: float(probs[j]) for j in order},
+                       probs={label: float(p) for label, p in zip(self.labels, probs)})
+        return row
+
+    def rows(self, job: _Job) -> list[dict]:
+        """A finished job's rows: one per segment (none for a whole-clip file) and the file row last."""
+        if job.mode == "none" or not job.spans:
+            return [self._row(job, "file", 0.0, job.duration, job.probs.get(0), job.error)]
+        order = sorted(range(len(job.spans)), key=lambda k: job.spans[k])
+        out = []
+        for k in order:
+            error = job.seg_errors.get(k)
+            if k not in job.probs and error is None:
+                error = job.error or "not classified"
+            out.append(self._row(job, "segment", *job.spans[k], job.probs.get(k), error))
+        done = [k for k in order if k in job.probs]
+        if job.error:
+            return out + [self._row(job, "file", 0.0, job.duration, None, job.error)]
+        if not done:
+            reasons = Counter(job.seg_errors[k].split(":")[0] for k in job.seg_errors)
+            detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+            return out + [self._row(job, "file", 0.0, job.duration, None,
+                                    f"no segment could be classified: {detail}")]
+        spans = [job.spans[k] for k in done]
+        probs = [job.probs[k] for k in done]
+        scores = aggregate(spans, probs, self.options.aggregate)
+        tie = aggregate(spans, probs, "mean") if self.options.aggregate == "vote" else None
+        return out + [self._row(job, "file", 0.0, job.duration, scores, None, tie)]
+
+
+def predict_files(files: Iterable[str | Path], classifier, options: PredictOptions | None = None,
+                  progress: bool = False, **overrides) -> Iterator[list[dict]]:
+    """Each file's rows (segments, then the file row), in input order, as they are produced.
+
+    `overrides` are PredictOptions fields (``segment="vad"``, ``top_k=2``...) applied to `options`.
+    """
+    options = replace(options or PredictOptions(), **overrides)
+    yield from Predictor(classifier, options, progress).run(files)
+
+
+def classify(files: Iterable[str | Path], classifier, options: PredictOptions | None = None,
+             progress: bool = False, **overrides) -> list[dict]:
+    """All rows of all files in one list (the segment rows of each file before its file row)."""
+    return [row for rows in predict_files(files, classifier, options, progress, **overrides) for row in rows]
 
 
 # ----------------------------------------------------------------------------- output
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
+def _num(x: float | None, digits: int) -> str:
+    """A number cell ('' for None)."""
     return "" if x is None else f"{x:.{digits}f}"
 
 
 def _rounded(scores: dict[str, float] | None) -> dict[str, float] | None:
+    """Scores rounded to 6 decimals (None stays None)."""
     return None if scores is None else {k: round(v, 6) for k, v in scores.items()}
 
 
-def to_json(rows: list[dict]) -> str:
-    """A JSON list with one object per file (windows nested under ``windows`` in chunk mode)."""
-    def clean(r: dict) -> dict:
-        out = {**r, "score": None if r["score"] is None else round(r["score"], 6), "scores": _rounded(r["scores"])}
-        if "windows" in r:
-            out["windows"] = [clean(w) for w in r["windows"]]
-        return out
-
-    return json.dumps([clean(r) for r in rows], indent=2, ensure_ascii=False)
+def json_record(row: dict) -> dict:
+    """The JSON / JSON Lines object of a row (printable path and error)."""
+    return {"path": display_path(row["path"]), "kind": row["kind"], "start": row["start"], "end": row["end"],
+            "label": row["label"], "score": None if row["score"] is None else round(row["score"], 6),
+            "scores": _rounded(row["scores"]), "error": row["error"]}
 
 
-def _flat_rows(rows: list[dict]) -> tuple[list[str], list[dict]]:
-    if not any("windows" in r for r in rows):
-        return ["path", "label", "score", "scores", "error"], rows
-    flat = []
-    for r in rows:
-        ws = r.get("windows", [])
-        span = {"start": ws[0]["start"], "end": ws[-1]["end"]} if ws else {"start": None, "end": None}
-        flat.append({**r, "kind": "file", **span})
-        flat += [{"path": r["path"], "kind": "window", **w} for w in ws]
-    return ["path", "kind", "start", "end", "label", "score", "scores", "error"], flat
+def csv_record(row: dict) -> list[str]:
+    """The CSV cells of a row: printable, one line each, formula-like text neutralised."""
+    return [spreadsheet_safe(display_path(row["path"])), row["kind"], _num(row["start"], 3), _num(row["end"], 3),
+            spreadsheet_safe(row["label"] or ""), _num(row["score"], 6),
+            "" if row["scores"] is None else json.dumps(_rounded(row["scores"])),
+            spreadsheet_safe(" ".join((row["error"] or "").split()))]
 
 
-def to_csv(rows: list[dict]) -> str:
-    """CSV, one row per file (and per window, ``kind`` = file | window, in chunk mode); scores as JSON."""
-    columns, flat = _flat_rows(rows)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for r in flat:
-        writer.writerow({**r, "score": _fmt(r["score"], 6),
-                         "scores": "" if r["scores"] is None else json.dumps(_rounded(r["scores"])),
-                         "error": r["error"] or ""})
-    return buf.getvalue()
-
-
-def to_table(rows: list[dict]) -> str:
-    """An aligned text table for the terminal."""
-    columns, flat = _flat_rows(rows)
-    header = ["path", "window", "label", "score", "scores", "error"] if "kind" in columns else \
-        ["path", "label", "score", "scores", "error"]
+def to_table(rows: Sequence[dict]) -> str:
+    """An aligned text table for the terminal (segment rows indented under their path)."""
+    header = ["path", "kind", "span", "label", "score", "scores", "error"]
     lines = []
-    for r in flat:
+    for r in rows:
         scores = ", ".join(f"{k} {v:.3f}" for k, v in (r["scores"] or {}).items())
-        cells = {"path": r["path"] if r.get("kind", "file") == "file" else "",
-                 "window": "" if r.get("start") is None else f"{r['start']:.2f}-{r['end']:.2f} s",
-                 "label": r["label"] or "-", "score": _fmt(r["score"], 3), "scores": scores, "error": r["error"] or ""}
-        lines.append([cells[c] for c in header])
-    widths = [max(len(h), *(len(l[j]) for l in lines)) if lines else len(h) for j, h in enumerate(header)]
+        lines.append([display_path(r["path"]), r["kind"], f"{r['start']:.2f}-{r['end']:.2f} s",
+                      r["label"] or "-", _num(r["score"], 3), scores, r["error"] or ""])
+    widths = [max(len(h), *(len(line[j]) for line in lines)) if lines else len(h) for j, h in enumerate(header)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    out += ["  ".join(c.ljust(w) for c, w in zip(l, widths)).rstrip() for l in lines]
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
     return "\n".join(out)
 
 
-WRITERS = {"table": to_table, "json": to_json, "csv": to_csv}
-
-
-def _format_for(output: str | None, fmt: str | None) -> str:
+def format_for(output: str | None, fmt: str | None) -> str:
+    """The output format: --format, else from the --output suffix, else a table on stdout."""
     if fmt:
         return fmt
-    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-    return suffix if suffix in ("json", "csv") else "table"
+    if not output:
+        return "table"
+    suffix = Path(output).suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        raise UserError(f"cannot tell the format of --output {display_path(output)} from its suffix; use .csv, "
+                        ".jsonl or .json, or give --format")
+    return SUFFIX_FORMATS[suffix]
 
 
-def error_summary(rows: list[dict]) -> str:
-    """'3 error(s): 1 empty file, 1 unreadable, ...' (empty when there is none)."""
-    reasons = Counter(r["error"].split(":")[0] for r in rows if r["error"])
-    if not reasons:
-        return ""
-    return f"{sum(reasons.values())} error(s): " + ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+def resume_key(path: str, fmt: str) -> str:
+    """How a path appears in the output (the key --resume matches inputs on)."""
+    return spreadsheet_safe(display_path(path)) if fmt == "csv" else display_path(path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; returns the exit code (0 when at least one file was classified)."""
-    parser = argparse.ArgumentParser(prog="python -m hf_ser.predict", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+def read_finished(output: Path, fmt: str) -> tuple[list, dict[str, bool], bool]:
+    """Records already in `output` for files that are complete, their path keys (-> classified?), and
+    whether anything was dropped (rows of a file cut short, a half-written last line).
+
+    A file is complete when its file row (always written last) is there; the rows of any other file are
+    dropped, so rerunning it gives no duplicates.
+    """
+    text = output.read_text(encoding="utf-8", errors="replace")
+    truncated = bool(text) and not text.endswith("\n")
+    if truncated:
+        text = text[: text.rfind("\n") + 1]
+    if fmt == "csv":
+        parsed = list(csv.reader(io.StringIO(text)))
+        if parsed and parsed[0] != list(COLUMNS):
+            raise UserError(f"{display_path(output)} is not a predict CSV (header {','.join(parsed[0])[:80]}); "
+                            "give another --output or drop --resume")
+        records = [r for r in parsed[1:] if len(r) == len(COLUMNS)]
+        dropped = len(records) != len(parsed) - 1
+        keyed = [(r[0], r[1], r[7]) for r in records]
+    elif fmt == "jsonl":
+        records, dropped = [], False
+        for line in text.splitlines():
+            try:
+                obj = json.loads(line)
+                if isinstance(obj, dict) and set(COLUMNS) <= obj.keys():
+                    records.append(obj)
+                    continue
+            except json.JSONDecodeError:
+                pass
+            dropped = True
+        keyed = [(r["path"], r["kind"], r["error"]) for r in records]
+    else:
+        try:
+            records = json.loads(text) if text.strip() else []
+            assert isinstance(records, list) and all(set(COLUMNS) <= r.keys() for r in records)
+        except (json.JSONDecodeError, AssertionError, AttributeError):
+            raise UserError(f"{display_path(output)} is not a complete predict JSON array, so it cannot be resumed; "
+                            "use --format csv or jsonl for runs you may have to resume") from None
+        dropped = False
+        keyed = [(r["path"], r["kind"], r["error"]) for r in records]
+    done = {key: not error for key, kind, error in keyed if kind == "file"}
+    kept = [r for r, (key, _, _) in zip(records, keyed) if key in done]
+    return kept, done, truncated or dropped or len(kept) != len(records)
+
+
+class RowWriter:
+    """Writes rows as files finish: CSV / JSON Lines appended and flushed per file, JSON and table at close."""
+
+    def __init__(self, fmt: str, output: str | None, resume: bool = False):
+        """Open `output` (stdout when None); with `resume`, keep the complete files already written there."""
+        self.fmt, self.output = fmt, Path(output) if output else None
+        self.done: dict[str, bool] = {}
+        self.held: list = []  # json records / table rows, written at close
+        existing: list = []
+        if resume and self.output is not None and self.output.is_file() and self.output.stat().st_size:
+            existing, self.done, dropped = read_finished(self.output, fmt)
+            if dropped and fmt != "json":
+                logger.info("dropped the rows of a file cut short in %s; it is classified again", display_path(output))
+                atomic_write_text(self.output, self._text(existing, header=True))
+        if fmt in ("json", "table"):
+            self.held = existing
+            self.stream = None
+            return
+        if self.output is None:
+            self.stream = sys.stdout
+        else:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            append = resume and bool(existing)
+            self.stream = self.output.open("a" if append else "w", encoding="utf-8", newline="")
+            if append:
+                return
+        if fmt == "csv":
+            self.stream.write(self._text([], header=True))
+
+    def _text(self, records: list, header: bool = False) -> str:
+        """CSV or JSON Lines text of already formatted records."""
+        if self.fmt == "csv":
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            if header:
+                writer.writerow(COLUMNS)
+            writer.writerows(records)
+            return buf.getvalue()
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+    def write(self, rows: Sequence[dict]) -> None:
+        """Write one file's rows (its file row last) and flush, so a kill never leaves half a file unseen."""
+        if self.fmt == "table":
+            self.held += rows
+        elif self.fmt == "json":
+            self.held += [json_record(r) for r in rows]
+        else:
+            records = [csv_record(r) if self.fmt == "csv" else json_record(r) for r in rows]
+            self.stream.write(self._text(records))
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Write the held JSON array or table, close the file."""
+        if self.fmt == "json":
+            text = json.dumps(self.held, indent=2, ensure_ascii=False) + "\n"
+            if self.output is None:
+                sys.stdout.write(text)
+            else:
+                self.output.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(self.output, text)
+        elif self.fmt == "table":
+            text = to_table(self.held) + "\n"
+            if self.output is None:
+                sys.stdout.write(text)
+            else:
+                atomic_write_text(self.output, text)
+        elif self.stream is not None and self.stream is not sys.stdout:
+            self.stream.close()
+
+
+# ----------------------------------------------------------------------------- timeline plot
+
+
+def plot_name(path: str) -> str:
+    """PNG file name of a file's timeline: its stem made safe plus a hash of the full path (no collisions)."""
+    digest = hashlib.sha1(os.fsencode(path)).hexdigest()[:8]
+    return f"{safe_name(Path(path).stem)[:80]}-{digest}.png"
+
+
+def timeline_figure(rows: Sequence[dict]) -> Figure:
+    """One file's emotion timeline: each emotion's probability over time (steps over the classified segments,
+    broken where there is no segment; a point per window at its centre when windows overlap), segments
+    shaded, the file's label in the title."""
+    file_row = rows[-1]
+    segments = [r for r in rows if r["kind"] == "segment" and r["probs"]] or [r for r in rows if r["probs"]]
+    labels = list(segments[0]["probs"]) if segments else []
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    colours = dict(zip(labels, ["#d62728", "#8c564b", "#9467bd", "#ff7f0e", "#7f7f7f", "#1f77b4"]))
+    overlapping = any(b["start"] < a["end"] - 1e-6 for a, b in pairwise(segments))
+    for i, r in enumerate([] if overlapping else segments):  # shading overlapping windows would cover everything
+        ax.axvspan(r["start"], r["end"], color="#000000", alpha=0.06 if i % 2 else 0.12, linewidth=0)
+    for label in labels:
+        xs: list[float] = []
+        ys: list[float] = []
+        for r in segments:
+            if overlapping:  # overlapping windows: one point per window, at its centre
+                xs.append((r["start"] + r["end"]) / 2)
+                ys.append(r["probs"][label])
+                continue
+            if xs and r["start"] > xs[-1] + 1e-6:  # a pause: break the line
+                xs.append(np.nan)
+                ys.append(np.nan)
+            xs += [r["start"], r["end"]]
+            ys += [r["probs"][label]] * 2
+        ax.plot(xs, ys, color=colours.get(label), label=label, linewidth=1.4, marker="." if overlapping else None)
+    ax.set_xlim(0, max(file_row["end"], 1e-3))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("probability")
+    summary = f"{file_row['label']} ({file_row['score']:.2f})" if file_row["label"] else (file_row["error"] or "")
+    ax.set_title(f"{display_path(Path(file_row['path']).name)}: {summary}", fontsize=9)
+    if labels:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    return fig
+
+
+def plot_timeline(rows: Sequence[dict], png: str | Path) -> Path:
+    """Save :func:`timeline_figure` of one file's rows as a PNG."""
+    png = Path(png)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    timeline_figure(rows).savefig(png, dpi=110)
+    return png
+
+
+# ----------------------------------------------------------------------------- command
+
+
+def build_parser() -> ArgumentParser:
+    """The predict command's flags."""
+    doc = __doc__ or ""
+    parser = ArgumentParser(prog="hf-ser predict", description=doc.split("\n\n")[0],
+                            formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog=doc.split("\n\n", 1)[1])
+    d = VadParams()
     parser.add_argument("paths", nargs="+", help="audio files, folders or manifests (.csv/.jsonl with a path column)")
     parser.add_argument("--model", required=True, help="model folder (a run's model/ or a --dry_run folder) or Hub id")
+    parser.add_argument("--output", default=None, help="write to this file (.csv, .jsonl, .json) instead of stdout")
+    parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: from --output's "
+                        "suffix, else a table on stdout)")
+    parser.add_argument("--resume", action="store_true", help="skip the files already complete in --output")
+    parser.add_argument("--segment", choices=SEGMENT_MODES, default="auto", help="auto: none for files of at most "
+                        "--max_seconds, vad above (default auto)")
+    parser.add_argument("--window", type=float, default=4.0, help="--segment fixed: window length in s (default 4)")
+    parser.add_argument("--hop", type=float, default=None, help="--segment fixed: s between window starts "
+                        "(default half a window)")
+    parser.add_argument("--max_seconds", type=float, default=DEFAULT_MAX_SECONDS, help="longest clip given to the "
+                        "model: the crop of --segment none and the longest VAD segment (default 20, the training "
+                        "crop; 0 = no limit)")
+    parser.add_argument("--vad_threshold", type=float, default=d.threshold, help="speech probability threshold")
+    parser.add_argument("--min_speech", type=float, default=d.min_speech, help="drop speech shorter than this (s)")
+    parser.add_argument("--min_silence", type=float, default=d.min_silence, help="a pause this long (s) ends a "
+                        "segment")
+    parser.add_argument("--speech_pad", type=float, default=d.speech_pad, help="s added on each side of a segment")
+    parser.add_argument("--merge_gap", type=float, default=d.merge_gap, help="join segments closer than this (s)")
+    parser.add_argument("--aggregate", choices=AGGREGATES, default="mean", help="file row from its segments: "
+                        "duration-weighted mean of probabilities (default), per-emotion max, or vote share")
     parser.add_argument("--top_k", type=int, default=None, help="labels listed in `scores` (default: all)")
-    parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: from --output, else table)")
-    parser.add_argument("--output", default=None, help="write to this file instead of stdout")
-    parser.add_argument("--batch_size", type=int, default=8, help="files per forward pass (sorted by length)")
+    parser.add_argument("--batch_size", type=int, default=8, help="segments per forward pass (sorted by length)")
+    parser.add_argument("--pool_seconds", type=float, default=POOL_SECONDS, help="audio (s) gathered and sorted by "
+                        "length before each pass through the model: more batches better, a kill loses more "
+                        "(default 300)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--chunk_seconds", type=float, default=None, help="classify windows of this length")
-    parser.add_argument("--max_seconds", type=float, default=DEFAULT_MAX_SECONDS,
-                        help="without --chunk_seconds, classify the first S seconds (the training crop; 0 = whole file)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
-    if args.top_k is not None and args.top_k < 1:
-        parser.error("--top_k must be at least 1")
-    if args.batch_size < 1 or (args.chunk_seconds is not None and args.chunk_seconds <= 0):
-        parser.error("--batch_size and --chunk_seconds must be positive")
-    try:
-        files = collect_inputs(args.paths)
-        if not files:
-            raise PredictError(f"no audio file found in {' '.join(args.paths)} (searched for {' '.join(audio_extensions())})")
-        classifier = load_classifier(args.model, args.device)
-    except (PredictError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    parser.add_argument("--plot", default=None, metavar="DIR", help="write one emotion timeline PNG per file here")
+    parser.add_argument("--no_progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def options_from_args(args) -> PredictOptions:
+    """PredictOptions from parsed flags (checked; UserError on a bad value)."""
+    vad = VadParams(threshold=args.vad_threshold, min_speech=args.min_speech, min_silence=args.min_silence,
+                    speech_pad=args.speech_pad, merge_gap=args.merge_gap)
+    return PredictOptions(segment=args.segment, window=args.window, hop=args.hop, vad=vad,
+                          max_seconds=args.max_seconds, aggregate=args.aggregate, top_k=args.top_k,
+                          batch_size=args.batch_size, pool_seconds=args.pool_seconds).checked()
+
+
+@command
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; returns the exit code (0 when at least one file was classified, 1 when none was)."""
+    setup_logging()
+    args = build_parser().parse_args(argv)
+    options = options_from_args(args)
+    fmt = format_for(args.output, args.format)
+    if args.resume and (not args.output or fmt == "table"):
+        raise UserError("--resume needs --output in csv, jsonl or json (the file whose finished rows are kept)")
+    files = collect_inputs(args.paths)
+    if not files:
+        raise PredictError(f"no audio file found in {display_path(' '.join(args.paths))} (searched for "
+                           f"{' '.join(AUDIO_EXTENSIONS)})")
+    classifier = load_classifier(args.model, args.device)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets '?', not a crash
+    writer = RowWriter(fmt, args.output, resume=args.resume)
+    todo = [f for f in files if resume_key(f, fmt) not in writer.done]
+    n_ok = sum(writer.done.get(resume_key(f, fmt), False) for f in files if resume_key(f, fmt) in writer.done)
+    if len(todo) < len(files):
+        logger.info("--resume: %d of %d file(s) already in %s", len(files) - len(todo), len(files),
+                    display_path(args.output))
+    predictor = Predictor(classifier, options, progress=not args.no_progress)
     start = time.perf_counter()
-    rows = classify(files, classifier, top_k=args.top_k, batch_size=args.batch_size,
-                    chunk_seconds=args.chunk_seconds, max_seconds=args.max_seconds or None)
+    n_done, errors = 0, Counter()
+    try:
+        with tqdm(total=len(todo), unit="file", desc="classifying", disable=args.no_progress or None) as bar:
+            for rows in predictor.run(todo):
+                writer.write(rows)
+                file_row = rows[-1]
+                n_done += 1
+                if file_row["error"]:
+                    errors[file_row["error"].split(":")[0]] += 1
+                else:
+                    n_ok += 1
+                if args.plot:
+                    try:
+                        plot_timeline(rows, Path(args.plot) / plot_name(file_row["path"]))
+                    except ValueError as e:  # a plot that cannot be drawn never costs the results
+                        logger.warning("no timeline for %s: %s", display_path(file_row["path"]), e)
+                bar.update(1)
+    finally:
+        writer.close()
     seconds = max(time.perf_counter() - start, 1e-9)
-    text = WRITERS[_format_for(args.output, args.format)](rows)
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text + "\n")
-    n_ok = sum(r["error"] is None for r in rows)
-    summary = error_summary(rows)
-    print(f"classified {n_ok} of {len(rows)} file(s) in {seconds:.1f} s: {len(rows) / seconds:.1f} files/s"
-          + (f"; {summary}" if summary else "") + (f"; wrote {args.output}" if args.output else ""), file=sys.stderr)
+    summary = (f"{sum(errors.values())} error(s): " + ", ".join(f"{n} {r}" for r, n in errors.most_common())
+               if errors else "")
+    print(f"classified {n_done - sum(errors.values())} of {n_done} file(s) in {seconds:.1f} s: "
+          f"{n_done / seconds:.1f} files/s, {predictor.audio_seconds / seconds:.1f}x real time"
+          + (f"; {summary}" if summary else "") + (f"; wrote {display_path(args.output)}" if args.output else ""),
+          file=sys.stderr)
     if n_ok == 0:
         print("error: no file could be classified (see the error column)", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
-"""Tests for hf_ser.predict: inputs, agreement with a direct pipeline() call, errors, windows, CLI output."""
+"""Tests for hf_ser.predict: inputs, agreement with a direct pipeline() call, segments and aggregation,
+outputs (csv/jsonl/json/table), resume after a kill, hostile inputs, plots, exit codes."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import signal
+import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,11 +20,15 @@ import soundfile as sf
 import torch
 
 from hf_ser import predict
-from hf_ser.audio import PreprocessConfig, preprocess, read_audio, resample, to_mono
+from hf_ser.audio import PreprocessConfig, finish_mono, load_prepared
+from hf_ser.console import run_command
+from hf_ser.corpora import synthetic
 from hf_ser.labels import EMOTIONS
 from hf_ser.modeling import build_model
 
 SR = 16_000
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +54,13 @@ def speech_like(seconds: float, sr: int = SR, seed: int = 0, channels: int = 1) 
     f0 = rng.uniform(90, 250) * (1 + 0.1 * np.sin(2 * np.pi * rng.uniform(1, 4) * t))
     phase = 2 * np.pi * np.cumsum(f0) / sr
     x = sum(np.sin(k * phase) / k for k in range(1, 6)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2)
-    x = 0.2 * x + 0.01 * rng.standard_normal(len(t))
-    x = x.astype(np.float32)
-    return np.stack([x, 0.5 * x], axis=1) if channels == 2 else x
+    x = (0.2 * x + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+    return np.stack([x * 0.9 ** c for c in range(channels)], axis=1) if channels > 1 else x
 
 
 def write(path: Path, wave: np.ndarray, sr: int = SR) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, wave, sr)
+    sf.write(os.fsencode(path), wave, sr)
     return path
 
 
@@ -65,9 +74,27 @@ def broken_files(folder: Path) -> list[Path]:
     return [empty, garbage, silent]
 
 
+def wav_with_rate(path: Path, rate: int, frames: int = 1600) -> Path:
+    """A 16-bit mono WAV whose header claims `rate` Hz (any value a corrupt header may hold)."""
+    data = (np.sin(np.arange(frames) / 5) * 8000).astype("<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, (rate * 2) & 0xFFFFFFFF, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
 def direct(classifier, wave: np.ndarray) -> dict[str, float]:
     """The stock pipeline called on one array: label -> probability."""
     return {o["label"]: o["score"] for o in classifier({"raw": wave, "sampling_rate": SR}, top_k=None)}
+
+
+def cli(*args: str) -> int:
+    """Run the command under the exit-code convention (UserError -> 2)."""
+    return run_command(predict.main, [*map(str, args), "--no_progress"])
+
+
+def file_rows(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["kind"] == "file"]
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -84,7 +111,6 @@ def test_collect_inputs_folders_manifests_and_plain_paths(tmp_path):
     jsonl.write_text(json.dumps({"path": "data/b.flac"}) + "\n")
     files = predict.collect_inputs([tmp_path / "data", manifest, jsonl, tmp_path / "missing.wav"])
     assert files == [str(b), str(a), str(a), str(b), str(b), str(tmp_path / "missing.wav")]
-
     bad = tmp_path / "bad.csv"
     bad.write_text("file,label\na.wav,anger\n")
     with pytest.raises(predict.PredictError, match="no 'path' column"):
@@ -99,15 +125,6 @@ def test_resolve_model_accepts_a_run_folder(model_dir, tmp_path):
         predict.resolve_model(str(tmp_path))
 
 
-def test_split_windows_folds_a_short_tail_into_the_last_window():
-    wave = np.zeros(int(3.2 * SR), dtype=np.float32)
-    spans = [(s, e) for s, e, _ in predict.split_windows(wave, SR, 1.0)]
-    assert spans == [(0.0, 1.0), (1.0, 2.0), (2.0, 3.2)]
-    spans = [(s, e) for s, e, _ in predict.split_windows(np.zeros(int(3.6 * SR), dtype=np.float32), SR, 1.0)]
-    assert spans == [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 3.6)]
-    assert [(s, e) for s, e, _ in predict.split_windows(wave[: SR // 4], SR, 1.0)] == [(0.0, 0.25)]
-
-
 # ----------------------------------------------------------------------------- classification
 
 
@@ -116,12 +133,12 @@ def test_same_predictions_as_pipeline_on_the_same_arrays(tmp_path, classifier):
     for i, (seconds, sr, channels) in enumerate([(0.6, 16000, 1), (2.4, 22050, 1), (1.1, 44100, 2), (0.8, 8000, 1),
                                                  (3.0, 16000, 2), (0.5, 48000, 1), (1.7, 16000, 1)]):
         files.append(write(tmp_path / f"f{i}.wav", speech_like(seconds, sr, seed=i, channels=channels), sr))
-    rows = predict.classify(files, classifier, batch_size=3, progress=False)
-    cfg = PreprocessConfig(max_seconds=None)
+    rows = predict.classify(files, classifier, predict.PredictOptions(batch_size=3))
     assert [r["path"] for r in rows] == [str(f) for f in files]      # input order, although batched by length
+    assert all(r["kind"] == "file" for r in rows)                     # short clips: classified whole
     for f, row in zip(files, rows):
-        expected = direct(classifier, preprocess(*read_audio(f), cfg))
-        assert row["error"] is None
+        expected = direct(classifier, load_prepared(f, PreprocessConfig(max_seconds=None)))
+        assert row["error"] is None and row["start"] == 0.0 and row["end"] == round(sf.info(f).duration, 3)
         assert row["label"] == max(expected, key=expected.get)
         assert row["scores"].keys() == expected.keys() == set(EMOTIONS)
         assert all(abs(row["scores"][k] - expected[k]) < 1e-5 for k in expected)
@@ -130,16 +147,16 @@ def test_same_predictions_as_pipeline_on_the_same_arrays(tmp_path, classifier):
 
 def test_top_k_orders_and_truncates_scores(tmp_path, classifier):
     f = write(tmp_path / "a.wav", speech_like(0.7))
-    (row,) = predict.classify([f], classifier, top_k=2, progress=False)
-    assert len(row["scores"]) == 2
+    (row,) = predict.classify([f], classifier, predict.PredictOptions(top_k=2))
     values = list(row["scores"].values())
-    assert values == sorted(values, reverse=True) and values[0] == row["score"]
+    assert len(values) == 2 and values == sorted(values, reverse=True) and values[0] == row["score"]
+    assert len(row["probs"]) == len(EMOTIONS)
 
 
 def test_broken_files_get_error_rows_and_the_rest_is_classified(tmp_path, classifier):
     good = [write(tmp_path / f"ok{i}.wav", speech_like(0.6, seed=i)) for i in range(3)]
     bad = broken_files(tmp_path / "bad") + [tmp_path / "missing.wav"]
-    rows = predict.classify([good[0], *bad, *good[1:]], classifier, progress=False)
+    rows = predict.classify([good[0], *bad, *good[1:]], classifier)
     by_path = {r["path"]: r for r in rows}
     assert all(by_path[str(f)]["label"] in EMOTIONS and by_path[str(f)]["error"] is None for f in good)
     errors = {Path(p).name: r["error"] for p, r in by_path.items() if r["error"]}
@@ -149,99 +166,260 @@ def test_broken_files_get_error_rows_and_the_rest_is_classified(tmp_path, classi
     assert all(by_path[str(f)]["label"] is None and by_path[str(f)]["scores"] is None for f in bad)
 
 
-def test_long_files_are_cropped_like_training_unless_chunked(tmp_path, classifier, caplog):
+def test_segment_none_crops_like_training_and_says_so(tmp_path, classifier, caplog):
     f = write(tmp_path / "long.wav", speech_like(2.5))
-    (row,) = predict.classify([f], classifier, max_seconds=1.0, progress=False)
-    wave = preprocess(*read_audio(f), PreprocessConfig(max_seconds=1.0))
-    expected = direct(classifier, wave)
+    (row,) = predict.classify([f], classifier, predict.PredictOptions(segment="none", max_seconds=1.0, window=1.0))
+    expected = direct(classifier, load_prepared(f, PreprocessConfig(max_seconds=1.0)))
     assert all(abs(row["scores"][k] - expected[k]) < 1e-5 for k in expected)
-    assert "--chunk_seconds" in caplog.text
+    assert "--segment vad or fixed" in caplog.text
 
 
-def test_chunked_rows_average_window_probabilities(tmp_path, classifier):
-    speech = speech_like(3.2, seed=4)
-    speech[SR: 2 * SR] = 0.0                                          # a silent second window
+def espeak_speech(n: int) -> np.ndarray:
+    """`n` English eSpeak NG sentences one after the other (real speech for the VAD), float32 at 16 kHz."""
+    engine = synthetic.get_engine()
+    utterances = synthetic.plan_utterances(["ENG"], 1, 2)[:n]
+    return np.concatenate([synthetic.render_utterance(engine, u, synthetic.emotion_profile("neutral", "others"),
+                                                      seed=0)[0] for u in utterances]).astype(np.float32) / 32768
+
+
+def test_auto_segments_long_files_with_the_vad(tmp_path, classifier):
+    speech = espeak_speech(3)                                         # > 6 s, pauses under 0.6 s
+    short, long = write(tmp_path / "short.wav", speech_like(1.0)), write(tmp_path / "long.wav", speech)
+    rows = predict.classify([short, long], classifier, predict.PredictOptions(max_seconds=3.0, window=1.0))
+    assert [r["kind"] for r in rows if r["path"] == str(short)] == ["file"]
+    kinds = [r["kind"] for r in rows if r["path"] == str(long)]
+    assert kinds[-1] == "file" and kinds.count("segment") >= 2       # split to at most 3 s
+    assert all(r["end"] - r["start"] <= 3.0 + 1e-6 for r in rows if r["kind"] == "segment")
+    assert rows[-1]["error"] is None and rows[-1]["label"] in EMOTIONS
+    assert all(r["end"] - r["start"] <= 3.0 + 1e-6 for r in rows if r["kind"] == "segment")
+
+
+def test_fixed_windows_and_the_duration_weighted_mean(tmp_path, classifier):
+    speech = speech_like(5.0, seed=4)
+    speech[2 * SR: 4 * SR] = 0.0                                      # a silent window in the middle
     f = write(tmp_path / "long.wav", speech)
-    (row,) = predict.classify([f], classifier, chunk_seconds=1.0, progress=False)
-    assert [(w["start"], w["end"]) for w in row["windows"]] == [(0.0, 1.0), (1.0, 2.0), (2.0, 3.2)]
-    assert row["windows"][1]["error"].startswith("silent") and row["windows"][1]["label"] is None
-    wave = resample(to_mono(read_audio(f)[0]), SR, SR)
+    rows = predict.classify([f], classifier, predict.PredictOptions(segment="fixed", window=2.0, hop=2.0))
+    *seg, whole = rows
+    assert [(r["start"], r["end"]) for r in seg] == [(0.0, 2.0), (2.0, 4.0), (3.0, 5.0)]
+    assert seg[1]["error"].startswith("silent") and seg[1]["label"] is None
+    wave = speech
     cfg = PreprocessConfig(max_seconds=None)
-    probs = [direct(classifier, preprocess(wave[s:e], SR, cfg)) for s, e in ((0, SR), (2 * SR, len(wave)))]
-    for w, p in zip((row["windows"][0], row["windows"][2]), probs):
-        assert w["label"] == max(p, key=p.get) and abs(w["score"] - p[w["label"]]) < 1e-5
-    mean = {k: (probs[0][k] + probs[1][k]) / 2 for k in EMOTIONS}
-    assert row["label"] == max(mean, key=mean.get)
-    assert all(abs(row["scores"][k] - mean[k]) < 1e-5 for k in EMOTIONS)
+    for r, (s, e) in zip((seg[0], seg[2]), ((0, 2 * SR), (3 * SR, 5 * SR))):
+        p = direct(classifier, finish_mono(wave[s:e].astype(np.float32), cfg))
+        assert r["label"] == max(p, key=p.get) and all(abs(r["probs"][k] - p[k]) < 1e-4 for k in EMOTIONS)
+    mean = {k: (seg[0]["probs"][k] + seg[2]["probs"][k]) / 2 for k in EMOTIONS}   # equal durations
+    assert whole["kind"] == "file" and whole["label"] == max(mean, key=mean.get)
+    assert all(abs(whole["scores"][k] - mean[k]) < 1e-6 for k in EMOTIONS)
 
 
-def test_chunked_file_with_only_silence_is_an_error_row(tmp_path, classifier):
-    f = write(tmp_path / "quiet.wav", np.zeros(2 * SR, dtype=np.float32))
-    (row,) = predict.classify([f], classifier, chunk_seconds=1.0, progress=False)
-    assert row["label"] is None and "no window could be classified" in row["error"]
-    assert len(row["windows"]) == 2 and all(w["error"] for w in row["windows"])
+def test_a_file_with_only_silent_windows_is_an_error_row(tmp_path, classifier):
+    f = write(tmp_path / "quiet.wav", np.zeros(4 * SR, dtype=np.float32))
+    rows = predict.classify([f], classifier, predict.PredictOptions(segment="fixed", window=2.0, hop=2.0))
+    assert len(rows) == 3 and all(r["error"] for r in rows)
+    assert rows[-1]["kind"] == "file" and rows[-1]["error"].startswith("no segment could be classified")
 
 
-# ----------------------------------------------------------------------------- CLI
+def test_aggregations():
+    spans = [(0.0, 1.0), (1.0, 4.0), (4.0, 5.0)]
+    probs = [np.array([0.9, 0.1]), np.array([0.2, 0.8]), np.array([0.7, 0.3])]
+    np.testing.assert_allclose(predict.aggregate(spans, probs, "mean"), [(0.9 + 0.6 + 0.7) / 5, (0.1 + 2.4 + 0.3) / 5])
+    np.testing.assert_allclose(predict.aggregate(spans, probs, "max"), [0.9, 0.8])
+    np.testing.assert_allclose(predict.aggregate(spans, probs, "vote"), [2 / 3, 1 / 3])
+    assert predict.pick_label(np.array([0.5, 0.5]), tie_break=np.array([0.3, 0.7])) == 1
 
 
-def test_cli_json_on_stdout_throughput_on_stderr(tmp_path, model_dir, capsys):
+def test_unexpected_exception_while_reading_is_that_files_error_row(tmp_path, classifier, monkeypatch):
+    good, bad = write(tmp_path / "good.wav", speech_like(0.6)), write(tmp_path / "bad.wav", speech_like(0.6))
+    real = predict.load_mono
+
+    def flaky(path, *args, **kwargs):
+        if Path(path).name == "bad.wav":
+            raise ZeroDivisionError("boom")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(predict, "load_mono", flaky)
+    rows = predict.classify([bad, good], classifier)
+    assert rows[0]["error"] == "unexpected error: ZeroDivisionError: boom" and rows[1]["label"] in EMOTIONS
+
+
+# ----------------------------------------------------------------------------- CLI and outputs
+
+
+def test_cli_json_on_stdout_summary_on_stderr(tmp_path, model_dir, capsys):
     files = [write(tmp_path / f"a{i}.wav", speech_like(0.5, seed=i)) for i in range(3)]
     broken = broken_files(tmp_path / "bad")
-    code = predict.main([str(tmp_path), "--model", str(model_dir), "--format", "json", "--top_k", "3",
-                         "--batch_size", "2", "--device", "cpu"])
+    assert cli(tmp_path, "--model", model_dir, "--format", "json", "--top_k", "3", "--batch_size", "2") == 0
     out = capsys.readouterr()
-    assert code == 0
     rows = json.loads(out.out)
     assert len(rows) == 6 and {r["path"] for r in rows} == {str(f) for f in files + broken}
-    assert sum(r["error"] is None for r in rows) == 3
+    assert sum(r["error"] is None for r in rows) == 3 and all(r["kind"] == "file" for r in rows)
     assert all(len(r["scores"]) == 3 for r in rows if r["error"] is None)
-    assert "files/s" in out.err and "3 error(s)" in out.err
+    assert "files/s" in out.err and "real time" in out.err and "3 error(s)" in out.err
 
 
 def test_cli_csv_file_and_exit_code_when_nothing_is_classified(tmp_path, model_dir, capsys):
     broken_files(tmp_path / "bad")
     out_csv = tmp_path / "out" / "pred.csv"
-    assert predict.main([str(tmp_path / "bad"), "--model", str(model_dir), "--output", str(out_csv)]) == 1
+    assert cli(tmp_path / "bad", "--model", model_dir, "--output", out_csv) == 1
     rows = list(csv.DictReader(out_csv.open()))
     assert len(rows) == 3 and all(r["error"] and not r["label"] for r in rows)
     assert "no file could be classified" in capsys.readouterr().err
 
 
-def test_cli_table_and_chunked_csv(tmp_path, model_dir, capsys):
+def test_cli_table_and_segmented_jsonl(tmp_path, model_dir, capsys):
     f = write(tmp_path / "long.wav", speech_like(2.2))
-    assert predict.main([str(f), "--model", str(model_dir.parent), "--top_k", "2"]) == 0
+    assert cli(f, "--model", model_dir.parent, "--top_k", "2") == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["path", "label", "score", "scores", "error"]
-    assert table[1].startswith(str(f)) and table[1].split()[1] in EMOTIONS
-    assert predict.main([str(f), "--model", str(model_dir), "--chunk_seconds", "1", "--format", "csv", "--top_k", "2"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert table[0].split() == ["path", "kind", "span", "label", "score", "scores", "error"]
+    assert table[1].startswith(str(f)) and table[1].split()[4] in EMOTIONS
+    out = tmp_path / "out.jsonl"
+    assert cli(f, "--model", model_dir, "--segment", "fixed", "--window", "1", "--hop", "1", "--output", out) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["kind"], r["start"], r["end"]) for r in rows] == [
-        ("file", "0.0", "2.2"), ("window", "0.0", "1.0"), ("window", "1.0", "2.2")]
-    assert all(r["label"] in EMOTIONS and len(json.loads(r["scores"])) == 2 for r in rows)
+        ("segment", 0.0, 1.0), ("segment", 1.0, 2.0), ("segment", 1.2, 2.2), ("file", 0.0, 2.2)]
+    assert all(r["label"] in EMOTIONS and len(r["scores"]) == 6 for r in rows)
 
 
 def test_cli_usage_errors_exit_2(tmp_path, model_dir, capsys):
     (tmp_path / "empty_dir").mkdir()
-    assert predict.main([str(tmp_path / "empty_dir"), "--model", str(model_dir)]) == 2
+    assert cli(tmp_path / "empty_dir", "--model", model_dir) == 2
     assert "no audio file found" in capsys.readouterr().err
     f = write(tmp_path / "a.wav", speech_like(0.5))
-    assert predict.main([str(f), "--model", str(tmp_path / "empty_dir")]) == 2
+    assert cli(f, "--model", tmp_path / "empty_dir") == 2
     assert "no config.json" in capsys.readouterr().err
+    assert cli(f, "--model", model_dir, "--segment", "fixed", "--window", "30") == 2
+    assert cli(f, "--model", model_dir, "--output", tmp_path / "x.txt") == 2
+    assert cli(f, "--model", model_dir, "--resume") == 2
+    assert cli(f, "--model", model_dir, "--segment", "bogus") == 2
+    err = capsys.readouterr().err
+    assert "--window 30 is longer than --max_seconds" in err and "Traceback" not in err
 
 
-def test_folder_of_200_wavs_with_3_broken(tmp_path, model_dir, capsys):
+def test_plot_writes_one_timeline_per_file(tmp_path, model_dir):
+    files = [write(tmp_path / "in" / f"{name}.wav", speech_like(3.0, seed=i)) for i, name in enumerate(("a", "b"))]
+    plots = tmp_path / "plots"
+    assert cli(*files, "--model", model_dir, "--segment", "fixed", "--window", "1", "--plot", plots,
+               "--output", tmp_path / "o.csv") == 0
+    pngs = sorted(plots.glob("*.png"))
+    assert [p.name.split("-")[0] for p in pngs] == ["a", "b"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in pngs)
+
+
+# ----------------------------------------------------------------------------- resume
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_resume_drops_a_file_cut_short_and_finishes_the_rest(tmp_path, model_dir, fmt):
+    files = [write(tmp_path / "in" / f"u{i}.wav", speech_like(2.0, seed=i)) for i in range(4)]
+    args = [tmp_path / "in", "--model", model_dir, "--segment", "fixed", "--window", "1"]
+    full = tmp_path / f"full.{fmt}"
+    assert cli(*args, "--output", full) == 0
+    text = full.read_text()
+    lines = text.splitlines(keepends=True)
+    # as a kill leaves it: two files complete, the third's segment rows without its file row, half a line
+    third = [i for i, line in enumerate(lines) if "u2.wav" in line]
+    cut = "".join(lines[: third[-1]]) + lines[third[-1]][:25]
+    partial = tmp_path / f"partial.{fmt}"
+    partial.write_text(cut)
+    assert cli(*args, "--output", partial, "--resume") == 0
+    assert partial.read_text() == text
+    assert cli(*args, "--output", partial, "--resume") == 0            # all done: nothing added
+    assert partial.read_text() == text
+    assert len(files) == 4
+
+
+@pytest.mark.slow
+def test_killed_run_resumed_gives_the_uninterrupted_output(tmp_path, model_dir):
+    for i in range(24):
+        write(tmp_path / "in" / f"u{i:02d}.wav", speech_like(3.0, seed=i))
+    command = [sys.executable, "-m", "hf_ser.predict", str(tmp_path / "in"), "--model", str(model_dir),
+               "--segment", "fixed", "--window", "1", "--hop", "0.5", "--batch_size", "1", "--pool_seconds", "3",
+               "--no_progress"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    full, killed = tmp_path / "full.csv", tmp_path / "killed.csv"
+    subprocess.run([*command, "--output", str(full)], env=env, check=True, timeout=300, capture_output=True)
+    process = subprocess.Popen([*command, "--output", str(killed)], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if killed.exists() and killed.read_text().count(",file,") >= 4:
+            break
+        time.sleep(0.005)
+    assert process.poll() is None, "the run finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = killed.read_text().count(",file,")
+    assert 4 <= done < 24
+    subprocess.run([*command, "--output", str(killed), "--resume"], env=env, check=True, timeout=300,
+                   capture_output=True)
+    assert killed.read_text() == full.read_text()
+    rows = list(csv.reader(io.StringIO(full.read_text())))
+    assert len(rows) == len({tuple(r[:4]) for r in rows})              # no duplicate row
+
+
+# ----------------------------------------------------------------------------- hostile inputs
+
+
+@pytest.mark.slow
+def test_hostile_inputs_each_get_a_reason_and_nothing_hangs(tmp_path, model_dir):
+    data = tmp_path / "data"
+    data.mkdir()
+    for rate in (1, 3, 2_000_000_000):
+        wav_with_rate(data / f"rate_{rate}.wav", rate)
+    os.mkfifo(data / "fifo.wav")
+    (data / "inner").mkdir()
+    os.mkfifo(data / "inner" / "pipe.flac")
+    write(data / "ok.wav", speech_like(1.0))
+    write(data / "surround.wav", speech_like(1.0, sr=192_000, channels=6), 192_000)
+    undecodable = os.fsdecode(b"caf\xe9-\xff.wav")
+    write(data / undecodable, speech_like(0.8, seed=3))
+    write(data / "=HYPERLINK(1).wav", speech_like(0.8, seed=4))
+    direct_fifo = tmp_path / "x.wav"
+    os.mkfifo(direct_fifo)
+    out = tmp_path / "out" / "result.csv"
+    before = set(tmp_path.rglob("*"))
+    result = subprocess.run(
+        [sys.executable, "-m", "hf_ser.predict", ".", str(direct_fifo), "--model", str(model_dir),
+         "--output", str(out), "--no_progress"],
+        check=False, cwd=data, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=120)
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 0, err
+    assert "Traceback" not in err
+    assert set(tmp_path.rglob("*")) - before == {out.parent, out}      # nothing written anywhere else
+    rows = {r["path"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert len(rows) == 10
+
+    def row(name: str) -> dict:
+        (key,) = [k for k in rows if k.endswith(name)]
+        return rows[key]
+
+    for rate in (1, 3, 2_000_000_000):
+        assert row(f"rate_{rate}.wav")["error"].startswith(("implausible sample rate", "unreadable"))
+    assert row("fifo.wav")["error"].startswith("not a regular file") and "FIFO" in row("fifo.wav")["error"]
+    assert row("pipe.flac")["error"].startswith("not a regular file")
+    assert rows[str(direct_fifo)]["error"].startswith("not a regular file")
+    assert row("ok.wav")["label"] in EMOTIONS and row("surround.wav")["label"] in EMOTIONS
+    assert row("caf\ufffd-\ufffd.wav")["label"] in EMOTIONS            # printable, never UnicodeEncodeError
+    assert rows["'=HYPERLINK(1).wav"]["label"] in EMOTIONS             # a formula cell is neutralised
+    assert not any(k.startswith(("=", "+", "-", "@")) for k in rows)
+
+
+def test_folder_of_100_wavs_with_3_broken_in_input_order_across_many_pools(tmp_path, model_dir, capsys):
     folder = tmp_path / "wavs"
-    for i in range(197):
-        write(folder / f"spk{i % 7}" / f"utt{i:03d}.wav", speech_like(0.5, seed=i))
+    for i in range(97):
+        write(folder / f"spk{i % 7}" / f"utt{i:03d}.wav", speech_like(0.3 + (i % 5) * 0.2, seed=i))
     broken_files(folder)
-    start = time.perf_counter()
-    assert predict.main([str(folder), "--model", str(model_dir), "--format", "json", "--batch_size", "16"]) == 0
-    elapsed = time.perf_counter() - start
+    assert cli(folder, "--model", model_dir, "--format", "jsonl", "--batch_size", "16", "--pool_seconds", "5") == 0
     out = capsys.readouterr()
-    rows = json.loads(out.out)
-    assert len(rows) == 200
-    assert sum(r["label"] in EMOTIONS and r["error"] is None for r in rows) == 197
+    rows = [json.loads(line) for line in out.out.splitlines()]
+    assert [r["path"] for r in rows] == predict.collect_inputs([folder])  # input order, whatever the batching
+    assert sum(r["label"] in EMOTIONS and r["error"] is None for r in rows) == 97
     assert sorted(Path(r["path"]).name for r in rows if r["error"]) == ["empty.wav", "garbage.wav", "silent.wav"]
-    assert "classified 197 of 200 file(s)" in out.err and "files/s" in out.err
-    assert elapsed < 120
+    assert "classified 97 of 100 file(s)" in out.err
+
+
+def test_options_can_be_given_as_keywords(tmp_path, classifier):
+    f = write(tmp_path / "a.wav", speech_like(3.0))
+    rows = predict.classify([f], classifier, segment="fixed", window=1.0, hop=1.0, top_k=1)
+    assert [r["kind"] for r in rows] == ["segment"] * 3 + ["file"] and all(len(r["scores"]) == 1 for r in rows)
+    with pytest.raises(TypeError):
+        predict.classify([f], classifier, chunk_seconds=1.0)        # replaced by segment="fixed", window=S

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import soundfile as sf
 
 from ..audio import is_lfs_pointer
 from ..errors import UserError
 from ..safe_io import display_path
 
-AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
+# The formats this soundfile build decodes (MP3 only with libsndfile >= 1.1): what loaders and predict look for.
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aif", ".aiff", ".ogg") + ((".mp3",) if "MP3" in sf.available_formats() else ())
 # Folders that never hold corpus audio: macOS zip metadata and VCS internals.
 IGNORED_DIRS = frozenset({"__MACOSX", ".git", ".svn", ".hg"})
 TABLE_ROW_SEP = "::"  # "<table file>::<row>" names one row of a table
