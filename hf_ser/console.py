@@ -36,7 +36,12 @@ class OneLineErrors:
 
 
 class ArgumentParser(OneLineErrors, argparse.ArgumentParser):
-    """argparse with one-line errors; used by every hf_ser command."""
+    """argparse with one-line errors and no abbreviated flags (``--out`` must not silently mean ``--output_dir``);
+    used by every hf_ser command."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 def run_command(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
