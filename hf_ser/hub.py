@@ -31,12 +31,14 @@ import httpx2
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
 from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 
+from .app import stage_space
 from .audio import PreprocessConfig
 from .console import ArgumentParser, command, setup_logging
 from .errors import EXIT_FAILED, EXIT_OK, UserError
 from .labels import CORPORA, EMOTIONS, LANGUAGES
 from .modeling import DEMO_BACKBONE, XLSR_300M_RANDOM
 from .runs import STAGING_MARKER, RunRecord
+from .safe_io import display_path
 
 TEMPLATE_PATH = Path(__file__).parent / "model_cards" / "ser_model_card.md"
 # Backbone names that build a randomly initialised model locally (modeling.build_model): no Hub base model.
@@ -682,7 +684,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--revision", default=None, help="branch to commit to (created if missing; default main)")
     p.add_argument("--dry_run", action="store_true", help="write the upload folder and list it; upload nothing")
     p.add_argument("--output_dir", default=None, help="with --dry_run: folder to write (default RUN_DIR/hub)")
+    p.add_argument("--space", action="store_true",
+                   help="with --dry_run: also stage a Gradio Space for the model in RUN_DIR/space (upload it with "
+                        "`hf upload USER/NAME RUN_DIR/space --repo-type space`)")
     args = parser.parse_args(argv)
+    if args.space and not args.dry_run:
+        raise HubError("--space stages the Space folder with --dry_run; upload it yourself afterwards")
     setup_logging()
     try:
         result = push_run(args.run_dir, args.repo_id, private=args.private, revision=args.revision,
@@ -693,6 +700,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(f"dry run: would upload {result}/ to {args.repo_id} in one commit:")
         print(list_folder(result))
+        if args.space:
+            space = stage_space(args.repo_id, find_run_dir(args.run_dir) / "space")
+            print(f"Space for {args.repo_id} staged in {display_path(space)}:")
+            print(list_folder(space))
     else:
         print(f"uploaded {args.run_dir} to {args.repo_id}: {result}")
     return EXIT_OK

@@ -447,3 +447,16 @@ def test_push_refused_token_fails_cleanly(tmp_path, model_dir, fake_token, statu
 def test_hub_repo_for_run():
     assert hub.hub_repo_for_run("me/ser", "multi-neo_latin-seed0", 1) == "me/ser"
     assert hub.hub_repo_for_run("me/ser", "multi-neo_latin-seed1", 2) == "me/ser-multi-neo_latin-seed1"
+
+
+def test_dry_run_can_stage_a_space_next_to_the_model(tmp_path, model_dir, capsys):
+    from hf_ser.runs import find_run_folders
+
+    run = make_run(tmp_path, model_dir)
+    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--space"]) == 0
+    space = run / "space"
+    readme = (space / "README.md").read_text()
+    assert (space / "app.py").is_file() and "sdk: gradio" in readme and "someone/ser-demo" in (space / "app.py").read_text()
+    assert "Space for someone/ser-demo staged" in capsys.readouterr().out
+    assert find_run_folders(tmp_path) == [run]  # neither hub/ nor space/ is ever read as a run
+    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--space"]) == 2  # --space needs --dry_run
