@@ -33,7 +33,7 @@ from .hub import HubError, hub_repo_for_run, push_run
 from .labels import EMOTIONS, check_languages, groups
 from .losses import class_weights, corpus_weights
 from .metrics import compute_metrics, confusion, per_language_metrics
-from .modeling import DEFAULT_BACKBONE, build_model
+from .modeling import DEFAULT_BACKBONE, build_model, freeze
 from .sampling import DEFAULT_LENGTH_WINDOW, length_sorted_order
 from .trainer import SERCollator, SERTrainer, make_transform
 
@@ -50,6 +50,10 @@ class ModelArguments:
     attn_implementation: str = field(default="sdpa", metadata={"help": "'sdpa', 'eager' or 'flash_attention_2'."})
     freeze_feature_encoder: bool = field(default=True, metadata={"help": "Keep the convolutional feature encoder frozen."})
     layerdrop: float | None = field(default=None, metadata={"help": "Override the backbone's LayerDrop (0 under DDP)."})
+    # --- issue 15 (backbones): stock-class options, see hf_ser/modeling.py ---
+    freeze_base_model: bool = field(default=False, metadata={"help": "Train only layer weights + head (frozen upstream)."})
+    use_weighted_layer_sum: bool = field(default=False, metadata={"help": "Learned softmax-weighted sum of all layers."})
+    whisper_window_seconds: int | None = field(default=None, metadata={"help": "Whisper: shorten the 30 s window."})
 
 
 @dataclass
@@ -232,14 +236,15 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
 
     set_seed(run.seed)
     model, extractor = build_model(model_args.model_name_or_path, model_args.classifier_proj_size,
-                                   model_args.attn_implementation, _layerdrop(model_args, train_args))
-    if model_args.freeze_feature_encoder:
-        model.freeze_feature_encoder()
+                                   model_args.attn_implementation, _layerdrop(model_args, train_args),
+                                   use_weighted_layer_sum=model_args.use_weighted_layer_sum,
+                                   whisper_window_seconds=model_args.whisper_window_seconds)
+    freeze(model, model_args.freeze_feature_encoder, model_args.freeze_base_model)  # issue 15: any family
     args = dataclasses.replace(train_args, output_dir=str(out / "checkpoints"), seed=run.seed, run_name=run.dirname)
     trainer = SERTrainer(
         model=model,
         args=args,
-        train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None)),
+        train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None, extractor)),
         data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of),
         compute_metrics=compute_metrics,
         processing_class=extractor,
@@ -257,7 +262,7 @@ def train_run(run: Run, train_all, test_all, split_notes, model_args, data_args,
     t0 = time.time()
     train_result = trainer.train(resume_from_checkpoint=last)
     train_seconds = time.time() - t0
-    pred = trainer.predict(test.with_transform(make_transform(None)))
+    pred = trainer.predict(test.with_transform(make_transform(None, extractor)))
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
     y_pred = np.asarray(logits).argmax(-1)
     y_true = np.asarray(test_meta["label"])
