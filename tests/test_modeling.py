@@ -123,7 +123,7 @@ def test_local_pretrained_backbones_load_through_auto_classes(tmp_path):
         base = cls(tiny_config(model_type))
         folder = tmp_path / model_type
         base.save_pretrained(folder)
-        model, fe = build_model(str(folder))
+        model, _ = build_model(str(folder))
         assert model.config.num_labels == 6 and backbone_info(model.config)["name"] == str(folder)
         enc = model.encoder if model_type == "whisper" else model.wav2vec2
         src = base.model.encoder if model_type == "whisper" else base
