@@ -38,6 +38,7 @@ from .data import DataArguments, DataMissing, load_languages, split_dataset
 from .errors import UserError
 from .labels import EMOTIONS, LANGUAGES, check_languages
 from .metrics import confusion, per_language_metrics
+from .modeling import padding_invariant
 from .runs import RunRecord, config_hash, data_fingerprint, write_predictions
 from .safe_io import display_path, safe_name
 from .sampling import length_sorted_order
@@ -149,13 +150,14 @@ def load_external(model: str, device: str = "cpu"):
 def model_logits(net, extractor, waves: list[np.ndarray], batch_size: int = 8, device: str = "cpu") -> np.ndarray:
     """Logits of every waveform, preprocessed by the model's own extractor exactly as the pipeline does.
 
-    Length-sorted batches when the extractor gives an attention mask or a fixed window (padding then changes
-    nothing); one utterance at a time otherwise (zero padding without a mask would change the result).
+    Length-sorted batches when padding changes nothing (a fixed window, or an attention mask with a layer-norm
+    feature encoder: :func:`hf_ser.modeling.padding_invariant`); one utterance at a time otherwise, so every
+    utterance gets the logits the pipeline gives it alone.
     """
     sr = extractor.sampling_rate
     fixed = extractor.model_input_names[0] == "input_features"
     masked = bool(getattr(extractor, "return_attention_mask", False))
-    size = batch_size if (fixed or masked) else 1
+    size = batch_size if fixed or (masked and padding_invariant(net.config)) else 1
     order = length_sorted_order([len(w) for w in waves])
     out = np.zeros((len(waves), int(net.config.num_labels)), dtype=np.float32)
     with torch.inference_mode():

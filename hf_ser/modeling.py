@@ -161,6 +161,19 @@ def is_whisper(config: PretrainedConfig) -> bool:
     return getattr(config, "model_type", None) == "whisper"
 
 
+def padding_invariant(config: PretrainedConfig) -> bool:
+    """True when zero padding in a batch leaves each utterance's logits unchanged (up to float error).
+
+    Whisper pads every input to its window anyway; layer-norm feature encoders (XLS-R, large/conformer models,
+    data2vec-audio) see the attention mask. Group-norm feature encoders (wav2vec2-base, HuBERT/WavLM base) normalise
+    each channel over the whole padded length, so padding shifts their outputs: score those one utterance at a time
+    when exact per-utterance logits matter (measured on the tiny HuBERT: up to 0.03 in logits).
+    """
+    if is_whisper(config) or config.model_type == "data2vec-audio":
+        return True
+    return getattr(config, "feat_extract_norm", "layer") == "layer"
+
+
 def input_name(extractor: FeatureExtractionMixin) -> str:
     """The model input the extractor produces: 'input_values' (waveform) or 'input_features' (log-mel)."""
     return extractor.model_input_names[0]
