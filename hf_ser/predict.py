@@ -90,9 +90,17 @@ def resolve_model(model: str) -> str:
     return model
 
 
-def load_classifier(model: str, device: str | None = None):
-    """The stock ``pipeline("audio-classification")`` of a local folder or Hub id, on `device` (default: cuda if any)."""
+def load_classifier(model: str, device: str | None = None, onnx: str | None = None):
+    """The stock ``pipeline("audio-classification")`` of a local folder or Hub id, on `device` (default: cuda if any).
+
+    With `onnx` (issue 15): an onnxruntime classifier of that exported folder/file, same call interface.
+    """
     from transformers import pipeline
+
+    if onnx:  # issue 15: ONNX export (hf_ser.export), optional onnxruntime extra
+        from .export import OnnxAudioClassifier
+
+        return OnnxAudioClassifier(onnx)
 
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -310,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch_size", type=int, default=8, help="files per forward pass (sorted by length)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--chunk_seconds", type=float, default=None, help="classify windows of this length")
+    parser.add_argument("--onnx", default=None, help="run this ONNX export (python -m hf_ser.export) with onnxruntime")
     parser.add_argument("--max_seconds", type=float, default=DEFAULT_MAX_SECONDS,
                         help="without --chunk_seconds, classify the first S seconds (the training crop; 0 = whole file)")
     args = parser.parse_args(argv)
@@ -322,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         files = collect_inputs(args.paths)
         if not files:
             raise PredictError(f"no audio file found in {' '.join(args.paths)} (searched for {' '.join(audio_extensions())})")
-        classifier = load_classifier(args.model, args.device)
+        classifier = load_classifier(args.model, args.device, onnx=args.onnx)
     except (PredictError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
