@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-CPU_BENCHMARKS: tuple[str, ...] = ("padding", "trainer_overhead", "eval_order", "input_pipeline", "prepare_speed", "layer_probe")
+CPU_BENCHMARKS: tuple[str, ...] = ("padding", "trainer_overhead", "eval_order", "input_pipeline", "prepare_speed", "layer_probe",
+                                   "onnx")
 ALL_BENCHMARKS: tuple[str, ...] = (*CPU_BENCHMARKS, "gpu")
 # Arguments of a tiny run (`--quick`): the smoke test, not a measurement.
 QUICK_ARGS: dict[str, list[str]] = {
@@ -32,6 +33,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "input_pipeline": ["--quick"],
     "prepare_speed": ["--files", "120", "--small", "40"],
     "layer_probe": ["--quick"],
+    "onnx": ["--quick"],
     "gpu": [],
 }
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
@@ -41,6 +43,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "input_pipeline": ("samples_per_s", "cache_bytes_per_audio_second"),
     "prepare_speed": ("realtime_factor", "peak_rss_mb_500", "peak_rss_mb_2000"),
     "layer_probe": ("ratio", "peak_rss_mb"),
+    "onnx": ("speedup_fp32", "speedup_int8", "max_abs_diff_fp32", "uar_change_int8_points"),
     "gpu": (),
 }
 
@@ -71,6 +74,8 @@ TARGETS: tuple[Target, ...] = (
     Target("input_pipeline", "samples_per_s", ">=", 250.0),
     Target("prepare_speed", "realtime_factor", ">=", 50.0),
     Target("layer_probe", "ratio", "<=", 1.3),
+    Target("onnx", "max_abs_diff_fp32", "<", 1e-3),
+    Target("onnx", "abs_uar_change_int8_points", "<", 1.0),
 )
 
 
