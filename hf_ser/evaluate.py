@@ -26,6 +26,7 @@ import json
 import logging
 import re
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +170,23 @@ def model_logits(net, extractor, waves: list[np.ndarray], batch_size: int = 8, d
     return out
 
 
+def add_data_flags(parser: ArgumentParser) -> None:
+    """One flag per DataArguments field, typed from its resolved annotation (the recipes' data flags)."""
+    hints = typing.get_type_hints(DataArguments)
+    for f in dataclasses.fields(DataArguments):
+        kind = hints[f.name]
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if args and typing.get_origin(kind) is not list:  # X | None -> X
+            kind = args[0]
+        helptext = f.metadata.get("help")
+        if kind is bool:
+            parser.add_argument(f"--{f.name}", action="store_true", help=helptext)
+        elif typing.get_origin(kind) is list:
+            parser.add_argument(f"--{f.name}", nargs="+", default=f.default, help=helptext)
+        else:
+            parser.add_argument(f"--{f.name}", type=kind, default=f.default, help=helptext)
+
+
 def build_parser() -> ArgumentParser:
     """The command's flags (data flags as in the recipes)."""
     p = ArgumentParser(prog="python -m hf_ser.evaluate", description=__doc__.split("\n\n")[0])
@@ -182,14 +200,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--output_dir", default="runs/external", help="folder receiving <name>/")
     p.add_argument("--batch_size", type=int, default=8)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    for f in dataclasses.fields(DataArguments):
-        if f.name in ("corpora",):
-            p.add_argument(f"--{f.name}", nargs="+", default=f.default, help=f.metadata.get("help"))
-        elif f.type in (bool, "bool"):
-            p.add_argument(f"--{f.name}", action="store_true", help=f.metadata.get("help"))
-        else:
-            kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
-            p.add_argument(f"--{f.name}", type=kind, default=f.default, help=f.metadata.get("help"))
+    add_data_flags(p)
     return p
 
 

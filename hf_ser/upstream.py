@@ -41,6 +41,7 @@ from .analysis.common import new_figure, save_figure
 from .console import ArgumentParser, run_command, setup_logging
 from .data import DataArguments, DataMissing, load_languages, split_dataset, subset, with_corpus_ids
 from .errors import UserError
+from .evaluate import add_data_flags
 from .labels import EMOTIONS, LANGUAGES, check_languages
 from .losses import class_weights, corpus_weights
 from .metrics import confusion, per_language_metrics
@@ -330,14 +331,7 @@ def build_parser(defaults: dict) -> ArgumentParser:
     p.add_argument("--batch_size", type=int, default=8, help="utterances per forward pass during extraction")
     p.add_argument("--output_dir", default="runs/upstream")
     p.add_argument("--device", default=None)
-    for f in dataclasses.fields(DataArguments):
-        if f.name == "corpora":
-            p.add_argument("--corpora", nargs="+", default=None)
-        elif f.type in (bool, "bool"):
-            p.add_argument(f"--{f.name}", action="store_true", help=f.metadata.get("help"))
-        else:
-            kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
-            p.add_argument(f"--{f.name}", type=kind, default=f.default, help=f.metadata.get("help"))
+    add_data_flags(p)
     p.set_defaults(**defaults)
     return p
 

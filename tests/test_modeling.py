@@ -155,13 +155,13 @@ def _analysis_handles_every_family() -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("alias", FAMILY_ALIASES)
-def test_per_layer_probe_every_family(demo_runs, alias, request):
+def test_per_layer_probe_every_family(demo_runs, alias):
     """hf_ser.analysis layers on each family's demo run: one probe per hidden state, finite scores."""
     from hf_ser.analysis.layers import run_layers
 
     if alias != "demo-tiny" and not _analysis_handles_every_family():
-        request.applymarker(pytest.mark.xfail(strict=True, reason="analysis/features.py is wav2vec2-only until the "
-                                              "issue-15 patch (Auto class, model inputs, frame_mask) is applied"))
+        pytest.skip("analysis/features.py is wav2vec2-only until the issue-15 patch (Auto class, model inputs, "
+                    "frame_mask) is applied")
     payload = run_layers(demo_runs[alias])
     config = json.loads((demo_runs[alias] / "model" / "config.json").read_text())
     assert len(payload["layers"]) == config["num_hidden_layers" if "num_hidden_layers" in config
