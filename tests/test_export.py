@@ -15,6 +15,18 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """Commands call setup_logging(), which binds a handler to the test's captured stderr: undo it afterwards."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 def _saved(folder, alias):
     torch.manual_seed(0)
     model, fe = build_model(alias)
@@ -26,8 +38,12 @@ def _saved(folder, alias):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, one_torch_thread):
     """A tiny wav2vec2 'run folder' exported to ONNX fp32 + int8 through the command line."""
+    import logging
+
+    handlers = logging.getLogger().handlers[:]
     root = _saved(tmp_path_factory.mktemp("run"), "demo-tiny")
     assert main([str(root), "--onnx", str(root / "onnx"), "--quantize", "int8"]) == 0
+    logging.getLogger().handlers[:] = handlers
     return root
 
 
