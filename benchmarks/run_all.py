@@ -23,7 +23,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 CPU_BENCHMARKS: tuple[str, ...] = ("padding", "trainer_overhead", "eval_order", "input_pipeline", "prepare_speed", "layer_probe",
-                                   "long_audio")
+                                   "long_audio", "onnx")
 ALL_BENCHMARKS: tuple[str, ...] = (*CPU_BENCHMARKS, "gpu")
 # Arguments of a tiny run (`--quick`): the smoke test, not a measurement.
 QUICK_ARGS: dict[str, list[str]] = {
@@ -34,6 +34,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "prepare_speed": ["--files", "120", "--small", "40"],
     "layer_probe": ["--quick"],
     "long_audio": ["--quick"],
+    "onnx": ["--quick"],
     "gpu": [],
 }
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
@@ -45,6 +46,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "layer_probe": ("ratio", "peak_rss_mb"),
     "long_audio": ("rtf_demo_vad", "rtf_demo_fixed", "vad_share_demo", "rtf_xlsr_vad", "rtf_xlsr_fixed",
                    "peak_rss_mb_short", "peak_rss_mb_long", "rss_delta_mb"),
+    "onnx": ("speedup_fp32", "speedup_int8", "max_abs_diff_fp32", "uar_change_int8_points"),
     "gpu": (),
 }
 
@@ -76,6 +78,8 @@ TARGETS: tuple[Target, ...] = (
     Target("prepare_speed", "realtime_factor", ">=", 50.0),
     Target("layer_probe", "ratio", "<=", 1.3),
     Target("long_audio", "rss_delta_mb", "<=", 300.0),
+    Target("onnx", "max_abs_diff_fp32", "<", 1e-3),
+    Target("onnx", "abs_uar_change_int8_points", "<", 1.0),
 )
 
 

@@ -36,6 +36,7 @@ from .figures import new_figure, save_figure
 from .labels import CORPORA, EMOTIONS, LANGUAGES, check_languages
 from .losses import class_weights, corpus_weights
 from .metrics import confusion, per_language_metrics
+from .modeling import freeze
 from .runs import (
     RunLock,
     RunRecord,
@@ -153,8 +154,8 @@ def _load(model_dir: Path) -> tuple[object, object]:
 
 
 def _predict(trainer: Trainer, test: datasets.Dataset) -> np.ndarray:
-    """Logits of the test split, in its order."""
-    pred = trainer.predict(test.with_transform(make_transform(None)))
+    """Logits of the test split, in its order (prepared by the model's own feature extractor)."""
+    pred = trainer.predict(test.with_transform(make_transform(None, trainer.processing_class)))
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
     return np.asarray(logits)
 
@@ -203,14 +204,13 @@ def adapt(study: Study, train: datasets.Dataset, seed: int, out: Path) -> tuple[
     ser_args = study.ser_args
     set_seed(seed)
     model, extractor = _load(study.model_dir)
-    if study.model_args.freeze_feature_encoder:
-        model.freeze_feature_encoder()
+    freeze(model, study.model_args.freeze_feature_encoder, False)
     train, corpus_names = with_corpus_ids(train)
     labels, corpus = np.asarray(train["label"]), np.asarray(train["corpus_id"])
     args = adaptation_args(study.train_args, len(train), out / "checkpoints", seed)
     trainer = SERTrainer(
         model=model, args=args,
-        train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None)),
+        train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None, extractor)),
         data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of), processing_class=extractor,
         class_weight=class_weights(labels, len(EMOTIONS)) if ser_args.class_weighting else None,
         # no balanced sampler here (one language), so the weights are the ones for unbalanced batches

@@ -30,19 +30,19 @@ from typing import Any
 import httpx2
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
 from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
+from transformers import PretrainedConfig
 
 from .app import stage_space
 from .audio import PreprocessConfig
 from .console import ArgumentParser, command, setup_logging
 from .errors import EXIT_FAILED, EXIT_OK, UserError
 from .labels import CORPORA, EMOTIONS, LANGUAGES
-from .modeling import DEMO_BACKBONE, XLSR_300M_RANDOM
+from .metrics import F1_DEFINITION
+from .modeling import RANDOM_BACKBONES, backbone_info
 from .runs import STAGING_MARKER, RunRecord
 from .safe_io import display_path
 
 TEMPLATE_PATH = Path(__file__).parent / "model_cards" / "ser_model_card.md"
-# Backbone names that build a randomly initialised model locally (modeling.build_model): no Hub base model.
-RANDOM_INIT_BACKBONES = (DEMO_BACKBONE, XLSR_300M_RANDOM)
 # Files of model/ that never go to the Hub: the pickled TrainingArguments hold local paths.
 EXCLUDED_MODEL_FILES = frozenset({"training_args.bin"})
 # Keys whose values are local paths: only the last component is kept.
@@ -251,7 +251,7 @@ def _lang_name(code: str) -> str:
 
 def _base_model(model_name: str) -> tuple[str | None, str]:
     """(Hub id of the backbone or None, how the card describes the initialisation)."""
-    if model_name in RANDOM_INIT_BACKBONES:
+    if model_name in RANDOM_BACKBONES:
         kind = "a tiny 3-layer wav2vec2 configuration" if model_name == "demo-tiny" else "the XLS-R 300M architecture"
         return None, f"{kind} with **random initial weights** (no pre-trained backbone, `{model_name}`)"
     if is_hub_id(model_name):
@@ -396,57 +396,95 @@ def _limitations(run: dict, train_cards: list[CorpusCard], demo: bool) -> str:
     return "\n".join(f"- {i}" for i in items)
 
 
-def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str) -> dict[str, str]:
-    """Template variables of ser_model_card.md (every value is final Markdown)."""
-    config = metrics.get("config", {})
-    run = config.get("run", metrics)
-    data_cfg, model_cfg = config.get("data", {}), config.get("model", {})
-    versions = metrics.get("versions", {})
-    backbone = model_cfg.get("model_name_or_path", "")
-    _, init = _base_model(backbone)
-    train_corpora = metrics.get("train_corpora", [])
-    train_cards = [corpus_card(n) for n in train_corpora]
-    demo = is_demo_run(metrics)
-    licence, licence_note = resolve_licence(train_corpora)
-    trained, evaluated = list(run.get("train_languages", [])), list(run.get("eval_languages", []))
+def _langs(codes: list[str]) -> str:
+    """'French (fr), Italian (it)' for language codes (unknown codes as given)."""
+    return ", ".join(f"{_lang_name(c)} ({LANGUAGES[c].iso639_1})" if c in LANGUAGES else c for c in codes) or "none"
+
+
+def _card_summary(metrics: dict, run: dict, init: str, random_init: bool, demo: bool) -> str:
+    """The card's first paragraph: languages, backbone, headline scores, and the demo warning."""
     per_lang = metrics.get("metrics", {})
-
-    def langs(codes: list[str]) -> str:
-        return ", ".join(f"{_lang_name(c)} ({LANGUAGES[c].iso639_1})" if c in LANGUAGES else c for c in codes) or "none"
-
-    verb = "trained from" if backbone in RANDOM_INIT_BACKBONES else "fine-tuned from"
-    summary = (f"A speech emotion recognition model for {langs(trained)}, {verb} {init} with hf_ser "
-               f"(experiment `{metrics.get('run', run.get('name', ''))}`, {run.get('family', '')}).")
+    verb = "trained from" if random_init else "fine-tuned from"
+    summary = (f"A speech emotion recognition model for {_langs(list(run.get('train_languages', [])))}, {verb} "
+               f"{init} with hf_ser (experiment `{metrics.get('run', run.get('name', ''))}`, {run.get('family', '')}).")
     if "all" in per_lang:
         summary += (f" On the held-out test splits it reaches {_pct(per_lang['all']['uar'])}% UAR and "
                     f"{_pct(per_lang['all']['f1'])}% macro-F1 over {per_lang['all'].get('n', '?')} utterances.")
     if demo:
         summary += " **This is a demonstration model trained on synthetic speech: do not use it on real data.**"
+    return summary
 
-    eval_rows = []
-    for lang in evaluated:
+
+def _card_results(metrics: dict, run: dict, tests: dict[str, list[str]]) -> tuple[str, int]:
+    """The per-language results table (UAR, present-class macro-F1, WA) and how many languages it lists."""
+    per_lang, trained = metrics.get("metrics", {}), list(run.get("train_languages", []))
+    rows = []
+    for lang in run.get("eval_languages", []):
         m = per_lang.get(lang)
         if not m:
             continue
         corp = ", ".join(corpus_card(n).title for n in tests.get(lang, [])) or "not recorded"
-        eval_rows.append([_lang_name(lang), LANGUAGES[lang].iso639_3 if lang in LANGUAGES else "",
-                          "yes" if lang in trained else "no (zero-shot)", corp, m.get("n", ""),
-                          _pct(m.get("uar")), _pct(m.get("f1"))])
+        rows.append([_lang_name(lang), LANGUAGES[lang].iso639_3 if lang in LANGUAGES else "",
+                     "yes" if lang in trained else "no (zero-shot)", corp, m.get("n", ""),
+                     _pct(m.get("uar")), _pct(m.get("f1")), _pct(m.get("wa"))])
+    n_languages = len(rows)
     if "all" in per_lang:
         a = per_lang["all"]
-        eval_rows.append(["**all (pooled)**", "", "", "", a.get("n", ""), _pct(a.get("uar")), _pct(a.get("f1"))])
-    results_table = _md_table(["language", "ISO 639-3", "in training", "test corpora", "test utterances",
-                               "UAR (%)", "macro-F1 (%)"], eval_rows)
+        rows.append(["**all (pooled)**", "", "", "", a.get("n", ""), _pct(a.get("uar")), _pct(a.get("f1")),
+                     _pct(a.get("wa"))])
+    table = _md_table(["language", "ISO 639-3", "in training", "test corpora", "test utterances", "UAR (%)",
+                       "macro-F1 (%)", "WA (%)"], rows)
+    return table, n_languages
 
-    corpus_rows = [[f"[{c.title}]({c.url})" if c.url.startswith("http") else c.title,
-                    _lang_name(c.language) if c.language else "?", c.licence,
-                    f"[{c.hub_id}](https://huggingface.co/datasets/{c.hub_id})" if c.hub_id else "-"]
-                   for c in train_cards]
-    corpora_table = _md_table(["corpus", "language", "licence", "Hub dataset"], corpus_rows) if corpus_rows else \
+
+def _card_corpora(metrics: dict, train_cards: list[CorpusCard]) -> str:
+    """The training-corpora table with licences and Hub datasets, and the split sizes."""
+    rows = [[f"[{c.title}]({c.url})" if c.url.startswith("http") else c.title,
+             _lang_name(c.language) if c.language else "?", c.licence,
+             f"[{c.hub_id}](https://huggingface.co/datasets/{c.hub_id})" if c.hub_id else "-"]
+            for c in train_cards]
+    text = _md_table(["corpus", "language", "licence", "Hub dataset"], rows) if rows else \
         "The training corpora were not recorded in metrics.json."
-    corpora_table += (f"\n\n{metrics.get('train_size', '?')} training and {metrics.get('test_size', '?')} test "
-                      f"utterances in six classes; other classes of the corpora were left out.")
+    return text + (f"\n\n{metrics.get('train_size', '?')} training and {metrics.get('test_size', '?')} test "
+                   f"utterances in six classes; other classes of the corpora were left out.")
 
+
+def _card_architecture(model_config: dict, init: str, backbone: dict) -> str:
+    """The stock class, head and backbone (with the pretrained weights' licence) of the checkpoint."""
+    cls = (model_config.get("architectures") or ["an audio-classification model"])[0]
+    pooling = ("a learned weighted sum of all layers, " if model_config.get("use_weighted_layer_sum") else "")
+    return (f"`{cls}` ({backbone['family']} encoder, {pooling}per-frame linear projection to "
+            f"{model_config.get('classifier_proj_size', 256)} dimensions, mean pooling over time, linear classifier), "
+            f"initialised from {init}; backbone weights' licence: {backbone['licence']}")
+
+
+def _card_procedure(metrics: dict, run: dict) -> str:
+    """How the uploaded weights were chosen: the run, its duration and the model-selection rule of its protocol."""
+    selection = (metrics.get("protocol") or {}).get("model_selection", "last epoch")
+    rule = ("the weights after the last epoch are the ones uploaded (no model selection on the test split)"
+            if selection == "last epoch" else f"the uploaded weights were selected by {selection}, never on test")
+    return (f"One run (seed {run.get('seed')}) of the `{run.get('family', '')}` experiment, trained for "
+            f"{metrics.get('train_seconds', '?')} s; {rule}. All settings are in `training_args.json`.")
+
+
+def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str,
+                 model_config: dict | None = None) -> dict[str, str]:
+    """Template variables of ser_model_card.md (every value is final Markdown)."""
+    config = metrics.get("config", {})
+    run = config.get("run", metrics)
+    data_cfg, model_cfg = config.get("data", {}), config.get("model", {})
+    model_config = {**model_cfg, **(model_config or {})}
+    versions = metrics.get("versions", {})
+    backbone_name = model_cfg.get("model_name_or_path", "")
+    _, init = _base_model(backbone_name)
+    backbone = backbone_info(PretrainedConfig(hf_ser_backbone=backbone_name,
+                                              model_type=model_config.get("model_type", "wav2vec2")))
+    train_corpora = metrics.get("train_corpora", [])
+    train_cards = [corpus_card(n) for n in train_corpora]
+    demo = is_demo_run(metrics)
+    licence, licence_note = resolve_licence(train_corpora)
+    trained, evaluated = list(run.get("train_languages", [])), list(run.get("eval_languages", []))
+    results_table, n_languages = _card_results(metrics, run, tests)
     citations = ["The method follows F. A. Dal Rì, N. Garau, N. Conci, \"Tackling cross-lingual generalization in "
                  "speech emotion recognition via linguistic grouping: a spotlight on Neo-Latin languages\"."]
     citations += list(dict.fromkeys(c.citation for c in train_cards if c.citation))
@@ -455,18 +493,17 @@ def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str) -> di
     intended = (
         "Research on speech emotion recognition: labelling or analysing short single-speaker utterances in the "
         "training languages, comparing languages and corpora, or a starting point for fine-tuning on new data. "
-        "Inputs should be a few seconds of speech from one speaker; split longer recordings into windows.")
+        "Inputs should be a few seconds of speech from one speaker; longer recordings are best cut into speech "
+        "segments (`hf-ser predict --segment vad`).")
     if demo:
         intended = ("Testing and demonstrating tooling (training, sharing and inference scripts) end to end. "
                     "The model has no practical use on human speech.")
     return {
         "title": f"Speech emotion recognition: {repo_id.split('/')[-1]}",
-        "summary": summary,
-        "architecture": (f"`Wav2Vec2ForSequenceClassification` (wav2vec 2.0 encoder, per-frame linear projection to "
-                         f"{model_cfg.get('classifier_proj_size', 256)} dimensions, mean pooling over time, linear "
-                         f"classifier), initialised from {init}"),
-        "trained_on": langs(trained),
-        "evaluated_on": langs(evaluated) + f" (test split of each language, {len(eval_rows) - ('all' in per_lang)} languages)",
+        "summary": _card_summary(metrics, run, init, backbone_name in RANDOM_BACKBONES, demo),
+        "architecture": _card_architecture(model_config, init, backbone),
+        "trained_on": _langs(trained),
+        "evaluated_on": _langs(evaluated) + f" (test split of each language, {n_languages} languages)",
         "licence_line": f"`{licence}` (see [Training data](#training-data))",
         "hf_ser_version": str(versions.get("hf_ser", "?")),
         "transformers_version": str(versions.get("transformers", "?")),
@@ -476,18 +513,17 @@ def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str) -> di
         "target_lufs": f"{pp.target_lufs:g}",
         "max_seconds": f"{max_seconds:g} s" if max_seconds else "no limit",
         "labels_table": _md_table(["id", "label"], [[i, e] for i, e in enumerate(EMOTIONS)]),
-        "corpora_table": corpora_table,
+        "corpora_table": _card_corpora(metrics, train_cards),
         "licence_note": licence_note,
         "split_protocol": _split_protocol(data_cfg, metrics),
-        "training_procedure": (f"One run (seed {run.get('seed')}) of the `{run.get('family', '')}` experiment, trained "
-                               f"for {metrics.get('train_seconds', '?')} s; the final weights are the ones uploaded "
-                               f"(no model selection on the test split). All settings are in `training_args.json`."),
+        "training_procedure": _card_procedure(metrics, run),
         "hyperparameters": _hyperparameters(config, run),
-        "results_intro": ("UAR is the unweighted average recall (the mean of the six per-class recalls; chance is "
-                          "16.7%); macro-F1 is the unweighted mean of the per-class F1 scores. Numbers come from one "
-                          "training seed, with no confidence interval. Languages marked zero-shot were evaluated on "
-                          "their test split without any of their data in training. Per-class confusion matrices are "
-                          "in `metrics.json`."),
+        "results_intro": ("UAR is the unweighted average recall (the mean of the per-class recalls over the classes "
+                          "a language's test split has; chance is 16.7% with six). " + F1_DEFINITION.capitalize() + "; WA is plain "
+                          "accuracy, as SUPERB and EmoBox report it. Numbers come from one training seed; "
+                          "`hf-ser report` gives 95% bootstrap confidence intervals. Languages marked zero-shot were "
+                          "evaluated on their test split without any of their data in training. Per-class confusion "
+                          "matrices are in `metrics.json`."),
         "results_table": results_table,
         "limitations": _limitations(run, train_cards, demo),
         "citations": "\n".join(f"- {c}" for c in citations),
@@ -511,13 +547,21 @@ def render_template(template: str, card_data: ModelCardData, context: dict[str, 
     return text[:-1] if text.endswith("\n") else text  # Jinja drops one trailing newline
 
 
+def _model_config(run_dir: Path) -> dict:
+    """The run's model/config.json as a dict (empty when unreadable: the card then says less, nothing breaks)."""
+    try:
+        return json.loads((run_dir / "model" / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def build_model_card(run_dir: str | Path, repo_id: str) -> ModelCard:
     """The model card of a finished run (metadata + prose), for the Hub repo `repo_id`."""
     run_dir = find_run_dir(run_dir)
     metrics = _load_metrics(run_dir)
     tests = evaluation_corpora(run_dir, metrics)
     card_data = build_card_data(metrics, tests, repo_id.split("/")[-1])
-    context = card_context(metrics, tests, repo_id)
+    context = card_context(metrics, tests, repo_id, _model_config(run_dir))
     if _jinja_available():
         return ModelCard.from_template(card_data, template_path=str(TEMPLATE_PATH), **context)
     return ModelCard(render_template(TEMPLATE_PATH.read_text(encoding="utf-8"), card_data, context))

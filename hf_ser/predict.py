@@ -57,6 +57,7 @@ from .console import ArgumentParser, command, setup_logging
 from .corpora.manifest import MANIFEST_SUFFIXES, read_manifest_rows
 from .corpora.scan import AUDIO_EXTENSIONS, walk_files
 from .errors import EXIT_FAILED, EXIT_OK, UserError
+from .export import OnnxAudioClassifier
 from .safe_io import atomic_write_text, display_path, safe_name, spreadsheet_safe
 from .segments import VadParams, fixed_segments, iter_segment_audio, vad_segments
 
@@ -172,15 +173,19 @@ def resolve_model(model: str) -> str:
     return model
 
 
-def load_classifier(model: str, device: str | None = None):
+def load_classifier(model: str, device: str | None = None, onnx: str | None = None):
     """The stock ``pipeline("audio-classification")`` of a local folder or Hub id, on `device` (default: cuda if any).
 
     Everything else in this module uses only this interface, so any object offering it can stand in (an
     ONNX Runtime session, a remote endpoint): ``classifier(iterable of {"raw", "sampling_rate"}, batch_size=,
     top_k=None)`` yielding one list of ``{"label", "score"}`` per input, ``classifier.feature_extractor.sampling_rate``
-    and ``classifier.model.config.id2label``.
+    and ``classifier.model.config.id2label``. With `onnx`, an onnxruntime session of that export
+    (``hf-ser export``) is that object.
     """
     from transformers import pipeline  # transformers' pipeline import costs 2 s; only the commands need it
+
+    if onnx:  # an ONNX export, run by onnxruntime (the onnx extra)
+        return OnnxAudioClassifier(onnx)
 
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -711,6 +716,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--plot", default=None, metavar="DIR", help="write one emotion timeline PNG per file here")
     parser.add_argument("--no_progress", action="store_true", help="no progress bars")
+    parser.add_argument("--onnx", default=None, metavar="PATH",
+                        help="run this ONNX export (hf-ser export ... --onnx PATH) with onnxruntime instead of PyTorch")
     return parser
 
 
@@ -736,7 +743,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not files:
         raise PredictError(f"no audio file found in {display_path(' '.join(args.paths))} (searched for "
                            f"{' '.join(AUDIO_EXTENSIONS)})")
-    classifier = load_classifier(args.model, args.device)
+    classifier = load_classifier(args.model, args.device, onnx=args.onnx)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets '?', not a crash
     writer = RowWriter(fmt, args.output, resume=args.resume)

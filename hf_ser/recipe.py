@@ -39,7 +39,7 @@ from .labels import EMOTIONS, SAMPLING_RATE, check_languages, groups
 from .launch import LaunchArguments, check_arguments, estimate_cost, list_runs_command, recipe_jobs, submit
 from .losses import CORPUS_WEIGHTING, class_weights, corpus_weights, effective_corpus_shares, row_draw_probability
 from .metrics import F1_DEFINITION, compute_metrics, confusion, per_language_metrics
-from .modeling import DEFAULT_BACKBONE, build_model
+from .modeling import DEFAULT_BACKBONE, build_model, freeze
 from .runs import (
     RunBusy,
     RunLock,
@@ -53,6 +53,7 @@ from .runs import (
 from .safe_io import atomic_write_json, display_path, storage_error
 from .sampling import DEFAULT_LENGTH_WINDOW, expected_draws_per_utterance, length_sorted_order
 from .trainer import SERCollator, SERTrainer, make_transform
+from .upstream import main as upstream_main
 
 logger = logging.getLogger("hf_ser")
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -62,11 +63,14 @@ RECIPES_DIR = Path(__file__).parent / "recipes"
 class ModelArguments:
     """Which backbone and head to build."""
 
-    model_name_or_path: str = field(default=DEFAULT_BACKBONE, metadata={"help": "Hub id or folder; 'demo-tiny'; 'xls-r-300m-random'."})
+    model_name_or_path: str = field(default=DEFAULT_BACKBONE, metadata={"help": "Hub id or folder of any wav2vec2/XLS-R, HuBERT, WavLM, data2vec-audio or Whisper checkpoint; 'demo-tiny' (or demo-tiny-hubert/-wavlm/-data2vec/-whisper); 'xls-r-300m-random'."})
     classifier_proj_size: int = field(default=256, metadata={"help": "Projector width (paper: 256)."})
     attn_implementation: str = field(default="sdpa", metadata={"help": "'sdpa', 'eager' or 'flash_attention_2'."})
     freeze_feature_encoder: bool = field(default=True, metadata={"help": "Keep the convolutional feature encoder frozen."})
     layerdrop: float | None = field(default=None, metadata={"help": "Override the backbone's LayerDrop (0 under DDP)."})
+    freeze_base_model: bool = field(default=False, metadata={"help": "Train only layer weights + head (frozen upstream)."})
+    use_weighted_layer_sum: bool = field(default=False, metadata={"help": "Learned softmax-weighted sum of all layers."})
+    whisper_window_seconds: int | None = field(default=None, metadata={"help": "Whisper: shorten the 30 s window."})
 
 
 @dataclass
@@ -549,19 +553,20 @@ def _trainer(job: PlannedRun, recipe: Recipe, train: datasets.Dataset, corpus_na
     has_dev = len(job.dev) > 0
     set_seed(job.run.seed)
     model, extractor = build_model(model_args.model_name_or_path, model_args.classifier_proj_size,
-                                   model_args.attn_implementation, _layerdrop(model_args, recipe.training))
-    if model_args.freeze_feature_encoder:
-        model.freeze_feature_encoder()
+                                   model_args.attn_implementation, _layerdrop(model_args, recipe.training),
+                                   use_weighted_layer_sum=model_args.use_weighted_layer_sum,
+                                   whisper_window_seconds=model_args.whisper_window_seconds)
+    freeze(model, model_args.freeze_feature_encoder, model_args.freeze_base_model)  # each family its own way
     args = dev_training_args(dataclasses.replace(recipe.training, output_dir=str(job.folder / "checkpoints"),
                                                  seed=job.run.seed, run_name=job.run.dirname), has_dev)
     trainer = SERTrainer(
         model=model,
         args=args,
-        train_dataset=train.with_transform(make_transform(TrainAugment() if ser.augment else None)),
+        train_dataset=train.with_transform(make_transform(TrainAugment() if ser.augment else None, extractor)),
         data_collator=SERCollator(extractor, ser.pad_to_multiple_of),
         compute_metrics=compute_metrics,
         processing_class=extractor,
-        eval_dataset=job.dev.with_transform(make_transform(None)) if has_dev else None,
+        eval_dataset=job.dev.with_transform(make_transform(None, extractor)) if has_dev else None,
         callbacks=dev_callbacks(ser, has_dev),
         class_weight=class_weight,
         corpus_weight=corpus_weight,
@@ -578,7 +583,7 @@ def _evaluate(trainer: SERTrainer, test: datasets.Dataset) -> tuple[dict, np.nda
     """Predict the test split in length order; returns (test metadata columns, logits) in that order."""
     test = test.select(length_sorted_order(np.asarray(test["length"])))  # far less padding
     meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label")}
-    pred = trainer.predict(test.with_transform(make_transform(None)))
+    pred = trainer.predict(test.with_transform(make_transform(None, trainer.processing_class)))
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
     return meta, np.asarray(logits)
 
@@ -725,6 +730,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) >= 2 and argv[1] in ("-h", "--help"):
         RecipeParser(PARSER_TYPES, prog=f"hf-ser recipe {argv[0]}").print_help()
         return EXIT_OK
+    if argv[0] == "upstream":  # the frozen-upstream benchmark has its own options (hf_ser.upstream)
+        return upstream_main(argv[1:])
     recipe = parse_recipe(argv)
     if recipe.demo_overrides:
         logger.info("--demo overrides: %s", ", ".join(f"{k}={v}" for k, v in recipe.demo_overrides.items()))

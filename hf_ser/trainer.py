@@ -3,7 +3,9 @@
 Only two things change from ``Trainer``: ``compute_loss`` (class-weighted CE x per-sample
 corpus weight + lambda * supervised contrastive on the 256-d pooled projection) and the
 training sampler (corpus-balanced, optionally length-windowed). The pooled projection is the
-input of ``model.classifier``; a forward pre-hook captures it in the same forward pass.
+input of ``model.classifier``; a forward pre-hook captures it in the same forward pass. That holds for every
+family of :mod:`hf_ser.modeling` (the stock heads all call ``self.classifier(pooled)``); for Whisper the pooled
+vector is the mean over the whole window, padded frames included, exactly as at inference.
 """
 
 from __future__ import annotations
@@ -13,20 +15,38 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from transformers import Trainer, Wav2Vec2FeatureExtractor
+from transformers import FeatureExtractionMixin, Trainer
 
 from .audio import TrainAugment, decode_wav, mean_variance_normalize
+from .labels import SAMPLING_RATE
 from .losses import supervised_contrastive_loss, weighted_cross_entropy
+from .modeling import input_name
 from .sampling import CorpusBalancedBatchSampler
 
 
-def make_transform(augment: TrainAugment | None = None):
-    """``set_transform`` function: cached WAV bytes -> normalised ``input_values`` (+ augmentation on train)."""
+def make_transform(augment: TrainAugment | None = None, feature_extractor: FeatureExtractionMixin | None = None):
+    """``set_transform`` function: cached WAV bytes -> the model's input (+ augmentation on train).
+
+    Preprocessing follows the model's own feature extractor, as ``pipeline("audio-classification")`` will at
+    inference. Waveform models (no extractor given, or one whose input is ``input_values``): per-utterance
+    mean-variance normalised waveforms (``input_values``; padded by :class:`SERCollator`). Log-mel models
+    (Whisper, input ``input_features``): the prepared waveform as the pipeline receives it (no MVN: the log-mel
+    scale depends on the level), noise and gain from `augment` on train, then the extractor's fixed-window
+    log-mel per utterance.
+    """
+    log_mel = feature_extractor is not None and input_name(feature_extractor) == "input_features"
 
     def transform(batch: dict) -> dict:
         waves = [decode_wav(a) for a in batch["audio"]]
-        waves = [augment(w) for w in waves] if augment is not None else [mean_variance_normalize(w) for w in waves]
-        out = {"input_values": waves, "labels": batch["label"]}
+        if log_mel:
+            if augment is not None:
+                waves = [augment.gain(samples=augment.noise(samples=w, sample_rate=SAMPLING_RATE),
+                                      sample_rate=SAMPLING_RATE).astype(np.float32, copy=False) for w in waves]
+            feats = feature_extractor(waves, sampling_rate=feature_extractor.sampling_rate, return_tensors="np")
+            out = {"input_features": list(feats["input_features"]), "labels": batch["label"]}
+        else:
+            waves = [augment(w) for w in waves] if augment is not None else [mean_variance_normalize(w) for w in waves]
+            out = {"input_values": waves, "labels": batch["label"]}
         if "corpus_id" in batch:
             out["corpus_id"] = batch["corpus_id"]
         return out
@@ -36,16 +56,22 @@ def make_transform(augment: TrainAugment | None = None):
 
 @dataclass
 class SERCollator:
-    """Pad normalised waveforms with the feature extractor (attention mask marks real samples)."""
+    """Batch the transform's rows: waveforms padded by the feature extractor (attention mask marks real samples),
+    log-mel windows (already of the extractor's fixed length) stacked."""
 
-    feature_extractor: Wav2Vec2FeatureExtractor
+    feature_extractor: FeatureExtractionMixin
     pad_to_multiple_of: int | None = None
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
-        batch = self.feature_extractor.pad(
-            {"input_values": [f["input_values"] for f in features]},
-            padding=True, pad_to_multiple_of=self.pad_to_multiple_of, return_attention_mask=True, return_tensors="pt",
-        )
+        """One padded batch with ``labels`` (and ``corpus_id`` when the rows have it)."""
+        if "input_features" in features[0]:
+            batch = {"input_features": torch.as_tensor(np.stack([f["input_features"] for f in features]))}
+        else:
+            batch = self.feature_extractor.pad(
+                {"input_values": [f["input_values"] for f in features]},
+                padding=True, pad_to_multiple_of=self.pad_to_multiple_of, return_attention_mask=True,
+                return_tensors="pt",
+            )
         batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
         if "corpus_id" in features[0]:
             batch["corpus_id"] = torch.tensor([f["corpus_id"] for f in features], dtype=torch.long)
@@ -82,9 +108,11 @@ class SERTrainer(Trainer):
         self.model.classifier.register_forward_pre_hook(self._capture_pooled)
 
     def _capture_pooled(self, module: torch.nn.Module, args: tuple) -> None:
+        """Forward pre-hook on ``model.classifier``: keep its input (the pooled projection) for the SupCon term."""
         self._pooled = args[0]
 
     def _get_train_sampler(self, train_dataset=None):
+        """Corpus-balanced (optionally length-windowed) micro-batches when corpus ids are given, else the default."""
         if self.train_corpus_ids is None:
             return super()._get_train_sampler(train_dataset)
         return CorpusBalancedBatchSampler(
@@ -98,12 +126,14 @@ class SERTrainer(Trainer):
         )
 
     def _weights_on(self, device: torch.device) -> None:
+        """Move the class / corpus weights to the logits' device once."""
         for name in ("class_weight", "corpus_weight"):
             w = getattr(self, name)
             if w is not None and w.device != device:
                 setattr(self, name, w.to(device))
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """CE weighted by class and corpus + contrastive_weight x SupCon on the captured pooled projection."""
         inputs = dict(inputs)
         labels = inputs.pop("labels")
         corpus_id = inputs.pop("corpus_id", None)

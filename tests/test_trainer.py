@@ -6,7 +6,7 @@ import torch
 from conftest import tone_dataset
 from transformers import TrainingArguments, pipeline
 
-from hf_ser.audio import decode_wav
+from hf_ser.audio import TrainAugment, decode_wav
 from hf_ser.labels import EMOTIONS
 from hf_ser.losses import class_weights, corpus_weights
 from hf_ser.modeling import build_model
@@ -111,3 +111,19 @@ def test_two_process_ddp_training_step(tmp_path):
     a = {i for b in ranks[0]["batches"] for i in b}
     b = {i for b in ranks[1]["batches"] for i in b}
     assert not (a & b) and len(a | b) == 48  # two corpora of 24: one epoch covers each utterance once
+
+
+def test_log_mel_transform_follows_the_model_extractor():
+    """Whisper-style extractor: the transform gives its fixed-window log-mel of the raw (not MVN'd) waveform."""
+    model, fe = build_model("demo-tiny-whisper")
+    ds = tone_dataset(3)
+    rows = make_transform(None, fe)(ds[:3])
+    wave = decode_wav(ds[0]["audio"])
+    expected = fe(wave, sampling_rate=16000, return_tensors="np")["input_features"][0]
+    np.testing.assert_allclose(rows["input_features"][0], expected, rtol=1e-5, atol=1e-5)
+    batch = SERCollator(fe)([{k: v[i] for k, v in rows.items()} for i in range(3)])
+    assert batch["input_features"].shape == (3, 80, 800) and "attention_mask" not in batch
+    with torch.no_grad():
+        assert model(input_features=batch["input_features"]).logits.shape == (3, 6)
+    augmented = make_transform(TrainAugment(noise_p=0.0, gain_p=1.0), fe)(ds[:1])["input_features"][0]
+    assert not np.allclose(augmented, rows["input_features"][0])  # gain changes the log-mel level: no MVN undoes it

@@ -44,7 +44,17 @@ from transformers import (
 
 from ..data import run_datasets
 from ..errors import UserError
-from ..modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model, demo_config, feature_extractor, xlsr_300m_config
+from ..modeling import (
+    DEMO_BACKBONE,
+    DEMO_BACKBONES,
+    XLSR_300M_RANDOM,
+    build_model,
+    encoder_of,
+    feature_extractor,
+    frame_mask,
+    tiny_config,
+    xlsr_300m_config,
+)
 from ..runs import RunRecord
 from ..safe_io import atomic_write_json
 from ..sampling import length_sorted_order
@@ -119,8 +129,8 @@ def model_config(run_dir: str | Path, model: str | None = None) -> PretrainedCon
     """The config of the model `load_model` would load (cheap: no weights), to validate layer numbers early."""
     if model is None:
         return AutoConfig.from_pretrained(_run_model_dir(run_dir))
-    if model == DEMO_BACKBONE:
-        return demo_config()
+    if model in DEMO_BACKBONES:
+        return tiny_config(DEMO_BACKBONES[model])
     if model == XLSR_300M_RANDOM:
         return xlsr_300m_config()
     try:
@@ -136,7 +146,7 @@ def model_fingerprint(run_dir: str | Path | None, model: str | None = None) -> s
     """What identifies the weights `load_model` would load (cheap: no weights are read)."""
     if model is None:
         return _fingerprint_dir(_run_model_dir(run_dir))
-    if model in (DEMO_BACKBONE, XLSR_300M_RANDOM):
+    if model in (*DEMO_BACKBONES, XLSR_300M_RANDOM):
         return f"{model}:random-seed0"
     if Path(model).is_dir() and (Path(model) / "config.json").is_file():
         return _fingerprint_dir(Path(model))
@@ -155,7 +165,7 @@ def load_model(run_dir: str | Path | None, model: str | None = None, device: str
             extractor = feature_extractor()
         loaded = AnalysisModel(net, extractor, FINETUNED, str(path), model_fingerprint(run_dir), True)
     else:
-        if model in (DEMO_BACKBONE, XLSR_300M_RANDOM):
+        if model in (*DEMO_BACKBONES, XLSR_300M_RANDOM):
             set_seed(0)  # the same random backbone every time
         try:
             net, extractor = build_model(model)
@@ -239,17 +249,11 @@ def _loader(model: AnalysisModel, dataset: datasets.Dataset, batch_size: int, de
             num_workers: int | None) -> tuple[DataLoader, np.ndarray]:
     """Batches of `dataset` in length order (less padding) and that order."""
     order = length_sorted_order(np.asarray(dataset["length"]))
-    ordered = dataset.select(order).with_transform(make_transform(None))
+    ordered = dataset.select(order).with_transform(make_transform(None, model.extractor))
     workers = num_workers if num_workers is not None else (min(4, os.cpu_count() or 1) if device.startswith("cuda") else 0)
     loader = DataLoader(ordered, batch_size=batch_size, shuffle=False, collate_fn=SERCollator(model.extractor),
                         num_workers=workers, pin_memory=device.startswith("cuda"))
     return loader, order
-
-
-def _frame_mask(net: PreTrainedModel, frames: int, attention_mask: torch.Tensor) -> torch.Tensor:
-    """(batch, frames, 1) float mask of the real frames, exactly as the classification head pools."""
-    mask = net._get_feature_vector_attention_mask(frames, attention_mask)
-    return mask.unsqueeze(-1).to(torch.float32)
 
 
 def extract(
@@ -288,17 +292,17 @@ def extract(
                 size = len(batch["labels"])
                 rows = order[start : start + size]
                 start += size
-                attention_mask = batch["attention_mask"].to(device)
-                out = net(input_values=batch["input_values"].to(device), attention_mask=attention_mask,
-                          output_hidden_states=True)
+                inputs = {k: v.to(device) for k, v in batch.items() if k not in ("labels", "corpus_id")}
+                attention_mask = inputs.get("attention_mask")
+                out = net(**inputs, output_hidden_states=True)
                 hidden_states = out.hidden_states
                 if len(hidden_states) != entries:
                     raise RuntimeError(f"expected {entries} hidden states (num_hidden_layers + 1), got {len(hidden_states)}")
-                mask = _frame_mask(net, hidden_states[0].shape[1], attention_mask)
+                mask = frame_mask(net, hidden_states[0].shape[1], attention_mask, size).unsqueeze(-1).to(device)
                 denominator = mask.sum(1).clamp(min=1.0)
                 stacked = [h.float() for h in hidden_states]
                 if final is not None:
-                    stacked.append(net.wav2vec2.encoder.layer_norm(hidden_states[-1]).float())
+                    stacked.append(encoder_of(net).encoder.layer_norm(hidden_states[-1]).float())
                 pooled = (torch.stack([(h * mask).sum(1) for h in stacked]) / denominator).cpu().numpy()
                 for i in range(entries):
                     layers[i][rows] = pooled[i]
@@ -390,7 +394,7 @@ def predict_logits(
     with torch.inference_mode():
         for batch in tqdm(loader, desc="inference", unit="batch", leave=False):
             size = len(batch["labels"])
-            out = net(input_values=batch["input_values"].to(device), attention_mask=batch["attention_mask"].to(device))
+            out = net(**{k: v.to(device) for k, v in batch.items() if k not in ("labels", "corpus_id")})
             logits[order[start : start + size]] = out.logits.float().cpu().numpy()
             start += size
     return logits
