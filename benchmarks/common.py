@@ -8,7 +8,6 @@ WAV bytes in a `datasets.Audio(decode=False)` column with the `hf_ser.corpora.FE
 from __future__ import annotations
 
 import argparse
-
 import json
 import statistics
 import sys

@@ -31,11 +31,10 @@ import argparse
 import tempfile
 from collections.abc import Sequence
 
-import numpy as np
-from common import add_common_args, clock, emit, set_threads, synthetic_dataset, synthetic_split
-
 import datasets  # noqa: E402  (after `common`, which makes `hf_ser` importable)
+import numpy as np
 import torch  # noqa: E402
+from common import add_common_args, clock, emit, set_threads, synthetic_dataset, synthetic_split
 from transformers import Trainer, TrainingArguments, set_seed  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 

@@ -52,11 +52,10 @@ import tempfile
 import time
 import traceback
 
-import numpy as np
-from common import emit, synthetic_dataset, synthetic_split
-
 import datasets  # noqa: E402  (after `common`, which makes `hf_ser` importable)
+import numpy as np
 import torch  # noqa: E402
+from common import emit, synthetic_dataset, synthetic_split
 from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Config, set_seed  # noqa: E402
 from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402

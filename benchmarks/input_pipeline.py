@@ -29,11 +29,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from common import CORPUS_NAMES, add_common_args, clock, emit, synthetic_dataset
-
 import datasets  # noqa: E402  (after `common`, which makes `hf_ser` importable)
+import numpy as np
 import torch  # noqa: E402
+from common import CORPUS_NAMES, add_common_args, clock, emit, synthetic_dataset
 from torch.utils.data import DataLoader  # noqa: E402
 
 from hf_ser.audio import TrainAugment, decode_wav, mean_variance_normalize  # noqa: E402

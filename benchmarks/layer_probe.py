@@ -29,11 +29,10 @@ from pathlib import Path
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # before tqdm is imported: no progress bars in the timings' output
 
-import numpy as np  # noqa: E402
-from common import add_common_args, emit, median, set_threads, synthetic_dataset, synthetic_split  # noqa: E402
-
 import datasets  # noqa: E402  (after `common`, which makes `hf_ser` importable)
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import add_common_args, emit, median, set_threads, synthetic_dataset, synthetic_split  # noqa: E402
 from transformers import Trainer, TrainingArguments  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 

@@ -106,7 +106,8 @@ def main() -> None:
         folder = Path(tmp)
         t0 = time.perf_counter()
         files = generate(folder, args.files)
-        print(f"generated {len(files)} files ({sum(s for _, s in files) / 3600:.2f} h) in {time.perf_counter() - t0:.1f} s",
+        print(f"generated {len(files)} files ({sum(s for _, s in files) / 3600:.2f} h) in "
+              f"{time.perf_counter() - t0:.1f} s",
               flush=True)
         results = {}
         for n in (args.small, args.files):
@@ -116,7 +117,8 @@ def main() -> None:
             r["audio_s"] = audio_s
             r["rtf"] = audio_s / r["wall_s"]
             results[n] = r
-            print(f"{n:5d} files: {audio_s:7.0f} s of audio in {r['wall_s']:6.1f} s wall -> {r['rtf']:6.1f}x real time; "
+            print(f"{n:5d} files: {audio_s:7.0f} s of audio in {r['wall_s']:6.1f} s wall -> {r['rtf']:6.1f}x real "
+                  "time; "
                   f"peak RSS {r['peak_rss_mb']:.0f} MB (main {r['self_rss_mb']:.0f} + largest worker "
                   f"{r['child_rss_mb']:.0f}); kept {r['kept']}, skipped {r['skipped']}", flush=True)
     big = results[args.files]

@@ -35,10 +35,9 @@ import tempfile
 from collections.abc import Sequence
 
 import numpy as np
-from common import add_common_args, clock, emit, median, set_threads, spread, synthetic_dataset, synthetic_split
-
 import torch  # noqa: E402  (after `common`, which makes `hf_ser` importable)
 import torch.nn.functional as F  # noqa: E402
+from common import add_common_args, clock, emit, median, set_threads, spread, synthetic_dataset, synthetic_split
 from transformers import Trainer, TrainingArguments, set_seed  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 

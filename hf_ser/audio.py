@@ -69,7 +69,7 @@ def is_lfs_pointer(path: str | Path) -> bool:
         return False
 
 
-def check_audio_file(path: str | Path) -> "sf._SoundFileInfo":
+def check_audio_file(path: str | Path) -> sf._SoundFileInfo:
     """Check a file before decoding it and return soundfile's header info; AudioError naming the problem.
 
     Looked at, in order, without reading any audio: the path is a regular file (a FIFO or device named

@@ -34,13 +34,16 @@ class DataArguments:
     data_root: str = field(default="data", metadata={"help": "Folder holding one sub-folder per corpus."})
     corpora: list[str] | None = field(default=None, metadata={"help": "Explicit corpus names (default: by language)."})
     cache_dir: str | None = field(default=None, metadata={"help": "Prepared-audio cache (default ~/.cache/hf_ser)."})
-    split: str = field(default="paper", metadata={"help": "'paper' (stratified 70/30), 'speaker' (speaker-independent), "
-                                                  "'kfold' (--folds/--fold) or 'emobox' (EmoBox folds, --emobox_dir/--fold)."})
+    split: str = field(default="paper", metadata={"help": "'paper' (stratified 70/30), 'speaker' "
+                                                          "(speaker-independent), "
+                                                  "'kfold' (--folds/--fold) or 'emobox' (EmoBox folds, "
+                                                  "--emobox_dir/--fold)."})
     test_size: float = field(default=0.3, metadata={"help": "Test share per emotion x language."})
     split_seed: int = field(default=0, metadata={"help": "Seed of the split (fixed across training seeds)."})
     max_seconds: float = field(default=20.0, metadata={"help": "Crop utterances to this duration."})
     num_proc: int | None = field(default=None, metadata={"help": "Processes for audio preparation."})
-    demo: bool = field(default=False, metadata={"help": "Tiny model and demo settings, on the built-in synthetic corpus "
+    demo: bool = field(default=False, metadata={"help": "Tiny model and demo settings, on the built-in synthetic "
+                                                        "corpus "
                                                         "unless --corpora names your own."})
     synthetic_per_cell: int = field(default=30, metadata={"help": "Demo: utterances per language x emotion."})
     lineage_shift: float = field(default=0.0, metadata={"help": "Demo: strength of the planted lineage effect."})
@@ -63,7 +66,8 @@ def missing_message(names: list[str], data_root: str | Path) -> str:
     for n in names:
         info = CORPORA.get(n)
         where = corpus_folder(data_root, n)
-        lines.append(f"  - {n:15s} ({info.language if info else '?'}) in {where}/  <- {info.url if info else 'manifest.csv'}")
+        lines.append(f"  - {n:15s} ({info.language if info else '?'}) in {where}/  <- "
+                     f"{info.url if info else 'manifest.csv'}")
     lines.append("Download each corpus (most need a licence click), extract it into the folder shown, then run "
                  "`python -m hf_ser.corpora list` to check. Or run the recipe with --demo to use the built-in "
                  "synthetic corpus.")

@@ -307,7 +307,8 @@ def emobox_notes(languages: Sequence[str], corpora: Sequence[str], covered: np.n
                 text += f", {missing} six-class rows not found among your files"
             text += ")"
             if info["speakers_in_train_and_test"]:
-                text += f"; the published fold has {len(info['speakers_in_train_and_test'])} speaker(s) in both train and test"
+                text += (f"; the published fold has {len(info['speakers_in_train_and_test'])} speaker(s) in both "
+                         "train and test")
             parts.append(text)
         if parts:
             notes[lang] = "; ".join(parts)

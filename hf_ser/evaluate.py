@@ -80,7 +80,8 @@ def resolve_label_map(model_labels: list[str], override: dict | str | None = Non
         try:
             override = json.loads(override)
         except json.JSONDecodeError as e:
-            raise UserError(f"--label_map is not valid JSON ({e}); e.g. '{{\"ang\": \"anger\", \"calm\": null}}'") from None
+            raise UserError(f"--label_map is not valid JSON ({e}); e.g. "
+                            f"'{{\"ang\": \"anger\", \"calm\": null}}'") from None
         if not isinstance(override, dict):
             raise UserError("--label_map must be a JSON object mapping model labels to emotions")
     by_lower = {str(l).lower(): l for l in model_labels}
@@ -99,7 +100,8 @@ def resolve_label_map(model_labels: list[str], override: dict | str | None = Non
         mapping[label] = emotion
     if not any(mapping.values()):
         raise UserError(f"no class of the model maps to the six emotions ({', '.join(EMOTIONS)}); its labels: "
-                        f"{', '.join(map(str, model_labels))}. Map them with --label_map '{{\"LABEL\": \"anger\", ...}}'")
+                        f"{', '.join(map(str, model_labels))}. Map them with --label_map "
+                        f"'{{\"LABEL\": \"anger\", ...}}'")
     return mapping
 
 
@@ -110,7 +112,8 @@ def format_label_map(mapping: dict[str, str | None], policy: str) -> str:
         lines.append(f"  {label!s:>14} -> {emotion if emotion else '(unmapped: ' + policy + ')'}")
     uncovered = [e for e in EMOTIONS if e not in mapping.values()]
     if uncovered:
-        lines.append(f"  no model class for: {', '.join(uncovered)} (never predicted; their utterances count as misses)")
+        lines.append(f"  no model class for: {', '.join(uncovered)} (never predicted; their utterances count as "
+                     "misses)")
     return "\n".join(lines)
 
 

@@ -64,7 +64,8 @@ class FewShotArguments:
 
     base: str | None = field(default=None, metadata={"help": "few_shot: the run folder of the model to adapt."})
     language: str | None = field(default=None, metadata={"help": "few_shot: the held-out language to adapt to."})
-    shots: list[int] = field(default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per emotion."})
+    shots: list[int] = field(default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per "
+                                                                                       "emotion."})
 
 
 class FewShotError(UserError):
@@ -93,7 +94,8 @@ def check_unseen(base_dir: Path, base: RunRecord, language: str) -> None:
     trained = base.train_languages
     if language in trained:
         raise FewShotError(
-            f"--base {display_path(base_dir)} was trained on {language} (train_languages: {', '.join(trained)}); few-shot "
+            f"--base {display_path(base_dir)} was trained on {language} (train_languages: {', '.join(trained)}); "
+            "few-shot "
             f"adaptation needs a model that never saw it: use a cross-group run that held {language} out, e.g. "
             f"xgroup-{LANGUAGES[language].group}-minus-{language}-seed0 from `python -m hf_ser.recipe cross_group`"
         )
@@ -103,7 +105,8 @@ def base_data_args(base: RunRecord, cli: DataArguments, language: str) -> DataAr
     """The base run's data config (so the test split is the grid's), with the data location taken from the CLI."""
     saved = base.data_args or base.config.get("data")
     if not saved:
-        raise FewShotError(f"the base run {base.run}'s metrics.json has no data arguments; retrain it with this version")
+        raise FewShotError(f"the base run {base.run}'s metrics.json has no data arguments; retrain it with this "
+                           "version")
     known = {f.name for f in dataclasses.fields(DataArguments)}
     args = DataArguments(**{k: v for k, v in saved.items() if k in known})
     default = DataArguments()

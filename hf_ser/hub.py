@@ -106,7 +106,8 @@ def corpus_card(name: str) -> CorpusCard:
         return CorpusCard(
             name, f"hf_ser synthetic corpus, {LANGUAGES[code].name} part", code,
             "Apache-2.0 (synthesised by hf_ser, no recordings of people)", "apache-2.0",
-            "hf_ser.corpora.synthetic", "hf_ser synthetic emotional speech (eSpeak NG voices), hf_ser.corpora.synthetic.",
+            "hf_ser.corpora.synthetic", "hf_ser synthetic emotional speech (eSpeak NG voices), "
+                                        "hf_ser.corpora.synthetic.",
         )
     return CorpusCard(name, name, None, "unknown (not in the hf_ser corpus registry)", "other", "", "")
 
@@ -276,7 +277,8 @@ def _eval_results(metrics: dict, run: dict, tests: dict[str, list[str]], data_cf
         else:
             dataset_type = "+".join(names) or "unrecorded"
         zero_shot = "" if lang in trained else ", not seen in training"
-        dataset_name = f"{_lang_name(lang)} test split ({', '.join(c.title for c in cards) or 'corpora not recorded'}{zero_shot})"
+        dataset_name = (f"{_lang_name(lang)} test split "
+                        f"({', '.join(c.title for c in cards) or 'corpora not recorded'}{zero_shot})")
         common = dict(
             task_type="audio-classification", task_name=TASK_NAME, dataset_type=dataset_type, dataset_name=dataset_name,
             dataset_config=LANGUAGES[lang].iso639_3 if lang in LANGUAGES else lang.lower(), dataset_split="test",
@@ -329,13 +331,17 @@ def _hyperparameters(config: dict, run: dict) -> str:
     bs, acc = t.get("per_device_train_batch_size"), t.get("gradient_accumulation_steps")
     precision = "bf16" if t.get("bf16") else "fp16" if t.get("fp16") else "fp32"
     rows = [
-        ("optimizer", f"{t.get('optim', 'adamw')}, learning rate {t.get('learning_rate')}, weight decay {t.get('weight_decay')}"),
+        ("optimizer", f"{t.get('optim', 'adamw')}, learning rate {t.get('learning_rate')}, weight decay "
+                      f"{t.get('weight_decay')}"),
         ("schedule", f"{t.get('lr_scheduler_type')}, warm-up {t.get('warmup_steps')}"),
         ("epochs", t.get("num_train_epochs")),
-        ("batch", f"{bs} per device x {acc} accumulation steps" + (f" (= {bs * acc} per device and step)" if bs and acc else "")),
+        ("batch", f"{bs} per device x {acc} accumulation "
+                  "steps" + (f" (= {bs * acc} per device and "
+                                                                   "step)" if bs and acc else "")),
         ("gradient clipping", t.get("max_grad_norm")),
         ("precision", precision),
-        ("loss", f"cross-entropy + {s.get('contrastive_weight')} x supervised contrastive (temperature {s.get('temperature')})"),
+        ("loss", f"cross-entropy + {s.get('contrastive_weight')} x supervised contrastive (temperature "
+                 f"{s.get('temperature')})"),
         ("class weighting", s.get("class_weighting")),
         ("corpus weighting", s.get("corpus_weighting")),
         ("corpus-balanced batches", f"{s.get('balanced_sampling')} (length window {s.get('length_window')})"),
@@ -352,12 +358,15 @@ def _split_protocol(data_cfg: dict, metrics: dict) -> str:
     train_pct, test_pct = round(100 * (1 - float(test_size))), round(100 * float(test_size))
     if protocol == "speaker":
         text = (f"Speaker-independent: for each language, whole speakers went to the test split (one fold of a "
-                f"label-stratified group k-fold over speakers, about {test_pct}% of the utterances, seed {seed}); no test "
+                f"label-stratified group k-fold over speakers, about {test_pct}% of the utterances, seed {seed}); no "
+                "test "
                 f"speaker was heard in training.")
     else:
-        text = (f"Per language, each emotion's utterances were shuffled (seed {seed}) and cut {train_pct}/{test_pct} into "
+        text = (f"Per language, each emotion's utterances were shuffled (seed {seed}) and cut {train_pct}/{test_pct} "
+                "into "
                 f"train and test, so every language keeps its class proportions in both splits. The split is the same "
-                f"for every training seed. It is not speaker-independent: one speaker's utterances can be on both sides, "
+                f"for every training seed. It is not speaker-independent: one speaker's utterances can be on both "
+                "sides, "
                 f"so the scores below are likely higher than on voices the model has never heard.")
     default_note = "stratified per emotion, random utterances"
     notes = {l: n for l, n in (metrics.get("split_notes") or {}).items() if n and n != default_note}
@@ -519,7 +528,8 @@ def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str,
         "training_procedure": _card_procedure(metrics, run),
         "hyperparameters": _hyperparameters(config, run),
         "results_intro": ("UAR is the unweighted average recall (the mean of the per-class recalls over the classes "
-                          "a language's test split has; chance is 16.7% with six). " + F1_DEFINITION.capitalize() + "; WA is plain "
+                          "a language's test split has; chance is 16.7% with six). "
+                          "" + F1_DEFINITION[0].upper() + F1_DEFINITION[1:] + "; WA is plain "
                           "accuracy, as SUPERB and EmoBox report it. Numbers come from one training seed; "
                           "`hf-ser report` gives 95% bootstrap confidence intervals. Languages marked zero-shot were "
                           "evaluated on their test split without any of their data in training. Per-class confusion "
@@ -595,7 +605,8 @@ def _write_staged(run_dir: Path, repo_id: str, target: Path) -> None:
     if card.data.license == "other":
         _, note = resolve_licence(metrics.get("train_corpora", []))
         lines = ["# Terms of use", "", note, "", "| corpus | licence | source |", "|---|---|---|"]
-        lines += [f"| {c.title} | {c.licence} | {c.url or '-'} |" for c in map(corpus_card, metrics.get("train_corpora", []))]
+        lines += [f"| {c.title} | {c.licence} | {c.url or '-'} "
+                  "|" for c in map(corpus_card, metrics.get("train_corpora", []))]
         (target / "LICENSE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -632,7 +643,8 @@ def list_folder(folder: str | Path) -> str:
     for p in sorted(folder.rglob("*")):
         if p.is_file() and p.name != STAGING_MARKER:
             size = p.stat().st_size
-            human = f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.1f} KiB" if size >= 2**10 else f"{size} B"
+            human = (f"{size / 2**20:.1f} MiB" if size >= 2**20 else
+                     f"{size / 2**10:.1f} KiB" if size >= 2**10 else f"{size} B")
             rows.append(f"  {human:>10}  {p.relative_to(folder).as_posix()}")
     return "\n".join(rows)
 
@@ -704,7 +716,8 @@ def push_run(
         except NETWORK_ERRORS as e:
             raise HubUnreachable(
                 f"could not reach the Hugging Face Hub ({type(e).__name__}: {e}). Check the network or proxy, or unset "
-                f"HF_HUB_OFFLINE. Nothing was uploaded and the run folder {run_dir} is unchanged; `--dry_run --output_dir DIR` "
+                f"HF_HUB_OFFLINE. Nothing was uploaded and the run folder {run_dir} is unchanged; `--dry_run "
+                "--output_dir DIR` "
                 f"writes the upload folder, which `hf upload {repo_id} DIR` can send later.") from None
 
 

@@ -188,7 +188,8 @@ def set_whisper_window(model: PreTrainedModel, extractor: WhisperFeatureExtracto
     """
     frames = int(seconds) * WHISPER_FRAMES_PER_SECOND
     if int(seconds) != seconds or not 0 < frames <= model.config.max_source_positions:
-        raise UserError(f"whisper_window_seconds must be a whole number of seconds in 1..{model.config.max_source_positions // WHISPER_FRAMES_PER_SECOND}, not {seconds}")
+        raise UserError(f"whisper_window_seconds must be a whole number of seconds in "
+                        f"1..{model.config.max_source_positions // WHISPER_FRAMES_PER_SECOND}, not {seconds}")
     embed = model.encoder.embed_positions
     new = torch.nn.Embedding(frames, embed.embedding_dim).to(embed.weight.device, embed.weight.dtype)
     new.weight.data.copy_(embed.weight.data[:frames])
@@ -227,8 +228,10 @@ def check_backbone(config: PretrainedConfig, name: str) -> None:
     if config.model_type not in SUPPORTED_MODEL_TYPES:
         raise UserError(
             f"{name!r} is a {config.model_type!r} model; supported backbones have a stock audio-classification class "
-            f"with a projector + classifier head: {', '.join(SUPPORTED_MODEL_TYPES)} (e.g. facebook/wav2vec2-xls-r-300m, "
-            "microsoft/wavlm-base-plus, facebook/hubert-large-ll60k, facebook/data2vec-audio-base, openai/whisper-small)"
+            f"with a projector + classifier head: {', '.join(SUPPORTED_MODEL_TYPES)} (e.g. "
+            "facebook/wav2vec2-xls-r-300m, "
+            "microsoft/wavlm-base-plus, facebook/hubert-large-ll60k, facebook/data2vec-audio-base, "
+            "openai/whisper-small)"
         )
 
 

@@ -233,7 +233,8 @@ class _Job:
 
 def error_reason(e: BaseException) -> str:
     """A one-line reason for an error row: an AudioError's own text, else the exception's type and message."""
-    text = str(e) if isinstance(e, AudioError) else f"unexpected error: {type(e).__name__}" + (f": {e}" if str(e) else "")
+    text = str(e) if isinstance(e, AudioError) else f"unexpected error: {type(e).__name__}" + (
+        f": {e}" if str(e) else "")
     return " ".join(display_path(text).split())
 
 

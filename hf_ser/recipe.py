@@ -63,13 +63,17 @@ RECIPES_DIR = Path(__file__).parent / "recipes"
 class ModelArguments:
     """Which backbone and head to build."""
 
-    model_name_or_path: str = field(default=DEFAULT_BACKBONE, metadata={"help": "Hub id or folder of any wav2vec2/XLS-R, HuBERT, WavLM, data2vec-audio or Whisper checkpoint; 'demo-tiny' (or demo-tiny-hubert/-wavlm/-data2vec/-whisper); 'xls-r-300m-random'."})
+    model_name_or_path: str = field(default=DEFAULT_BACKBONE, metadata={"help": "Hub id or folder of any "
+                                                                                "wav2vec2/XLS-R, HuBERT, WavLM, data2vec-audio or Whisper checkpoint; 'demo-tiny' (or demo-tiny-hubert/-wavlm/-data2vec/-whisper); 'xls-r-300m-random'."})
     classifier_proj_size: int = field(default=256, metadata={"help": "Projector width (paper: 256)."})
     attn_implementation: str = field(default="sdpa", metadata={"help": "'sdpa', 'eager' or 'flash_attention_2'."})
-    freeze_feature_encoder: bool = field(default=True, metadata={"help": "Keep the convolutional feature encoder frozen."})
+    freeze_feature_encoder: bool = field(default=True, metadata={"help": "Keep the convolutional feature encoder "
+                                                                         "frozen."})
     layerdrop: float | None = field(default=None, metadata={"help": "Override the backbone's LayerDrop (0 under DDP)."})
-    freeze_base_model: bool = field(default=False, metadata={"help": "Train only layer weights + head (frozen upstream)."})
-    use_weighted_layer_sum: bool = field(default=False, metadata={"help": "Learned softmax-weighted sum of all layers."})
+    freeze_base_model: bool = field(default=False, metadata={"help": "Train only layer weights + head (frozen "
+                                                                     "upstream)."})
+    use_weighted_layer_sum: bool = field(default=False, metadata={"help": "Learned softmax-weighted sum of all "
+                                                                          "layers."})
     whisper_window_seconds: int | None = field(default=None, metadata={"help": "Whisper: shorten the 30 s window."})
 
 
@@ -78,8 +82,10 @@ class SERArguments:
     """The experiment and the paper's balancing tricks."""
 
     experiment: str = field(default="multilingual", metadata={"help": f"One of {', '.join(EXPERIMENTS)}."})
-    groups: list[str] | None = field(default=None, metadata={"help": "Groups for multilingual/cross_group ('all' = every language)."})
-    languages: list[str] | None = field(default=None, metadata={"help": "Restrict to these language codes (e.g. FRE ITA)."})
+    groups: list[str] | None = field(default=None, metadata={"help": "Groups for multilingual/cross_group ('all' = "
+                                                                     "every language)."})
+    languages: list[str] | None = field(default=None, metadata={"help": "Restrict to these language codes (e.g. FRE "
+                                                                        "ITA)."})
     seeds: int = field(default=1, metadata={"help": "Repeat every run with seeds 0..N-1."})
     contrastive_weight: float = field(default=0.1, metadata={"help": "lambda of the supervised contrastive term."})
     temperature: float = field(default=0.07, metadata={"help": "tau of the supervised contrastive term."})
@@ -88,10 +94,12 @@ class SERArguments:
                                   "says), 'sampler_aware' (equal effective corpus shares under the sampler used; class "
                                   "weights from the drawn distribution) or 'none'. true/false mean paper/none."})
     balanced_sampling: bool = field(default=True, metadata={"help": "Corpus-balanced micro-batches."})
-    length_window: int = field(default=DEFAULT_LENGTH_WINDOW, metadata={"help": "Micro-batches sorted by length together (1 = exact per-batch balance)."})
+    length_window: int = field(default=DEFAULT_LENGTH_WINDOW, metadata={"help": "Micro-batches sorted by length "
+                                                                                "together (1 = exact per-batch balance)."})
     augment: bool = field(default=True, metadata={"help": "Random gain and light noise on the train split."})
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
-    pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."})
+    pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many "
+                                                                           "samples (torch_compile)."})
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
     ablation: str | None = field(default=None, metadata={"help": "'balancing': run the grid once per balancing "
                                  "variant (corpus weights x balanced batches: both, weights_only, sampler_only, "
@@ -104,10 +112,13 @@ class SERArguments:
 class GridArguments:
     """Which planned runs to look at or execute (any scheduler can drive a grid one run at a time)."""
 
-    list_runs: bool = field(default=False, metadata={"help": "Print the planned runs (index, name, languages, config hash, state, estimated cost) and exit."})
+    list_runs: bool = field(default=False, metadata={"help": "Print the planned runs (index, name, languages, config "
+                                                             "hash, state, estimated cost) and exit."})
     format: str = field(default="table", metadata={"help": "--list_runs output: 'table' or 'json'."})
-    run_index: int | None = field(default=None, metadata={"help": "Execute only the planned run with this index (e.g. $SLURM_ARRAY_TASK_ID)."})
-    run: str | None = field(default=None, metadata={"help": "Execute only the planned run with this folder name (e.g. single-FRE-seed0)."})
+    run_index: int | None = field(default=None, metadata={"help": "Execute only the planned run with this index (e.g. "
+                                                                  "$SLURM_ARRAY_TASK_ID)."})
+    run: str | None = field(default=None, metadata={"help": "Execute only the planned run with this folder name (e.g. "
+                                                            "single-FRE-seed0)."})
 
 
 PARSER_TYPES = (ModelArguments, DataArguments, SERArguments, FewShotArguments, GridArguments, LaunchArguments,
@@ -184,7 +195,8 @@ def parse_recipe(argv: list[str]) -> Recipe:
     name, rest = argv[0], argv[1:]
     path = Path(name) if name.endswith((".yaml", ".yml")) else RECIPES_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise RecipeError(f"unknown recipe {name!r}; available: {', '.join(available_recipes())} (or a path to a .yaml)")
+        raise RecipeError(f"unknown recipe {name!r}; available: {', '.join(available_recipes())} (or a path to a "
+                          ".yaml)")
     parser = RecipeParser(PARSER_TYPES, prog=f"hf-ser recipe {name}")
     known = {a.dest for a in parser._actions}
     recipe = _read_yaml(path, known)

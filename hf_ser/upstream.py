@@ -290,7 +290,8 @@ def table(summaries: list[dict], languages: list[str]) -> tuple[str, str]:
         fmt = [(f"{100 * cells[c]['uar']:.1f}", f"{100 * cells[c]['f1']:.1f}") if c in cells else ("", "") for c in cols]
         csv_lines.append(backbone.replace(",", "_") + "," + ",".join(f"{u},{f}" for u, f in fmt))
         md.append(f"| {backbone} | " + " | ".join(f"{u} / {f}" if u else "-" for u, f in fmt) + " |")
-    md.append("\nUAR / macro-F1 (%) on the test split; frozen backbone, learned layer weights + projector + classifier.")
+    md.append("\nUAR / macro-F1 (%) on the test split; frozen backbone, learned layer weights + projector + "
+              "classifier.")
     return "\n".join(csv_lines) + "\n", "\n".join(md) + "\n"
 
 

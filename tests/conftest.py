@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny prepared synthetic corpus and a tiny in-memory dataset in the common schema."""
 
+import logging
 import os
 
 import datasets
@@ -62,3 +63,16 @@ def hf_ser_cache(tmp_path_factory):
         os.environ.pop("HF_SER_CACHE", None)
     else:
         os.environ["HF_SER_CACHE"] = old
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """Commands call setup_logging(), which installs a handler on the current stderr: under pytest that is a capture
+    stream closed after the test, so later log records would print 'Logging error'. Put the handlers back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    hf_level = logging.getLogger("hf_ser").level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("hf_ser").setLevel(hf_level)

@@ -181,7 +181,9 @@ def make_emoprosody(data_root: Path) -> Path:
     Pseudosents/`` (speaker B), 7 emotions each, with the tab-separated appendices whose names
     start with a space and have 5 header lines."""
     root = data_root / "emoprosody"
-    for folder, kind, spk, start in (("Castro-BRM-2010 Sents", "s", "A", 1), ("Castro-BRM-2010 Pseudosents", "p", "B", 60)):
+    for folder, kind, spk, start in (("Castro-BRM-2010 "
+                                      "Sents", "s", "A", 1), ("Castro-BRM-2010 "
+                                                                              "Pseudosents", "p", "B", 60)):
         stems = []
         for i, emo in enumerate(("angry", "disgust", "fear", "happy", "sad", "neutral", "surprise")):
             stem = f"{start + i}{kind}{spk}_{emo}{i + 1}"

@@ -76,7 +76,8 @@ CASES = [
      ["silent after trimming", "unknown label 'CAL'"], {"files_seen": 8}),
     ("resd", {}, kept(anger=2, disgust=1, fear=1, happiness=1, neutral=2, sadness=2), {"enthusiasm": 1}, 4, {"RUS"},
      ["unknown label 'boredom'", "unreadable"], {"sample_rates": {"16000": 7, "44100": 2}}),
-    ("red", {}, kept(anger=2, happiness=1, neutral=1), {}, 2, {"ROM"}, ["missing file", "unknown label 'plictiseala'"], {}),
+    ("red", {}, kept(anger=2, happiness=1, neutral=1), {}, 2, {"ROM"}, ["missing file", "unknown label "
+                                                                                        "'plictiseala'"], {}),
 ]
 
 

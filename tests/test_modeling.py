@@ -6,18 +6,24 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import tone_dataset
 from transformers import pipeline
 
-from hf_ser.analysis.layers import run_layers
 from hf_ser import recipe
+from hf_ser.analysis.layers import run_layers
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTIONS
 from hf_ser.modeling import (
-    DEMO_BACKBONES, backbone_info, build_model, check_backbone, freeze, frame_mask, is_whisper, tiny_config,
+    DEMO_BACKBONES,
+    backbone_info,
+    build_model,
+    check_backbone,
+    frame_mask,
+    freeze,
+    is_whisper,
+    tiny_config,
 )
 from hf_ser.trainer import SERCollator, SERTrainer, make_transform
-
-from conftest import tone_dataset
 
 FAMILY_ALIASES = ["demo-tiny", "demo-tiny-hubert", "demo-tiny-wavlm", "demo-tiny-data2vec", "demo-tiny-whisper"]
 

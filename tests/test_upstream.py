@@ -5,13 +5,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import tone_dataset
 from transformers import pipeline
 
 from hf_ser import upstream as U
 from hf_ser.modeling import build_model, freeze
 from hf_ser.trainer import SERCollator, make_transform
-
-from conftest import tone_dataset
 
 
 @pytest.fixture(autouse=True)

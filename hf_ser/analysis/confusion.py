@@ -129,7 +129,8 @@ def run_confusion(run_dir: str | Path, out: str | Path | None = None, top: int =
     out_dir = analysis_dir(run_dir, out)
     panels, per_language = confusion_panels(df, top)
     caption = "Most confused (row-normalised, true->predicted): " + describe(panels[0])
-    plot_confusions(panels, out_dir / "confusion.png", f"{run_dir.name}: row-normalised confusion matrices (%)", caption)
+    plot_confusions(panels, out_dir / "confusion.png", f"{run_dir.name}: row-normalised confusion matrices "
+                                                       "(%)", caption)
     payload = {"figure": "Fig. 3: row-normalised confusion matrices", "run": run_dir.name, "run_dir": str(run_dir),
                "source": str(run_dir / "predictions.csv"), "rows": "true emotion", "columns": "predicted emotion",
                "caption": caption, "panels": panels, "per_language": per_language}

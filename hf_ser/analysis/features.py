@@ -297,7 +297,8 @@ def extract(
                 out = net(**inputs, output_hidden_states=True)
                 hidden_states = out.hidden_states
                 if len(hidden_states) != entries:
-                    raise RuntimeError(f"expected {entries} hidden states (num_hidden_layers + 1), got {len(hidden_states)}")
+                    raise RuntimeError(f"expected {entries} hidden states (num_hidden_layers + 1), got "
+                                       f"{len(hidden_states)}")
                 mask = frame_mask(net, hidden_states[0].shape[1], attention_mask, size).unsqueeze(-1).to(device)
                 denominator = mask.sum(1).clamp(min=1.0)
                 stacked = [h.float() for h in hidden_states]

@@ -94,7 +94,8 @@ class Page:
                 out.append(f"<p>{esc(block[1])}</p>")
             elif kind == "img":
                 cls = ' class="row"' if len(block[1]) > 1 else ""
-                imgs = "".join(f'<a href="{esc(_url(p))}"><img src="{esc(_url(p))}" alt="{esc(a)}"></a>' for p, a in block[1])
+                imgs = "".join(f'<a href="{esc(_url(p))}"><img src="{esc(_url(p))}" '
+                               f'alt="{esc(a)}"></a>' for p, a in block[1])
                 out.append(f"<div{cls}>{imgs}</div>")
             elif kind == "table":
                 _, header, rows, caption = block
@@ -163,7 +164,8 @@ def build_page(runs_dir: Path, out: Path, analysed: dict[str, dict], few_shots: 
     """Assemble the index page from the written figures and their JSON numbers."""
     page = Page(f"hf_ser analysis of {runs_dir.resolve().name}")
     page.text(f"Runs folder: {runs_dir.resolve()}. {len(analysed)} trained run(s); every figure below has its "
-              f"numbers beside it (same name, .json / .csv). Regenerate with `python -m hf_ser.analysis all {runs_dir}`.")
+              f"numbers beside it (same name, .json / .csv). Regenerate with `python -m hf_ser.analysis all "
+              f"{runs_dir}`.")
     page.heading(2, "Tables 2 and 3")
     if not tables:
         page.text("No single-language, multilingual or cross-group run: no table.")

@@ -201,7 +201,8 @@ def run_layers(
 def summary_line(payload: dict) -> str:
     """'best layer 2 of 0..3: UAR 61.2 / F1 60.0 (fine-tuned head 58.1)'."""
     text = (f"{payload['run']} [{payload['model_label']}]: best layer {payload['best_layer']} of "
-            f"0..{payload['num_hidden_layers']}: UAR {100 * payload['best_uar']:.1f} / F1 {100 * payload['best_f1']:.1f}")
+            f"0..{payload['num_hidden_layers']}: UAR {100 * payload['best_uar']:.1f} / F1 "
+            f"{100 * payload['best_f1']:.1f}")
     head = payload["reference"].get("classifier")
     if payload.get("finetuned") and head:
         text += f" (fine-tuned head {100 * head['uar']:.1f} / {100 * head['f1']:.1f})"

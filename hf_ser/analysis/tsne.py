@@ -79,7 +79,8 @@ def _fmt(value: float | None) -> str:
 
 def map_title(m: dict) -> str:
     """'layer 4: silhouette emotion 0.123 | language 0.045'."""
-    return f"{m['title']}: silhouette emotion {_fmt(m['silhouette_emotion'])} | language {_fmt(m['silhouette_language'])}"
+    return (f"{m['title']}: silhouette emotion {_fmt(m['silhouette_emotion'])} | language "
+            f"{_fmt(m['silhouette_language'])}")
 
 
 def plot_maps(maps: list[dict], path: str | Path, suptitle: str) -> Path:

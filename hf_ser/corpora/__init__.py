@@ -38,7 +38,8 @@ def _get_it(name: str, root: Path) -> str:
     if info is None:
         return f"Put its files (or a manifest.csv, see docs/manifests.md) in {where}/."
     if name in LOADERS:
-        return f"Get {info.title} from {info.url} and extract it into {where}/ (any sub-folder layout below it is fine)."
+        return (f"Get {info.title} from {info.url} and extract it into {where}/ (any sub-folder layout below it is "
+                "fine).")
     return (f"Get {info.title} from {info.url}, extract it into {where}/ and describe it with {where}/manifest.csv "
             "(path,label,language[,speaker]; see docs/manifests.md).")
 
@@ -139,7 +140,8 @@ def scan_source(source: str | Path, data_root: str | Path = "data", **options) -
                 options.setdefault("speaker_fn", dialogue_id)
         return scan_hub(s, label_map=lm, **options)
     known = ", ".join(CORPORA)
-    raise CorpusNotFound(f"{s!r} is neither a known corpus ({known}), nor an existing manifest/table path, nor a Hub id")
+    raise CorpusNotFound(f"{s!r} is neither a known corpus ({known}), nor an existing manifest/table path, nor a Hub "
+                         "id")
 
 
 def load_corpus(

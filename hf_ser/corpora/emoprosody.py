@@ -59,7 +59,8 @@ def scan_emoprosody(root: Path) -> Scan:
             scan.notes.append(f"could not read {display_path(p.name)!r}: {type(e).__name__}: {e}")
     unlisted = [it for it in scan.items if Path(it.path).stem not in listed]
     if listed and unlisted:
-        scan.notes.append(f"{len(unlisted)} file(s) are not listed in the appendices, e.g. {Path(unlisted[0].path).name}")
+        scan.notes.append(f"{len(unlisted)} file(s) are not listed in the appendices, e.g. "
+                          f"{Path(unlisted[0].path).name}")
     return scan
 
 

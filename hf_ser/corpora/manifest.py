@@ -90,7 +90,8 @@ def read_manifest_rows(path: Path) -> list[dict]:
                 try:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError as e:
-                    raise CorpusError(f"{path}:{n}: not a JSON object ({e.msg}); a JSONL manifest has one object per line") from None
+                    raise CorpusError(f"{path}:{n}: not a JSON object ({e.msg}); a JSONL manifest has one object per "
+                                      "line") from None
         return rows
     lines = text.splitlines()
     try:

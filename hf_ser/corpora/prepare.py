@@ -104,7 +104,8 @@ def dedupe(items: list[Item]) -> tuple[list[Item], list[dict]]:
                               f"{display_path(seen.path)}) and {it.label!r}; fix the manifest or label map so each "
                               "file has one label")
         else:
-            skipped.append({"path": it.path, "reason": f"duplicate of {display_path(seen.path)} (same file, kept once)"})
+            skipped.append({"path": it.path, "reason": f"duplicate of {display_path(seen.path)} (same file, kept "
+                                                       "once)"})
     return kept, skipped
 
 
@@ -246,7 +247,7 @@ class _EntryLock:
         self.path = entry.with_name(entry.name + ".lock")
         self.fd: int | None = None
 
-    def __enter__(self) -> "_EntryLock":
+    def __enter__(self) -> _EntryLock:
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self

@@ -55,7 +55,8 @@ def _scan_csv(root: Path, csvs: list[Path]) -> Scan:
             p = next((c for c in (csv_path.parent / cand, root / cand) if ref and c.is_file()), None)
             p = p or by_name.get(cand.name) or by_stem.get(cand.stem) or by_stem.get(Path(row.get("name", "")).stem)
             if p is None:
-                skipped.append({"path": str(csv_path.parent / cand), "reason": f"missing file (listed in {csv_path.name})"})
+                skipped.append({"path": str(csv_path.parent / cand), "reason": f"missing file (listed in "
+                                                                               f"{csv_path.name})"})
                 continue
             used.add(p)
             items.append(Item(str(p), row.get("emotion", "").strip(), LANGUAGE, dialogue_id(row), "resd"))

@@ -147,7 +147,7 @@ def find_named_dirs(root: Path, pattern: str) -> list[Path]:
     return out
 
 
-def read_metadata_csv(path: Path, required: Iterable[str]) -> "pd.DataFrame":
+def read_metadata_csv(path: Path, required: Iterable[str]) -> pd.DataFrame:
     """A corpus's metadata CSV as strings, with lower-cased, stripped column names.
 
     Comma first (the distributed files are comma separated); if that lacks a `required`

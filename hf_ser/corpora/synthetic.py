@@ -242,7 +242,7 @@ class Profile:
         return np.array([getattr(self, f.name) for f in fields(self)], dtype=np.float64)
 
     @classmethod
-    def from_array(cls, values: np.ndarray) -> "Profile":
+    def from_array(cls, values: np.ndarray) -> Profile:
         """Inverse of :meth:`as_array`, clipping every field to its valid range."""
         lo = np.array([0.5, 0.0, 0.0, 10.0, 0, 0, 0, 0, 0], dtype=np.float64)
         hi = np.array([2.2, 100.0, 100.0, 200.0, 1, 1, 1, 1, 1], dtype=np.float64)
@@ -275,7 +275,7 @@ class LineageStyle:
 
 def lineage_style(group: str) -> LineageStyle:
     """The style of `group`, a deterministic function of its name (SHA-256 seeded generator)."""
-    digest = hashlib.sha256(f"{_LINEAGE_SALT}:{group}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{_LINEAGE_SALT}:{group}".encode()).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
     expressive = [e for e in EMOTIONS if e != "neutral"]
     cycle = tuple(str(e) for e in rng.permutation(expressive)[:3])

@@ -13,9 +13,9 @@ import bisect
 import json
 import os
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -212,7 +212,8 @@ def scan_table(
     for file in files:
         if is_lfs_pointer(file):
             pointers += 1
-            scan.skipped.append({"path": str(file), "reason": "git-LFS pointer (run `git lfs pull` to fetch the table)"})
+            scan.skipped.append({"path": str(file), "reason": "git-LFS pointer (run `git lfs pull` to fetch the "
+                                                              "table)"})
             continue
         _scan_file(file, scan)
     notes = [f"{pointers} table file(s) are git-LFS pointers: run `git lfs pull` in the clone"] if pointers else []
@@ -276,7 +277,7 @@ def scan_hub(
 
 # ----------------------------------------------------------------------------- lazy cell reading
 
-_ARROW_TABLES: "OrderedDict[str, pa.Table]" = OrderedDict()
+_ARROW_TABLES: OrderedDict[str, pa.Table] = OrderedDict()
 _PARQUET: dict = {"file": None, "meta": None, "starts": None, "group": None, "table": None}
 
 
