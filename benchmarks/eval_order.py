@@ -66,7 +66,11 @@ def predict(
 
 
 def interleaved_predict(
-    trainer: Trainer, dataset: datasets.Dataset, orders: dict[str, np.ndarray], repeats: int, chunk: int,
+    trainer: Trainer,
+    dataset: datasets.Dataset,
+    orders: dict[str, np.ndarray],
+    repeats: int,
+    chunk: int,
     kind: str = "cpu",
 ) -> tuple[dict[str, float], dict[str, list[float]], dict[str, np.ndarray]]:
     """Time `trainer.predict` over `dataset` in each order, `chunk` consecutive rows of the order at a time (a
@@ -117,6 +121,7 @@ def spread_predictions(model: torch.nn.Module, extractor, dataset: datasets.Data
         model.classifier.weight.div_(scale)
         model.classifier.bias.copy_(-(model.classifier.weight @ pooled.mean(dim=0)))
 
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=300, help="test utterances")
@@ -156,8 +161,13 @@ def main(argv: list[str] | None = None) -> dict:
         trainer = Trainer(
             model=model,
             args=TrainingArguments(
-                output_dir=tmp, per_device_eval_batch_size=args.batch_size, use_cpu=True, report_to="none",
-                remove_unused_columns=False, dataloader_num_workers=0, disable_tqdm=True,
+                output_dir=tmp,
+                per_device_eval_batch_size=args.batch_size,
+                use_cpu=True,
+                report_to="none",
+                remove_unused_columns=False,
+                dataloader_num_workers=0,
+                disable_tqdm=True,
             ),
             data_collator=SERCollator(extractor),
         )

@@ -165,12 +165,26 @@ def free_memory() -> None:
 def training_arguments(output_dir: str, precision: str, args: argparse.Namespace, cuda: bool) -> TrainingArguments:
     """The recipe's optimisation settings, with checkpointing, logging and evaluation off."""
     return TrainingArguments(
-        output_dir=output_dir, per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=args.batch_size,
-        gradient_accumulation_steps=args.grad_accum, max_steps=args.warmup + args.steps, learning_rate=1e-4,
-        weight_decay=1e-5, max_grad_norm=1.0, fp16=precision == "fp16", bf16=precision == "bf16",
-        dataloader_num_workers=args.workers, dataloader_pin_memory=cuda, use_cpu=not cuda, seed=args.seed,
-        remove_unused_columns=False, save_strategy="no", logging_strategy="no", eval_strategy="no",
-        report_to="none", disable_tqdm=True,
+        output_dir=output_dir,
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.batch_size,
+        gradient_accumulation_steps=args.grad_accum,
+        max_steps=args.warmup + args.steps,
+        learning_rate=1e-4,
+        weight_decay=1e-5,
+        max_grad_norm=1.0,
+        fp16=precision == "fp16",
+        bf16=precision == "bf16",
+        dataloader_num_workers=args.workers,
+        dataloader_pin_memory=cuda,
+        use_cpu=not cuda,
+        seed=args.seed,
+        remove_unused_columns=False,
+        save_strategy="no",
+        logging_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
     )
 
 
@@ -192,12 +206,15 @@ def run_config(
         labels = np.asarray(train["label"])
         with tempfile.TemporaryDirectory() as tmp:
             trainer = RecordingSERTrainer(
-                model=model, args=training_arguments(tmp, precision, args, cuda),
+                model=model,
+                args=training_arguments(tmp, precision, args, cuda),
                 train_dataset=train.with_transform(make_transform(TrainAugment())),
                 data_collator=SERCollator(extractor),
                 class_weight=class_weights(labels, len(EMOTIONS)),
                 corpus_weight=corpus_weights(corpus_ids, int(corpus_ids.max()) + 1),
-                train_corpus_ids=corpus_ids, train_lengths=np.asarray(train["length"]), length_window=window,
+                train_corpus_ids=corpus_ids,
+                train_lengths=np.asarray(train["length"]),
+                length_window=window,
             )
             timer = StepTimer(trainer.micro_batches)
             trainer.add_callback(timer)
@@ -263,8 +280,9 @@ def eval_order(precision: str, evaluation: datasets.Dataset, args: argparse.Name
             "split": np.arange(len(evaluation)),
         }
         with tempfile.TemporaryDirectory() as tmp:
-            trainer = Trainer(model=model, args=training_arguments(tmp, precision, args, cuda),
-                              data_collator=SERCollator(extractor))
+            trainer = Trainer(
+                model=model, args=training_arguments(tmp, precision, args, cuda), data_collator=SERCollator(extractor)
+            )
             predict(trainer, evaluation, orders["sorted"][: 4 * args.batch_size], "wall")  # warm-up
             # whole orders per call: each predict call starts its own DataLoader workers, a fixed cost per call
             times, _, logits = interleaved_predict(trainer, evaluation, orders, 3, len(evaluation), "wall")
@@ -298,8 +316,10 @@ def eval_order(precision: str, evaluation: datasets.Dataset, args: argparse.Name
 
 def format_table(configs: list[dict]) -> str:
     """One line per configuration."""
-    header = (f"{'precision':>9} {'attention':>9} {'W':>3} {'samples/s':>10} {'audio-h/GPU-h':>14} {'step ms':>8} "
-              f"{'padding':>8} {'peak GiB':>9} {'MFU':>6} {'MFU(pad)':>9}")
+    header = (
+        f"{'precision':>9} {'attention':>9} {'W':>3} {'samples/s':>10} {'audio-h/GPU-h':>14} {'step ms':>8} "
+        f"{'padding':>8} {'peak GiB':>9} {'MFU':>6} {'MFU(pad)':>9}"
+    )
     lines = [header, "-" * len(header)]
     for c in configs:
         head = f"{c['precision']:>9} {c['attention']:>9} {c['window']:>3}"
@@ -330,8 +350,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="DataLoader workers")
     parser.add_argument("--layerdrop", type=float, default=0.0, help="0 so that every step does the same work")
     parser.add_argument("--freeze_feature_encoder", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--peak_tflops", type=float, default=H100_SXM_DENSE_TFLOPS,
-                        help="dense fp16/bf16 peak of the GPU for MFU (H100 SXM: 989)")
+    parser.add_argument(
+        "--peak_tflops",
+        type=float,
+        default=H100_SXM_DENSE_TFLOPS,
+        help="dense fp16/bf16 peak of the GPU for MFU (H100 SXM: 989)",
+    )
     parser.add_argument("--max_seconds", type=float, default=None, help="crop utterances (smoke runs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cpu_smoke", action="store_true", help="run on the CPU with demo-tiny (checks the script)")

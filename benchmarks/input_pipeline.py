@@ -131,8 +131,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--batches", type=int, default=48, help="timed batches")
     parser.add_argument("--warmup", type=int, default=4, help="untimed batches first (worker start-up)")
-    add_common_args(parser, threads=False,
-                    clock_help="cpu: samples per CPU-second of the worker (robust to other jobs on the cores)")
+    add_common_args(
+        parser,
+        threads=False,
+        clock_help="cpu: samples per CPU-second of the worker (robust to other jobs on the cores)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.batches, args.warmup = 48, 4, 1

@@ -8,7 +8,8 @@ is `predict_logits`: the same batches, the same data pipeline, logits only. Both
 interleaved; `ratio` = median extraction time / median plain time (target <= 1.3: one forward pass for all
 layers, not one per layer). For reference, `Trainer.predict` over the same split is timed too
 (`ratio_vs_trainer_predict`). The cached logits must equal the plain pass's (`same_logits`), and the number of
-layer files must be num_hidden_layers + 1. `peak_rss_mb` is the process's peak resident memory (ru_maxrss), `peak_rss_mb_before_extraction` the same after
+layer files must be num_hidden_layers + 1. `peak_rss_mb` is the process's peak resident memory (ru_maxrss),
+`peak_rss_mb_before_extraction` the same after
 the first plain pass (what extraction adds on top is their difference).
 
     python benchmarks/layer_probe.py [--model demo-tiny|xls-r-300m-random] [--size 200] [--batch_size 8]
@@ -79,17 +80,25 @@ def main(argv: list[str] | None = None) -> dict:
     dataset = synthetic_dataset(lengths, corpus_idx, labels, args.seed).remove_columns("corpus_id")
     loaded = load_model(None, args.model, args.device)
     entries = num_layer_entries(loaded.config)
-    print(f"{len(dataset)} utterances, {lengths.sum() / SAMPLING_RATE:.0f} s of audio, model {args.model} "
-          f"({loaded.config.num_hidden_layers} layers, hidden {loaded.config.hidden_size}), batch {args.batch_size}, "
-          f"device {args.device}, torch threads {torch.get_num_threads()}, {args.clock} clock")
+    print(
+        f"{len(dataset)} utterances, {lengths.sum() / SAMPLING_RATE:.0f} s of audio, model {args.model} "
+        f"({loaded.config.num_hidden_layers} layers, hidden {loaded.config.hidden_size}), batch {args.batch_size}, "
+        f"device {args.device}, torch threads {torch.get_num_threads()}, {args.clock} clock"
+    )
 
     timings: dict[str, list[float]] = {"plain": [], "extract": [], "trainer_predict": []}
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(
             model=loaded.model,
-            args=TrainingArguments(output_dir=str(Path(tmp) / "trainer"), per_device_eval_batch_size=args.batch_size,
-                                   use_cpu=not args.device.startswith("cuda"), report_to="none",
-                                   remove_unused_columns=False, dataloader_num_workers=0, disable_tqdm=True),
+            args=TrainingArguments(
+                output_dir=str(Path(tmp) / "trainer"),
+                per_device_eval_batch_size=args.batch_size,
+                use_cpu=not args.device.startswith("cuda"),
+                report_to="none",
+                remove_unused_columns=False,
+                dataloader_num_workers=0,
+                disable_tqdm=True,
+            ),
             data_collator=SERCollator(loaded.extractor),
         )
         warm = dataset.select(range(min(len(dataset), 2 * args.batch_size)))
@@ -116,19 +125,35 @@ def main(argv: list[str] | None = None) -> dict:
     med = {k: median(v) for k, v in timings.items()}
     ratio = med["extract"] / med["plain"]
     result = {
-        "benchmark": "layer_probe", "ratio": round(ratio, 3), "target": TARGET, "meets_target": ratio <= TARGET,
-        "peak_rss_mb": round(peak_rss_mb(), 1), "peak_rss_mb_before_extraction": round(rss_before_extract, 1),
-        "plain_s": round(med["plain"], 3), "extract_s": round(med["extract"], 3),
+        "benchmark": "layer_probe",
+        "ratio": round(ratio, 3),
+        "target": TARGET,
+        "meets_target": ratio <= TARGET,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb_before_extraction": round(rss_before_extract, 1),
+        "plain_s": round(med["plain"], 3),
+        "extract_s": round(med["extract"], 3),
         "trainer_predict_s": round(med["trainer_predict"], 3),
         "ratio_vs_trainer_predict": round(med["extract"] / med["trainer_predict"], 3),
-        "layer_entries": entries, "layer_files": layer_files, "same_logits": same_logits,
-        "max_logit_diff": max_logit_diff, "cache_mb": round(cache_mb, 2), "model": args.model, "size": len(dataset),
-        "audio_s": round(float(lengths.sum()) / SAMPLING_RATE, 1), "batch_size": args.batch_size,
-        "repeats": args.repeats, "clock": args.clock, "device": args.device, "threads": torch.get_num_threads(),
+        "layer_entries": entries,
+        "layer_files": layer_files,
+        "same_logits": same_logits,
+        "max_logit_diff": max_logit_diff,
+        "cache_mb": round(cache_mb, 2),
+        "model": args.model,
+        "size": len(dataset),
+        "audio_s": round(float(lengths.sum()) / SAMPLING_RATE, 1),
+        "batch_size": args.batch_size,
+        "repeats": args.repeats,
+        "clock": args.clock,
+        "device": args.device,
+        "threads": torch.get_num_threads(),
     }
-    print(f"extraction {med['extract']:.2f} s vs plain inference {med['plain']:.2f} s -> ratio {ratio:.2f} "
-          f"(target <= {TARGET}); Trainer.predict {med['trainer_predict']:.2f} s; {layer_files} layer files "
-          f"(num_hidden_layers + 1 = {entries}); peak RSS {result['peak_rss_mb']} MiB")
+    print(
+        f"extraction {med['extract']:.2f} s vs plain inference {med['plain']:.2f} s -> ratio {ratio:.2f} "
+        f"(target <= {TARGET}); Trainer.predict {med['trainer_predict']:.2f} s; {layer_files} layer files "
+        f"(num_hidden_layers + 1 = {entries}); peak RSS {result['peak_rss_mb']} MiB"
+    )
     return emit(result)
 
 

@@ -79,8 +79,10 @@ def realtime(path: Path, model_dir: Path, audio_seconds: float, clock_kind: str)
     """RTF with the VAD on and off, and the VAD's share of the VAD run, for one model on one file."""
     classifier = predict.load_classifier(str(model_dir), "cpu")
     out = {}
-    for name, options in (("vad", predict.PredictOptions(segment="vad")),
-                          ("fixed", predict.PredictOptions(segment="fixed", window=4.0, hop=4.0))):
+    for name, options in (
+        ("vad", predict.PredictOptions(segment="vad")),
+        ("fixed", predict.PredictOptions(segment="fixed", window=4.0, hop=4.0)),
+    ):
         start = clock(clock_kind)
         rows = predict.classify([path], classifier, options)
         seconds = clock(clock_kind) - start
@@ -98,10 +100,26 @@ def realtime(path: Path, model_dir: Path, audio_seconds: float, clock_kind: str)
 def peak_rss_mb(path: Path, model_dir: Path, work: Path) -> float:
     """Peak RSS (MB) of a fresh ``hf_ser.predict --segment vad`` process on `path`."""
     result = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT, str(path), "--model", str(model_dir), "--segment", "vad",
-         "--device", "cpu", "--no_progress", "--output", str(work / f"{path.stem}.csv")],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-        check=True)
+        [
+            sys.executable,
+            "-c",
+            RSS_SCRIPT,
+            str(path),
+            "--model",
+            str(model_dir),
+            "--segment",
+            "vad",
+            "--device",
+            "cpu",
+            "--no_progress",
+            "--output",
+            str(work / f"{path.stem}.csv"),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     kb = [line.split()[1] for line in result.stderr.splitlines() if line.startswith("PEAK_RSS_KB")]
     return int(kb[-1]) / 1024
 
@@ -121,15 +139,27 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"benchmark": "long_audio", "clock": args.clock, "threads": args.threads}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for name, key, seconds in ((DEMO_BACKBONE, "demo", args.seconds), (XLSR_300M_RANDOM, "xlsr", args.xlsr_seconds)):
+        for name, key, seconds in (
+            (DEMO_BACKBONE, "demo", args.seconds),
+            (XLSR_300M_RANDOM, "xlsr", args.xlsr_seconds),
+        ):
             model_dir = save_model(name, work / name)
             path = write_long(work / f"{key}_{seconds:g}s.wav", track, seconds)
             r = realtime(path, model_dir, seconds, args.clock)
-            print(f"{name:>18} on {seconds:g} s: RTF {r['rtf_vad']:8.1f}x with the VAD ({r['segments_vad']} segments), "
-                  f"{r['rtf_fixed']:8.1f}x without ({r['segments_fixed']} windows of 4 s); "
-                  f"VAD share {100 * r['vad_share']:.0f} % ({r['vad_seconds']:.2f} s)", flush=True)
-            result.update({f"rtf_{key}_vad": r["rtf_vad"], f"rtf_{key}_fixed": r["rtf_fixed"],
-                           f"vad_share_{key}": r["vad_share"], f"audio_seconds_{key}": seconds})
+            print(
+                f"{name:>18} on {seconds:g} s: RTF {r['rtf_vad']:8.1f}x with the VAD ({r['segments_vad']} segments), "
+                f"{r['rtf_fixed']:8.1f}x without ({r['segments_fixed']} windows of 4 s); "
+                f"VAD share {100 * r['vad_share']:.0f} % ({r['vad_seconds']:.2f} s)",
+                flush=True,
+            )
+            result.update(
+                {
+                    f"rtf_{key}_vad": r["rtf_vad"],
+                    f"rtf_{key}_fixed": r["rtf_fixed"],
+                    f"vad_share_{key}": r["vad_share"],
+                    f"audio_seconds_{key}": seconds,
+                }
+            )
             if key == "xlsr":
                 (work / name / "model.safetensors").unlink()  # 1.2 GB of temp disk back before the long file
         demo_dir = work / DEMO_BACKBONE
@@ -137,10 +167,19 @@ def main(argv: list[str] | None = None) -> int:
         long = write_long(work / "long.wav", track, args.long_minutes * 60)
         rss_short = peak_rss_mb(short, demo_dir, work)
         rss_long = peak_rss_mb(long, demo_dir, work)
-    print(f"peak RSS of predict --segment vad: {rss_short:.0f} MB on 1 min, {rss_long:.0f} MB on "
-          f"{args.long_minutes:g} min: +{rss_long - rss_short:.0f} MB (target: within 300 MB)", flush=True)
-    result.update({"peak_rss_mb_short": rss_short, "peak_rss_mb_long": rss_long, "long_minutes": args.long_minutes,
-                   "rss_delta_mb": rss_long - rss_short})
+    print(
+        f"peak RSS of predict --segment vad: {rss_short:.0f} MB on 1 min, {rss_long:.0f} MB on "
+        f"{args.long_minutes:g} min: +{rss_long - rss_short:.0f} MB (target: within 300 MB)",
+        flush=True,
+    )
+    result.update(
+        {
+            "peak_rss_mb_short": rss_short,
+            "peak_rss_mb_long": rss_long,
+            "long_minutes": args.long_minutes,
+            "rss_delta_mb": rss_long - rss_short,
+        }
+    )
     emit(result)
     return 0
 

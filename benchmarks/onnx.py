@@ -1,6 +1,7 @@
 """CPU inference speed of the ONNX export (fp32 and dynamic int8) relative to PyTorch, with parity and UAR.
 
-A demo model (`demo-tiny` wav2vec2 unless `--model`) is trained with `hf_ser.recipe neo_latin --demo` (one multilingual model) on the
+A demo model (`demo-tiny` wav2vec2 unless `--model`) is trained with `hf_ser.recipe neo_latin --demo`
+(one multilingual model) on the
 synthetic corpus (`--languages`, `--per_cell` utterances per language x emotion, `--epochs`), exported with
 `hf_ser.export --quantize int8`, and its test split is classified three ways on the same length-sorted batches
 and the same number of threads (torch intra-op threads = onnxruntime intra-op threads = `--threads`):
@@ -51,8 +52,20 @@ from hf_ser.sampling import length_sorted_order
 
 def train_demo(out: Path, args) -> Path:
     """A demo run (multilingual over --languages) trained quietly; returns its run folder."""
-    argv = ["neo_latin", "--demo", "--languages", *args.languages, "--synthetic_per_cell", str(args.per_cell),
-            "--num_train_epochs", str(args.epochs), "--model_name_or_path", args.model, "--output_dir", str(out)]
+    argv = [
+        "neo_latin",
+        "--demo",
+        "--languages",
+        *args.languages,
+        "--synthetic_per_cell",
+        str(args.per_cell),
+        "--num_train_epochs",
+        str(args.epochs),
+        "--model_name_or_path",
+        args.model,
+        "--output_dir",
+        str(out),
+    ]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         code = recipe.main(argv)
     if code != 0:
@@ -63,9 +76,13 @@ def train_demo(out: Path, args) -> Path:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="demo-tiny", help="a demo backbone alias (hf_ser.modeling.DEMO_BACKBONES)")
-    parser.add_argument("--languages", nargs="+", default=["FRE", "ITA", "POR", "ROM", "SPA"],
-                        help="Neo-Latin codes (neo_latin recipe); five give a 270-clip test split, where one flipped "
-                             "prediction moves UAR by ~0.4 point (with two languages, 108 clips: ~0.9)")
+    parser.add_argument(
+        "--languages",
+        nargs="+",
+        default=["FRE", "ITA", "POR", "ROM", "SPA"],
+        help="Neo-Latin codes (neo_latin recipe); five give a 270-clip test split, where one flipped "
+        "prediction moves UAR by ~0.4 point (with two languages, 108 clips: ~0.9)",
+    )
     parser.add_argument("--per_cell", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch_size", type=int, default=8)
@@ -90,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
         waves = [decode_wav(a) for a in test["audio"]]
         y_true = np.asarray(test["label"])
         order = length_sorted_order([len(w) for w in waves])
-        batches = [order[i:i + args.batch_size] for i in range(0, len(order), args.batch_size)]
+        batches = [order[i : i + args.batch_size] for i in range(0, len(order), args.batch_size)]
 
         def torch_pass() -> np.ndarray:
             out = np.zeros((len(waves), 6), dtype=np.float32)
@@ -120,35 +137,49 @@ def main(argv: list[str] | None = None) -> dict:
         extra = [(0.1 * rng.standard_normal(int(rng.uniform(0.2, 6.0) * 16000))).astype(np.float32) for _ in range(50)]
         extra_diff = 0.0
         for i in range(0, 50, args.batch_size):
-            chunk = extra[i:i + args.batch_size]
+            chunk = extra[i : i + args.batch_size]
             with torch.inference_mode():
                 ref = model(**extractor(chunk, sampling_rate=16000, padding=True, return_tensors="pt")).logits.numpy()
             extra_diff = max(extra_diff, float(np.abs(fp32.logits(chunk) - ref).max()))
-        sizes = {k: (Path(tmp) / "onnx" / f).stat().st_size / 2**20 for k, f in (("fp32", "model.onnx"),
-                                                                                 ("int8", "model_int8.onnx"))}
+        sizes = {
+            k: (Path(tmp) / "onnx" / f).stat().st_size / 2**20
+            for k, f in (("fp32", "model.onnx"), ("int8", "model_int8.onnx"))
+        }
 
     med = {k: median(v) for k, v in timings.items()}
     uars = {k: uar(y_true, v.argmax(1)) for k, v in logits.items()}
     diff_fp32 = max(float(np.abs(logits["onnx_fp32"] - logits["torch"]).max()), extra_diff)
     result = {
-        "benchmark": "onnx", "speedup_fp32": round(med["torch"] / med["onnx_fp32"], 3),
-        "speedup_int8": round(med["torch"] / med["onnx_int8"], 3), "max_abs_diff_fp32": diff_fp32,
+        "benchmark": "onnx",
+        "speedup_fp32": round(med["torch"] / med["onnx_fp32"], 3),
+        "speedup_int8": round(med["torch"] / med["onnx_int8"], 3),
+        "max_abs_diff_fp32": diff_fp32,
         "max_abs_diff_int8": float(np.abs(logits["onnx_int8"] - logits["torch"]).max()),
-        "uar_torch": round(uars["torch"], 4), "uar_onnx_fp32": round(uars["onnx_fp32"], 4),
+        "uar_torch": round(uars["torch"], 4),
+        "uar_onnx_fp32": round(uars["onnx_fp32"], 4),
         "uar_onnx_int8": round(uars["onnx_int8"], 4),
         "uar_change_int8_points": round(100 * (uars["onnx_int8"] - uars["torch"]), 2),
         "abs_uar_change_int8_points": round(abs(100 * (uars["onnx_int8"] - uars["torch"])), 2),
         "same_predictions_int8": float(np.mean(logits["onnx_int8"].argmax(1) == logits["torch"].argmax(1))),
-        "torch_s": round(med["torch"], 3), "onnx_fp32_s": round(med["onnx_fp32"], 3),
-        "onnx_int8_s": round(med["onnx_int8"], 3), "model_mb_fp32": round(sizes["fp32"], 2),
-        "model_mb_int8": round(sizes["int8"], 2), "model": args.model, "test_size": len(waves),
-        "audio_s": round(sum(len(w) for w in waves) / 16000, 1), "batch_size": args.batch_size,
-        "repeats": args.repeats, "threads": threads, "clock": args.clock,
+        "torch_s": round(med["torch"], 3),
+        "onnx_fp32_s": round(med["onnx_fp32"], 3),
+        "onnx_int8_s": round(med["onnx_int8"], 3),
+        "model_mb_fp32": round(sizes["fp32"], 2),
+        "model_mb_int8": round(sizes["int8"], 2),
+        "model": args.model,
+        "test_size": len(waves),
+        "audio_s": round(sum(len(w) for w in waves) / 16000, 1),
+        "batch_size": args.batch_size,
+        "repeats": args.repeats,
+        "threads": threads,
+        "clock": args.clock,
     }
-    print(f"{len(waves)} test clips ({result['audio_s']} s), {threads} thread(s): PyTorch {med['torch']:.2f} s, "
-          f"ONNX fp32 {med['onnx_fp32']:.2f} s (x{result['speedup_fp32']}), int8 {med['onnx_int8']:.2f} s "
-          f"(x{result['speedup_int8']}); max |diff| fp32 {diff_fp32:.2e}; UAR torch {100 * uars['torch']:.1f}, "
-          f"int8 {100 * uars['onnx_int8']:.1f} ({result['uar_change_int8_points']:+.2f} points)")
+    print(
+        f"{len(waves)} test clips ({result['audio_s']} s), {threads} thread(s): PyTorch {med['torch']:.2f} s, "
+        f"ONNX fp32 {med['onnx_fp32']:.2f} s (x{result['speedup_fp32']}), int8 {med['onnx_int8']:.2f} s "
+        f"(x{result['speedup_int8']}); max |diff| fp32 {diff_fp32:.2e}; UAR torch {100 * uars['torch']:.1f}, "
+        f"int8 {100 * uars['onnx_int8']:.1f} ({result['uar_change_int8_points']:+.2f} points)"
+    )
     return emit(result)
 
 

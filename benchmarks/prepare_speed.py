@@ -45,7 +45,7 @@ def generate(folder: Path, n: int, seed: int = 0) -> list[tuple[str, float]]:
         sr = 44100 if i % 2 else 48000
         length = int(sr * rng.uniform(1.0, 3.0))
         start = int(rng.integers(0, len(base[sr]) - length))
-        x = base[sr][start:start + length] * np.float32(rng.uniform(0.2, 1.0))
+        x = base[sr][start : start + length] * np.float32(rng.uniform(0.2, 1.0))
         x += np.float32(0.005) * rng.standard_normal(length, dtype=np.float32)
         edge = int(0.15 * sr)
         x[:edge] *= np.float32(0.001)
@@ -78,12 +78,27 @@ def worker(manifest: str, cache_dir: str, num_proc: int) -> dict:
     wall = time.perf_counter() - t0
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"wall_s": wall, "kept": report["kept_total"], "skipped": len(report["skipped"]),
-            "peak_rss_mb": (self_kb + child_kb) / 1024, "self_rss_mb": self_kb / 1024, "child_rss_mb": child_kb / 1024}
+    return {
+        "wall_s": wall,
+        "kept": report["kept_total"],
+        "skipped": len(report["skipped"]),
+        "peak_rss_mb": (self_kb + child_kb) / 1024,
+        "self_rss_mb": self_kb / 1024,
+        "child_rss_mb": child_kb / 1024,
+    }
 
 
 def run_worker(manifest: Path, cache_dir: Path, num_proc: int) -> dict:
-    cmd = [sys.executable, __file__, "--worker", str(manifest), "--cache_dir", str(cache_dir), "--num_proc", str(num_proc)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        str(manifest),
+        "--cache_dir",
+        str(cache_dir),
+        "--num_proc",
+        str(num_proc),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if res.returncode != 0:
@@ -106,9 +121,11 @@ def main() -> None:
         folder = Path(tmp)
         t0 = time.perf_counter()
         files = generate(folder, args.files)
-        print(f"generated {len(files)} files ({sum(s for _, s in files) / 3600:.2f} h) in "
-              f"{time.perf_counter() - t0:.1f} s",
-              flush=True)
+        print(
+            f"generated {len(files)} files ({sum(s for _, s in files) / 3600:.2f} h) in "
+            f"{time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
         results = {}
         for n in (args.small, args.files):
             manifest = write_manifest(folder, files[:n], f"bench_{n}")
@@ -117,19 +134,26 @@ def main() -> None:
             r["audio_s"] = audio_s
             r["rtf"] = audio_s / r["wall_s"]
             results[n] = r
-            print(f"{n:5d} files: {audio_s:7.0f} s of audio in {r['wall_s']:6.1f} s wall -> {r['rtf']:6.1f}x real "
-                  "time; "
-                  f"peak RSS {r['peak_rss_mb']:.0f} MB (main {r['self_rss_mb']:.0f} + largest worker "
-                  f"{r['child_rss_mb']:.0f}); kept {r['kept']}, skipped {r['skipped']}", flush=True)
+            print(
+                f"{n:5d} files: {audio_s:7.0f} s of audio in {r['wall_s']:6.1f} s wall -> {r['rtf']:6.1f}x real "
+                "time; "
+                f"peak RSS {r['peak_rss_mb']:.0f} MB (main {r['self_rss_mb']:.0f} + largest worker "
+                f"{r['child_rss_mb']:.0f}); kept {r['kept']}, skipped {r['skipped']}",
+                flush=True,
+            )
     big = results[args.files]
-    print(json.dumps({
-        "benchmark": "prepare_speed",
-        "files": args.files,
-        "num_proc": args.num_proc,
-        "realtime_factor": round(big["rtf"], 1),
-        "peak_rss_mb_500": round(results[args.small]["peak_rss_mb"], 1),
-        "peak_rss_mb_2000": round(big["peak_rss_mb"], 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "prepare_speed",
+                "files": args.files,
+                "num_proc": args.num_proc,
+                "realtime_factor": round(big["rtf"], 1),
+                "peak_rss_mb_500": round(results[args.small]["peak_rss_mb"], 1),
+                "peak_rss_mb_2000": round(big["peak_rss_mb"], 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-CPU_BENCHMARKS: tuple[str, ...] = ("padding", "trainer_overhead", "eval_order", "input_pipeline", "prepare_speed", "layer_probe",
-                                   "long_audio", "onnx")
+CPU_BENCHMARKS: tuple[str, ...] = (
+    "padding",
+    "trainer_overhead",
+    "eval_order",
+    "input_pipeline",
+    "prepare_speed",
+    "layer_probe",
+    "long_audio",
+    "onnx",
+)
 ALL_BENCHMARKS: tuple[str, ...] = (*CPU_BENCHMARKS, "gpu")
 # Arguments of a tiny run (`--quick`): the smoke test, not a measurement.
 QUICK_ARGS: dict[str, list[str]] = {
@@ -44,8 +52,16 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "input_pipeline": ("samples_per_s", "cache_bytes_per_audio_second"),
     "prepare_speed": ("realtime_factor", "peak_rss_mb_500", "peak_rss_mb_2000"),
     "layer_probe": ("ratio", "peak_rss_mb"),
-    "long_audio": ("rtf_demo_vad", "rtf_demo_fixed", "vad_share_demo", "rtf_xlsr_vad", "rtf_xlsr_fixed",
-                   "peak_rss_mb_short", "peak_rss_mb_long", "rss_delta_mb"),
+    "long_audio": (
+        "rtf_demo_vad",
+        "rtf_demo_fixed",
+        "vad_share_demo",
+        "rtf_xlsr_vad",
+        "rtf_xlsr_fixed",
+        "peak_rss_mb_short",
+        "peak_rss_mb_long",
+        "rss_delta_mb",
+    ),
     "onnx": ("speedup_fp32", "speedup_int8", "max_abs_diff_fp32", "uar_change_int8_points"),
     "gpu": (),
 }

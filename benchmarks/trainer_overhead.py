@@ -69,20 +69,32 @@ def build_trainers(
     model, extractor = build_model("demo-tiny")
     model.freeze_feature_encoder()
     args = TrainingArguments(
-        output_dir=output_dir, per_device_train_batch_size=batch_size, seed=seed, use_cpu=True, report_to="none",
-        remove_unused_columns=False, dataloader_num_workers=0, save_strategy="no", logging_strategy="no",
+        output_dir=output_dir,
+        per_device_train_batch_size=batch_size,
+        seed=seed,
+        use_cpu=True,
+        report_to="none",
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        save_strategy="no",
+        logging_strategy="no",
         disable_tqdm=True,
     )
     collator = SERCollator(extractor)
     # each trainer gets its own copy, so neither runs on a model laid out differently in memory
     stock = Trainer(model=copy.deepcopy(model), args=args, data_collator=collator)
     ser = SERTrainer(
-        model=copy.deepcopy(model), args=args, data_collator=collator,
+        model=copy.deepcopy(model),
+        args=args,
+        data_collator=collator,
         train_dataset=dataset.with_transform(make_transform(TrainAugment())),
         class_weight=class_weights(labels, len(EMOTIONS)),
         corpus_weight=corpus_weights(corpus_ids, int(corpus_ids.max()) + 1),
-        contrastive_weight=0.1, temperature=0.07,
-        train_corpus_ids=corpus_ids, train_lengths=lengths, length_window=DEFAULT_LENGTH_WINDOW,
+        contrastive_weight=0.1,
+        temperature=0.07,
+        train_corpus_ids=corpus_ids,
+        train_lengths=lengths,
+        length_window=DEFAULT_LENGTH_WINDOW,
     )
     for trainer in (ser, stock):  # set by `Trainer.train()` before its first step
         trainer.current_gradient_accumulation_steps = 1

@@ -66,8 +66,10 @@ def analyse(path: str | None, predictor: Predictor) -> tuple[dict[str, float], o
     if file_row["error"]:
         raise ValueError(file_row["error"])
     segments = [r for r in rows if r["kind"] == "segment"]
-    table = [[r["start"], r["end"], r["label"] or "", None if r["score"] is None else round(r["score"], 4),
-              r["error"] or ""] for r in segments]
+    table = [
+        [r["start"], r["end"], r["label"] or "", None if r["score"] is None else round(r["score"], 4), r["error"] or ""]
+        for r in segments
+    ]
     return file_row["probs"], (timeline_figure(rows) if segments else None), table
 
 
@@ -85,8 +87,10 @@ def build_demo(classifier, options: PredictOptions | None = None, title: str = "
             raise gradio.Error(str(e)) from None
 
     with gradio.Blocks(title=title, analytics_enabled=False) as demo:
-        gradio.Markdown(f"# {title}\nUpload or record speech. Audio longer than {options.max_seconds or 0:g} s is "
-                        "cut into speech segments (silero VAD) and shown as an emotion timeline.")
+        gradio.Markdown(
+            f"# {title}\nUpload or record speech. Audio longer than {options.max_seconds or 0:g} s is "
+            "cut into speech segments (silero VAD) and shown as an emotion timeline."
+        )
         audio = gradio.Audio(sources=["upload", "microphone"], type="filepath", label="audio")
         button = gradio.Button("Classify", variant="primary")
         bars = gradio.Label(num_top_classes=len(predictor.labels), label="emotion probabilities")
@@ -120,30 +124,48 @@ def stage_space(model_dir: str | Path, output_dir: str | Path, requirement: str 
         model_ref = "model"
     else:
         model_ref = str(model_dir)
-    atomic_write_text(out / "app.py", (
-        '"""Hugging Face Space entry point: the hf_ser speech emotion demo (see hf_ser/app.py)."""\n\n'
-        "import os\nimport sys\nfrom pathlib import Path\n\nfrom hf_ser.app import main\n\n"
-        f"MODEL = {model_ref!r}\n"
-        "if (Path(__file__).parent / MODEL).is_dir():\n"
-        "    MODEL = str(Path(__file__).parent / MODEL)\n\n"
-        'if __name__ == "__main__":\n'
-        '    sys.exit(main(["--model", MODEL, "--host", os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),\n'
-        '                   "--port", os.environ.get("GRADIO_SERVER_PORT", "7860")]))\n'))
+    atomic_write_text(
+        out / "app.py",
+        (
+            '"""Hugging Face Space entry point: the hf_ser speech emotion demo (see hf_ser/app.py)."""\n\n'
+            "import os\nimport sys\nfrom pathlib import Path\n\nfrom hf_ser.app import main\n\n"
+            f"MODEL = {model_ref!r}\n"
+            "if (Path(__file__).parent / MODEL).is_dir():\n"
+            "    MODEL = str(Path(__file__).parent / MODEL)\n\n"
+            'if __name__ == "__main__":\n'
+            '    sys.exit(main(["--model", MODEL, "--host", os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),\n'
+            '                   "--port", os.environ.get("GRADIO_SERVER_PORT", "7860")]))\n'
+        ),
+    )
     try:
         gradio_version = metadata.version("gradio")
     except metadata.PackageNotFoundError:
         gradio_version = "5.0.0"
     atomic_write_text(out / "requirements.txt", f"{requirement}\ngradio=={gradio_version}\nsilero-vad\n")
-    front = ["---", "title: Speech emotion recognition", "emoji: 🎙️", "colorFrom: indigo", "colorTo: pink",
-             "sdk: gradio", f"sdk_version: {gradio_version}", "app_file: app.py", "pinned: false"]
+    front = [
+        "---",
+        "title: Speech emotion recognition",
+        "emoji: 🎙️",
+        "colorFrom: indigo",
+        "colorTo: pink",
+        "sdk: gradio",
+        f"sdk_version: {gradio_version}",
+        "app_file: app.py",
+        "pinned: false",
+    ]
     if not local:
         front += ["models:", f"  - {model_ref}"]
     front.append("---")
-    atomic_write_text(out / "README.md", "\n".join(front) + (
-        "\n\n# Speech emotion recognition\n\nUpload or record speech to get the probabilities of six emotions "
-        "(anger, disgust, fear, happiness, neutral, sadness) and, for longer audio, an emotion timeline over "
-        "speech segments found by the silero VAD. Built with hf_ser "
-        f"(`python -m hf_ser.app --model {'model/' if local else model_ref}` runs the same page locally).\n"))
+    atomic_write_text(
+        out / "README.md",
+        "\n".join(front)
+        + (
+            "\n\n# Speech emotion recognition\n\nUpload or record speech to get the probabilities of six emotions "
+            "(anger, disgust, fear, happiness, neutral, sadness) and, for longer audio, an emotion timeline over "
+            "speech segments found by the silero VAD. Built with hf_ser "
+            f"(`python -m hf_ser.app --model {'model/' if local else model_ref}` runs the same page locally).\n"
+        ),
+    )
     (out / STAGING_MARKER).write_text("hf_ser Space staging folder; not a run\n")
     return out
 

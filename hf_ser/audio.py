@@ -98,8 +98,13 @@ def check_audio_file(path: str | Path) -> sf._SoundFileInfo:
 
 def _file_kind(mode: int) -> str:
     """'FIFO', 'directory', 'socket', ... for a non-regular file's st_mode."""
-    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISDIR, "directory"), (stat.S_ISSOCK, "socket"),
-                       (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device")):
+    for test, name in (
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+    ):
         if test(mode):
             return name
     return "special file"
@@ -115,8 +120,13 @@ def _check_header(sr: int, channels: int, frames: int) -> None:
         raise AudioError("empty audio", "0 frames")
 
 
-def iter_mono_blocks(path: str | Path, target_sr: int = SAMPLING_RATE, block_seconds: float = BLOCK_SECONDS,
-                     start: float = 0.0, stop: float | None = None):
+def iter_mono_blocks(
+    path: str | Path,
+    target_sr: int = SAMPLING_RATE,
+    block_seconds: float = BLOCK_SECONDS,
+    start: float = 0.0,
+    stop: float | None = None,
+):
     """Decode a file block by block into mono float32 at `target_sr` (streaming soxr), between `start` and `stop` s.
 
     Memory stays at one block whatever the file's length, rate or channel count (a 192 kHz 6-channel
@@ -163,7 +173,7 @@ def load_mono(path: str | Path, target_sr: int = SAMPLING_RATE, stop: float | No
     for block in iter_mono_blocks(path, target_sr, stop=stop):
         if n + len(block) > len(out):  # the resampler's rounding gave more than estimated
             out = np.concatenate([out[:n], np.empty(len(block), dtype=np.float32)])
-        out[n: n + len(block)] = block
+        out[n : n + len(block)] = block
         n += len(block)
     if n == 0:
         raise AudioError("empty audio", "0 frames")
@@ -258,7 +268,7 @@ def frame_rms_db(wave: np.ndarray, hop: int, offset: float = 0.0, chunk_frames: 
     out = np.empty(n)
     for a in range(0, n, chunk_frames):
         b = min(n, a + chunk_frames)
-        frames = wave[a * hop: b * hop].reshape(b - a, hop).astype(np.float64) - offset
+        frames = wave[a * hop : b * hop].reshape(b - a, hop).astype(np.float64) - offset
         out[a:b] = 10 * np.log10(np.mean(np.square(frames), axis=1) + 1e-20)
     return out
 

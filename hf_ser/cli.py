@@ -55,8 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__doc__)
         return EXIT_OK if argv else EXIT_USAGE
     if argv[0] not in commands:
-        print(f"error: unknown sub-command {argv[0]!r}; one of {', '.join(commands)} (see `hf-ser --help`)",
-              file=sys.stderr)
+        print(
+            f"error: unknown sub-command {argv[0]!r}; one of {', '.join(commands)} (see `hf-ser --help`)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     return int(importlib.import_module(commands[argv[0]]).main(argv[1:]))
 

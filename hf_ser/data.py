@@ -34,26 +34,40 @@ class DataArguments:
     data_root: str = field(default="data", metadata={"help": "Folder holding one sub-folder per corpus."})
     corpora: list[str] | None = field(default=None, metadata={"help": "Explicit corpus names (default: by language)."})
     cache_dir: str | None = field(default=None, metadata={"help": "Prepared-audio cache (default ~/.cache/hf_ser)."})
-    split: str = field(default="paper", metadata={"help": "'paper' (stratified 70/30), 'speaker' "
-                                                          "(speaker-independent), "
-                                                  "'kfold' (--folds/--fold) or 'emobox' (EmoBox folds, "
-                                                  "--emobox_dir/--fold)."})
+    split: str = field(
+        default="paper",
+        metadata={
+            "help": "'paper' (stratified 70/30), 'speaker' "
+            "(speaker-independent), "
+            "'kfold' (--folds/--fold) or 'emobox' (EmoBox folds, "
+            "--emobox_dir/--fold)."
+        },
+    )
     test_size: float = field(default=0.3, metadata={"help": "Test share per emotion x language."})
     split_seed: int = field(default=0, metadata={"help": "Seed of the split (fixed across training seeds)."})
     max_seconds: float = field(default=20.0, metadata={"help": "Crop utterances to this duration."})
     num_proc: int | None = field(default=None, metadata={"help": "Processes for audio preparation."})
-    demo: bool = field(default=False, metadata={"help": "Tiny model and demo settings, on the built-in synthetic "
-                                                        "corpus "
-                                                        "unless --corpora names your own."})
+    demo: bool = field(
+        default=False,
+        metadata={
+            "help": "Tiny model and demo settings, on the built-in synthetic corpus unless --corpora names your own."
+        },
+    )
     synthetic_per_cell: int = field(default=30, metadata={"help": "Demo: utterances per language x emotion."})
     lineage_shift: float = field(default=0.0, metadata={"help": "Demo: strength of the planted lineage effect."})
     # --- issue 14: development split, k-fold and EmoBox folds (hf_ser.splits / hf_ser.emobox) ---
-    dev_size: float = field(default=0.0, metadata={"help": "Share of each language's training part held out as a "
-                                                   "dev split for model selection (0 = none, the paper's protocol)."})
+    dev_size: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of each language's training part held out as a "
+            "dev split for model selection (0 = none, the paper's protocol)."
+        },
+    )
     folds: int = field(default=5, metadata={"help": "--split kfold: number of folds K."})
     fold: int = field(default=1, metadata={"help": "--split kfold / emobox: which fold is the test part (1-based)."})
-    emobox_dir: str | None = field(default=None, metadata={"help": "--split emobox: a clone of "
-                                                           "github.com/emo-box/EmoBox (or its data/ folder)."})
+    emobox_dir: str | None = field(
+        default=None, metadata={"help": "--split emobox: a clone of github.com/emo-box/EmoBox (or its data/ folder)."}
+    )
 
 
 class DataMissing(UserError):
@@ -66,11 +80,14 @@ def missing_message(names: list[str], data_root: str | Path) -> str:
     for n in names:
         info = CORPORA.get(n)
         where = corpus_folder(data_root, n)
-        lines.append(f"  - {n:15s} ({info.language if info else '?'}) in {where}/  <- "
-                     f"{info.url if info else 'manifest.csv'}")
-    lines.append("Download each corpus (most need a licence click), extract it into the folder shown, then run "
-                 "`python -m hf_ser.corpora list` to check. Or run the recipe with --demo to use the built-in "
-                 "synthetic corpus.")
+        lines.append(
+            f"  - {n:15s} ({info.language if info else '?'}) in {where}/  <- {info.url if info else 'manifest.csv'}"
+        )
+    lines.append(
+        "Download each corpus (most need a licence click), extract it into the folder shown, then run "
+        "`python -m hf_ser.corpora list` to check. Or run the recipe with --demo to use the built-in "
+        "synthetic corpus."
+    )
     return "\n".join(lines)
 
 
@@ -96,19 +113,25 @@ def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.
         unknown = [n for n in names if n not in CORPORA and not Path(n).exists()]
         if unknown:
             raise DataMissing(f"unknown corpus name(s) {', '.join(unknown)}; known: {', '.join(CORPORA)}")
-        found = [n for n in names if corpus_folder(args.data_root, n).is_dir() or (n not in CORPORA and Path(n).exists())]
+        found = [
+            n for n in names if corpus_folder(args.data_root, n).is_dir() or (n not in CORPORA and Path(n).exists())
+        ]
         if not found:
             raise DataMissing(missing_message(names, args.data_root))
         missing = [n for n in names if n not in found]
         if missing:
-            logger.warning("missing corpora (their languages will have less data or none): %s\n%s",
-                           ", ".join(missing), missing_message(missing, args.data_root))
+            logger.warning(
+                "missing corpora (their languages will have less data or none): %s\n%s",
+                ", ".join(missing),
+                missing_message(missing, args.data_root),
+            )
         parts, reports = [], {}
         cfg = PreprocessConfig(max_seconds=args.max_seconds)
         for n in found:
             try:
-                d, rep = load_corpus(n, args.data_root, Path(args.cache_dir) / "prepared" if args.cache_dir else None,
-                                     cfg, args.num_proc)
+                d, rep = load_corpus(
+                    n, args.data_root, Path(args.cache_dir) / "prepared" if args.cache_dir else None, cfg, args.num_proc
+                )
             except CorpusError as e:
                 logger.error("%s skipped: %s", n, e)
                 reports[n] = {"error": str(e)}
@@ -116,8 +139,10 @@ def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.
             parts.append(d)
             reports[n] = rep
         if not parts:
-            raise DataMissing("none of the corpora found could be prepared:\n" +
-                              "\n".join(f"  - {n}: {r.get('error')}" for n, r in reports.items()))
+            raise DataMissing(
+                "none of the corpora found could be prepared:\n"
+                + "\n".join(f"  - {n}: {r.get('error')}" for n, r in reports.items())
+            )
         ds = datasets.concatenate_datasets(parts)
     keep = np.flatnonzero(np.isin(np.asarray(ds["language"]), languages))
     ds = ds.select(keep)
@@ -137,8 +162,9 @@ def split_dataset(ds: datasets.Dataset, args: DataArguments) -> tuple[datasets.D
 # --- issue 14 hook: dev split, k-fold and EmoBox folds -------------------------------------------------------
 
 
-def split_index_sets(ds: datasets.Dataset, args: DataArguments, with_dev: bool = True
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def split_index_sets(
+    ds: datasets.Dataset, args: DataArguments, with_dev: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """(train, dev, test) row indices and notes per language for ``args.split`` (+ ``args.dev_size``).
 
     'emobox' follows EmoBox's fold for the corpora it covers (notes['emobox'] holds the matching report) and
@@ -156,8 +182,9 @@ def split_index_sets(ds: datasets.Dataset, args: DataArguments, with_dev: bool =
         rest = np.flatnonzero(~covered)
         notes = emobox_notes(languages, np.asarray(ds["corpus"]), covered, report)
         if len(rest):
-            rtr, rte, rnotes = split_indices(labels[rest], languages[rest], np.asarray(speakers)[rest], "paper",
-                                             args.test_size, args.split_seed)
+            rtr, rte, rnotes = split_indices(
+                labels[rest], languages[rest], np.asarray(speakers)[rest], "paper", args.test_size, args.split_seed
+            )
             tr, te = np.sort(np.r_[tr, rest[rtr]]), np.sort(np.r_[te, rest[rte]])
             for lang in rnotes:
                 extra = "corpora without EmoBox folds: " + rnotes[lang]
@@ -174,8 +201,9 @@ def split_index_sets(ds: datasets.Dataset, args: DataArguments, with_dev: bool =
     return np.asarray(tr), dev, np.asarray(te), notes
 
 
-def split_dataset_dev(ds: datasets.Dataset, args: DataArguments
-                      ) -> tuple[datasets.Dataset, datasets.Dataset, datasets.Dataset, dict]:
+def split_dataset_dev(
+    ds: datasets.Dataset, args: DataArguments
+) -> tuple[datasets.Dataset, datasets.Dataset, datasets.Dataset, dict]:
     """(train, dev, test, notes): as split_dataset, with ``args.dev_size`` of each language's train part as dev."""
     tr, dev, te, notes = split_index_sets(ds, args, with_dev=True)
     return ds.select(tr), ds.select(dev), ds.select(te), notes

@@ -1,6 +1,7 @@
 """EmoBox's published folds laid over the user's own corpus files (``--split emobox --fold k``).
 
-EmoBox (Ma et al., Interspeech 2024) publishes, per dataset, ``data/<dataset>/fold_<k>/<dataset>_{train,test}_fold_<k>.jsonl``
+EmoBox (Ma et al., Interspeech 2024) publishes, per dataset,
+``data/<dataset>/fold_<k>/<dataset>_{train,test}_fold_<k>.jsonl``
 (one JSON object a line: ``key``, ``wav``, ``emo``, ...) and ``data/<dataset>/label_map.json`` (native label ->
 ``Angry/Disgust/Fear/Happy/Neutral/Sad/Surprise/...``). Its ``wav`` paths carry EmoBox's own download layout
 (``downloads/cafe/CaFE_48k/...``) and some folder names are mis-decoded (``Dégoût`` appears as ``D‚go–t``,
@@ -40,13 +41,26 @@ TABLE_ROW_SEP = "::"
 
 # EmoBox dataset folder -> hf_ser corpus name, for the corpora both use.
 EMOBOX_CORPORA: dict[str, str] = {
-    "cafe": "cafe", "cremad": "crema_d", "emozionalmente": "emozionalmente", "mesd": "mesd", "oreau": "oreau",
-    "resd": "resd", "subesco": "subesco",
+    "cafe": "cafe",
+    "cremad": "crema_d",
+    "emozionalmente": "emozionalmente",
+    "mesd": "mesd",
+    "oreau": "oreau",
+    "resd": "resd",
+    "subesco": "subesco",
 }
 # EmoBox's label_map values -> the six classes; anything else (Surprise, Enthusiastic, ...) is dropped.
 EMOBOX_LABELS: dict[str, str] = {
-    "angry": "anger", "anger": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness",
-    "happiness": "happiness", "joy": "happiness", "neutral": "neutral", "sad": "sadness", "sadness": "sadness",
+    "angry": "anger",
+    "anger": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "happiness",
+    "happiness": "happiness",
+    "joy": "happiness",
+    "neutral": "neutral",
+    "sad": "sadness",
+    "sadness": "sadness",
 }
 EXAMPLES = 10  # unmatched rows listed per dataset in the report
 
@@ -136,8 +150,10 @@ def read_fold(folder: Path, dataset: str, fold: int) -> tuple[list[dict], list[d
     missing = [p for p in paths if not p.is_file()]
     if missing:
         have = sorted(int(m.group(1)) for p in folder.glob("fold_*") if (m := re.fullmatch(r"fold_(\d+)", p.name)))
-        raise UserError(f"EmoBox {dataset}: no fold {fold} ({display_path(missing[0])} missing); its folds: "
-                        f"{', '.join(map(str, have)) or 'none'}")
+        raise UserError(
+            f"EmoBox {dataset}: no fold {fold} ({display_path(missing[0])} missing); its folds: "
+            f"{', '.join(map(str, have)) or 'none'}"
+        )
     try:
         raw = json.loads((folder / "label_map.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
@@ -211,8 +227,14 @@ class _Index:
 # ----------------------------------------------------------------------------- the split
 
 
-def emobox_split(paths: Sequence[str], corpora: Sequence[str], labels: Sequence[int], speakers: Sequence[str],
-                 emobox_dir: str | Path, fold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def emobox_split(
+    paths: Sequence[str],
+    corpora: Sequence[str],
+    labels: Sequence[int],
+    speakers: Sequence[str],
+    emobox_dir: str | Path,
+    fold: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Lay EmoBox's fold `fold` over the user's rows.
 
     Returns (train indices, test indices, covered mask, report). ``covered`` marks the rows of corpora EmoBox has
@@ -221,8 +243,10 @@ def emobox_split(paths: Sequence[str], corpora: Sequence[str], labels: Sequence[
     examples, label disagreements and the speakers the published fold puts in both train and test.
     """
     if not Path(emobox_dir).is_dir():
-        raise UserError(f"--emobox_dir {display_path(emobox_dir)} is not a folder; clone "
-                        "https://github.com/emo-box/EmoBox and point --emobox_dir at it (or at its data/ folder)")
+        raise UserError(
+            f"--emobox_dir {display_path(emobox_dir)} is not a folder; clone "
+            "https://github.com/emo-box/EmoBox and point --emobox_dir at it (or at its data/ folder)"
+        )
     paths = [str(p) for p in paths]
     corpora_arr = np.asarray([str(c) for c in corpora])
     labels_arr = np.asarray(labels, dtype=np.int64)
@@ -230,8 +254,10 @@ def emobox_split(paths: Sequence[str], corpora: Sequence[str], labels: Sequence[
     found = available_datasets(emobox_dir)
     wanted = {ds: name for ds, name in EMOBOX_CORPORA.items() if (corpora_arr == name).any()}
     if not wanted:
-        raise UserError(f"--split emobox: none of your corpora ({', '.join(sorted(set(corpora_arr)))}) has EmoBox "
-                        f"folds; EmoBox covers {', '.join(sorted(EMOBOX_CORPORA.values()))}")
+        raise UserError(
+            f"--split emobox: none of your corpora ({', '.join(sorted(set(corpora_arr)))}) has EmoBox "
+            f"folds; EmoBox covers {', '.join(sorted(EMOBOX_CORPORA.values()))}"
+        )
     is_train = np.zeros(len(paths), dtype=bool)
     is_test = np.zeros(len(paths), dtype=bool)
     covered = np.zeros(len(paths), dtype=bool)
@@ -239,8 +265,11 @@ def emobox_split(paths: Sequence[str], corpora: Sequence[str], labels: Sequence[
     cache: dict = {}
     for dataset, corpus in wanted.items():
         if dataset not in found:
-            report[dataset] = {"corpus": corpus, "error": f"no EmoBox folder for {dataset} under "
-                               f"{display_path(emobox_dir)}: this corpus is split by the fallback protocol"}
+            report[dataset] = {
+                "corpus": corpus,
+                "error": f"no EmoBox folder for {dataset} under "
+                f"{display_path(emobox_dir)}: this corpus is split by the fallback protocol",
+            }
             logger.warning("EmoBox: %s", report[dataset]["error"])
             continue
         train_rows, test_rows, label_map = read_fold(found[dataset], dataset, fold)
@@ -260,19 +289,37 @@ def emobox_split(paths: Sequence[str], corpora: Sequence[str], labels: Sequence[
                     unmatched.append({"key": r.get("key"), "wav": r["wav"], "reason": why})
                     continue
                 if i in used:
-                    unmatched.append({"key": r.get("key"), "wav": r["wav"],
-                                      "reason": f"the same file as another row of the {used[i]} fold"})
+                    unmatched.append(
+                        {
+                            "key": r.get("key"),
+                            "wav": r["wav"],
+                            "reason": f"the same file as another row of the {used[i]} fold",
+                        }
+                    )
                     continue
                 used[i] = part
                 matched.append(i)
                 disagree += EMOTIONS[labels_arr[i]] != label_map[str(r["emo"])]
             matched_by_part[part] = matched
-            info[part] = {"rows": len(part_rows), "six_class_rows": len(six), "matched": len(matched),
-                          "unmatched": len(unmatched), "unmatched_examples": unmatched[:EXAMPLES],
-                          "label_disagreements": int(disagree), "labels_not_in_label_map": unknown}
+            info[part] = {
+                "rows": len(part_rows),
+                "six_class_rows": len(six),
+                "matched": len(matched),
+                "unmatched": len(unmatched),
+                "unmatched_examples": unmatched[:EXAMPLES],
+                "label_disagreements": int(disagree),
+                "labels_not_in_label_map": unknown,
+            }
             if unmatched:
-                logger.warning("EmoBox %s fold %d %s: %d of %d six-class rows not found among your files (e.g. %s)",
-                               dataset, fold, part, len(unmatched), len(six), unmatched[0]["wav"])
+                logger.warning(
+                    "EmoBox %s fold %d %s: %d of %d six-class rows not found among your files (e.g. %s)",
+                    dataset,
+                    fold,
+                    part,
+                    len(unmatched),
+                    len(six),
+                    unmatched[0]["wav"],
+                )
         is_train[matched_by_part["train"]] = True
         is_test[matched_by_part["test"]] = True
         spk_train = {s for s in speakers_arr[matched_by_part["train"]] if s.strip().lower() not in ("", "unknown")}
@@ -280,8 +327,13 @@ def emobox_split(paths: Sequence[str], corpora: Sequence[str], labels: Sequence[
         both = sorted(spk_train & spk_test)
         info["speakers_in_train_and_test"] = both
         if both:
-            logger.warning("EmoBox %s fold %d puts %d speaker(s) in both train and test: %s", dataset, fold,
-                           len(both), ", ".join(both[:10]))
+            logger.warning(
+                "EmoBox %s fold %d puts %d speaker(s) in both train and test: %s",
+                dataset,
+                fold,
+                len(both),
+                ", ".join(both[:10]),
+            )
         outside = int(covered[rows].sum() - len(matched_by_part["train"]) - len(matched_by_part["test"]))
         info["your_rows_in_neither"] = outside
         report[dataset] = info
@@ -300,15 +352,19 @@ def emobox_notes(languages: Sequence[str], corpora: Sequence[str], covered: np.n
             if ds_info is None or "error" in ds_info[1]:
                 continue
             ds, info = ds_info
-            text = (f"{corpus}: EmoBox {ds} fold {info['fold']} ({info['train']['matched']} train / "
-                    f"{info['test']['matched']} test rows matched")
+            text = (
+                f"{corpus}: EmoBox {ds} fold {info['fold']} ({info['train']['matched']} train / "
+                f"{info['test']['matched']} test rows matched"
+            )
             missing = info["train"]["unmatched"] + info["test"]["unmatched"]
             if missing:
                 text += f", {missing} six-class rows not found among your files"
             text += ")"
             if info["speakers_in_train_and_test"]:
-                text += (f"; the published fold has {len(info['speakers_in_train_and_test'])} speaker(s) in both "
-                         "train and test")
+                text += (
+                    f"; the published fold has {len(info['speakers_in_train_and_test'])} speaker(s) in both "
+                    "train and test"
+                )
             parts.append(text)
         if parts:
             notes[lang] = "; ".join(parts)

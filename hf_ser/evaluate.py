@@ -1,4 +1,4 @@
-"""``python -m hf_ser.evaluate MODEL --languages ... | --demo``: score an existing audio-classification model, zero-shot.
+"""``hf-ser evaluate MODEL --languages ... | --demo``: score an existing audio-classification model, zero-shot.
 
 Any checkpoint that ``AutoModelForAudioClassification`` loads (a Hub id or a folder) is run, without training,
 on the package's test splits (:func:`hf_ser.data.load_languages` + :func:`hf_ser.data.split_dataset` with the
@@ -80,28 +80,33 @@ def resolve_label_map(model_labels: list[str], override: dict | str | None = Non
         try:
             override = json.loads(override)
         except json.JSONDecodeError as e:
-            raise UserError(f"--label_map is not valid JSON ({e}); e.g. "
-                            f"'{{\"ang\": \"anger\", \"calm\": null}}'") from None
+            raise UserError(f'--label_map is not valid JSON ({e}); e.g. \'{{"ang": "anger", "calm": null}}\'') from None
         if not isinstance(override, dict):
             raise UserError("--label_map must be a JSON object mapping model labels to emotions")
     by_lower = {str(l).lower(): l for l in model_labels}
     for key, value in (override or {}).items():
         label = key if key in mapping else by_lower.get(str(key).lower())
         if label is None:
-            raise UserError(f"--label_map names {key!r}, which is not a label of the model; its labels: "
-                            f"{', '.join(map(str, model_labels))}")
+            raise UserError(
+                f"--label_map names {key!r}, which is not a label of the model; its labels: "
+                f"{', '.join(map(str, model_labels))}"
+            )
         if value is None:
             mapping[label] = None
             continue
         emotion = value if value in EMOTIONS else ALIASES.get(_key(value))
         if emotion is None:
-            raise UserError(f"--label_map maps {key!r} to {value!r}, which is none of the six emotions "
-                            f"({', '.join(EMOTIONS)}) nor null")
+            raise UserError(
+                f"--label_map maps {key!r} to {value!r}, which is none of the six emotions "
+                f"({', '.join(EMOTIONS)}) nor null"
+            )
         mapping[label] = emotion
     if not any(mapping.values()):
-        raise UserError(f"no class of the model maps to the six emotions ({', '.join(EMOTIONS)}); its labels: "
-                        f"{', '.join(map(str, model_labels))}. Map them with --label_map "
-                        f"'{{\"LABEL\": \"anger\", ...}}'")
+        raise UserError(
+            f"no class of the model maps to the six emotions ({', '.join(EMOTIONS)}); its labels: "
+            f"{', '.join(map(str, model_labels))}. Map them with --label_map "
+            f'\'{{"LABEL": "anger", ...}}\''
+        )
     return mapping
 
 
@@ -112,13 +117,15 @@ def format_label_map(mapping: dict[str, str | None], policy: str) -> str:
         lines.append(f"  {label!s:>14} -> {emotion if emotion else '(unmapped: ' + policy + ')'}")
     uncovered = [e for e in EMOTIONS if e not in mapping.values()]
     if uncovered:
-        lines.append(f"  no model class for: {', '.join(uncovered)} (never predicted; their utterances count as "
-                     "misses)")
+        lines.append(
+            f"  no model class for: {', '.join(uncovered)} (never predicted; their utterances count as misses)"
+        )
     return "\n".join(lines)
 
 
-def emotion_probabilities(logits: np.ndarray, model_labels: list[str], mapping: dict[str, str | None],
-                          policy: str = "renormalise") -> tuple[np.ndarray, np.ndarray]:
+def emotion_probabilities(
+    logits: np.ndarray, model_labels: list[str], mapping: dict[str, str | None], policy: str = "renormalise"
+) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities over the six emotions, predicted index) from a model's logits (columns in id2label order).
 
     Softmax over the model's classes; probabilities of classes mapped to one emotion are added; unmapped ones
@@ -166,9 +173,10 @@ def model_logits(net, extractor, waves: list[np.ndarray], batch_size: int = 8, d
     out = np.zeros((len(waves), int(net.config.num_labels)), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(order), size):
-            idx = order[start:start + size]
-            inputs = extractor([waves[i] for i in idx], sampling_rate=sr, return_tensors="pt",
-                               **({} if fixed else {"padding": True}))
+            idx = order[start : start + size]
+            inputs = extractor(
+                [waves[i] for i in idx], sampling_rate=sr, return_tensors="pt", **({} if fixed else {"padding": True})
+            )
             out[idx] = net(**{k: v.to(device) for k, v in inputs.items()}).logits.float().cpu().numpy()
     return out
 
@@ -197,8 +205,12 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--model", dest="model_flag", default=None, help="same as the positional MODEL")
     p.add_argument("--languages", nargs="+", default=None, help="language codes (default: all with data)")
     p.add_argument("--label_map", default=None, help="JSON object: model label -> emotion (or null to drop)")
-    p.add_argument("--unmapped", choices=UNMAPPED_POLICIES, default="renormalise",
-                   help="classes outside the six: renormalise over mapped classes (default) or count as misses")
+    p.add_argument(
+        "--unmapped",
+        choices=UNMAPPED_POLICIES,
+        default="renormalise",
+        help="classes outside the six: renormalise over mapped classes (default) or count as misses",
+    )
     p.add_argument("--name", default=None, help="run folder name (default: external-<model>)")
     p.add_argument("--output_dir", default="runs/external", help="folder receiving <name>/")
     p.add_argument("--batch_size", type=int, default=8)
@@ -207,9 +219,17 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def evaluate_model(model: str, languages: list[str], data_args: DataArguments, output_dir: str | Path,
-                   name: str | None = None, label_map: dict | str | None = None, unmapped: str = "renormalise",
-                   batch_size: int = 8, device: str | None = None) -> RunRecord:
+def evaluate_model(
+    model: str,
+    languages: list[str],
+    data_args: DataArguments,
+    output_dir: str | Path,
+    name: str | None = None,
+    label_map: dict | str | None = None,
+    unmapped: str = "renormalise",
+    batch_size: int = 8,
+    device: str | None = None,
+) -> RunRecord:
     """Run `model` on the test splits of `languages`, print the mapping, save and return the run record."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     net, extractor = load_external(model, device)
@@ -235,20 +255,41 @@ def evaluate_model(model: str, languages: list[str], data_args: DataArguments, o
     out = Path(output_dir) / name
     out.mkdir(parents=True, exist_ok=True)
     meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label", "length")}
-    config = {"model": model, "label_map": mapping, "unmapped": unmapped,
-              "data": dataclasses.asdict(data_args), "languages": sorted(set(langs.tolist()))}
+    config = {
+        "model": model,
+        "label_map": mapping,
+        "unmapped": unmapped,
+        "data": dataclasses.asdict(data_args),
+        "languages": sorted(set(langs.tolist())),
+    }
     record = RunRecord(
-        run=name, family="external", name=name, train_languages=[], eval_languages=sorted(set(langs.tolist()),
-                                                                                      key=list(LANGUAGES).index),
-        metrics=metrics, confusion=confusion(y_true, y_pred),
+        run=name,
+        family="external",
+        name=name,
+        train_languages=[],
+        eval_languages=sorted(set(langs.tolist()), key=list(LANGUAGES).index),
+        metrics=metrics,
+        confusion=confusion(y_true, y_pred),
         confusion_by_language={l: confusion(y_true[langs == l], y_pred[langs == l])["matrix"] for l in set(langs)},
-        test_size=len(test), split_notes={l: notes.get(l) for l in set(langs)},
-        config=config, config_hash=config_hash({**config, "data_fingerprint": data_fingerprint(meta)}),
-        versions={"torch": torch.__version__}, data_args=dataclasses.asdict(data_args),
-        protocol={"zero_shot": True, "split": data_args.split, "test_size": data_args.test_size,
-                  "unmapped": unmapped, "row": "external model, zero-shot"},
-        details={"model": model, "model_labels": model_labels, "label_map": mapping,
-                 "uncovered_emotions": [e for e in EMOTIONS if e not in mapping.values()]},
+        test_size=len(test),
+        split_notes={l: notes.get(l) for l in set(langs)},
+        config=config,
+        config_hash=config_hash({**config, "data_fingerprint": data_fingerprint(meta)}),
+        versions={"torch": torch.__version__},
+        data_args=dataclasses.asdict(data_args),
+        protocol={
+            "zero_shot": True,
+            "split": data_args.split,
+            "test_size": data_args.test_size,
+            "unmapped": unmapped,
+            "row": "external model, zero-shot",
+        },
+        details={
+            "model": model,
+            "model_labels": model_labels,
+            "label_map": mapping,
+            "uncovered_emotions": [e for e in EMOTIONS if e not in mapping.values()],
+        },
     )
     record.save(out)
     write_predictions(out / "predictions.csv", meta, np.log(np.clip(six, 1e-12, None)))
@@ -270,8 +311,17 @@ def main(argv: list[str] | None = None) -> int:
         languages = check_languages(args.languages) if args.languages else list(LANGUAGES)
     except ValueError as e:
         raise UserError(str(e)) from None
-    record = evaluate_model(model, languages, data_args, args.output_dir, args.name, args.label_map, args.unmapped,
-                            args.batch_size, args.device)
+    record = evaluate_model(
+        model,
+        languages,
+        data_args,
+        args.output_dir,
+        args.name,
+        args.label_map,
+        args.unmapped,
+        args.batch_size,
+        args.device,
+    )
     cells = "  ".join(f"{l} {m['uar'] * 100:.1f}/{m['f1'] * 100:.1f}" for l, m in record.metrics.items())
     print(f"{record.run} (UAR/F1 %): {cells}")
     print(f"written: {display_path(Path(args.output_dir) / record.run)}/metrics.json")

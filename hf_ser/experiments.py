@@ -72,9 +72,7 @@ def cross_group_runs(group_names: list[str], languages: list[str]) -> list[Run]:
     return runs
 
 
-def plan_runs(
-    family: str, languages: list[str], group_names: list[str] | None = None, seeds: int = 1
-) -> list[Run]:
+def plan_runs(family: str, languages: list[str], group_names: list[str] | None = None, seeds: int = 1) -> list[Run]:
     """Runs of an experiment family over the given languages, repeated for seeds 0..seeds-1."""
     if family not in EXPERIMENTS:
         raise UserError(f"unknown experiment family {family!r}; known: {', '.join(EXPERIMENTS)}")
@@ -87,6 +85,13 @@ def plan_runs(
         runs = cross_group_runs([g for g in gnames if g != "all"], languages)
     else:
         grp = [g for g in groups()]
-        runs = single_language_runs(languages) + multilingual_runs(grp + ["all"], languages) + cross_group_runs(grp, languages)
-    return [Run(r.name, r.family, r.train_languages, r.eval_languages, r.group, r.heldout_language, s)
-            for s in range(seeds) for r in runs]
+        runs = (
+            single_language_runs(languages)
+            + multilingual_runs(grp + ["all"], languages)
+            + cross_group_runs(grp, languages)
+        )
+    return [
+        Run(r.name, r.family, r.train_languages, r.eval_languages, r.group, r.heldout_language, s)
+        for s in range(seeds)
+        for r in runs
+    ]

@@ -1,4 +1,4 @@
-"""``python -m hf_ser.export RUN_OR_MODEL --onnx OUT [--quantize int8]``: an ONNX copy of a model, and a classifier for it.
+"""``hf-ser export RUN_OR_MODEL --onnx OUT [--quantize int8]``: an ONNX copy of a model, and a classifier for it.
 
 The exporter is torch's maintained one, ``torch.onnx.export(..., dynamo=True)`` (torch.export + onnxscript): the
 TorchScript exporter is deprecated, and optimum's ONNX export is not released for transformers 5. The graph takes
@@ -36,8 +36,12 @@ INT8_FILE = "model_int8.onnx"
 MAX_BATCH = 1024
 MIN_SAMPLES = 800  # 50 ms: below the receptive field of the wav2vec2 conv stack (400 samples) the export is invalid
 MAX_SAMPLES = 16_000 * 600  # 10 minutes at 16 kHz
-ONNX_TYPES = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64,
-              "tensor(bool)": np.bool_}
+ONNX_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64,
+    "tensor(bool)": np.bool_,
+}
 
 
 def resolve_model_dir(path: str | os.PathLike) -> Path:
@@ -67,8 +71,9 @@ def example_inputs(extractor, seconds: tuple[float, float] = (1.5, 1.0)) -> dict
     rng = np.random.default_rng(0)
     waves = [rng.standard_normal(int(s * extractor.sampling_rate)).astype(np.float32) * 0.1 for s in seconds]
     fixed = input_name(extractor) == "input_features"
-    batch = extractor(waves, sampling_rate=extractor.sampling_rate, return_tensors="pt",
-                      **({} if fixed else {"padding": True}))
+    batch = extractor(
+        waves, sampling_rate=extractor.sampling_rate, return_tensors="pt", **({} if fixed else {"padding": True})
+    )
     return {k: v for k, v in batch.items() if k in (input_name(extractor), "attention_mask")}
 
 
@@ -87,9 +92,17 @@ def export_onnx(model_dir: str | os.PathLike, out: str | os.PathLike, quantize: 
     dynamic = {n: ({0: batch} if n == "input_features" else {0: batch, 1: length}) for n in names}
     path = out / FP32_FILE
     with torch.no_grad():
-        torch.onnx.export(_Logits(model, names), tuple(inputs.values()), str(path), dynamo=True, input_names=list(names),
-                          output_names=["logits"], dynamic_shapes={"tensors": tuple(dynamic[n] for n in names)},
-                          optimize=True, external_data=False)
+        torch.onnx.export(
+            _Logits(model, names),
+            tuple(inputs.values()),
+            str(path),
+            dynamo=True,
+            input_names=list(names),
+            output_names=["logits"],
+            dynamic_shapes={"tensors": tuple(dynamic[n] for n in names)},
+            optimize=True,
+            external_data=False,
+        )
     config.save_pretrained(out)
     extractor.save_pretrained(out)
     written = {"fp32": path}
@@ -129,11 +142,16 @@ class OnnxAudioClassifier:
 
         p = Path(path)
         folder = p if p.is_dir() else p.parent
-        file = p if p.is_file() else folder / (INT8_FILE if int8 or (int8 is None and not (folder / FP32_FILE).is_file())
-                                               else FP32_FILE)
+        file = (
+            p
+            if p.is_file()
+            else folder / (INT8_FILE if int8 or (int8 is None and not (folder / FP32_FILE).is_file()) else FP32_FILE)
+        )
         if not file.is_file() or not (folder / "config.json").is_file():
-            raise UserError(f"{display_path(p)}: no ONNX model with its config.json; write one with "
-                            "`python -m hf_ser.export RUN --onnx OUT`")
+            raise UserError(
+                f"{display_path(p)}: no ONNX model with its config.json; write one with "
+                "`python -m hf_ser.export RUN --onnx OUT`"
+            )
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = int(threads)
@@ -151,8 +169,13 @@ class OnnxAudioClassifier:
         fixed = input_name(fe) == "input_features"
         if not fixed and "attention_mask" not in self.input_names and len(waves) > 1:
             return np.concatenate([self.logits([w]) for w in waves])  # no mask: padding would change the result
-        batch = fe(waves, sampling_rate=fe.sampling_rate, return_tensors="np", **({} if fixed else {"padding": True}),
-                   **({"return_attention_mask": True} if "attention_mask" in self.input_names else {}))
+        batch = fe(
+            waves,
+            sampling_rate=fe.sampling_rate,
+            return_tensors="np",
+            **({} if fixed else {"padding": True}),
+            **({"return_attention_mask": True} if "attention_mask" in self.input_names else {}),
+        )
         feed = {n: np.asarray(batch[n]).astype(self.input_types[n]) for n in self.input_names}
         return self.session.run(["logits"], feed)[0]
 
@@ -172,8 +195,10 @@ class OnnxAudioClassifier:
         k = config.num_labels if top_k is None else min(int(top_k), config.num_labels)
         z = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs = z / z.sum(axis=1, keepdims=True)
-        return [[{"score": float(p[j]), "label": config.id2label[int(j)]} for j in np.argsort(-p, kind="stable")[:k]]
-                for p in probs]
+        return [
+            [{"score": float(p[j]), "label": config.id2label[int(j)]} for j in np.argsort(-p, kind="stable")[:k]]
+            for p in probs
+        ]
 
     def _stream(self, items: Iterable, batch_size: int, top_k: int | None) -> Iterator[list[dict]]:
         """Classify `items` in batches, yielding one result list per input in order."""

@@ -64,8 +64,9 @@ class FewShotArguments:
 
     base: str | None = field(default=None, metadata={"help": "few_shot: the run folder of the model to adapt."})
     language: str | None = field(default=None, metadata={"help": "few_shot: the held-out language to adapt to."})
-    shots: list[int] = field(default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per "
-                                                                                       "emotion."})
+    shots: list[int] = field(
+        default_factory=lambda: [1, 5, 10, 20], metadata={"help": "few_shot: utterances per emotion."}
+    )
 
 
 class FewShotError(UserError):
@@ -81,11 +82,15 @@ def load_base(base: str | Path) -> tuple[Path, RunRecord]:
     try:
         record = RunRecord.load(folder)
     except RunRecordError as e:
-        raise FewShotError(f"--base {display_path(folder)}: {e}; give the folder of a finished run "
-                           f"(e.g. runs/cross_group/xgroup-neo_latin-minus-SPA-seed0)") from None
+        raise FewShotError(
+            f"--base {display_path(folder)}: {e}; give the folder of a finished run "
+            f"(e.g. runs/cross_group/xgroup-neo_latin-minus-SPA-seed0)"
+        ) from None
     if not (folder / "model" / "config.json").is_file():
-        raise FewShotError(f"--base {display_path(folder)}: no trained model in {display_path(folder / 'model')}; "
-                           "the run did not finish")
+        raise FewShotError(
+            f"--base {display_path(folder)}: no trained model in {display_path(folder / 'model')}; "
+            "the run did not finish"
+        )
     return folder, record
 
 
@@ -105,8 +110,9 @@ def base_data_args(base: RunRecord, cli: DataArguments, language: str) -> DataAr
     """The base run's data config (so the test split is the grid's), with the data location taken from the CLI."""
     saved = base.data_args or base.config.get("data")
     if not saved:
-        raise FewShotError(f"the base run {base.run}'s metrics.json has no data arguments; retrain it with this "
-                           "version")
+        raise FewShotError(
+            f"the base run {base.run}'s metrics.json has no data arguments; retrain it with this version"
+        )
     known = {f.name for f in dataclasses.fields(DataArguments)}
     args = DataArguments(**{k: v for k, v in saved.items() if k in known})
     default = DataArguments()
@@ -115,8 +121,12 @@ def base_data_args(base: RunRecord, cli: DataArguments, language: str) -> DataAr
             setattr(args, name, getattr(cli, name))
     for name in SPLIT_FIELDS:
         if getattr(cli, name) != getattr(default, name) and getattr(cli, name) != getattr(args, name):
-            logger.warning("--%s %s ignored: the base run's value %s keeps the test split identical",
-                           name, getattr(cli, name), getattr(args, name))
+            logger.warning(
+                "--%s %s ignored: the base run's value %s keeps the test split identical",
+                name,
+                getattr(cli, name),
+                getattr(args, name),
+            )
     if args.corpora and not any(CORPORA[n].language == language for n in args.corpora if n in CORPORA):
         logger.info("the base run's --corpora hold no %s corpus: loading %s's corpora by language", language, language)
         args.corpora = None
@@ -141,10 +151,19 @@ def adaptation_args(train_args: TrainingArguments, n_train: int, output_dir: Pat
     per_epoch = math.ceil(n_train / (batch * accumulation))
     steps = max(MIN_STEPS, math.ceil(train_args.num_train_epochs * per_epoch))
     return dataclasses.replace(
-        train_args, output_dir=str(output_dir), seed=seed, max_steps=steps, per_device_train_batch_size=batch,
-        gradient_accumulation_steps=accumulation, save_strategy="no", eval_strategy="no",
-        logging_steps=max(1, min(train_args.logging_steps or 10, steps // 3)), report_to=[], push_to_hub=False,
-        remove_unused_columns=False, load_best_model_at_end=False,
+        train_args,
+        output_dir=str(output_dir),
+        seed=seed,
+        max_steps=steps,
+        per_device_train_batch_size=batch,
+        gradient_accumulation_steps=accumulation,
+        save_strategy="no",
+        eval_strategy="no",
+        logging_steps=max(1, min(train_args.logging_steps or 10, steps // 3)),
+        report_to=[],
+        push_to_hub=False,
+        remove_unused_columns=False,
+        load_best_model_at_end=False,
     )
 
 
@@ -167,8 +186,12 @@ def _result(test_meta: dict, logits: np.ndarray, language: str) -> dict:
     """Per-language metrics, the language's UAR/F1 and the confusion matrix of one evaluation."""
     y_true, y_pred = np.asarray(test_meta["label"]), logits.argmax(-1)
     metrics = per_language_metrics(y_true, y_pred, test_meta["language"])
-    return {"metrics": metrics, "uar": metrics[language]["uar"], "f1": metrics[language]["f1"],
-            "confusion": confusion(y_true, y_pred)}
+    return {
+        "metrics": metrics,
+        "uar": metrics[language]["uar"],
+        "f1": metrics[language]["f1"],
+        "confusion": confusion(y_true, y_pred),
+    }
 
 
 @dataclass
@@ -212,22 +235,30 @@ def adapt(study: Study, train: datasets.Dataset, seed: int, out: Path) -> tuple[
     labels, corpus = np.asarray(train["label"]), np.asarray(train["corpus_id"])
     args = adaptation_args(study.train_args, len(train), out / "checkpoints", seed)
     trainer = SERTrainer(
-        model=model, args=args,
+        model=model,
+        args=args,
         train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None, extractor)),
-        data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of), processing_class=extractor,
+        data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of),
+        processing_class=extractor,
         class_weight=class_weights(labels, len(EMOTIONS)) if ser_args.class_weighting else None,
         # no balanced sampler here (one language), so the weights are the ones for unbalanced batches
-        corpus_weight=corpus_weights(corpus, len(corpus_names), ser_args.corpus_weighting, balanced=False,
-                                     labels=labels),
-        contrastive_weight=ser_args.contrastive_weight, temperature=ser_args.temperature,
+        corpus_weight=corpus_weights(
+            corpus, len(corpus_names), ser_args.corpus_weighting, balanced=False, labels=labels
+        ),
+        contrastive_weight=ser_args.contrastive_weight,
+        temperature=ser_args.temperature,
         train_corpus_ids=None,  # one language: no corpus-balanced sampler
     )
     train_result = trainer.train()
     logits = _predict(trainer, study.test)
     result = _result(study.test_meta, logits, study.language)
-    result.update(steps=int(args.max_steps), batch_size=args.per_device_train_batch_size,
-                  gradient_accumulation_steps=args.gradient_accumulation_steps,
-                  train_loss=float(train_result.training_loss), learning_rate=args.learning_rate)
+    result.update(
+        steps=int(args.max_steps),
+        batch_size=args.per_device_train_batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        train_loss=float(train_result.training_loss),
+        learning_rate=args.learning_rate,
+    )
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return result, logits
 
@@ -248,8 +279,13 @@ def upper_bound(parent: Path, language: str) -> tuple[dict | None, list[dict]]:
             continue
         if language not in rec.train_languages:
             continue
-        r = {"run": rec.run, "family": rec.family, "group": rec.group, "train_languages": rec.train_languages,
-             "metrics": rec.metrics}
+        r = {
+            "run": rec.run,
+            "family": rec.family,
+            "group": rec.group,
+            "train_languages": rec.train_languages,
+            "metrics": rec.metrics,
+        }
         by_name.setdefault(rec.name or rec.run, []).append(r)
     candidates = []
     for name, rs in by_name.items():
@@ -257,12 +293,20 @@ def upper_bound(parent: Path, language: str) -> tuple[dict | None, list[dict]]:
         rank = 0 if r0["family"] == "single_language" else (1 if r0.get("group") == group else 2)
         uars = [100 * r["metrics"][language]["uar"] for r in rs]
         f1s = [100 * r["metrics"][language]["f1"] for r in rs]
-        candidates.append({
-            "name": name, "family": r0["family"], "train_languages": r0["train_languages"], "rank": rank,
-            "runs": [r["run"] for r in rs], "n_seeds": len(rs),
-            "uar": statistics.fmean(uars), "uar_std": statistics.stdev(uars) if len(uars) > 1 else 0.0,
-            "f1": statistics.fmean(f1s), "f1_std": statistics.stdev(f1s) if len(f1s) > 1 else 0.0,
-        })
+        candidates.append(
+            {
+                "name": name,
+                "family": r0["family"],
+                "train_languages": r0["train_languages"],
+                "rank": rank,
+                "runs": [r["run"] for r in rs],
+                "n_seeds": len(rs),
+                "uar": statistics.fmean(uars),
+                "uar_std": statistics.stdev(uars) if len(uars) > 1 else 0.0,
+                "f1": statistics.fmean(f1s),
+                "f1_std": statistics.stdev(f1s) if len(f1s) > 1 else 0.0,
+            }
+        )
     candidates.sort(key=lambda c: (c["rank"], -c["uar"]))
     return (candidates[0] if candidates else None), candidates
 
@@ -272,15 +316,33 @@ def upper_bound(parent: Path, language: str) -> tuple[dict | None, list[dict]]:
 
 def summarise(results: list[dict], zero: dict) -> list[dict]:
     """One row per k (k = 0 is the zero-shot point): mean and sample std over seeds of UAR and F1 (percent)."""
-    rows = [{"k": 0, "uar": 100 * zero["uar"], "uar_std": 0.0, "f1": 100 * zero["f1"], "f1_std": 0.0,
-             "n_seeds": 1, "n_train": 0, "label": "zero-shot (base model)"}]
+    rows = [
+        {
+            "k": 0,
+            "uar": 100 * zero["uar"],
+            "uar_std": 0.0,
+            "f1": 100 * zero["f1"],
+            "f1_std": 0.0,
+            "n_seeds": 1,
+            "n_train": 0,
+            "label": "zero-shot (base model)",
+        }
+    ]
     for k in sorted({r["k"] for r in results}):
         rs = [r for r in results if r["k"] == k]
         uars, f1s = [100 * r["uar"] for r in rs], [100 * r["f1"] for r in rs]
-        rows.append({"k": k, "uar": statistics.fmean(uars), "uar_std": statistics.stdev(uars) if len(rs) > 1 else 0.0,
-                     "f1": statistics.fmean(f1s), "f1_std": statistics.stdev(f1s) if len(rs) > 1 else 0.0,
-                     "n_seeds": len(rs), "n_train": int(statistics.fmean(r["n_train"] for r in rs)),
-                     "label": f"{k}-shot"})
+        rows.append(
+            {
+                "k": k,
+                "uar": statistics.fmean(uars),
+                "uar_std": statistics.stdev(uars) if len(rs) > 1 else 0.0,
+                "f1": statistics.fmean(f1s),
+                "f1_std": statistics.stdev(f1s) if len(rs) > 1 else 0.0,
+                "n_seeds": len(rs),
+                "n_train": int(statistics.fmean(r["n_train"] for r in rs)),
+                "label": f"{k}-shot",
+            }
+        )
     return rows
 
 
@@ -290,15 +352,31 @@ def _cell(mean: float, std: float, n: int) -> str:
 
 def table_rows(payload: dict) -> list[list[str]]:
     """Rows of the few-shot table (k, shots, utterances, UAR, F1, seeds) with the upper bound last."""
-    rows = [[str(r["k"]), r["label"], str(r["n_train"]), _cell(r["uar"], r["uar_std"], r["n_seeds"]),
-             _cell(r["f1"], r["f1_std"], r["n_seeds"]), str(r["n_seeds"])] for r in payload["summary"]]
+    rows = [
+        [
+            str(r["k"]),
+            r["label"],
+            str(r["n_train"]),
+            _cell(r["uar"], r["uar_std"], r["n_seeds"]),
+            _cell(r["f1"], r["f1_std"], r["n_seeds"]),
+            str(r["n_seeds"]),
+        ]
+        for r in payload["summary"]
+    ]
     ub = payload["upper_bound"]
     if ub is None:
         rows.append(["", "in-language upper bound", "", "not found", "not found", ""])
     else:
-        rows.append(["", f"in-language upper bound ({ub['name']}, {ub['family']})", "",
-                     _cell(ub["uar"], ub["uar_std"], ub["n_seeds"]), _cell(ub["f1"], ub["f1_std"], ub["n_seeds"]),
-                     str(ub["n_seeds"])])
+        rows.append(
+            [
+                "",
+                f"in-language upper bound ({ub['name']}, {ub['family']})",
+                "",
+                _cell(ub["uar"], ub["uar_std"], ub["n_seeds"]),
+                _cell(ub["f1"], ub["f1_std"], ub["n_seeds"]),
+                str(ub["n_seeds"]),
+            ]
+        )
     return rows
 
 
@@ -316,10 +394,13 @@ def to_csv(payload: dict) -> str:
 
 def to_markdown(payload: dict) -> str:
     """The table as Markdown, with a caption saying what was adapted and where the upper bound comes from."""
-    lines = [f"**Few-shot adaptation to {payload['language']}** from `{payload['base_run']}` (trained on "
-             f"{', '.join(payload['base_train_languages'])}); k utterances per emotion from the {payload['language']} "
-             f"train split, evaluated on its test split (n={payload['n_test']}). Mean ± std over seeds "
-             f"{', '.join(map(str, payload['seeds']))}.", ""]
+    lines = [
+        f"**Few-shot adaptation to {payload['language']}** from `{payload['base_run']}` (trained on "
+        f"{', '.join(payload['base_train_languages'])}); k utterances per emotion from the {payload['language']} "
+        f"train split, evaluated on its test split (n={payload['n_test']}). Mean ± std over seeds "
+        f"{', '.join(map(str, payload['seeds']))}.",
+        "",
+    ]
     lines.append("| " + " | ".join(HEADER) + " |")
     lines.append("|" + "|".join(["---"] * len(HEADER)) + "|")
     lines.extend("| " + " | ".join(row) + " |" for row in table_rows(payload))
@@ -357,8 +438,9 @@ def plot_few_shot(payload: dict, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def open_study(model_args, data_args: DataArguments, ser_args, few: FewShotArguments,
-               train_args: TrainingArguments) -> Study:
+def open_study(
+    model_args, data_args: DataArguments, ser_args, few: FewShotArguments, train_args: TrainingArguments
+) -> Study:
     """Check the options and the base run, load the language's split exactly as the base run's grid did."""
     if not few.base or not few.language:
         raise FewShotError("few_shot needs --base RUN_DIR (a run that never saw the language) and --language CODE")
@@ -378,8 +460,10 @@ def open_study(model_args, data_args: DataArguments, ser_args, few: FewShotArgum
     train_all, test_all, _ = split_dataset(ds, data)
     train, test = subset(train_all, [language]), subset(test_all, [language])
     if len(train) == 0 or len(test) == 0:
-        raise FewShotError(f"no {language} utterances in the {'train' if len(train) == 0 else 'test'} split "
-                           f"(data config of {display_path(base_dir)}); check the corpora of {language}")
+        raise FewShotError(
+            f"no {language} utterances in the {'train' if len(train) == 0 else 'test'} split "
+            f"(data config of {display_path(base_dir)}); check the corpora of {language}"
+        )
     test = test.select(length_sorted_order(np.asarray(test["length"])))
     meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label")}
     out = base_dir.parent / f"few_shot-{language}"
@@ -391,16 +475,32 @@ def _common_config(study: Study) -> dict:
     """What every adaptation of the study shares in its identity (the k-shot set and seed are added per run)."""
     ser, ta = study.ser_args, study.train_args
     return {
-        "base": display_path(study.base_dir), "base_config_hash": study.base.config_hash, "language": study.language,
+        "base": display_path(study.base_dir),
+        "base_config_hash": study.base.config_hash,
+        "language": study.language,
         "data": {k: v for k, v in dataclasses.asdict(study.data).items() if k not in LOCATION_FIELDS},
-        "ser": {k: getattr(ser, k) for k in ("contrastive_weight", "temperature", "class_weighting",
-                                             "corpus_weighting", "augment")},
-        "training": {k: getattr(ta, k) for k in ("learning_rate", "weight_decay", "per_device_train_batch_size",
-                                                 "gradient_accumulation_steps", "num_train_epochs", "warmup_steps",
-                                                 "lr_scheduler_type", "optim")},
-        "freeze_feature_encoder": study.model_args.freeze_feature_encoder, "min_steps": MIN_STEPS,
-        "test_fingerprint": data_fingerprint({c: study.test[c] for c in
-                                              ("path", "label", "language", "corpus", "speaker", "length")}),
+        "ser": {
+            k: getattr(ser, k)
+            for k in ("contrastive_weight", "temperature", "class_weighting", "corpus_weighting", "augment")
+        },
+        "training": {
+            k: getattr(ta, k)
+            for k in (
+                "learning_rate",
+                "weight_decay",
+                "per_device_train_batch_size",
+                "gradient_accumulation_steps",
+                "num_train_epochs",
+                "warmup_steps",
+                "lr_scheduler_type",
+                "optim",
+            )
+        },
+        "freeze_feature_encoder": study.model_args.freeze_feature_encoder,
+        "min_steps": MIN_STEPS,
+        "test_fingerprint": data_fingerprint(
+            {c: study.test[c] for c in ("path", "label", "language", "corpus", "speaker", "length")}
+        ),
     }
 
 
@@ -423,15 +523,33 @@ def adapt_run(study: Study, k: int, seed: int, train_k: datasets.Dataset, common
         logger.info("%s: fine-tuning on %d %s utterances", run_name, len(train_k), study.language)
         r, logits = adapt(study, train_k, seed, folder)
         record = RunRecord(
-            run=run_name, family="few_shot", name=f"few_shot-{study.language}-k{k}",
-            train_languages=[*study.base.train_languages, study.language], eval_languages=[study.language],
-            group=study.base.group, heldout_language=study.language, seed=seed, metrics=r["metrics"],
-            confusion=r["confusion"], train_size=len(train_k), test_size=len(study.test), train_loss=r["train_loss"],
-            config=config, config_hash=chash,
-            details={"shots": k, "n_train": len(train_k), "train_paths": train_k["path"],
-                     "base_run": study.base_dir.name, "uar": r["uar"], "f1": r["f1"], "steps": r["steps"],
-                     "batch_size": r["batch_size"], "gradient_accumulation_steps": r["gradient_accumulation_steps"],
-                     "learning_rate": r["learning_rate"]},
+            run=run_name,
+            family="few_shot",
+            name=f"few_shot-{study.language}-k{k}",
+            train_languages=[*study.base.train_languages, study.language],
+            eval_languages=[study.language],
+            group=study.base.group,
+            heldout_language=study.language,
+            seed=seed,
+            metrics=r["metrics"],
+            confusion=r["confusion"],
+            train_size=len(train_k),
+            test_size=len(study.test),
+            train_loss=r["train_loss"],
+            config=config,
+            config_hash=chash,
+            details={
+                "shots": k,
+                "n_train": len(train_k),
+                "train_paths": train_k["path"],
+                "base_run": study.base_dir.name,
+                "uar": r["uar"],
+                "f1": r["f1"],
+                "steps": r["steps"],
+                "batch_size": r["batch_size"],
+                "gradient_accumulation_steps": r["gradient_accumulation_steps"],
+                "learning_rate": r["learning_rate"],
+            },
         )
         write_predictions(folder / "predictions.csv", study.test_meta, logits)
         record.save(folder)
@@ -441,8 +559,15 @@ def adapt_run(study: Study, k: int, seed: int, train_k: datasets.Dataset, common
 def _row(record: RunRecord) -> dict:
     """One point of the curve from an adaptation's record."""
     d = record.details
-    return {"k": d["shots"], "seed": record.seed, "uar": d["uar"], "f1": d["f1"], "n_train": d["n_train"],
-            "steps": d.get("steps"), "run": record.run}
+    return {
+        "k": d["shots"],
+        "seed": record.seed,
+        "uar": d["uar"],
+        "f1": d["f1"],
+        "n_train": d["n_train"],
+        "steps": d.get("steps"),
+        "run": record.run,
+    }
 
 
 def write_outputs(study: Study, payload: dict) -> None:
@@ -454,13 +579,21 @@ def write_outputs(study: Study, payload: dict) -> None:
     plot_few_shot(payload, out / "few_shot.png")
 
 
-def few_shot(model_args, data_args: DataArguments, ser_args, few: FewShotArguments,
-             train_args: TrainingArguments) -> dict:
+def few_shot(
+    model_args, data_args: DataArguments, ser_args, few: FewShotArguments, train_args: TrainingArguments
+) -> dict:
     """Run the whole few-shot study and write its outputs; returns the few_shot.json payload."""
     study = open_study(model_args, data_args, ser_args, few, train_args)
     language, base_dir = study.language, study.base_dir
-    logger.info("few-shot %s from %s: %d train / %d test utterances; shots %s; seeds 0..%d", language, base_dir.name,
-                len(study.train), len(study.test), study.shots, ser_args.seeds - 1)
+    logger.info(
+        "few-shot %s from %s: %d train / %d test utterances; shots %s; seeds 0..%d",
+        language,
+        base_dir.name,
+        len(study.train),
+        len(study.test),
+        study.shots,
+        ser_args.seeds - 1,
+    )
     zero = zero_shot(study)
     logger.info("zero-shot %s UAR %.1f / F1 %.1f", language, 100 * zero["uar"], 100 * zero["f1"])
     common = _common_config(study)
@@ -472,19 +605,30 @@ def few_shot(model_args, data_args: DataArguments, ser_args, few: FewShotArgumen
             results.append(_row(adapt_run(study, k, seed, study.train.select(picks[k]), common)))
     ub, candidates = upper_bound(base_dir.parent, language)
     where = display_path(base_dir.parent)
-    note = (f"Upper bound: {ub['name']} ({ub['family']}, trained on {', '.join(ub['train_languages'])}) from "
-            f"{where}." if ub is not None else
-            f"Upper bound not found: no single_language or multilingual run that trained on {language} under "
-            f"{where}; train one with `hf-ser recipe single_language --languages {language} "
-            f"--output_dir {where}` (same data options) and rerun.")
+    note = (
+        f"Upper bound: {ub['name']} ({ub['family']}, trained on {', '.join(ub['train_languages'])}) from {where}."
+        if ub is not None
+        else f"Upper bound not found: no single_language or multilingual run that trained on {language} under "
+        f"{where}; train one with `hf-ser recipe single_language --languages {language} "
+        f"--output_dir {where}` (same data options) and rerun."
+    )
     payload = {
-        "figure": "Few-shot adaptation curve", "language": language, "base_run": base_dir.name,
-        "base_dir": display_path(base_dir), "base_family": study.base.family,
-        "base_train_languages": study.base.train_languages, "shots": study.shots,
-        "seeds": list(range(ser_args.seeds)), "n_test": len(study.test), "n_train_available": len(study.train),
+        "figure": "Few-shot adaptation curve",
+        "language": language,
+        "base_run": base_dir.name,
+        "base_dir": display_path(base_dir),
+        "base_family": study.base.family,
+        "base_train_languages": study.base.train_languages,
+        "shots": study.shots,
+        "seeds": list(range(ser_args.seeds)),
+        "n_test": len(study.test),
+        "n_train_available": len(study.train),
         "zero_shot": {"uar": zero["uar"], "f1": zero["f1"], "confusion": zero["confusion"]},
-        "results": results, "summary": summarise(results, zero),
-        "upper_bound": ub, "upper_bound_candidates": candidates, "upper_bound_note": note,
+        "results": results,
+        "summary": summarise(results, zero),
+        "upper_bound": ub,
+        "upper_bound_candidates": candidates,
+        "upper_bound_note": note,
         "settings": {**common, "max_steps_rule": f"max({MIN_STEPS}, ceil(num_train_epochs * steps per epoch))"},
     }
     write_outputs(study, payload)
@@ -494,8 +638,9 @@ def few_shot(model_args, data_args: DataArguments, ser_args, few: FewShotArgumen
     return payload
 
 
-def run_few_shot(model_args, data_args: DataArguments, ser_args, few: FewShotArguments,
-                 train_args: TrainingArguments) -> int:
+def run_few_shot(
+    model_args, data_args: DataArguments, ser_args, few: FewShotArguments, train_args: TrainingArguments
+) -> int:
     """Recipe entry point (experiment == 'few_shot'); returns the exit code (a FewShotError reaches run_command)."""
     few_shot(model_args, data_args, ser_args, few, train_args)
     return EXIT_OK

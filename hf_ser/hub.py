@@ -7,7 +7,8 @@ into the folder that goes to the Hub: the model and feature extractor files, a `
 rendered from ``model_cards/ser_model_card.md``, ``metrics.json`` and ``training_args.json`` with local paths
 removed (and ``LICENSE.md`` when the licence is ``other``). :func:`push_run` uploads it with
 ``HfApi.create_repo(exist_ok=True)`` + ``HfApi.upload_folder`` (one commit), or with ``dry_run`` writes it to
-``RUN_DIR/hub/`` for inspection (marked as a staging folder, so reports never read it as a run). Consumers need only ``transformers``:
+``RUN_DIR/hub/`` for inspection (marked as a staging folder, so reports never read it as a run). Consumers need
+only ``transformers``:
 ``pipeline("audio-classification", model=USER/NAME)``.
 
 Tokens are read by ``huggingface_hub`` itself (``hf auth login`` or ``HF_TOKEN``) or passed in memory by the recipe
@@ -46,21 +47,46 @@ TEMPLATE_PATH = Path(__file__).parent / "model_cards" / "ser_model_card.md"
 # Files of model/ that never go to the Hub: the pickled TrainingArguments hold local paths.
 EXCLUDED_MODEL_FILES = frozenset({"training_args.bin"})
 # Keys whose values are local paths: only the last component is kept.
-PATH_KEYS = frozenset({
-    "data_root", "cache_dir", "output_dir", "logging_dir", "predictions", "predictions_path", "path",
-    "run_dir", "corpora", "resume_from_checkpoint",
-})
+PATH_KEYS = frozenset(
+    {
+        "data_root",
+        "cache_dir",
+        "output_dir",
+        "logging_dir",
+        "predictions",
+        "predictions_path",
+        "path",
+        "run_dir",
+        "corpora",
+        "resume_from_checkpoint",
+    }
+)
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SYNTHETIC_PREFIX = "synth_"
 TASK_NAME = "Speech Emotion Recognition"
 
 # Hub licence ids, from least to most restrictive; share-alike licences cannot be combined with each other.
-LICENCE_RANK = {"mit": 0, "apache-2.0": 0, "cc-by-4.0": 1, "cc-by-sa-4.0": 2, "odbl": 2, "cc-by-nc-4.0": 3,
-                "cc-by-nc-sa-4.0": 4, "other": 5}
+LICENCE_RANK = {
+    "mit": 0,
+    "apache-2.0": 0,
+    "cc-by-4.0": 1,
+    "cc-by-sa-4.0": 2,
+    "odbl": 2,
+    "cc-by-nc-4.0": 3,
+    "cc-by-nc-sa-4.0": 4,
+    "other": 5,
+}
 SHARE_ALIKE = frozenset({"cc-by-sa-4.0", "odbl", "cc-by-nc-sa-4.0"})
-_LICENCE_IDS = {"cc-by-4.0": "cc-by-4.0", "cc-by-sa-4.0": "cc-by-sa-4.0", "cc-by-nc-4.0": "cc-by-nc-4.0",
-                "cc-by-nc-sa-4.0": "cc-by-nc-sa-4.0", "mit": "mit", "apache-2.0": "apache-2.0",
-                "odbl-1.0": "odbl", "odbl": "odbl"}
+_LICENCE_IDS = {
+    "cc-by-4.0": "cc-by-4.0",
+    "cc-by-sa-4.0": "cc-by-sa-4.0",
+    "cc-by-nc-4.0": "cc-by-nc-4.0",
+    "cc-by-nc-sa-4.0": "cc-by-nc-sa-4.0",
+    "mit": "mit",
+    "apache-2.0": "apache-2.0",
+    "odbl-1.0": "odbl",
+    "odbl": "odbl",
+}
 
 
 class HubError(UserError):
@@ -99,15 +125,19 @@ def corpus_card(name: str) -> CorpusCard:
     """Card facts of a corpus: from labels.CORPORA, the built-in synthetic corpus, or 'unknown' for others."""
     if name in CORPORA:
         c = CORPORA[name]
-        return CorpusCard(c.name, c.title, c.language, c.licence, hub_licence_id(c.licence), c.url, c.citation,
-                          c.hub_id, c.note)
-    if name.startswith(SYNTHETIC_PREFIX) and name[len(SYNTHETIC_PREFIX):].upper() in LANGUAGES:
-        code = name[len(SYNTHETIC_PREFIX):].upper()
         return CorpusCard(
-            name, f"hf_ser synthetic corpus, {LANGUAGES[code].name} part", code,
-            "Apache-2.0 (synthesised by hf_ser, no recordings of people)", "apache-2.0",
-            "hf_ser.corpora.synthetic", "hf_ser synthetic emotional speech (eSpeak NG voices), "
-                                        "hf_ser.corpora.synthetic.",
+            c.name, c.title, c.language, c.licence, hub_licence_id(c.licence), c.url, c.citation, c.hub_id, c.note
+        )
+    if name.startswith(SYNTHETIC_PREFIX) and name[len(SYNTHETIC_PREFIX) :].upper() in LANGUAGES:
+        code = name[len(SYNTHETIC_PREFIX) :].upper()
+        return CorpusCard(
+            name,
+            f"hf_ser synthetic corpus, {LANGUAGES[code].name} part",
+            code,
+            "Apache-2.0 (synthesised by hf_ser, no recordings of people)",
+            "apache-2.0",
+            "hf_ser.corpora.synthetic",
+            "hf_ser synthetic emotional speech (eSpeak NG voices), hf_ser.corpora.synthetic.",
         )
     return CorpusCard(name, name, None, "unknown (not in the hf_ser corpus registry)", "other", "", "")
 
@@ -132,16 +162,19 @@ def resolve_licence(corpora: list[str]) -> tuple[str, str]:
         return "other", (
             f"Licence `other`: the terms of {unclear} are unknown, research-only or unverified, so the weights "
             f"carry no standard licence. Use them only as every training corpus allows ({listing}); ask the "
-            f"corpus owners before any use beyond research.")
+            f"corpus owners before any use beyond research."
+        )
     if len(share_alike) > 1:
         return "other", (
             f"Licence `other`: the training corpora carry different share-alike licences ({', '.join(share_alike)}), "
             f"which cannot both be honoured by one licence. Use the weights only as every training corpus allows "
-            f"({listing}).")
+            f"({listing})."
+        )
     chosen = max(ids, key=lambda i: (LICENCE_RANK[i], i))
     return chosen, (
         f"Licence `{chosen}`: the weights are derived from the training corpora and take the most restrictive of "
-        f"their licences ({listing}).")
+        f"their licences ({listing})."
+    )
 
 
 # ----------------------------------------------------------------------------- run folder
@@ -166,13 +199,18 @@ def _model_files(run_dir: Path) -> list[Path]:
     model_dir = run_dir / "model"
     for needed in ("config.json", "preprocessor_config.json"):
         if not (model_dir / needed).is_file():
-            raise HubError(f"{model_dir / needed} is missing: the run saved no complete model "
-                           f"(Trainer.save_model writes it at the end of training); train the run again")
+            raise HubError(
+                f"{model_dir / needed} is missing: the run saved no complete model "
+                f"(Trainer.save_model writes it at the end of training); train the run again"
+            )
     weights = list(model_dir.glob("*.safetensors")) + list(model_dir.glob("pytorch_model*.bin"))
     if not weights:
         raise HubError(f"{model_dir} holds no weights (*.safetensors); train the run again")
-    return sorted(p for p in model_dir.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.name not in EXCLUDED_MODEL_FILES)
+    return sorted(
+        p
+        for p in model_dir.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name not in EXCLUDED_MODEL_FILES
+    )
 
 
 def is_hub_id(name: str | None) -> bool:
@@ -182,8 +220,11 @@ def is_hub_id(name: str | None) -> bool:
 
 def _is_local_path(value: str) -> bool:
     """Absolute, home-relative, dot-relative or Windows-drive paths (relative 'a/b' strings are left alone)."""
-    return (os.path.isabs(value) or value.startswith(("~", "./", "../", ".\\", "..\\"))
-            or bool(re.match(r"^[A-Za-z]:[\\/]", value)))
+    return (
+        os.path.isabs(value)
+        or value.startswith(("~", "./", "../", ".\\", "..\\"))
+        or bool(re.match(r"^[A-Za-z]:[\\/]", value))
+    )
 
 
 def _last_part(value: str) -> str:
@@ -233,7 +274,8 @@ def is_demo_run(metrics: dict) -> bool:
     """True for runs on the built-in synthetic corpus (``--demo``)."""
     names = metrics.get("train_corpora") or []
     return bool(metrics.get("config", {}).get("data", {}).get("demo")) or (
-        bool(names) and all(n.startswith(SYNTHETIC_PREFIX) for n in names))
+        bool(names) and all(n.startswith(SYNTHETIC_PREFIX) for n in names)
+    )
 
 
 def _pct(x: float | None) -> str:
@@ -277,18 +319,41 @@ def _eval_results(metrics: dict, run: dict, tests: dict[str, list[str]], data_cf
         else:
             dataset_type = "+".join(names) or "unrecorded"
         zero_shot = "" if lang in trained else ", not seen in training"
-        dataset_name = (f"{_lang_name(lang)} test split "
-                        f"({', '.join(c.title for c in cards) or 'corpora not recorded'}{zero_shot})")
-        common = dict(
-            task_type="audio-classification", task_name=TASK_NAME, dataset_type=dataset_type, dataset_name=dataset_name,
-            dataset_config=LANGUAGES[lang].iso639_3 if lang in LANGUAGES else lang.lower(), dataset_split="test",
-            dataset_args={"protocol": data_cfg.get("split", "paper"), "test_size": data_cfg.get("test_size"),
-                          "split_seed": data_cfg.get("split_seed"), "n_test": m.get("n")},
+        dataset_name = (
+            f"{_lang_name(lang)} test split ({', '.join(c.title for c in cards) or 'corpora not recorded'}{zero_shot})"
         )
-        results.append(EvalResult(**common, metric_type="recall", metric_name="UAR (unweighted average recall)",
-                                  metric_value=round(float(m["uar"]), 4), metric_args={"average": "macro"}))
-        results.append(EvalResult(**common, metric_type="f1", metric_name="Macro F1",
-                                  metric_value=round(float(m["f1"]), 4), metric_args={"average": "macro"}))
+        common = dict(
+            task_type="audio-classification",
+            task_name=TASK_NAME,
+            dataset_type=dataset_type,
+            dataset_name=dataset_name,
+            dataset_config=LANGUAGES[lang].iso639_3 if lang in LANGUAGES else lang.lower(),
+            dataset_split="test",
+            dataset_args={
+                "protocol": data_cfg.get("split", "paper"),
+                "test_size": data_cfg.get("test_size"),
+                "split_seed": data_cfg.get("split_seed"),
+                "n_test": m.get("n"),
+            },
+        )
+        results.append(
+            EvalResult(
+                **common,
+                metric_type="recall",
+                metric_name="UAR (unweighted average recall)",
+                metric_value=round(float(m["uar"]), 4),
+                metric_args={"average": "macro"},
+            )
+        )
+        results.append(
+            EvalResult(
+                **common,
+                metric_type="f1",
+                metric_name="Macro F1",
+                metric_value=round(float(m["f1"]), 4),
+                metric_args={"average": "macro"},
+            )
+        )
     return results
 
 
@@ -331,17 +396,24 @@ def _hyperparameters(config: dict, run: dict) -> str:
     bs, acc = t.get("per_device_train_batch_size"), t.get("gradient_accumulation_steps")
     precision = "bf16" if t.get("bf16") else "fp16" if t.get("fp16") else "fp32"
     rows = [
-        ("optimizer", f"{t.get('optim', 'adamw')}, learning rate {t.get('learning_rate')}, weight decay "
-                      f"{t.get('weight_decay')}"),
+        (
+            "optimizer",
+            f"{t.get('optim', 'adamw')}, learning rate {t.get('learning_rate')}, weight decay {t.get('weight_decay')}",
+        ),
         ("schedule", f"{t.get('lr_scheduler_type')}, warm-up {t.get('warmup_steps')}"),
         ("epochs", t.get("num_train_epochs")),
-        ("batch", f"{bs} per device x {acc} accumulation "
-                  "steps" + (f" (= {bs * acc} per device and "
-                                                                   "step)" if bs and acc else "")),
+        (
+            "batch",
+            f"{bs} per device x {acc} accumulation "
+            "steps" + (f" (= {bs * acc} per device and step)" if bs and acc else ""),
+        ),
         ("gradient clipping", t.get("max_grad_norm")),
         ("precision", precision),
-        ("loss", f"cross-entropy + {s.get('contrastive_weight')} x supervised contrastive (temperature "
-                 f"{s.get('temperature')})"),
+        (
+            "loss",
+            f"cross-entropy + {s.get('contrastive_weight')} x supervised contrastive (temperature "
+            f"{s.get('temperature')})",
+        ),
         ("class weighting", s.get("class_weighting")),
         ("corpus weighting", s.get("corpus_weighting")),
         ("corpus-balanced batches", f"{s.get('balanced_sampling')} (length window {s.get('length_window')})"),
@@ -354,20 +426,28 @@ def _hyperparameters(config: dict, run: dict) -> str:
 
 
 def _split_protocol(data_cfg: dict, metrics: dict) -> str:
-    protocol, test_size, seed = data_cfg.get("split", "paper"), data_cfg.get("test_size", 0.3), data_cfg.get("split_seed", 0)
+    protocol, test_size, seed = (
+        data_cfg.get("split", "paper"),
+        data_cfg.get("test_size", 0.3),
+        data_cfg.get("split_seed", 0),
+    )
     train_pct, test_pct = round(100 * (1 - float(test_size))), round(100 * float(test_size))
     if protocol == "speaker":
-        text = (f"Speaker-independent: for each language, whole speakers went to the test split (one fold of a "
-                f"label-stratified group k-fold over speakers, about {test_pct}% of the utterances, seed {seed}); no "
-                "test "
-                f"speaker was heard in training.")
+        text = (
+            f"Speaker-independent: for each language, whole speakers went to the test split (one fold of a "
+            f"label-stratified group k-fold over speakers, about {test_pct}% of the utterances, seed {seed}); no "
+            "test "
+            f"speaker was heard in training."
+        )
     else:
-        text = (f"Per language, each emotion's utterances were shuffled (seed {seed}) and cut {train_pct}/{test_pct} "
-                "into "
-                f"train and test, so every language keeps its class proportions in both splits. The split is the same "
-                f"for every training seed. It is not speaker-independent: one speaker's utterances can be on both "
-                "sides, "
-                f"so the scores below are likely higher than on voices the model has never heard.")
+        text = (
+            f"Per language, each emotion's utterances were shuffled (seed {seed}) and cut {train_pct}/{test_pct} "
+            "into "
+            f"train and test, so every language keeps its class proportions in both splits. The split is the same "
+            f"for every training seed. It is not speaker-independent: one speaker's utterances can be on both "
+            "sides, "
+            f"so the scores below are likely higher than on voices the model has never heard."
+        )
     default_note = "stratified per emotion, random utterances"
     notes = {l: n for l, n in (metrics.get("split_notes") or {}).items() if n and n != default_note}
     if notes:
@@ -380,11 +460,17 @@ def _limitations(run: dict, train_cards: list[CorpusCard], demo: bool) -> str:
     missing = [LANGUAGES[c].name for c in LANGUAGES if c not in trained]
     items = []
     if demo:
-        items.append("**Demo checkpoint.** It learnt from a few minutes of synthetic eSpeak NG speech, starting from "
-                     "random weights. Its outputs on human speech carry no information; use it only to test tooling.")
+        items.append(
+            "**Demo checkpoint.** It learnt from a few minutes of synthetic eSpeak NG speech, starting from "
+            "random weights. Its outputs on human speech carry no information; use it only to test tooling."
+        )
     items += [
-        "**Acted or simulated emotions.** The training " + ("utterances are synthesised with emotion profiles"
-        if demo else "recordings are portrayals: actors or volunteers producing each emotion on request")
+        "**Acted or simulated emotions.** The training "
+        + (
+            "utterances are synthesised with emotion profiles"
+            if demo
+            else "recordings are portrayals: actors or volunteers producing each emotion on request"
+        )
         + ", mostly on fixed sentences. Everyday speech shows emotion more weakly and in mixtures, so expect lower "
         "scores on it than in the table above.",
         "**Corpus and language are confounded.** Each language comes from one or a few corpora, each with its own "
@@ -392,8 +478,10 @@ def _limitations(run: dict, train_cards: list[CorpusCard], demo: bool) -> str:
         "language, and a new recording setup can lower accuracy.",
         "**Six categories only.** Every input is forced into anger, disgust, fear, happiness, neutral or sadness; "
         "other states (surprise, boredom, contempt, mixed feelings) and non-speech input get one of these labels too.",
-        "**Languages not covered.** Only " + (", ".join(_lang_name(l) for l in trained) or "the training languages")
-        + " were seen in training" + (f"; {', '.join(missing)} and all other languages were not" if missing else "")
+        "**Languages not covered.** Only "
+        + (", ".join(_lang_name(l) for l in trained) or "the training languages")
+        + " were seen in training"
+        + (f"; {', '.join(missing)} and all other languages were not" if missing else "")
         + ". Quality on them is unknown unless the table above reports it.",
         "**Untested groups.** Results were not broken down by gender, age, accent or recording quality.",
         "**Not for decisions about people.** The model estimates how an emotion is portrayed in a short utterance, "
@@ -414,11 +502,15 @@ def _card_summary(metrics: dict, run: dict, init: str, random_init: bool, demo: 
     """The card's first paragraph: languages, backbone, headline scores, and the demo warning."""
     per_lang = metrics.get("metrics", {})
     verb = "trained from" if random_init else "fine-tuned from"
-    summary = (f"A speech emotion recognition model for {_langs(list(run.get('train_languages', [])))}, {verb} "
-               f"{init} with hf_ser (experiment `{metrics.get('run', run.get('name', ''))}`, {run.get('family', '')}).")
+    summary = (
+        f"A speech emotion recognition model for {_langs(list(run.get('train_languages', [])))}, {verb} "
+        f"{init} with hf_ser (experiment `{metrics.get('run', run.get('name', ''))}`, {run.get('family', '')})."
+    )
     if "all" in per_lang:
-        summary += (f" On the held-out test splits it reaches {_pct(per_lang['all']['uar'])}% UAR and "
-                    f"{_pct(per_lang['all']['f1'])}% macro-F1 over {per_lang['all'].get('n', '?')} utterances.")
+        summary += (
+            f" On the held-out test splits it reaches {_pct(per_lang['all']['uar'])}% UAR and "
+            f"{_pct(per_lang['all']['f1'])}% macro-F1 over {per_lang['all'].get('n', '?')} utterances."
+        )
     if demo:
         summary += " **This is a demonstration model trained on synthetic speech: do not use it on real data.**"
     return summary
@@ -433,51 +525,90 @@ def _card_results(metrics: dict, run: dict, tests: dict[str, list[str]]) -> tupl
         if not m:
             continue
         corp = ", ".join(corpus_card(n).title for n in tests.get(lang, [])) or "not recorded"
-        rows.append([_lang_name(lang), LANGUAGES[lang].iso639_3 if lang in LANGUAGES else "",
-                     "yes" if lang in trained else "no (zero-shot)", corp, m.get("n", ""),
-                     _pct(m.get("uar")), _pct(m.get("f1")), _pct(m.get("wa"))])
+        rows.append(
+            [
+                _lang_name(lang),
+                LANGUAGES[lang].iso639_3 if lang in LANGUAGES else "",
+                "yes" if lang in trained else "no (zero-shot)",
+                corp,
+                m.get("n", ""),
+                _pct(m.get("uar")),
+                _pct(m.get("f1")),
+                _pct(m.get("wa")),
+            ]
+        )
     n_languages = len(rows)
     if "all" in per_lang:
         a = per_lang["all"]
-        rows.append(["**all (pooled)**", "", "", "", a.get("n", ""), _pct(a.get("uar")), _pct(a.get("f1")),
-                     _pct(a.get("wa"))])
-    table = _md_table(["language", "ISO 639-3", "in training", "test corpora", "test utterances", "UAR (%)",
-                       "macro-F1 (%)", "WA (%)"], rows)
+        rows.append(
+            ["**all (pooled)**", "", "", "", a.get("n", ""), _pct(a.get("uar")), _pct(a.get("f1")), _pct(a.get("wa"))]
+        )
+    table = _md_table(
+        [
+            "language",
+            "ISO 639-3",
+            "in training",
+            "test corpora",
+            "test utterances",
+            "UAR (%)",
+            "macro-F1 (%)",
+            "WA (%)",
+        ],
+        rows,
+    )
     return table, n_languages
 
 
 def _card_corpora(metrics: dict, train_cards: list[CorpusCard]) -> str:
     """The training-corpora table with licences and Hub datasets, and the split sizes."""
-    rows = [[f"[{c.title}]({c.url})" if c.url.startswith("http") else c.title,
-             _lang_name(c.language) if c.language else "?", c.licence,
-             f"[{c.hub_id}](https://huggingface.co/datasets/{c.hub_id})" if c.hub_id else "-"]
-            for c in train_cards]
-    text = _md_table(["corpus", "language", "licence", "Hub dataset"], rows) if rows else \
-        "The training corpora were not recorded in metrics.json."
-    return text + (f"\n\n{metrics.get('train_size', '?')} training and {metrics.get('test_size', '?')} test "
-                   f"utterances in six classes; other classes of the corpora were left out.")
+    rows = [
+        [
+            f"[{c.title}]({c.url})" if c.url.startswith("http") else c.title,
+            _lang_name(c.language) if c.language else "?",
+            c.licence,
+            f"[{c.hub_id}](https://huggingface.co/datasets/{c.hub_id})" if c.hub_id else "-",
+        ]
+        for c in train_cards
+    ]
+    text = (
+        _md_table(["corpus", "language", "licence", "Hub dataset"], rows)
+        if rows
+        else "The training corpora were not recorded in metrics.json."
+    )
+    return text + (
+        f"\n\n{metrics.get('train_size', '?')} training and {metrics.get('test_size', '?')} test "
+        f"utterances in six classes; other classes of the corpora were left out."
+    )
 
 
 def _card_architecture(model_config: dict, init: str, backbone: dict) -> str:
     """The stock class, head and backbone (with the pretrained weights' licence) of the checkpoint."""
     cls = (model_config.get("architectures") or ["an audio-classification model"])[0]
-    pooling = ("a learned weighted sum of all layers, " if model_config.get("use_weighted_layer_sum") else "")
-    return (f"`{cls}` ({backbone['family']} encoder, {pooling}per-frame linear projection to "
-            f"{model_config.get('classifier_proj_size', 256)} dimensions, mean pooling over time, linear classifier), "
-            f"initialised from {init}; backbone weights' licence: {backbone['licence']}")
+    pooling = "a learned weighted sum of all layers, " if model_config.get("use_weighted_layer_sum") else ""
+    return (
+        f"`{cls}` ({backbone['family']} encoder, {pooling}per-frame linear projection to "
+        f"{model_config.get('classifier_proj_size', 256)} dimensions, mean pooling over time, linear classifier), "
+        f"initialised from {init}; backbone weights' licence: {backbone['licence']}"
+    )
 
 
 def _card_procedure(metrics: dict, run: dict) -> str:
     """How the uploaded weights were chosen: the run, its duration and the model-selection rule of its protocol."""
     selection = (metrics.get("protocol") or {}).get("model_selection", "last epoch")
-    rule = ("the weights after the last epoch are the ones uploaded (no model selection on the test split)"
-            if selection == "last epoch" else f"the uploaded weights were selected by {selection}, never on test")
-    return (f"One run (seed {run.get('seed')}) of the `{run.get('family', '')}` experiment, trained for "
-            f"{metrics.get('train_seconds', '?')} s; {rule}. All settings are in `training_args.json`.")
+    rule = (
+        "the weights after the last epoch are the ones uploaded (no model selection on the test split)"
+        if selection == "last epoch"
+        else f"the uploaded weights were selected by {selection}, never on test"
+    )
+    return (
+        f"One run (seed {run.get('seed')}) of the `{run.get('family', '')}` experiment, trained for "
+        f"{metrics.get('train_seconds', '?')} s; {rule}. All settings are in `training_args.json`."
+    )
 
 
-def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str,
-                 model_config: dict | None = None) -> dict[str, str]:
+def card_context(
+    metrics: dict, tests: dict[str, list[str]], repo_id: str, model_config: dict | None = None
+) -> dict[str, str]:
     """Template variables of ser_model_card.md (every value is final Markdown)."""
     config = metrics.get("config", {})
     run = config.get("run", metrics)
@@ -486,16 +617,19 @@ def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str,
     versions = metrics.get("versions", {})
     backbone_name = model_cfg.get("model_name_or_path", "")
     _, init = _base_model(backbone_name)
-    backbone = backbone_info(PretrainedConfig(hf_ser_backbone=backbone_name,
-                                              model_type=model_config.get("model_type", "wav2vec2")))
+    backbone = backbone_info(
+        PretrainedConfig(hf_ser_backbone=backbone_name, model_type=model_config.get("model_type", "wav2vec2"))
+    )
     train_corpora = metrics.get("train_corpora", [])
     train_cards = [corpus_card(n) for n in train_corpora]
     demo = is_demo_run(metrics)
     licence, licence_note = resolve_licence(train_corpora)
     trained, evaluated = list(run.get("train_languages", [])), list(run.get("eval_languages", []))
     results_table, n_languages = _card_results(metrics, run, tests)
-    citations = ["The method follows F. A. Dal Rì, N. Garau, N. Conci, \"Tackling cross-lingual generalization in "
-                 "speech emotion recognition via linguistic grouping: a spotlight on Neo-Latin languages\"."]
+    citations = [
+        'The method follows F. A. Dal Rì, N. Garau, N. Conci, "Tackling cross-lingual generalization in '
+        'speech emotion recognition via linguistic grouping: a spotlight on Neo-Latin languages".'
+    ]
     citations += list(dict.fromkeys(c.citation for c in train_cards if c.citation))
     pp = PreprocessConfig()
     max_seconds = data_cfg.get("max_seconds", pp.max_seconds)
@@ -503,10 +637,13 @@ def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str,
         "Research on speech emotion recognition: labelling or analysing short single-speaker utterances in the "
         "training languages, comparing languages and corpora, or a starting point for fine-tuning on new data. "
         "Inputs should be a few seconds of speech from one speaker; longer recordings are best cut into speech "
-        "segments (`hf-ser predict --segment vad`).")
+        "segments (`hf-ser predict --segment vad`)."
+    )
     if demo:
-        intended = ("Testing and demonstrating tooling (training, sharing and inference scripts) end to end. "
-                    "The model has no practical use on human speech.")
+        intended = (
+            "Testing and demonstrating tooling (training, sharing and inference scripts) end to end. "
+            "The model has no practical use on human speech."
+        )
     return {
         "title": f"Speech emotion recognition: {repo_id.split('/')[-1]}",
         "summary": _card_summary(metrics, run, init, backbone_name in RANDOM_BACKBONES, demo),
@@ -527,13 +664,15 @@ def card_context(metrics: dict, tests: dict[str, list[str]], repo_id: str,
         "split_protocol": _split_protocol(data_cfg, metrics),
         "training_procedure": _card_procedure(metrics, run),
         "hyperparameters": _hyperparameters(config, run),
-        "results_intro": ("UAR is the unweighted average recall (the mean of the per-class recalls over the classes "
-                          "a language's test split has; chance is 16.7% with six). "
-                          "" + F1_DEFINITION[0].upper() + F1_DEFINITION[1:] + "; WA is plain "
-                          "accuracy, as SUPERB and EmoBox report it. Numbers come from one training seed; "
-                          "`hf-ser report` gives 95% bootstrap confidence intervals. Languages marked zero-shot were "
-                          "evaluated on their test split without any of their data in training. Per-class confusion "
-                          "matrices are in `metrics.json`."),
+        "results_intro": (
+            "UAR is the unweighted average recall (the mean of the per-class recalls over the classes "
+            "a language's test split has; chance is 16.7% with six). "
+            "" + F1_DEFINITION[0].upper() + F1_DEFINITION[1:] + "; WA is plain "
+            "accuracy, as SUPERB and EmoBox report it. Numbers come from one training seed; "
+            "`hf-ser report` gives 95% bootstrap confidence intervals. Languages marked zero-shot were "
+            "evaluated on their test split without any of their data in training. Per-class confusion "
+            "matrices are in `metrics.json`."
+        ),
         "results_table": results_table,
         "limitations": _limitations(run, train_cards, demo),
         "citations": "\n".join(f"- {c}" for c in citations),
@@ -582,11 +721,17 @@ def build_model_card(run_dir: str | Path, repo_id: str) -> ModelCard:
 
 def _training_args(metrics: dict) -> dict:
     config = metrics.get("config", {})
-    return scrub_paths({
-        "run": config.get("run", {}), "model": config.get("model", {}), "data": config.get("data", {}),
-        "ser": config.get("ser", {}), "training": config.get("training", {}),
-        "config_hash": metrics.get("config_hash"), "versions": metrics.get("versions", {}),
-    })
+    return scrub_paths(
+        {
+            "run": config.get("run", {}),
+            "model": config.get("model", {}),
+            "data": config.get("data", {}),
+            "ser": config.get("ser", {}),
+            "training": config.get("training", {}),
+            "config_hash": metrics.get("config_hash"),
+            "versions": metrics.get("versions", {}),
+        }
+    )
 
 
 def _write_staged(run_dir: Path, repo_id: str, target: Path) -> None:
@@ -597,16 +742,19 @@ def _write_staged(run_dir: Path, repo_id: str, target: Path) -> None:
     for f in files:
         shutil.copy2(f, target / f.name)
     card.save(target / "README.md")
-    (target / "metrics.json").write_text(json.dumps(scrub_paths(metrics), indent=2, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
-    (target / "training_args.json").write_text(json.dumps(_training_args(metrics), indent=2, ensure_ascii=False) + "\n",
-                                               encoding="utf-8")
+    (target / "metrics.json").write_text(
+        json.dumps(scrub_paths(metrics), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (target / "training_args.json").write_text(
+        json.dumps(_training_args(metrics), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (target / STAGING_MARKER).write_text("a copy of a run staged for the Hub; never read as a run\n")
     if card.data.license == "other":
         _, note = resolve_licence(metrics.get("train_corpora", []))
         lines = ["# Terms of use", "", note, "", "| corpus | licence | source |", "|---|---|---|"]
-        lines += [f"| {c.title} | {c.licence} | {c.url or '-'} "
-                  "|" for c in map(corpus_card, metrics.get("train_corpora", []))]
+        lines += [
+            f"| {c.title} | {c.licence} | {c.url or '-'} |" for c in map(corpus_card, metrics.get("train_corpora", []))
+        ]
         (target / "LICENSE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -615,7 +763,9 @@ def _looks_staged(folder: Path) -> bool:
     names = {p.name for p in folder.iterdir()}
     if STAGING_MARKER in names:
         return True
-    return {"README.md", "metrics.json", "training_args.json", "config.json"} <= names and not any(p.is_dir() for p in folder.iterdir())
+    return {"README.md", "metrics.json", "training_args.json", "config.json"} <= names and not any(
+        p.is_dir() for p in folder.iterdir()
+    )
 
 
 def stage_run(run_dir: str | Path, repo_id: str, out: str | Path) -> Path:
@@ -643,8 +793,13 @@ def list_folder(folder: str | Path) -> str:
     for p in sorted(folder.rglob("*")):
         if p.is_file() and p.name != STAGING_MARKER:
             size = p.stat().st_size
-            human = (f"{size / 2**20:.1f} MiB" if size >= 2**20 else
-                     f"{size / 2**10:.1f} KiB" if size >= 2**10 else f"{size} B")
+            human = (
+                f"{size / 2**20:.1f} MiB"
+                if size >= 2**20
+                else f"{size / 2**10:.1f} KiB"
+                if size >= 2**10
+                else f"{size} B"
+            )
             rows.append(f"  {human:>10}  {p.relative_to(folder).as_posix()}")
     return "\n".join(rows)
 
@@ -654,8 +809,10 @@ NETWORK_ERRORS = (ConnectionError, TimeoutError, httpx2.TransportError)
 
 
 def _login_hint() -> str:
-    return ("log in with `hf auth login` (a token with write access from https://huggingface.co/settings/tokens) "
-            "or set the HF_TOKEN environment variable")
+    return (
+        "log in with `hf auth login` (a token with write access from https://huggingface.co/settings/tokens) "
+        "or set the HF_TOKEN environment variable"
+    )
 
 
 def _upload(api: HfApi, staged: Path, repo_id: str, private: bool, revision: str | None, message: str) -> str:
@@ -663,8 +820,14 @@ def _upload(api: HfApi, staged: Path, repo_id: str, private: bool, revision: str
     full_id = getattr(url, "repo_id", None) or repo_id
     if revision and revision != "main":
         api.create_branch(full_id, branch=revision, exist_ok=True, repo_type="model")
-    info = api.upload_folder(repo_id=full_id, folder_path=str(staged), commit_message=message, revision=revision,
-                             repo_type="model", ignore_patterns=[STAGING_MARKER])
+    info = api.upload_folder(
+        repo_id=full_id,
+        folder_path=str(staged),
+        commit_message=message,
+        revision=revision,
+        repo_type="model",
+        ignore_patterns=[STAGING_MARKER],
+    )
     return str(getattr(info, "commit_url", None) or getattr(url, "url", None) or f"https://huggingface.co/{full_id}")
 
 
@@ -691,8 +854,9 @@ def push_run(
     metrics = _load_metrics(run_dir)
     _model_files(run_dir)  # fail on an incomplete run before asking about tokens
     if (token or get_token()) is None:
-        raise HubError(f"no Hugging Face token found: {_login_hint()}. Nothing was uploaded; "
-                       f"`--dry_run` shows what would be.")
+        raise HubError(
+            f"no Hugging Face token found: {_login_hint()}. Nothing was uploaded; `--dry_run` shows what would be."
+        )
     uar = metrics.get("metrics", {}).get("all", {}).get("uar")
     message = f"hf_ser: {metrics.get('run', run_dir.name)}" + (f" (UAR {_pct(uar)}%)" if uar is not None else "")
     api = api if api is not None else HfApi(token=token)
@@ -710,15 +874,19 @@ def push_run(
                 raise HubError(
                     f"the Hub refused the upload to {repo_id} (HTTP {status}): the token is invalid, read-only, or "
                     f"may not write to the namespace {repo_id.split('/')[0]!r}; {_login_hint()}. "
-                    f"The run folder {run_dir} is unchanged.") from None
-            raise HubUnreachable(f"the Hub answered HTTP {status} for {repo_id}: {e.server_message or e}. "
-                           f"The run folder {run_dir} is unchanged; try again later.") from None
+                    f"The run folder {run_dir} is unchanged."
+                ) from None
+            raise HubUnreachable(
+                f"the Hub answered HTTP {status} for {repo_id}: {e.server_message or e}. "
+                f"The run folder {run_dir} is unchanged; try again later."
+            ) from None
         except NETWORK_ERRORS as e:
             raise HubUnreachable(
                 f"could not reach the Hugging Face Hub ({type(e).__name__}: {e}). Check the network or proxy, or unset "
                 f"HF_HUB_OFFLINE. Nothing was uploaded and the run folder {run_dir} is unchanged; `--dry_run "
                 "--output_dir DIR` "
-                f"writes the upload folder, which `hf upload {repo_id} DIR` can send later.") from None
+                f"writes the upload folder, which `hf upload {repo_id} DIR` can send later."
+            ) from None
 
 
 def hub_repo_for_run(hub_model_id: str, run_name: str, n_runs: int) -> str:
@@ -741,16 +909,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--revision", default=None, help="branch to commit to (created if missing; default main)")
     p.add_argument("--dry_run", action="store_true", help="write the upload folder and list it; upload nothing")
     p.add_argument("--output_dir", default=None, help="with --dry_run: folder to write (default RUN_DIR/hub)")
-    p.add_argument("--space", action="store_true",
-                   help="with --dry_run: also stage a Gradio Space for the model in RUN_DIR/space (upload it with "
-                        "`hf upload USER/NAME RUN_DIR/space --repo-type space`)")
+    p.add_argument(
+        "--space",
+        action="store_true",
+        help="with --dry_run: also stage a Gradio Space for the model in RUN_DIR/space (upload it with "
+        "`hf upload USER/NAME RUN_DIR/space --repo-type space`)",
+    )
     args = parser.parse_args(argv)
     if args.space and not args.dry_run:
         raise HubError("--space stages the Space folder with --dry_run; upload it yourself afterwards")
     setup_logging()
     try:
-        result = push_run(args.run_dir, args.repo_id, private=args.private, revision=args.revision,
-                          dry_run=args.dry_run, output_dir=args.output_dir)
+        result = push_run(
+            args.run_dir,
+            args.repo_id,
+            private=args.private,
+            revision=args.revision,
+            dry_run=args.dry_run,
+            output_dir=args.output_dir,
+        )
     except HubUnreachable as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_FAILED

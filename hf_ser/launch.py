@@ -73,29 +73,53 @@ NODE_LOCAL_ROOTS = ("/tmp", "/var/tmp", "/dev/shm")
 class LaunchArguments:
     """How the runs of a grid are executed: here one after another, on this machine's devices, or on SLURM."""
 
-    launcher: str = field(default="none", metadata={"help": "none: train the runs here one after another; "
-                                                            "local: one job per run on this machine's --devices; "
-                                                            "slurm: one SLURM array task per unfinished run."})
-    devices: str = field(default="auto", metadata={"help": "local: GPU indices ('0,1,2,3'), 'cpu', or 'auto' "
-                                                           "(every visible GPU, else cpu)."})
-    max_parallel: int | None = field(default=None, metadata={"help": "Runs at once (local: default one per "
-                                                                     "device slot, 1 on cpu; slurm: array "
-                                                                     "parallelism, default all)."})
-    gpus_per_run: int = field(default=1, metadata={"help": "GPUs per run; above 1 the run trains with DDP "
-                                                           "(torchrun) across them."})
-    slurm_partition: str | None = field(default=None, metadata={"help": "slurm: partition (default: the "
-                                                                        "cluster's)."})
-    slurm_time: str = field(default="24:00:00", metadata={"help": "slurm: time limit per task, minutes or "
-                                                                  "[D-]HH:MM[:SS]; a task that reaches it "
-                                                                  "requeues and resumes."})
-    slurm_extra: list[str] | None = field(default=None, metadata={"help": "slurm: more options as KEY=VALUE "
-                                                                          "(e.g. account=lab mem=64G "
-                                                                          "cpus_per_task=8 constraint=h100)."})
-    launch_dir: str | None = field(default=None, metadata={"help": "submitit's scripts, pickles and logs "
-                                                                   "(default OUTPUT_DIR/launch; shared "
-                                                                   "filesystem on SLURM)."})
-    wait: bool = field(default=False, metadata={"help": "slurm: wait for every task and the report job "
-                                                        "(local always waits)."})
+    launcher: str = field(
+        default="none",
+        metadata={
+            "help": "none: train the runs here one after another; "
+            "local: one job per run on this machine's --devices; "
+            "slurm: one SLURM array task per unfinished run."
+        },
+    )
+    devices: str = field(
+        default="auto",
+        metadata={"help": "local: GPU indices ('0,1,2,3'), 'cpu', or 'auto' (every visible GPU, else cpu)."},
+    )
+    max_parallel: int | None = field(
+        default=None,
+        metadata={
+            "help": "Runs at once (local: default one per "
+            "device slot, 1 on cpu; slurm: array "
+            "parallelism, default all)."
+        },
+    )
+    gpus_per_run: int = field(
+        default=1, metadata={"help": "GPUs per run; above 1 the run trains with DDP (torchrun) across them."}
+    )
+    slurm_partition: str | None = field(default=None, metadata={"help": "slurm: partition (default: the cluster's)."})
+    slurm_time: str = field(
+        default="24:00:00",
+        metadata={
+            "help": "slurm: time limit per task, minutes or "
+            "[D-]HH:MM[:SS]; a task that reaches it "
+            "requeues and resumes."
+        },
+    )
+    slurm_extra: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "slurm: more options as KEY=VALUE (e.g. account=lab mem=64G cpus_per_task=8 constraint=h100)."
+        },
+    )
+    launch_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "submitit's scripts, pickles and logs (default OUTPUT_DIR/launch; shared filesystem on SLURM)."
+        },
+    )
+    wait: bool = field(
+        default=False, metadata={"help": "slurm: wait for every task and the report job (local always waits)."}
+    )
 
 
 @dataclass(frozen=True)
@@ -172,8 +196,9 @@ def launch_option_names() -> tuple[str, ...]:
     return (*(f.name for f in dataclasses.fields(LaunchArguments)), *GRID_OPTIONS)
 
 
-def recipe_command(recipe_argv: Sequence[str], run_index: int, gpus_per_run: int = 1,
-                   python: str = sys.executable) -> tuple[str, ...]:
+def recipe_command(
+    recipe_argv: Sequence[str], run_index: int, gpus_per_run: int = 1, python: str = sys.executable
+) -> tuple[str, ...]:
     """The command that trains run `run_index` of the recipe `recipe_argv` (``NAME --key value ...``).
 
     Launch and grid options are removed and ``--launcher none`` added (a recipe YAML may set a launcher), so the
@@ -183,13 +208,23 @@ def recipe_command(recipe_argv: Sequence[str], run_index: int, gpus_per_run: int
     """
     args = [*strip_options(recipe_argv, launch_option_names()), "--launcher", "none", "--run_index", str(run_index)]
     if gpus_per_run > 1:
-        return (python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(gpus_per_run),
-                "-m", "hf_ser.recipe", *args)
+        return (
+            python,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            str(gpus_per_run),
+            "-m",
+            "hf_ser.recipe",
+            *args,
+        )
     return (python, "-m", "hf_ser.recipe", *args)
 
 
-def recipe_jobs(recipe_argv: Sequence[str], runs: Sequence[tuple[int, str, float]],
-                gpus_per_run: int = 1) -> list[GridJob]:
+def recipe_jobs(
+    recipe_argv: Sequence[str], runs: Sequence[tuple[int, str, float]], gpus_per_run: int = 1
+) -> list[GridJob]:
     """GridJobs for the recipe's runs given as (plan index, run folder name, estimated cost)."""
     return [GridJob(i, name, cost, recipe_command(recipe_argv, i, gpus_per_run)) for i, name, cost in runs]
 
@@ -331,7 +366,7 @@ def device_slots(args: LaunchArguments, visible_gpus: int | None = None) -> list
     g = args.gpus_per_run
     if len(gpus) < g:
         raise UserError(f"--gpus_per_run {g} needs at least {g} devices; --devices gives {len(gpus)}")
-    slots = [tuple(gpus[i:i + g]) for i in range(0, len(gpus) - g + 1, g)]
+    slots = [tuple(gpus[i : i + g]) for i in range(0, len(gpus) - g + 1, g)]
     return slots[: args.max_parallel] if args.max_parallel else slots
 
 
@@ -344,8 +379,11 @@ def slurm_minutes(text: str) -> int:
             h, m, s = (parts + [0, 0])[:3]
             total = int(days) * 1440 + h * 60 + m + s / 60
         else:
-            total = {1: lambda: parts[0], 2: lambda: parts[0] + parts[1] / 60,
-                     3: lambda: parts[0] * 60 + parts[1] + parts[2] / 60}[len(parts)]()
+            total = {
+                1: lambda: parts[0],
+                2: lambda: parts[0] + parts[1] / 60,
+                3: lambda: parts[0] * 60 + parts[1] + parts[2] / 60,
+            }[len(parts)]()
     except (ValueError, KeyError):
         raise UserError(f"--slurm_time must be minutes or [D-]HH:MM[:SS], not {text!r}") from None
     if total <= 0:
@@ -353,8 +391,14 @@ def slurm_minutes(text: str) -> int:
     return max(1, round(total))
 
 
-_SET_BY_FLAGS = {"partition": "--slurm_partition", "time": "--slurm_time", "gpus_per_node": "--gpus_per_run",
-                 "array_parallelism": "--max_parallel", "nodes": None, "ntasks_per_node": None}
+_SET_BY_FLAGS = {
+    "partition": "--slurm_partition",
+    "time": "--slurm_time",
+    "gpus_per_node": "--gpus_per_run",
+    "array_parallelism": "--max_parallel",
+    "nodes": None,
+    "ntasks_per_node": None,
+}
 
 
 def slurm_parameters(args: LaunchArguments) -> dict:
@@ -365,8 +409,13 @@ def slurm_parameters(args: LaunchArguments) -> dict:
     ``additional_parameters`` (``#SBATCH --KEY=VALUE``, e.g. ``mail-type=END``). Keys the launch flags set are
     refused, naming the flag.
     """
-    params: dict = {"nodes": 1, "ntasks_per_node": 1, "gpus_per_node": args.gpus_per_run,
-                    "time": slurm_minutes(args.slurm_time), "job_name": "hf_ser"}
+    params: dict = {
+        "nodes": 1,
+        "ntasks_per_node": 1,
+        "gpus_per_node": args.gpus_per_run,
+        "time": slurm_minutes(args.slurm_time),
+        "job_name": "hf_ser",
+    }
     if args.slurm_partition:
         params["partition"] = args.slurm_partition
     if args.max_parallel:
@@ -412,9 +461,15 @@ def node_local_paths(paths: Sequence[str | os.PathLike]) -> list[str]:
 # ----------------------------------------------------------------------------- submitting
 
 
-def submit(jobs: Sequence[GridJob], args: LaunchArguments, folder: str | os.PathLike,
-           follow: str | None = None, report_dir: str | os.PathLike | None = None,
-           shared: Sequence[str | os.PathLike] = (), python: str = sys.executable) -> LaunchResult:
+def submit(
+    jobs: Sequence[GridJob],
+    args: LaunchArguments,
+    folder: str | os.PathLike,
+    follow: str | None = None,
+    report_dir: str | os.PathLike | None = None,
+    shared: Sequence[str | os.PathLike] = (),
+    python: str = sys.executable,
+) -> LaunchResult:
     """Submit `jobs` longest first with ``args.launcher`` (local or slurm); returns the job ids and failed runs.
 
     `folder` receives submitit's scripts, pickles and logs. `follow` is the command that shows progress
@@ -440,13 +495,20 @@ def submit(jobs: Sequence[GridJob], args: LaunchArguments, folder: str | os.Path
     if follow:
         print(f"progress: {follow}")
     if report_dir is not None:
-        print(f"tables: python -m hf_ser.report {shlex.quote(display_path(report_dir))}"
-              + (" (written when the array ends)" if result.report_job_id and not args.wait else ""))
+        print(
+            f"tables: python -m hf_ser.report {shlex.quote(display_path(report_dir))}"
+            + (" (written when the array ends)" if result.report_job_id and not args.wait else "")
+        )
     return result
 
 
-def _submit_slurm(ordered: list[GridJob], args: LaunchArguments, folder: Path,
-                  report: tuple[str, ...] | None, shared: Sequence[str | os.PathLike] = ()) -> LaunchResult:
+def _submit_slurm(
+    ordered: list[GridJob],
+    args: LaunchArguments,
+    folder: Path,
+    report: tuple[str, ...] | None,
+    shared: Sequence[str | os.PathLike] = (),
+) -> LaunchResult:
     """One array job (task i = ordered[i]) and, with `report`, a one-task job that runs it after the array."""
     params = slurm_parameters(args)
     local = node_local_paths([folder, *shared, *sorted({j.cwd for j in ordered})])
@@ -458,14 +520,17 @@ def _submit_slurm(ordered: list[GridJob], args: LaunchArguments, folder: Path,
     with executor.batch():  # one sbatch --array, task i = ordered[i]
         jobs = [executor.submit(call) for call in calls]
     array_id = jobs[0].job_id.split("_")[0]
-    print(f"submitted SLURM array {array_id}: {len(jobs)} run(s), longest first, "
-          f"{args.max_parallel or len(jobs)} at once; logs in {display_path(folder)}")
+    print(
+        f"submitted SLURM array {array_id}: {len(jobs)} run(s), longest first, "
+        f"{args.max_parallel or len(jobs)} at once; logs in {display_path(folder)}"
+    )
     report_id = None
     if report:
         after = submitit.SlurmExecutor(folder=folder)
         report_params = {k: v for k, v in params.items() if k not in ("array_parallelism", "gpus_per_node")}
-        after.update_parameters(**{**report_params, "time": 60, "job_name": "hf_ser-report",
-                                   "dependency": f"afterany:{array_id}"})  # no GPU; after every task, failed or not
+        after.update_parameters(
+            **{**report_params, "time": 60, "job_name": "hf_ser-report", "dependency": f"afterany:{array_id}"}
+        )  # no GPU; after every task, failed or not
         report_job = after.submit(CommandJob(report, ordered[0].cwd))
         report_id = report_job.job_id
         print(f"report job {report_id} runs after the array")
@@ -477,8 +542,9 @@ def _submit_slurm(ordered: list[GridJob], args: LaunchArguments, folder: Path,
     return LaunchResult([j.job_id for j in jobs], failed, report_id)
 
 
-def _submit_local(ordered: list[GridJob], args: LaunchArguments, folder: Path,
-                  report: tuple[str, ...] | None) -> LaunchResult:
+def _submit_local(
+    ordered: list[GridJob], args: LaunchArguments, folder: Path, report: tuple[str, ...] | None
+) -> LaunchResult:
     """Run the jobs on this machine, one per device slot at a time, in the given order; waits for all."""
     slots = device_slots(args)
     free: queue.Queue[tuple[int, ...]] = queue.Queue()
@@ -502,8 +568,10 @@ def _submit_local(ordered: list[GridJob], args: LaunchArguments, folder: Path,
         finally:
             free.put(slot)
 
-    print(f"running {len(ordered)} run(s) longest first, {len(slots)} at once on "
-          f"{' '.join(','.join(map(str, s)) for s in slots) if slots[0] else 'cpu'}; logs in {display_path(folder)}")
+    print(
+        f"running {len(ordered)} run(s) longest first, {len(slots)} at once on "
+        f"{' '.join(','.join(map(str, s)) for s in slots) if slots[0] else 'cpu'}; logs in {display_path(folder)}"
+    )
     failed = []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(slots), thread_name_prefix="hf_ser-slot")
     try:

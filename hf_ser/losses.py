@@ -27,8 +27,9 @@ import torch.nn.functional as F
 CORPUS_WEIGHTING = ("paper", "sampler_aware", "none")
 
 
-def class_weights(labels: Sequence[int], num_classes: int, draw_probability: Sequence[float] | None = None
-                  ) -> torch.Tensor:
+def class_weights(
+    labels: Sequence[int], num_classes: int, draw_probability: Sequence[float] | None = None
+) -> torch.Tensor:
     """Inverse-frequency class weights, normalised to mean 1 over the samples.
 
     By default the frequencies are the training labels' counts (the paper's definition). With
@@ -45,8 +46,9 @@ def class_weights(labels: Sequence[int], num_classes: int, draw_probability: Seq
     return torch.tensor(w, dtype=torch.float32)
 
 
-def corpus_draw_probability(corpus_ids: Sequence[int], num_corpora: int | None = None, balanced: bool = True
-                            ) -> np.ndarray:
+def corpus_draw_probability(
+    corpus_ids: Sequence[int], num_corpora: int | None = None, balanced: bool = True
+) -> np.ndarray:
     """Probability that a training slot is filled from each corpus: 1/K with balanced batches, size/N without."""
     counts = np.bincount(np.asarray(corpus_ids, dtype=np.int64), minlength=num_corpora or 0).astype(np.float64)
     present = counts > 0
@@ -55,17 +57,23 @@ def corpus_draw_probability(corpus_ids: Sequence[int], num_corpora: int | None =
     return p
 
 
-def row_draw_probability(corpus_ids: Sequence[int], num_corpora: int | None = None, balanced: bool = True
-                         ) -> np.ndarray:
+def row_draw_probability(
+    corpus_ids: Sequence[int], num_corpora: int | None = None, balanced: bool = True
+) -> np.ndarray:
     """Probability that a slot draws each row: its corpus's draw probability / the corpus size (uniform inside)."""
     ids = np.asarray(corpus_ids, dtype=np.int64)
     counts = np.bincount(ids, minlength=num_corpora or 0).astype(np.float64)
     return corpus_draw_probability(ids, num_corpora, balanced)[ids] / counts[ids]
 
 
-def corpus_weights(corpus_ids: Sequence[int], num_corpora: int | None = None, mode: str = "paper",
-                   balanced: bool = True, labels: Sequence[int] | None = None,
-                   class_weight: torch.Tensor | None = None) -> torch.Tensor | None:
+def corpus_weights(
+    corpus_ids: Sequence[int],
+    num_corpora: int | None = None,
+    mode: str = "paper",
+    balanced: bool = True,
+    labels: Sequence[int] | None = None,
+    class_weight: torch.Tensor | None = None,
+) -> torch.Tensor | None:
     """Per-corpus sample weight for ``corpus_weighting`` `mode` (None for 'none').
 
     'paper': inversely proportional to corpus size, normalised to mean 1 over the samples (the paper's text).
@@ -91,8 +99,9 @@ def corpus_weights(corpus_ids: Sequence[int], num_corpora: int | None = None, mo
     return torch.tensor(w, dtype=torch.float32)
 
 
-def _mean_class_weight(ids: np.ndarray, num_corpora: int, labels: Sequence[int] | None,
-                       class_weight: torch.Tensor | None) -> np.ndarray:
+def _mean_class_weight(
+    ids: np.ndarray, num_corpora: int, labels: Sequence[int] | None, class_weight: torch.Tensor | None
+) -> np.ndarray:
     """Mean class weight of each corpus's rows (ones without class weights)."""
     if class_weight is None or labels is None:
         return np.ones(num_corpora)
@@ -102,9 +111,14 @@ def _mean_class_weight(ids: np.ndarray, num_corpora: int, labels: Sequence[int] 
     return np.where(counts > 0, sums / np.maximum(counts, 1), 1.0)
 
 
-def effective_corpus_shares(corpus_ids: Sequence[int], labels: Sequence[int] | None = None,
-                            corpus_weight: torch.Tensor | None = None, class_weight: torch.Tensor | None = None,
-                            balanced: bool = True, num_corpora: int | None = None) -> np.ndarray:
+def effective_corpus_shares(
+    corpus_ids: Sequence[int],
+    labels: Sequence[int] | None = None,
+    corpus_weight: torch.Tensor | None = None,
+    class_weight: torch.Tensor | None = None,
+    balanced: bool = True,
+    num_corpora: int | None = None,
+) -> np.ndarray:
     """Each corpus's expected share of the weighted cross-entropy (sums to 1), computed analytically.
 
     share_k is proportional to draw probability_k x corpus weight_k x mean class weight over corpus k's rows: the
@@ -137,7 +151,9 @@ def weighted_cross_entropy(
     return (ce * w).sum() / w.sum().clamp_min(1e-12)
 
 
-def supervised_contrastive_loss(embeddings: torch.Tensor, labels: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
+def supervised_contrastive_loss(
+    embeddings: torch.Tensor, labels: torch.Tensor, temperature: float = 0.07
+) -> torch.Tensor:
     """Supervised contrastive loss (Khosla et al. 2020, L_out) on L2-normalised embeddings.
 
     Computed in fp32 whatever the input dtype, with the row max subtracted and self-similarity excluded.

@@ -1,4 +1,4 @@
-"""Build the paper's model on any speech backbone: a stock ``*ForSequenceClassification`` / ``WhisperForAudioClassification``.
+"""The paper's model on any speech backbone: a stock ``*ForSequenceClassification`` / ``WhisperForAudioClassification``.
 
 Encoder -> per-frame linear projector to 256-d -> mean pooling -> linear classifier. The projector is linear, so
 projecting then pooling equals the paper's pooling then projecting. Every family below is a stock
@@ -85,11 +85,25 @@ def label_maps() -> tuple[dict[int, str], dict[str, int]]:
 def _tiny_waveform_kwargs() -> dict:
     """Shared shape of the tiny wav2vec2-style configs: hidden 96, 3 layers, 32-channel convs, 20 ms frames."""
     return {
-        "hidden_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 192,
-        "conv_dim": (32,) * 7, "conv_kernel": (10, 3, 3, 3, 3, 2, 2), "conv_stride": (5, 2, 2, 2, 2, 2, 2),
-        "conv_bias": True, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 4,
-        "hidden_dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "feat_proj_dropout": 0.0,
-        "final_dropout": 0.0, "layerdrop": 0.0, "mask_time_prob": 0.05, "mask_time_length": 5, "vocab_size": 32,
+        "hidden_size": 96,
+        "num_hidden_layers": 3,
+        "num_attention_heads": 4,
+        "intermediate_size": 192,
+        "conv_dim": (32,) * 7,
+        "conv_kernel": (10, 3, 3, 3, 3, 2, 2),
+        "conv_stride": (5, 2, 2, 2, 2, 2, 2),
+        "conv_bias": True,
+        "num_conv_pos_embeddings": 16,
+        "num_conv_pos_embedding_groups": 4,
+        "hidden_dropout": 0.0,
+        "attention_dropout": 0.0,
+        "activation_dropout": 0.0,
+        "feat_proj_dropout": 0.0,
+        "final_dropout": 0.0,
+        "layerdrop": 0.0,
+        "mask_time_prob": 0.05,
+        "mask_time_length": 5,
+        "vocab_size": 32,
     }
 
 
@@ -114,18 +128,39 @@ def tiny_config(model_type: str) -> PretrainedConfig:
     if model_type == "hubert":
         return HubertConfig(**_tiny_waveform_kwargs(), feat_extract_norm="group", do_stable_layer_norm=False)
     if model_type == "wavlm":
-        return WavLMConfig(**_tiny_waveform_kwargs(), feat_extract_norm="group", do_stable_layer_norm=False,
-                           num_buckets=32, max_bucket_distance=100)
+        return WavLMConfig(
+            **_tiny_waveform_kwargs(),
+            feat_extract_norm="group",
+            do_stable_layer_norm=False,
+            num_buckets=32,
+            max_bucket_distance=100,
+        )
     if model_type == "data2vec-audio":
         kw = _tiny_waveform_kwargs()
         kw.pop("num_conv_pos_embedding_groups"), kw.pop("num_conv_pos_embeddings")
-        return Data2VecAudioConfig(**kw, num_conv_pos_embedding_groups=4, conv_pos_kernel_size=5, num_conv_pos_embeddings=2)
+        return Data2VecAudioConfig(
+            **kw, num_conv_pos_embedding_groups=4, conv_pos_kernel_size=5, num_conv_pos_embeddings=2
+        )
     if model_type == "whisper":
         return WhisperConfig(
-            d_model=64, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_dim=128, decoder_layers=1,
-            decoder_attention_heads=4, decoder_ffn_dim=128, num_mel_bins=80, vocab_size=64, max_target_positions=16,
-            max_source_positions=DEMO_WHISPER_SECONDS * WHISPER_FRAMES_PER_SECOND, dropout=0.0, attention_dropout=0.0,
-            activation_dropout=0.0, encoder_layerdrop=0.0, pad_token_id=0, bos_token_id=1, eos_token_id=2,
+            d_model=64,
+            encoder_layers=2,
+            encoder_attention_heads=4,
+            encoder_ffn_dim=128,
+            decoder_layers=1,
+            decoder_attention_heads=4,
+            decoder_ffn_dim=128,
+            num_mel_bins=80,
+            vocab_size=64,
+            max_target_positions=16,
+            max_source_positions=DEMO_WHISPER_SECONDS * WHISPER_FRAMES_PER_SECOND,
+            dropout=0.0,
+            attention_dropout=0.0,
+            activation_dropout=0.0,
+            encoder_layerdrop=0.0,
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=2,
             decoder_start_token_id=1,
         )
     raise UserError(f"no tiny config for model type {model_type!r}; known: {', '.join(SUPPORTED_MODEL_TYPES)}")
@@ -134,12 +169,27 @@ def tiny_config(model_type: str) -> PretrainedConfig:
 def xlsr_300m_config() -> Wav2Vec2Config:
     """The XLS-R 300M architecture (as in facebook/wav2vec2-xls-r-300m's config), built without a download."""
     return Wav2Vec2Config(
-        hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
-        conv_dim=(512,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2),
-        conv_bias=True, feat_extract_norm="layer", do_stable_layer_norm=True,
-        num_conv_pos_embeddings=128, num_conv_pos_embedding_groups=16, hidden_act="gelu",
-        hidden_dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, feat_proj_dropout=0.1,
-        final_dropout=0.0, layerdrop=0.1, mask_time_prob=0.075, mask_time_length=10,
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        intermediate_size=4096,
+        conv_dim=(512,) * 7,
+        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        conv_stride=(5, 2, 2, 2, 2, 2, 2),
+        conv_bias=True,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        num_conv_pos_embeddings=128,
+        num_conv_pos_embedding_groups=16,
+        hidden_act="gelu",
+        hidden_dropout=0.1,
+        attention_dropout=0.1,
+        activation_dropout=0.0,
+        feat_proj_dropout=0.1,
+        final_dropout=0.0,
+        layerdrop=0.1,
+        mask_time_prob=0.075,
+        mask_time_length=10,
         vocab_size=32,
     )
 
@@ -188,8 +238,10 @@ def set_whisper_window(model: PreTrainedModel, extractor: WhisperFeatureExtracto
     """
     frames = int(seconds) * WHISPER_FRAMES_PER_SECOND
     if int(seconds) != seconds or not 0 < frames <= model.config.max_source_positions:
-        raise UserError(f"whisper_window_seconds must be a whole number of seconds in "
-                        f"1..{model.config.max_source_positions // WHISPER_FRAMES_PER_SECOND}, not {seconds}")
+        raise UserError(
+            f"whisper_window_seconds must be a whole number of seconds in "
+            f"1..{model.config.max_source_positions // WHISPER_FRAMES_PER_SECOND}, not {seconds}"
+        )
     embed = model.encoder.embed_positions
     new = torch.nn.Embedding(frames, embed.embedding_dim).to(embed.weight.device, embed.weight.dtype)
     new.weight.data.copy_(embed.weight.data[:frames])
@@ -198,11 +250,14 @@ def set_whisper_window(model: PreTrainedModel, extractor: WhisperFeatureExtracto
     model.encoder.max_source_positions = frames
     model.config.max_source_positions = frames
     fresh = whisper_feature_extractor(extractor.feature_size, int(seconds))
-    extractor.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "mel_filters"} | {"mel_filters": fresh.mel_filters})
+    extractor.__dict__.update(
+        {k: v for k, v in fresh.__dict__.items() if k != "mel_filters"} | {"mel_filters": fresh.mel_filters}
+    )
 
 
-def _set_head(config: PretrainedConfig, classifier_proj_size: int, use_weighted_layer_sum: bool,
-              layerdrop: float | None) -> None:
+def _set_head(
+    config: PretrainedConfig, classifier_proj_size: int, use_weighted_layer_sum: bool, layerdrop: float | None
+) -> None:
     """Six-emotion labels, projector width, weighted layer sum and LayerDrop on a backbone config (in place)."""
     id2label, label2id = label_maps()
     config.num_labels = len(EMOTIONS)
@@ -256,9 +311,13 @@ def build_model(
         _set_head(config, classifier_proj_size, use_weighted_layer_sum, layerdrop)
         config.hf_ser_backbone = model_name_or_path
         model = AutoModelForAudioClassification.from_config(
-            config, attn_implementation=attention_for(config, attn_implementation))
-        extractor = (whisper_feature_extractor(config.num_mel_bins, DEMO_WHISPER_SECONDS) if is_whisper(config)
-                     else feature_extractor())
+            config, attn_implementation=attention_for(config, attn_implementation)
+        )
+        extractor = (
+            whisper_feature_extractor(config.num_mel_bins, DEMO_WHISPER_SECONDS)
+            if is_whisper(config)
+            else feature_extractor()
+        )
     else:
         try:
             config = AutoConfig.from_pretrained(model_name_or_path, cache_dir=cache_dir)
@@ -272,7 +331,9 @@ def build_model(
         _set_head(config, classifier_proj_size, use_weighted_layer_sum, layerdrop)
         config.hf_ser_backbone = getattr(config, "hf_ser_backbone", None) or str(model_name_or_path)
         model = AutoModelForAudioClassification.from_pretrained(
-            model_name_or_path, config=config, cache_dir=cache_dir,
+            model_name_or_path,
+            config=config,
+            cache_dir=cache_dir,
             attn_implementation=attention_for(config, attn_implementation),
             ignore_mismatched_sizes=True,
         )
@@ -280,11 +341,14 @@ def build_model(
             extractor = AutoFeatureExtractor.from_pretrained(model_name_or_path, cache_dir=cache_dir)
         except OSError:
             logger.warning("%s has no feature extractor config; using the 16 kHz default", model_name_or_path)
-            extractor = (whisper_feature_extractor(config.num_mel_bins,
-                                                   config.max_source_positions // WHISPER_FRAMES_PER_SECOND)
-                         if is_whisper(config) else feature_extractor())
-        if not is_whisper(config) and (not getattr(extractor, "do_normalize", True)
-                                       or not getattr(extractor, "return_attention_mask", True)):
+            extractor = (
+                whisper_feature_extractor(config.num_mel_bins, config.max_source_positions // WHISPER_FRAMES_PER_SECOND)
+                if is_whisper(config)
+                else feature_extractor()
+            )
+        if not is_whisper(config) and (
+            not getattr(extractor, "do_normalize", True) or not getattr(extractor, "return_attention_mask", True)
+        ):
             logger.info("enabling do_normalize and return_attention_mask on the feature extractor (the paper's MVN)")
             extractor.do_normalize, extractor.return_attention_mask = True, True
     if whisper_window_seconds and is_whisper(config):
@@ -342,6 +406,8 @@ def backbone_info(config: PretrainedConfig) -> dict:
     if name in RANDOM_BACKBONES:
         licence = "none (random initialisation)"
     else:
-        licence = next((lic for prefix, lic in BACKBONE_LICENCES if str(name).lower().startswith(prefix)),
-                       "unknown: see the backbone's model card")
+        licence = next(
+            (lic for prefix, lic in BACKBONE_LICENCES if str(name).lower().startswith(prefix)),
+            "unknown: see the backbone's model card",
+        )
     return {"name": str(name), "family": family, "licence": licence}

@@ -112,8 +112,10 @@ class PredictOptions:
         if self.window <= 0 or (self.hop is not None and self.hop <= 0):
             raise UserError("--window and --hop must be positive")
         if self.segment == "fixed" and self.max_seconds and self.window > self.max_seconds:
-            raise UserError(f"--window {self.window:g} is longer than --max_seconds {self.max_seconds:g} (the "
-                            "training crop); use a shorter window or raise --max_seconds")
+            raise UserError(
+                f"--window {self.window:g} is longer than --max_seconds {self.max_seconds:g} (the "
+                "training crop); use a shorter window or raise --max_seconds"
+            )
         vad = replace(self.vad, max_segment=float(self.max_seconds or 0))
         try:
             vad.check()
@@ -150,8 +152,10 @@ def collect_inputs(paths: Sequence[str | Path]) -> list[str]:
             except (ValueError, UnicodeDecodeError, csv.Error) as e:
                 raise PredictError(f"cannot read the manifest {display_path(p)}: {display_path(str(e))}") from None
             if rows and "path" not in rows[0]:
-                raise PredictError(f"manifest {display_path(p)} has no 'path' column (columns: "
-                                   f"{', '.join(map(str, rows[0]))}); add one with the audio file of each row")
+                raise PredictError(
+                    f"manifest {display_path(p)} has no 'path' column (columns: "
+                    f"{', '.join(map(str, rows[0]))}); add one with the audio file of each row"
+                )
             for row in rows:
                 q = Path(str(row["path"]).strip())
                 files.append(str(q if q.is_absolute() else p.parent / q))
@@ -168,8 +172,10 @@ def resolve_model(model: str) -> str:
             return str(p)
         if (p / "model" / "config.json").is_file():
             return str(p / "model")
-        raise PredictError(f"{display_path(p)} holds no config.json: give a run's model/ folder, a folder written "
-                           f"by `python -m hf_ser.hub push --dry_run`, or a Hub model id")
+        raise PredictError(
+            f"{display_path(p)} holds no config.json: give a run's model/ folder, a folder written "
+            f"by `python -m hf_ser.hub push --dry_run`, or a Hub model id"
+        )
     return model
 
 
@@ -198,7 +204,8 @@ def load_classifier(model: str, device: str | None = None, onnx: str | None = No
         raise PredictError(
             f"could not load the model {model!r}: {display_path(str(e))} -- give a run's model/ folder, a folder "
             f"written by `python -m hf_ser.hub push --dry_run`, or a Hub id (downloaded once into the Hugging Face "
-            f"cache; with HF_HUB_OFFLINE=1 only the cache is used)") from None
+            f"cache; with HF_HUB_OFFLINE=1 only the cache is used)"
+        ) from None
 
 
 def classifier_labels(classifier) -> list[str]:
@@ -233,8 +240,9 @@ class _Job:
 
 def error_reason(e: BaseException) -> str:
     """A one-line reason for an error row: an AudioError's own text, else the exception's type and message."""
-    text = str(e) if isinstance(e, AudioError) else f"unexpected error: {type(e).__name__}" + (
-        f": {e}" if str(e) else "")
+    text = (
+        str(e) if isinstance(e, AudioError) else f"unexpected error: {type(e).__name__}" + (f": {e}" if str(e) else "")
+    )
     return " ".join(display_path(text).split())
 
 
@@ -317,7 +325,9 @@ class Predictor:
         if job.mode == "vad":
             bar = self._bar(job, round(job.duration, 1), "s", "VAD")
             try:
-                job.spans = vad_segments(job.path, opts.vad, on_block=(lambda n: bar.update(n / 16000)) if bar else None)
+                job.spans = vad_segments(
+                    job.path, opts.vad, on_block=(lambda n: bar.update(n / 16000)) if bar else None
+                )
             finally:
                 if bar:
                     bar.close()
@@ -386,22 +396,46 @@ class Predictor:
         self._classify_pool()
         yield from self._finished()
         if self.cropped:
-            logger.warning("%d file(s) were classified on their first %g s (the training crop), e.g. %s; use "
-                           "--segment vad or fixed to cover them whole", len(self.cropped),
-                           self.options.max_seconds, display_path(self.cropped[0]))
+            logger.warning(
+                "%d file(s) were classified on their first %g s (the training crop), e.g. %s; use "
+                "--segment vad or fixed to cover them whole",
+                len(self.cropped),
+                self.options.max_seconds,
+                display_path(self.cropped[0]),
+            )
 
     # -- rows ------------------------------------------------------------------------------------
-    def _row(self, job: _Job, kind: str, start: float, end: float, probs: np.ndarray | None,
-             error: str | None, tie_break: np.ndarray | None = None) -> dict:
+    def _row(
+        self,
+        job: _Job,
+        kind: str,
+        start: float,
+        end: float,
+        probs: np.ndarray | None,
+        error: str | None,
+        tie_break: np.ndarray | None = None,
+    ) -> dict:
         """One output row; ``scores`` holds the top_k labels, ``probs`` (not written) all of them."""
-        row = {"path": job.path, "kind": kind, "start": round(float(start), 3), "end": round(float(end), 3),
-               "label": None, "score": None, "scores": None, "error": error, "probs": None}
+        row = {
+            "path": job.path,
+            "kind": kind,
+            "start": round(float(start), 3),
+            "end": round(float(end), 3),
+            "label": None,
+            "score": None,
+            "scores": None,
+            "error": error,
+            "probs": None,
+        }
         if probs is not None and error is None:
             best = pick_label(probs, tie_break)
             order = np.argsort(-probs, kind="stable")[: self.options.top_k or len(self.labels)]
-            row.update(label=self.labels[best], score=float(probs[best]),
-                       scores={self.labels[j]: float(probs[j]) for j in order},
-                       probs={label: float(p) for label, p in zip(self.labels, probs)})
+            row.update(
+                label=self.labels[best],
+                score=float(probs[best]),
+                scores={self.labels[j]: float(probs[j]) for j in order},
+                probs={label: float(p) for label, p in zip(self.labels, probs)},
+            )
         return row
 
     def rows(self, job: _Job) -> list[dict]:
@@ -421,8 +455,7 @@ class Predictor:
         if not done:
             reasons = Counter(job.seg_errors[k].split(":")[0] for k in job.seg_errors)
             detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
-            return out + [self._row(job, "file", 0.0, job.duration, None,
-                                    f"no segment could be classified: {detail}")]
+            return out + [self._row(job, "file", 0.0, job.duration, None, f"no segment could be classified: {detail}")]
         spans = [job.spans[k] for k in done]
         probs = [job.probs[k] for k in done]
         scores = aggregate(spans, probs, self.options.aggregate)
@@ -430,8 +463,9 @@ class Predictor:
         return out + [self._row(job, "file", 0.0, job.duration, scores, None, tie)]
 
 
-def predict_files(files: Iterable[str | Path], classifier, options: PredictOptions | None = None,
-                  progress: bool = False, **overrides) -> Iterator[list[dict]]:
+def predict_files(
+    files: Iterable[str | Path], classifier, options: PredictOptions | None = None, progress: bool = False, **overrides
+) -> Iterator[list[dict]]:
     """Each file's rows (segments, then the file row), in input order, as they are produced.
 
     `overrides` are PredictOptions fields (``segment="vad"``, ``top_k=2``...) applied to `options`.
@@ -440,8 +474,9 @@ def predict_files(files: Iterable[str | Path], classifier, options: PredictOptio
     yield from Predictor(classifier, options, progress).run(files)
 
 
-def classify(files: Iterable[str | Path], classifier, options: PredictOptions | None = None,
-             progress: bool = False, **overrides) -> list[dict]:
+def classify(
+    files: Iterable[str | Path], classifier, options: PredictOptions | None = None, progress: bool = False, **overrides
+) -> list[dict]:
     """All rows of all files in one list (the segment rows of each file before its file row)."""
     return [row for rows in predict_files(files, classifier, options, progress, **overrides) for row in rows]
 
@@ -461,17 +496,30 @@ def _rounded(scores: dict[str, float] | None) -> dict[str, float] | None:
 
 def json_record(row: dict) -> dict:
     """The JSON / JSON Lines object of a row (printable path and error)."""
-    return {"path": display_path(row["path"]), "kind": row["kind"], "start": row["start"], "end": row["end"],
-            "label": row["label"], "score": None if row["score"] is None else round(row["score"], 6),
-            "scores": _rounded(row["scores"]), "error": row["error"]}
+    return {
+        "path": display_path(row["path"]),
+        "kind": row["kind"],
+        "start": row["start"],
+        "end": row["end"],
+        "label": row["label"],
+        "score": None if row["score"] is None else round(row["score"], 6),
+        "scores": _rounded(row["scores"]),
+        "error": row["error"],
+    }
 
 
 def csv_record(row: dict) -> list[str]:
     """The CSV cells of a row: printable, one line each, formula-like text neutralised."""
-    return [spreadsheet_safe(display_path(row["path"])), row["kind"], _num(row["start"], 3), _num(row["end"], 3),
-            spreadsheet_safe(row["label"] or ""), _num(row["score"], 6),
-            "" if row["scores"] is None else json.dumps(_rounded(row["scores"])),
-            spreadsheet_safe(" ".join((row["error"] or "").split()))]
+    return [
+        spreadsheet_safe(display_path(row["path"])),
+        row["kind"],
+        _num(row["start"], 3),
+        _num(row["end"], 3),
+        spreadsheet_safe(row["label"] or ""),
+        _num(row["score"], 6),
+        "" if row["scores"] is None else json.dumps(_rounded(row["scores"])),
+        spreadsheet_safe(" ".join((row["error"] or "").split())),
+    ]
 
 
 def to_table(rows: Sequence[dict]) -> str:
@@ -480,8 +528,17 @@ def to_table(rows: Sequence[dict]) -> str:
     lines = []
     for r in rows:
         scores = ", ".join(f"{k} {v:.3f}" for k, v in (r["scores"] or {}).items())
-        lines.append([display_path(r["path"]), r["kind"], f"{r['start']:.2f}-{r['end']:.2f} s",
-                      r["label"] or "-", _num(r["score"], 3), scores, r["error"] or ""])
+        lines.append(
+            [
+                display_path(r["path"]),
+                r["kind"],
+                f"{r['start']:.2f}-{r['end']:.2f} s",
+                r["label"] or "-",
+                _num(r["score"], 3),
+                scores,
+                r["error"] or "",
+            ]
+        )
     widths = [max(len(h), *(len(line[j]) for line in lines)) if lines else len(h) for j, h in enumerate(header)]
     out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
     out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
@@ -496,8 +553,10 @@ def format_for(output: str | None, fmt: str | None) -> str:
         return "table"
     suffix = Path(output).suffix.lower()
     if suffix not in SUFFIX_FORMATS:
-        raise UserError(f"cannot tell the format of --output {display_path(output)} from its suffix; use .csv, "
-                        ".jsonl or .json, or give --format")
+        raise UserError(
+            f"cannot tell the format of --output {display_path(output)} from its suffix; use .csv, "
+            ".jsonl or .json, or give --format"
+        )
     return SUFFIX_FORMATS[suffix]
 
 
@@ -520,8 +579,10 @@ def read_finished(output: Path, fmt: str) -> tuple[list, dict[str, bool], bool]:
     if fmt == "csv":
         parsed = list(csv.reader(io.StringIO(text)))
         if parsed and parsed[0] != list(COLUMNS):
-            raise UserError(f"{display_path(output)} is not a predict CSV (header {','.join(parsed[0])[:80]}); "
-                            "give another --output or drop --resume")
+            raise UserError(
+                f"{display_path(output)} is not a predict CSV (header {','.join(parsed[0])[:80]}); "
+                "give another --output or drop --resume"
+            )
         records = [r for r in parsed[1:] if len(r) == len(COLUMNS)]
         dropped = len(records) != len(parsed) - 1
         keyed = [(r[0], r[1], r[7]) for r in records]
@@ -542,8 +603,10 @@ def read_finished(output: Path, fmt: str) -> tuple[list, dict[str, bool], bool]:
             records = json.loads(text) if text.strip() else []
             assert isinstance(records, list) and all(set(COLUMNS) <= r.keys() for r in records)
         except (json.JSONDecodeError, AssertionError, AttributeError):
-            raise UserError(f"{display_path(output)} is not a complete predict JSON array, so it cannot be resumed; "
-                            "use --format csv or jsonl for runs you may have to resume") from None
+            raise UserError(
+                f"{display_path(output)} is not a complete predict JSON array, so it cannot be resumed; "
+                "use --format csv or jsonl for runs you may have to resume"
+            ) from None
         dropped = False
         keyed = [(r["path"], r["kind"], r["error"]) for r in records]
     done = {key: not error for key, kind, error in keyed if kind == "file"}
@@ -683,52 +746,95 @@ def plot_timeline(rows: Sequence[dict], png: str | Path) -> Path:
 def build_parser() -> ArgumentParser:
     """The predict command's flags."""
     doc = __doc__ or ""
-    parser = ArgumentParser(prog="hf-ser predict", description=doc.split("\n\n")[0],
-                            formatter_class=argparse.RawDescriptionHelpFormatter,
-                            epilog=doc.split("\n\n", 1)[1])
+    parser = ArgumentParser(
+        prog="hf-ser predict",
+        description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc.split("\n\n", 1)[1],
+    )
     d = VadParams()
     parser.add_argument("paths", nargs="+", help="audio files, folders or manifests (.csv/.jsonl with a path column)")
     parser.add_argument("--model", required=True, help="model folder (a run's model/ or a --dry_run folder) or Hub id")
     parser.add_argument("--output", default=None, help="write to this file (.csv, .jsonl, .json) instead of stdout")
-    parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: from --output's "
-                        "suffix, else a table on stdout)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format (default: from --output's suffix, else a table on stdout)",
+    )
     parser.add_argument("--resume", action="store_true", help="skip the files already complete in --output")
-    parser.add_argument("--segment", choices=SEGMENT_MODES, default="auto", help="auto: none for files of at most "
-                        "--max_seconds, vad above (default auto)")
+    parser.add_argument(
+        "--segment",
+        choices=SEGMENT_MODES,
+        default="auto",
+        help="auto: none for files of at most --max_seconds, vad above (default auto)",
+    )
     parser.add_argument("--window", type=float, default=4.0, help="--segment fixed: window length in s (default 4)")
-    parser.add_argument("--hop", type=float, default=None, help="--segment fixed: s between window starts "
-                        "(default half a window)")
-    parser.add_argument("--max_seconds", type=float, default=DEFAULT_MAX_SECONDS, help="longest clip given to the "
-                        "model: the crop of --segment none and the longest VAD segment (default 20, the training "
-                        "crop; 0 = no limit)")
+    parser.add_argument(
+        "--hop", type=float, default=None, help="--segment fixed: s between window starts (default half a window)"
+    )
+    parser.add_argument(
+        "--max_seconds",
+        type=float,
+        default=DEFAULT_MAX_SECONDS,
+        help="longest clip given to the "
+        "model: the crop of --segment none and the longest VAD segment (default 20, the training "
+        "crop; 0 = no limit)",
+    )
     parser.add_argument("--vad_threshold", type=float, default=d.threshold, help="speech probability threshold")
     parser.add_argument("--min_speech", type=float, default=d.min_speech, help="drop speech shorter than this (s)")
-    parser.add_argument("--min_silence", type=float, default=d.min_silence, help="a pause this long (s) ends a "
-                        "segment")
+    parser.add_argument("--min_silence", type=float, default=d.min_silence, help="a pause this long (s) ends a segment")
     parser.add_argument("--speech_pad", type=float, default=d.speech_pad, help="s added on each side of a segment")
     parser.add_argument("--merge_gap", type=float, default=d.merge_gap, help="join segments closer than this (s)")
-    parser.add_argument("--aggregate", choices=AGGREGATES, default="mean", help="file row from its segments: "
-                        "duration-weighted mean of probabilities (default), per-emotion max, or vote share")
+    parser.add_argument(
+        "--aggregate",
+        choices=AGGREGATES,
+        default="mean",
+        help="file row from its segments: "
+        "duration-weighted mean of probabilities (default), per-emotion max, or vote share",
+    )
     parser.add_argument("--top_k", type=int, default=None, help="labels listed in `scores` (default: all)")
     parser.add_argument("--batch_size", type=int, default=8, help="segments per forward pass (sorted by length)")
-    parser.add_argument("--pool_seconds", type=float, default=POOL_SECONDS, help="audio (s) gathered and sorted by "
-                        "length before each pass through the model: more batches better, a kill loses more "
-                        "(default 300)")
+    parser.add_argument(
+        "--pool_seconds",
+        type=float,
+        default=POOL_SECONDS,
+        help="audio (s) gathered and sorted by "
+        "length before each pass through the model: more batches better, a kill loses more "
+        "(default 300)",
+    )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--plot", default=None, metavar="DIR", help="write one emotion timeline PNG per file here")
     parser.add_argument("--no_progress", action="store_true", help="no progress bars")
-    parser.add_argument("--onnx", default=None, metavar="PATH",
-                        help="run this ONNX export (hf-ser export ... --onnx PATH) with onnxruntime instead of PyTorch")
+    parser.add_argument(
+        "--onnx",
+        default=None,
+        metavar="PATH",
+        help="run this ONNX export (hf-ser export ... --onnx PATH) with onnxruntime instead of PyTorch",
+    )
     return parser
 
 
 def options_from_args(args) -> PredictOptions:
     """PredictOptions from parsed flags (checked; UserError on a bad value)."""
-    vad = VadParams(threshold=args.vad_threshold, min_speech=args.min_speech, min_silence=args.min_silence,
-                    speech_pad=args.speech_pad, merge_gap=args.merge_gap)
-    return PredictOptions(segment=args.segment, window=args.window, hop=args.hop, vad=vad,
-                          max_seconds=args.max_seconds, aggregate=args.aggregate, top_k=args.top_k,
-                          batch_size=args.batch_size, pool_seconds=args.pool_seconds).checked()
+    vad = VadParams(
+        threshold=args.vad_threshold,
+        min_speech=args.min_speech,
+        min_silence=args.min_silence,
+        speech_pad=args.speech_pad,
+        merge_gap=args.merge_gap,
+    )
+    return PredictOptions(
+        segment=args.segment,
+        window=args.window,
+        hop=args.hop,
+        vad=vad,
+        max_seconds=args.max_seconds,
+        aggregate=args.aggregate,
+        top_k=args.top_k,
+        batch_size=args.batch_size,
+        pool_seconds=args.pool_seconds,
+    ).checked()
 
 
 @command
@@ -742,8 +848,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError("--resume needs --output in csv, jsonl or json (the file whose finished rows are kept)")
     files = collect_inputs(args.paths)
     if not files:
-        raise PredictError(f"no audio file found in {display_path(' '.join(args.paths))} (searched for "
-                           f"{' '.join(AUDIO_EXTENSIONS)})")
+        raise PredictError(
+            f"no audio file found in {display_path(' '.join(args.paths))} (searched for {' '.join(AUDIO_EXTENSIONS)})"
+        )
     classifier = load_classifier(args.model, args.device, onnx=args.onnx)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets '?', not a crash
@@ -751,8 +858,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     todo = [f for f in files if resume_key(f, fmt) not in writer.done]
     n_ok = sum(writer.done.get(resume_key(f, fmt), False) for f in files if resume_key(f, fmt) in writer.done)
     if len(todo) < len(files):
-        logger.info("--resume: %d of %d file(s) already in %s", len(files) - len(todo), len(files),
-                    display_path(args.output))
+        logger.info(
+            "--resume: %d of %d file(s) already in %s", len(files) - len(todo), len(files), display_path(args.output)
+        )
     predictor = Predictor(classifier, options, progress=not args.no_progress)
     start = time.perf_counter()
     n_done, errors = 0, Counter()
@@ -775,12 +883,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         writer.close()
     seconds = max(time.perf_counter() - start, 1e-9)
-    summary = (f"{sum(errors.values())} error(s): " + ", ".join(f"{n} {r}" for r, n in errors.most_common())
-               if errors else "")
-    print(f"classified {n_done - sum(errors.values())} of {n_done} file(s) in {seconds:.1f} s: "
-          f"{n_done / seconds:.1f} files/s, {predictor.audio_seconds / seconds:.1f}x real time"
-          + (f"; {summary}" if summary else "") + (f"; wrote {display_path(args.output)}" if args.output else ""),
-          file=sys.stderr)
+    summary = (
+        f"{sum(errors.values())} error(s): " + ", ".join(f"{n} {r}" for r, n in errors.most_common()) if errors else ""
+    )
+    print(
+        f"classified {n_done - sum(errors.values())} of {n_done} file(s) in {seconds:.1f} s: "
+        f"{n_done / seconds:.1f} files/s, {predictor.audio_seconds / seconds:.1f}x real time"
+        + (f"; {summary}" if summary else "")
+        + (f"; wrote {display_path(args.output)}" if args.output else ""),
+        file=sys.stderr,
+    )
     if n_ok == 0:
         print("error: no file could be classified (see the error column)", file=sys.stderr)
         return EXIT_FAILED

@@ -63,17 +63,25 @@ RECIPES_DIR = Path(__file__).parent / "recipes"
 class ModelArguments:
     """Which backbone and head to build."""
 
-    model_name_or_path: str = field(default=DEFAULT_BACKBONE, metadata={"help": "Hub id or folder of any "
-                                                                                "wav2vec2/XLS-R, HuBERT, WavLM, data2vec-audio or Whisper checkpoint; 'demo-tiny' (or demo-tiny-hubert/-wavlm/-data2vec/-whisper); 'xls-r-300m-random'."})
+    model_name_or_path: str = field(
+        default=DEFAULT_BACKBONE,
+        metadata={
+            "help": "Hub id or folder of any wav2vec2/XLS-R, HuBERT, WavLM, data2vec-audio or Whisper checkpoint; "
+            "'demo-tiny' (or demo-tiny-hubert/-wavlm/-data2vec/-whisper); 'xls-r-300m-random'."
+        },
+    )
     classifier_proj_size: int = field(default=256, metadata={"help": "Projector width (paper: 256)."})
     attn_implementation: str = field(default="sdpa", metadata={"help": "'sdpa', 'eager' or 'flash_attention_2'."})
-    freeze_feature_encoder: bool = field(default=True, metadata={"help": "Keep the convolutional feature encoder "
-                                                                         "frozen."})
+    freeze_feature_encoder: bool = field(
+        default=True, metadata={"help": "Keep the convolutional feature encoder frozen."}
+    )
     layerdrop: float | None = field(default=None, metadata={"help": "Override the backbone's LayerDrop (0 under DDP)."})
-    freeze_base_model: bool = field(default=False, metadata={"help": "Train only layer weights + head (frozen "
-                                                                     "upstream)."})
-    use_weighted_layer_sum: bool = field(default=False, metadata={"help": "Learned softmax-weighted sum of all "
-                                                                          "layers."})
+    freeze_base_model: bool = field(
+        default=False, metadata={"help": "Train only layer weights + head (frozen upstream)."}
+    )
+    use_weighted_layer_sum: bool = field(
+        default=False, metadata={"help": "Learned softmax-weighted sum of all layers."}
+    )
     whisper_window_seconds: int | None = field(default=None, metadata={"help": "Whisper: shorten the 30 s window."})
 
 
@@ -82,47 +90,79 @@ class SERArguments:
     """The experiment and the paper's balancing tricks."""
 
     experiment: str = field(default="multilingual", metadata={"help": f"One of {', '.join(EXPERIMENTS)}."})
-    groups: list[str] | None = field(default=None, metadata={"help": "Groups for multilingual/cross_group ('all' = "
-                                                                     "every language)."})
-    languages: list[str] | None = field(default=None, metadata={"help": "Restrict to these language codes (e.g. FRE "
-                                                                        "ITA)."})
+    groups: list[str] | None = field(
+        default=None, metadata={"help": "Groups for multilingual/cross_group ('all' = every language)."}
+    )
+    languages: list[str] | None = field(
+        default=None, metadata={"help": "Restrict to these language codes (e.g. FRE ITA)."}
+    )
     seeds: int = field(default=1, metadata={"help": "Repeat every run with seeds 0..N-1."})
     contrastive_weight: float = field(default=0.1, metadata={"help": "lambda of the supervised contrastive term."})
     temperature: float = field(default=0.07, metadata={"help": "tau of the supervised contrastive term."})
     class_weighting: bool = field(default=True, metadata={"help": "Weight CE by inverse class frequency."})
-    corpus_weighting: str = field(default="paper", metadata={"help": "'paper' (weight 1/corpus size, as the paper "
-                                  "says), 'sampler_aware' (equal effective corpus shares under the sampler used; class "
-                                  "weights from the drawn distribution) or 'none'. true/false mean paper/none."})
+    corpus_weighting: str = field(
+        default="paper",
+        metadata={
+            "help": "'paper' (weight 1/corpus size, as the paper "
+            "says), 'sampler_aware' (equal effective corpus shares under the sampler used; class "
+            "weights from the drawn distribution) or 'none'. true/false mean paper/none."
+        },
+    )
     balanced_sampling: bool = field(default=True, metadata={"help": "Corpus-balanced micro-batches."})
-    length_window: int = field(default=DEFAULT_LENGTH_WINDOW, metadata={"help": "Micro-batches sorted by length "
-                                                                                "together (1 = exact per-batch balance)."})
+    length_window: int = field(
+        default=DEFAULT_LENGTH_WINDOW,
+        metadata={"help": "Micro-batches sorted by length together (1 = exact per-batch balance)."},
+    )
     augment: bool = field(default=True, metadata={"help": "Random gain and light noise on the train split."})
     mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
-    pad_to_multiple_of: int | None = field(default=None, metadata={"help": "Pad batches to a multiple of this many "
-                                                                           "samples (torch_compile)."})
+    pad_to_multiple_of: int | None = field(
+        default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."}
+    )
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
-    ablation: str | None = field(default=None, metadata={"help": "'balancing': run the grid once per balancing "
-                                 "variant (corpus weights x balanced batches: both, weights_only, sampler_only, "
-                                 "neither) into <output_dir>/<variant>."})
-    early_stopping_patience: int | None = field(default=None, metadata={"help": "With --dev_size: stop after this many "
-                                                "epochs without a better dev UAR (default: train all epochs)."})
+    ablation: str | None = field(
+        default=None,
+        metadata={
+            "help": "'balancing': run the grid once per balancing "
+            "variant (corpus weights x balanced batches: both, weights_only, sampler_only, "
+            "neither) into <output_dir>/<variant>."
+        },
+    )
+    early_stopping_patience: int | None = field(
+        default=None,
+        metadata={
+            "help": "With --dev_size: stop after this many epochs without a better dev UAR (default: train all epochs)."
+        },
+    )
 
 
 @dataclass
 class GridArguments:
     """Which planned runs to look at or execute (any scheduler can drive a grid one run at a time)."""
 
-    list_runs: bool = field(default=False, metadata={"help": "Print the planned runs (index, name, languages, config "
-                                                             "hash, state, estimated cost) and exit."})
+    list_runs: bool = field(
+        default=False,
+        metadata={
+            "help": "Print the planned runs (index, name, languages, config hash, state, estimated cost) and exit."
+        },
+    )
     format: str = field(default="table", metadata={"help": "--list_runs output: 'table' or 'json'."})
-    run_index: int | None = field(default=None, metadata={"help": "Execute only the planned run with this index (e.g. "
-                                                                  "$SLURM_ARRAY_TASK_ID)."})
-    run: str | None = field(default=None, metadata={"help": "Execute only the planned run with this folder name (e.g. "
-                                                            "single-FRE-seed0)."})
+    run_index: int | None = field(
+        default=None, metadata={"help": "Execute only the planned run with this index (e.g. $SLURM_ARRAY_TASK_ID)."}
+    )
+    run: str | None = field(
+        default=None, metadata={"help": "Execute only the planned run with this folder name (e.g. single-FRE-seed0)."}
+    )
 
 
-PARSER_TYPES = (ModelArguments, DataArguments, SERArguments, FewShotArguments, GridArguments, LaunchArguments,
-                TrainingArguments)
+PARSER_TYPES = (
+    ModelArguments,
+    DataArguments,
+    SERArguments,
+    FewShotArguments,
+    GridArguments,
+    LaunchArguments,
+    TrainingArguments,
+)
 # Options that say which runs to plan or where to put them, not what a run computes: outside the run hash.
 NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages")
 DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc", "data_root")  # where data lives, not what it is (the fingerprint is)
@@ -171,8 +211,9 @@ def _read_yaml(path: Path, known: set[str]) -> dict:
         raise RecipeError(f"{display_path(path)}: unknown key(s) {', '.join(unknown)}")
     extra = data.get("demo_overrides") or {}
     if not isinstance(extra, dict) or set(extra) - known:
-        raise RecipeError(f"{display_path(path)}: demo_overrides must map known keys to values; "
-                          f"unknown: {sorted(set(extra) - known)}")
+        raise RecipeError(
+            f"{display_path(path)}: demo_overrides must map known keys to values; unknown: {sorted(set(extra) - known)}"
+        )
     return data
 
 
@@ -195,8 +236,9 @@ def parse_recipe(argv: list[str]) -> Recipe:
     name, rest = argv[0], argv[1:]
     path = Path(name) if name.endswith((".yaml", ".yml")) else RECIPES_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise RecipeError(f"unknown recipe {name!r}; available: {', '.join(available_recipes())} (or a path to a "
-                          ".yaml)")
+        raise RecipeError(
+            f"unknown recipe {name!r}; available: {', '.join(available_recipes())} (or a path to a .yaml)"
+        )
     parser = RecipeParser(PARSER_TYPES, prog=f"hf-ser recipe {name}")
     known = {a.dest for a in parser._actions}
     recipe = _read_yaml(path, known)
@@ -222,8 +264,19 @@ def parse_recipe(argv: list[str]) -> Recipe:
     ser.corpus_weighting = normalize_corpus_weighting(ser.corpus_weighting)
     check_protocol_args(data, ser)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
-    return Recipe(path.stem, model, data, ser, few, grid, launch, apply_device_defaults(training, ser), overridden,
-                  push_to_hub=training.push_to_hub, hub_token=training.hub_token)
+    return Recipe(
+        path.stem,
+        model,
+        data,
+        ser,
+        few,
+        grid,
+        launch,
+        apply_device_defaults(training, ser),
+        overridden,
+        push_to_hub=training.push_to_hub,
+        hub_token=training.hub_token,
+    )
 
 
 def apply_device_defaults(train_args: TrainingArguments, ser_args: SERArguments) -> TrainingArguments:
@@ -236,9 +289,16 @@ def apply_device_defaults(train_args: TrainingArguments, ser_args: SERArguments)
     fp16 = mp == "fp16" or (mp == "auto" and cuda)
     bf16 = mp == "bf16"
     workers = train_args.dataloader_num_workers or (min(4, os.cpu_count() or 1) if cuda else 0)
-    return dataclasses.replace(train_args, fp16=fp16, bf16=bf16, dataloader_num_workers=workers,
-                               dataloader_pin_memory=train_args.dataloader_pin_memory and cuda,
-                               remove_unused_columns=False, push_to_hub=False, hub_token=None)
+    return dataclasses.replace(
+        train_args,
+        fp16=fp16,
+        bf16=bf16,
+        dataloader_num_workers=workers,
+        dataloader_pin_memory=train_args.dataloader_pin_memory and cuda,
+        remove_unused_columns=False,
+        push_to_hub=False,
+        hub_token=None,
+    )
 
 
 def run_languages(ser_args: SERArguments) -> list[str]:
@@ -254,27 +314,50 @@ def run_languages(ser_args: SERArguments) -> list[str]:
 def run_config(run: Run, recipe: Recipe, fingerprint: dict) -> dict:
     """What determines a run's result, hashed into its identity: the run, the model, data and SER options, the
     training hyper-parameters and the fingerprint of the rows it trains and tests on."""
-    ta = {k: getattr(recipe.training, k) for k in (
-        "learning_rate", "weight_decay", "per_device_train_batch_size", "gradient_accumulation_steps",
-        "max_grad_norm", "num_train_epochs", "warmup_steps", "lr_scheduler_type", "fp16", "bf16", "optim")}
+    ta = {
+        k: getattr(recipe.training, k)
+        for k in (
+            "learning_rate",
+            "weight_decay",
+            "per_device_train_batch_size",
+            "gradient_accumulation_steps",
+            "max_grad_norm",
+            "num_train_epochs",
+            "warmup_steps",
+            "lr_scheduler_type",
+            "fp16",
+            "bf16",
+            "optim",
+        )
+    }
     data = {k: v for k, v in dataclasses.asdict(recipe.data).items() if k not in DATA_NOT_IN_RUN_HASH}
-    return {"run": run.to_dict(), "model": dataclasses.asdict(recipe.model), "data": data,
-            # which recipe planned the run does not change it: a `paper` grid reuses a `cross_group` run
-            "ser": {k: v for k, v in dataclasses.asdict(recipe.ser).items() if k not in NOT_IN_RUN_HASH},
-            "training": ta, "data_fingerprint": fingerprint}
+    return {
+        "run": run.to_dict(),
+        "model": dataclasses.asdict(recipe.model),
+        "data": data,
+        # which recipe planned the run does not change it: a `paper` grid reuses a `cross_group` run
+        "ser": {k: v for k, v in dataclasses.asdict(recipe.ser).items() if k not in NOT_IN_RUN_HASH},
+        "training": ta,
+        "data_fingerprint": fingerprint,
+    }
 
 
 def versions() -> dict:
     """Library versions recorded in metrics.json."""
-    return {"hf_ser": __version__, "transformers": transformers.__version__, "datasets": datasets.__version__,
-            "torch": torch.__version__, "python": sys.version.split()[0]}
+    return {
+        "hf_ser": __version__,
+        "transformers": transformers.__version__,
+        "datasets": datasets.__version__,
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+    }
 
 
-# ----------------------------------------------------------------------------- balancing, dev selection, protocol, folds
+# ------------------------------------------------------------------ balancing, dev selection, protocol, folds
 
 
 def normalize_corpus_weighting(value) -> str:
-    """The ``corpus_weighting`` choice as one of losses.CORPUS_WEIGHTING; old booleans mean paper (true) / none (false)."""
+    """The ``corpus_weighting`` choice (one of losses.CORPUS_WEIGHTING); booleans mean paper (true) or none (false)."""
     if isinstance(value, bool):
         return "paper" if value else "none"
     text = str(value).strip().lower()
@@ -298,8 +381,13 @@ def check_protocol_args(data_args: DataArguments, ser_args: SERArguments) -> Non
         raise RecipeError("split emobox needs --emobox_dir (a clone of github.com/emo-box/EmoBox) and --fold >= 1")
 
 
-def balancing(train_labels: np.ndarray, train_corpus: np.ndarray, corpus_names: list[str], ser_args: SERArguments,
-              train_args: TrainingArguments) -> tuple[torch.Tensor | None, torch.Tensor | None, dict]:
+def balancing(
+    train_labels: np.ndarray,
+    train_corpus: np.ndarray,
+    corpus_names: list[str],
+    ser_args: SERArguments,
+    train_args: TrainingArguments,
+) -> tuple[torch.Tensor | None, torch.Tensor | None, dict]:
     """(class weight, corpus weight, summary) for one run's training set under its balancing choices.
 
     'paper' keeps the paper's definitions (class weights from the training labels, corpus weight 1/size);
@@ -317,22 +405,36 @@ def balancing(train_labels: np.ndarray, train_corpus: np.ndarray, corpus_names: 
     corpus_w = corpus_weights(train_corpus, k, mode, balanced, train_labels, cw)
     shares = effective_corpus_shares(train_corpus, train_labels, corpus_w, cw, balanced, k)
     batch = train_args.per_device_train_batch_size
-    draws = expected_draws_per_utterance(train_corpus, batch, float(train_args.num_train_epochs), balanced,
-                                         max(1, train_args.world_size))
+    draws = expected_draws_per_utterance(
+        train_corpus, batch, float(train_args.num_train_epochs), balanced, max(1, train_args.world_size)
+    )
     sizes = np.bincount(train_corpus, minlength=k)
     summary = {
-        "corpus_weighting": mode, "class_weighting": "drawn distribution" if (cw is not None and mode ==
-                                                                              "sampler_aware") else (
-            "training labels" if cw is not None else "none"),
-        "balanced_sampling": balanced, "epochs": float(train_args.num_train_epochs),
-        "corpora": {name: {"train_size": int(sizes[i]), "effective_loss_share": round(float(shares[i]), 6),
-                           "expected_draws_per_utterance": round(float(draws.get(i, 0.0)), 3),
-                           "corpus_weight": None if corpus_w is None else round(float(corpus_w[i]), 6)}
-                    for i, name in enumerate(corpus_names)},
+        "corpus_weighting": mode,
+        "class_weighting": "drawn distribution"
+        if (cw is not None and mode == "sampler_aware")
+        else ("training labels" if cw is not None else "none"),
+        "balanced_sampling": balanced,
+        "epochs": float(train_args.num_train_epochs),
+        "corpora": {
+            name: {
+                "train_size": int(sizes[i]),
+                "effective_loss_share": round(float(shares[i]), 6),
+                "expected_draws_per_utterance": round(float(draws.get(i, 0.0)), 3),
+                "corpus_weight": None if corpus_w is None else round(float(corpus_w[i]), 6),
+            }
+            for i, name in enumerate(corpus_names)
+        },
     }
-    logger.info("balancing (%s, balanced batches %s): %s", mode, balanced, "; ".join(
-        f"{n} share {v['effective_loss_share'] * 100:.1f}% draws/utt {v['expected_draws_per_utterance']:.1f}"
-        for n, v in summary["corpora"].items()))
+    logger.info(
+        "balancing (%s, balanced batches %s): %s",
+        mode,
+        balanced,
+        "; ".join(
+            f"{n} share {v['effective_loss_share'] * 100:.1f}% draws/utt {v['expected_draws_per_utterance']:.1f}"
+            for n, v in summary["corpora"].items()
+        ),
+    )
     return cw, corpus_w, summary
 
 
@@ -340,9 +442,15 @@ def dev_training_args(train_args: TrainingArguments, has_dev: bool) -> TrainingA
     """With a dev split: evaluate and save every epoch and keep the checkpoint with the best dev UAR at the end."""
     if not has_dev:
         return train_args
-    return dataclasses.replace(train_args, eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
-                               metric_for_best_model="uar", greater_is_better=True,
-                               save_total_limit=max(2, train_args.save_total_limit or 2))
+    return dataclasses.replace(
+        train_args,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        load_best_model_at_end=True,
+        metric_for_best_model="uar",
+        greater_is_better=True,
+        save_total_limit=max(2, train_args.save_total_limit or 2),
+    )
 
 
 def dev_callbacks(ser_args: SERArguments, has_dev: bool) -> list:
@@ -354,19 +462,29 @@ def dev_callbacks(ser_args: SERArguments, has_dev: bool) -> list:
 
 def protocol_record(data_args: DataArguments, ser_args: SERArguments, has_dev: bool, trainer=None) -> dict:
     """How the numbers were produced (the record's ``protocol``): split, model selection, metric definitions."""
-    split = {"paper": "stratified 70/30 per emotion x language", "speaker": "speaker-independent",
-             "kfold": f"stratified speaker-grouped {data_args.folds}-fold, fold {data_args.fold}",
-             "emobox": f"EmoBox published fold {data_args.fold}"}.get(data_args.split, data_args.split)
+    split = {
+        "paper": "stratified 70/30 per emotion x language",
+        "speaker": "speaker-independent",
+        "kfold": f"stratified speaker-grouped {data_args.folds}-fold, fold {data_args.fold}",
+        "emobox": f"EmoBox published fold {data_args.fold}",
+    }.get(data_args.split, data_args.split)
     selection = "last epoch"
     if has_dev:
         selection = f"best dev UAR (dev_size {data_args.dev_size}"
         if ser_args.early_stopping_patience is not None:
             selection += f", early stopping patience {ser_args.early_stopping_patience}"
         selection += ")"
-    out = {"split": split, "test_size": data_args.test_size if data_args.split in ("paper", "speaker") else None,
-           "dev_size": data_args.dev_size, "model_selection": selection,
-           "metrics": {"uar": "unweighted average recall over the classes present in the test labels",
-                       "f1": F1_DEFINITION, "wa": "plain accuracy"}}
+    out = {
+        "split": split,
+        "test_size": data_args.test_size if data_args.split in ("paper", "speaker") else None,
+        "dev_size": data_args.dev_size,
+        "model_selection": selection,
+        "metrics": {
+            "uar": "unweighted average recall over the classes present in the test labels",
+            "f1": F1_DEFINITION,
+            "wa": "plain accuracy",
+        },
+    }
     state = getattr(trainer, "state", None)
     if has_dev and state is not None and state.best_model_checkpoint:
         out["best_checkpoint"] = Path(state.best_model_checkpoint).name
@@ -375,22 +493,34 @@ def protocol_record(data_args: DataArguments, ser_args: SERArguments, has_dev: b
 
 
 BALANCING_VARIANTS = {  # name -> (corpus_weighting, balanced_sampling)
-    "both": ("paper", True), "weights_only": ("paper", False), "sampler_only": ("none", True),
+    "both": ("paper", True),
+    "weights_only": ("paper", False),
+    "sampler_only": ("none", True),
     "neither": ("none", False),
 }
 
 
-def grid_passes(ser_args: SERArguments, data_args: DataArguments, output_dir: str
-                ) -> list[tuple[str | None, SERArguments, DataArguments, str]]:
+def grid_passes(
+    ser_args: SERArguments, data_args: DataArguments, output_dir: str
+) -> list[tuple[str | None, SERArguments, DataArguments, str]]:
     """(variant, ser args, data args, output dir) of every pass of a grid: ablation variants x k-fold folds."""
     if ser_args.ablation not in (None, "", "balancing"):
         raise RecipeError(f"ablation must be 'balancing' (or unset), not {ser_args.ablation!r}")
     variants: list[tuple[str | None, SERArguments, str]] = [(None, ser_args, output_dir)]
     if ser_args.ablation == "balancing":
-        variants = [(name, dataclasses.replace(ser_args, corpus_weighting=cw, balanced_sampling=bs),
-                     str(Path(output_dir) / name)) for name, (cw, bs) in BALANCING_VARIANTS.items()]
-    return [(name, v_args, f_args, f_dir) for name, v_args, v_dir in variants
-            for f_args, f_dir in fold_grid(data_args, v_dir)]
+        variants = [
+            (
+                name,
+                dataclasses.replace(ser_args, corpus_weighting=cw, balanced_sampling=bs),
+                str(Path(output_dir) / name),
+            )
+            for name, (cw, bs) in BALANCING_VARIANTS.items()
+        ]
+    return [
+        (name, v_args, f_args, f_dir)
+        for name, v_args, v_dir in variants
+        for f_args, f_dir in fold_grid(data_args, v_dir)
+    ]
 
 
 def balancing_variant(ser_args: SERArguments) -> str | None:
@@ -405,8 +535,10 @@ def fold_grid(data_args: DataArguments, output_dir: str) -> list[tuple[DataArgum
     """(data args, output dir) per fold: with --split kfold --fold 0 one entry per fold in <output_dir>/fold<k>."""
     if data_args.split != "kfold" or data_args.fold != 0:
         return [(data_args, output_dir)]
-    return [(dataclasses.replace(data_args, fold=k), str(Path(output_dir) / f"fold{k}"))
-            for k in range(1, data_args.folds + 1)]
+    return [
+        (dataclasses.replace(data_args, fold=k), str(Path(output_dir) / f"fold{k}"))
+        for k in range(1, data_args.folds + 1)
+    ]
 
 
 def grid_balancing(job: PlannedRun, recipe: Recipe) -> dict:
@@ -494,8 +626,10 @@ def select_runs(grid: Grid) -> list[PlannedRun]:
     sel = grid.recipe.grid
     if sel.run_index is not None:
         if not 0 <= sel.run_index < len(grid.runs):
-            raise RecipeError(f"--run_index {sel.run_index} is out of range: recipe {grid.recipe.name} plans "
-                              f"{len(grid.runs)} runs (0..{len(grid.runs) - 1}); see --list_runs")
+            raise RecipeError(
+                f"--run_index {sel.run_index} is out of range: recipe {grid.recipe.name} plans "
+                f"{len(grid.runs)} runs (0..{len(grid.runs) - 1}); see --list_runs"
+            )
         return [grid.runs[sel.run_index]]
     if sel.run is not None:
         match = [p for p in grid.runs if p.run.dirname == sel.run]
@@ -508,16 +642,36 @@ def select_runs(grid: Grid) -> list[PlannedRun]:
 def run_table(grid: Grid) -> list[dict]:
     """One row per planned run: index, run, train/eval languages, config hash, state, estimated cost."""
     epochs = float(grid.recipe.training.num_train_epochs)
-    return [{"index": p.index, "run": p.run.dirname, "train_languages": list(p.run.train_languages),
-             "eval_languages": list(p.run.eval_languages), "config_hash": p.config_hash, "state": p.state(),
-             "train_size": len(p.train), "estimated_cost": round(p.estimated_cost(epochs), 1)} for p in grid.runs]
+    return [
+        {
+            "index": p.index,
+            "run": p.run.dirname,
+            "train_languages": list(p.run.train_languages),
+            "eval_languages": list(p.run.eval_languages),
+            "config_hash": p.config_hash,
+            "state": p.state(),
+            "train_size": len(p.train),
+            "estimated_cost": round(p.estimated_cost(epochs), 1),
+        }
+        for p in grid.runs
+    ]
 
 
 def format_run_table(rows: list[dict]) -> str:
     """The --list_runs table for a terminal."""
     header = ("index", "run", "train", "eval", "config hash", "state", "cost (audio-s)")
-    lines = [header] + [(str(r["index"]), r["run"], " ".join(r["train_languages"]), " ".join(r["eval_languages"]),
-                         r["config_hash"], r["state"], f"{r['estimated_cost']:.0f}") for r in rows]
+    lines = [header] + [
+        (
+            str(r["index"]),
+            r["run"],
+            " ".join(r["train_languages"]),
+            " ".join(r["eval_languages"]),
+            r["config_hash"],
+            r["state"],
+            f"{r['estimated_cost']:.0f}",
+        )
+        for r in rows
+    ]
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in lines)
 
@@ -555,8 +709,9 @@ def _layerdrop(model_args: ModelArguments, train_args: TrainingArguments) -> flo
     return model_args.layerdrop
 
 
-def _trainer(job: PlannedRun, recipe: Recipe, train: datasets.Dataset, corpus_names: list[str]
-             ) -> tuple[SERTrainer, dict]:
+def _trainer(
+    job: PlannedRun, recipe: Recipe, train: datasets.Dataset, corpus_names: list[str]
+) -> tuple[SERTrainer, dict]:
     """The SERTrainer of one run (model, loss weights, corpus-balanced sampler, dev evaluation, checkpoints in the
     run folder) and the run's balancing summary."""
     model_args, ser = recipe.model, recipe.ser
@@ -564,13 +719,21 @@ def _trainer(job: PlannedRun, recipe: Recipe, train: datasets.Dataset, corpus_na
     class_weight, corpus_weight, balance = balancing(labels, corpus, corpus_names, ser, recipe.training)
     has_dev = len(job.dev) > 0
     set_seed(job.run.seed)
-    model, extractor = build_model(model_args.model_name_or_path, model_args.classifier_proj_size,
-                                   model_args.attn_implementation, _layerdrop(model_args, recipe.training),
-                                   use_weighted_layer_sum=model_args.use_weighted_layer_sum,
-                                   whisper_window_seconds=model_args.whisper_window_seconds)
+    model, extractor = build_model(
+        model_args.model_name_or_path,
+        model_args.classifier_proj_size,
+        model_args.attn_implementation,
+        _layerdrop(model_args, recipe.training),
+        use_weighted_layer_sum=model_args.use_weighted_layer_sum,
+        whisper_window_seconds=model_args.whisper_window_seconds,
+    )
     freeze(model, model_args.freeze_feature_encoder, model_args.freeze_base_model)  # each family its own way
-    args = dev_training_args(dataclasses.replace(recipe.training, output_dir=str(job.folder / "checkpoints"),
-                                                 seed=job.run.seed, run_name=job.run.dirname), has_dev)
+    args = dev_training_args(
+        dataclasses.replace(
+            recipe.training, output_dir=str(job.folder / "checkpoints"), seed=job.run.seed, run_name=job.run.dirname
+        ),
+        has_dev,
+    )
     trainer = SERTrainer(
         model=model,
         args=args,
@@ -624,16 +787,30 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
     trainer.save_model(str(job.folder / "model"))
     write_predictions(job.folder / "predictions.csv", meta, logits)
     record = RunRecord(
-        run=run.dirname, family=run.family, name=run.name, group=run.group, heldout_language=run.heldout_language,
-        seed=run.seed, train_languages=list(run.train_languages), eval_languages=list(run.eval_languages),
+        run=run.dirname,
+        family=run.family,
+        name=run.name,
+        group=run.group,
+        heldout_language=run.heldout_language,
+        seed=run.seed,
+        train_languages=list(run.train_languages),
+        eval_languages=list(run.eval_languages),
         metrics=per_language_metrics(y_true, y_pred, meta["language"]),
         confusion=confusion(y_true, y_pred),
-        confusion_by_language={l: confusion(y_true[languages == l], y_pred[languages == l])["matrix"]
-                               for l in run.eval_languages if l in set(meta["language"])},
-        train_size=len(train), test_size=len(job.test), train_corpora=corpus_names,
+        confusion_by_language={
+            l: confusion(y_true[languages == l], y_pred[languages == l])["matrix"]
+            for l in run.eval_languages
+            if l in set(meta["language"])
+        },
+        train_size=len(train),
+        test_size=len(job.test),
+        train_corpora=corpus_names,
         split_notes={l: notes.get(l) for l in sorted(set(run.train_languages) | set(run.eval_languages))},
-        train_loss=float(train_result.training_loss), train_seconds=round(train_seconds, 1),
-        config=job.config, config_hash=job.config_hash, versions=versions(),
+        train_loss=float(train_result.training_loss),
+        train_seconds=round(train_seconds, 1),
+        config=job.config,
+        config_hash=job.config_hash,
+        versions=versions(),
         data_args=dataclasses.asdict(recipe.data),  # with the data location the hash leaves out
         protocol=protocol_record(recipe.data, recipe.ser, len(job.dev) > 0, trainer),
         details={"balancing": balance, "variant": balancing_variant(recipe.ser)},
@@ -657,8 +834,9 @@ def train_run(job: PlannedRun, recipe: Recipe, notes: dict, wait: bool = False) 
                 logger.info("%s: finished earlier (%s), skipped", job.run.dirname, display_path(job.folder))
                 return done
             if (job.folder / "metrics.json").exists():
-                logger.warning("%s: metrics.json is from a different configuration or data; training again",
-                               job.run.dirname)
+                logger.warning(
+                    "%s: metrics.json is from a different configuration or data; training again", job.run.dirname
+                )
             return _train_and_record(job, recipe, notes)
     except OSError as e:
         friendly = storage_error(e, job.folder)
@@ -672,8 +850,14 @@ def run_grid(grid: Grid) -> list[RunRecord]:
     at the end (its record is reused if the other process finished it, or it is trained here)."""
     recipe, jobs, deferred, records = grid.recipe, select_runs(grid), [], []
     for n, job in enumerate(jobs, 1):
-        logger.info("[%d/%d] %s: train %s -> eval %s", n, len(jobs), job.run.dirname, " ".join(job.run.train_languages),
-                    " ".join(job.run.eval_languages))
+        logger.info(
+            "[%d/%d] %s: train %s -> eval %s",
+            n,
+            len(jobs),
+            job.run.dirname,
+            " ".join(job.run.train_languages),
+            " ".join(job.run.eval_languages),
+        )
         try:
             record = train_run(job, recipe, grid.notes)
         except RunBusy:
@@ -693,16 +877,25 @@ def run_grid(grid: Grid) -> list[RunRecord]:
 
 
 def _push(job: PlannedRun, recipe: Recipe, n_runs: int) -> None:
-    """Push a finished run with its card when --push_to_hub was given (errors are logged: the run folder is complete)."""
+    """Push a finished run with its card when --push_to_hub was given (errors are logged; the run folder is whole)."""
     ta = recipe.training
     if not recipe.push_to_hub or ta.process_index != 0:
         return
     try:
-        push_run(job.folder, hub_repo_for_run(ta.hub_model_id or job.run.dirname, job.run.dirname, n_runs),
-                 private=bool(ta.hub_private_repo), revision=ta.hub_revision, token=recipe.hub_token)
+        push_run(
+            job.folder,
+            hub_repo_for_run(ta.hub_model_id or job.run.dirname, job.run.dirname, n_runs),
+            private=bool(ta.hub_private_repo),
+            revision=ta.hub_revision,
+            token=recipe.hub_token,
+        )
     except HubError as e:
-        logger.error("%s: not pushed (%s); the run folder is complete, push it later with "
-                     "`hf-ser hub push %s --repo_id ...`", job.run.dirname, e, display_path(job.folder))
+        logger.error(
+            "%s: not pushed (%s); the run folder is complete, push it later with `hf-ser hub push %s --repo_id ...`",
+            job.run.dirname,
+            e,
+            display_path(job.folder),
+        )
 
 
 def launch_grid(grid: Grid, argv: list[str]) -> int:
@@ -713,8 +906,14 @@ def launch_grid(grid: Grid, argv: list[str]) -> int:
     todo = [(p.index, p.run.dirname, p.estimated_cost(epochs)) for p in select_runs(grid) if p.state() != "finished"]
     out = Path(recipe.training.output_dir)
     jobs = recipe_jobs(argv, todo, recipe.launch.gpus_per_run)
-    result = submit(jobs, recipe.launch, recipe.launch.launch_dir or out / "launch", follow=list_runs_command(argv),
-                    report_dir=out, shared=[out, recipe.data.cache_dir or default_cache_dir()])
+    result = submit(
+        jobs,
+        recipe.launch,
+        recipe.launch.launch_dir or out / "launch",
+        follow=list_runs_command(argv),
+        report_dir=out,
+        shared=[out, recipe.data.cache_dir or default_cache_dir()],
+    )
     if result.job_ids:
         print(f"submitted {len(result.job_ids)} job(s): {', '.join(map(str, result.job_ids))}")
     return EXIT_FAILED if result.failed else EXIT_OK
@@ -753,8 +952,9 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_languages(needed, recipe.data)  # prepared once, before any pass or job fans out
     records, listing = [], []
     for variant, ser, data, out_dir in grid_passes(recipe.ser, recipe.data, recipe.training.output_dir):
-        pass_recipe = dataclasses.replace(recipe, ser=ser, data=data,
-                                          training=dataclasses.replace(recipe.training, output_dir=out_dir))
+        pass_recipe = dataclasses.replace(
+            recipe, ser=ser, data=data, training=dataclasses.replace(recipe.training, output_dir=out_dir)
+        )
         grid = plan_grid(pass_recipe, loaded)
         if recipe.grid.list_runs:
             listing += [{**row, "pass": variant or Path(out_dir).name} for row in run_table(grid)]
@@ -782,13 +982,27 @@ def _write_data_report(grid: Grid) -> None:
     balance = {p.run.dirname: grid_balancing(p, grid.recipe) for p in grid.runs if len(p.train)}
     try:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out / "data_report.json", {"preparation": grid.reports, "split": grid.notes,
-                                                     "train": grid.train_size, "dev": grid.dev_size,
-                                                     "test": grid.test_size, "balancing": balance})
+        atomic_write_json(
+            out / "data_report.json",
+            {
+                "preparation": grid.reports,
+                "split": grid.notes,
+                "train": grid.train_size,
+                "dev": grid.dev_size,
+                "test": grid.test_size,
+                "balancing": balance,
+            },
+        )
     except OSError as e:
         raise (storage_error(e, out) or e) from None
-    logger.info("%s: %d run(s), %d train / %d dev / %d test utterances", grid.recipe.name, len(grid.runs),
-                grid.train_size, grid.dev_size, grid.test_size)
+    logger.info(
+        "%s: %d run(s), %d train / %d dev / %d test utterances",
+        grid.recipe.name,
+        len(grid.runs),
+        grid.train_size,
+        grid.dev_size,
+        grid.test_size,
+    )
 
 
 if __name__ == "__main__":

@@ -78,14 +78,25 @@ class Cell:
         """The cell as printed; with `ci`, each value followed by its 95% CI, e.g. `58.4 [55.0, 61.9] / ...`."""
         if not ci or self.uar_ci is None or self.f1_ci is None:
             return str(self)
-        return (f"{self.uar:.1f} [{self.uar_ci[0]:.1f}, {self.uar_ci[1]:.1f}] / "
-                f"{self.f1:.1f} [{self.f1_ci[0]:.1f}, {self.f1_ci[1]:.1f}]")
+        return (
+            f"{self.uar:.1f} [{self.uar_ci[0]:.1f}, {self.uar_ci[1]:.1f}] / "
+            f"{self.f1:.1f} [{self.f1_ci[0]:.1f}, {self.f1_ci[1]:.1f}]"
+        )
 
     def as_dict(self) -> dict:
         """JSON form (percent): values, stds, CIs, seeds, test size."""
-        return {"uar": self.uar, "f1": self.f1, "wa": self.wa, "uar_std": self.uar_std, "f1_std": self.f1_std,
-                "uar_ci": list(self.uar_ci) if self.uar_ci else None, "f1_ci": list(self.f1_ci) if self.f1_ci else None,
-                "wa_ci": list(self.wa_ci) if self.wa_ci else None, "n_seeds": self.n_seeds, "n": self.n}
+        return {
+            "uar": self.uar,
+            "f1": self.f1,
+            "wa": self.wa,
+            "uar_std": self.uar_std,
+            "f1_std": self.f1_std,
+            "uar_ci": list(self.uar_ci) if self.uar_ci else None,
+            "f1_ci": list(self.f1_ci) if self.f1_ci else None,
+            "wa_ci": list(self.wa_ci) if self.wa_ci else None,
+            "n_seeds": self.n_seeds,
+            "n": self.n,
+        }
 
 
 @dataclass
@@ -134,8 +145,10 @@ def load_runs(runs_dir: str | Path) -> list[dict]:
     """
     root = Path(runs_dir)
     if not root.is_dir():
-        raise NoRuns(f"runs folder {display_path(root)} does not exist; run `python -m hf_ser.recipe ...` first "
-                        "to train the grid")
+        raise NoRuns(
+            f"runs folder {display_path(root)} does not exist; run `python -m hf_ser.recipe ...` first "
+            "to train the grid"
+        )
     problems: list[str] = []
 
     def skipped(path: Path, err: Exception) -> None:
@@ -150,11 +163,15 @@ def load_runs(runs_dir: str | Path) -> list[dict]:
         data["_folder"] = str(folder)
         runs.append(data)
     if not runs and not problems:
-        raise NoRuns(f"no metrics.json found under {display_path(root)}; run `python -m hf_ser.recipe ...` first "
-                        "(each run writes <RUNS_DIR>/<run>/metrics.json)")
+        raise NoRuns(
+            f"no metrics.json found under {display_path(root)}; run `python -m hf_ser.recipe ...` first "
+            "(each run writes <RUNS_DIR>/<run>/metrics.json)"
+        )
     if not runs:
-        raise NoRuns(f"none of the {len(problems)} metrics.json files under {display_path(root)} could be read "
-                        "(see the warnings above); rerun `python -m hf_ser.recipe ...` to regenerate them")
+        raise NoRuns(
+            f"none of the {len(problems)} metrics.json files under {display_path(root)} could be read "
+            "(see the warnings above); rerun `python -m hf_ser.recipe ...` to regenerate them"
+        )
     return runs
 
 
@@ -225,8 +242,15 @@ class _Experiment:
         extra = _cell_intervals(evaluated, lang, n_resamples)
         if len(evaluated) == 1:
             return Cell(uars[0], f1s[0], wa=wa, **extra)
-        return Cell(statistics.fmean(uars), statistics.fmean(f1s), statistics.stdev(uars), statistics.stdev(f1s),
-                    len(evaluated), wa=wa, **extra)
+        return Cell(
+            statistics.fmean(uars),
+            statistics.fmean(f1s),
+            statistics.stdev(uars),
+            statistics.stdev(f1s),
+            len(evaluated),
+            wa=wa,
+            **extra,
+        )
 
 
 def _cell_intervals(runs: list[dict], lang: str, n_resamples: int) -> dict:
@@ -283,7 +307,10 @@ def _experiments(runs: list[dict], family: str) -> list[_Experiment]:
         if duplicate is not None:
             logger.warning(
                 "duplicate run for %s seed %s: keeping %s, ignoring %s",
-                run["run"], run.get("seed"), duplicate["_path"], run["_path"],
+                run["run"],
+                run.get("seed"),
+                duplicate["_path"],
+                run["_path"],
             )
             continue
         exp.runs.append(run)
@@ -298,8 +325,10 @@ def _seed_note(experiments: list[_Experiment], cells_used: list[Cell]) -> str:
         return ""
     folds = sorted({f for e in experiments for r in e.runs if (f := _fold(r)) is not None})
     if folds and counts != [1]:
-        return (f"Mean ± std over {counts[0] if len(counts) == 1 else f'{counts[0]}–{counts[-1]}'} runs per cell "
-                f"(seeds{named} x folds {', '.join(map(str, folds))}).")
+        return (
+            f"Mean ± std over {counts[0] if len(counts) == 1 else f'{counts[0]}–{counts[-1]}'} runs per cell "
+            f"(seeds{named} x folds {', '.join(map(str, folds))})."
+        )
     if counts == [1]:
         return f"One seed per cell{named}."
     if len(counts) == 1:
@@ -322,8 +351,11 @@ def _split_note(experiments: list[_Experiment]) -> str:
                 fell_back[lang] = note
     text = "Speaker-independent split (no speaker in both train and test)."
     if fell_back:
-        text += " Paper-protocol fallback: " + "; ".join(
-            f"{lang} ({fell_back[lang]})" for lang in _paper_order(fell_back)) + "."
+        text += (
+            " Paper-protocol fallback: "
+            + "; ".join(f"{lang} ({fell_back[lang]})" for lang in _paper_order(fell_back))
+            + "."
+        )
     return text
 
 
@@ -340,8 +372,13 @@ def _selection_note(experiments: list[_Experiment]) -> str:
 
 def _finish(table: Table, experiments: list[_Experiment]) -> Table:
     cells = [c for _, row in table.rows for c in row if c is not None]
-    notes = (_seed_note(experiments, cells), _split_note(experiments), _selection_note(experiments), F1_NOTE,
-             f"{NOT_EVALUATED} = not evaluated.")
+    notes = (
+        _seed_note(experiments, cells),
+        _split_note(experiments),
+        _selection_note(experiments),
+        F1_NOTE,
+        f"{NOT_EVALUATED} = not evaluated.",
+    )
     table.notes = [n for n in notes if n]
     return table
 
@@ -409,10 +446,11 @@ def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
     if all_idx:
         placed.update(all_idx)
         all_variants = [multi[i].variant for i in all_idx]
-        for i in (all_idx if len(set(all_variants)) == len(all_variants) else all_idx[:1]):
+        for i in all_idx if len(set(all_variants)) == len(all_variants) else all_idx[:1]:
             exp = multi[i]
-            table.rows.append(("All" + (f" [{exp.variant}]" if exp.variant else ""),
-                               _row(exp, columns, columns, n_resamples)))
+            table.rows.append(
+                ("All" + (f" [{exp.variant}]" if exp.variant else ""), _row(exp, columns, columns, n_resamples))
+            )
             used.append(exp)
     for i, exp in enumerate(multi):  # user-defined language sets: keep them, labelled by their languages
         if i not in placed:
@@ -495,8 +533,23 @@ def to_csv(table: Table, ci: bool = False) -> str:
     return buffer.getvalue()
 
 
-CELL_COLUMNS = ("train_set", "language", "uar", "uar_low", "uar_high", "f1", "f1_low", "f1_high", "wa", "wa_low",
-                "wa_high", "uar_std", "f1_std", "n_seeds", "n")
+CELL_COLUMNS = (
+    "train_set",
+    "language",
+    "uar",
+    "uar_low",
+    "uar_high",
+    "f1",
+    "f1_low",
+    "f1_high",
+    "wa",
+    "wa_low",
+    "wa_high",
+    "uar_std",
+    "f1_std",
+    "n_seeds",
+    "n",
+)
 
 
 def to_cells_csv(table: Table) -> str:
@@ -509,8 +562,15 @@ def to_cells_csv(table: Table) -> str:
             if c is None:
                 continue
             ci = {m: getattr(c, f"{m}_ci") or (None, None) for m in ("uar", "f1", "wa")}
-            writer.writerow([spreadsheet_safe(label), lang, *_fmt(c.uar, *ci["uar"], c.f1, *ci["f1"], c.wa, *ci["wa"],
-                                                                  c.uar_std, c.f1_std), c.n_seeds, c.n or ""])
+            writer.writerow(
+                [
+                    spreadsheet_safe(label),
+                    lang,
+                    *_fmt(c.uar, *ci["uar"], c.f1, *ci["f1"], c.wa, *ci["wa"], c.uar_std, c.f1_std),
+                    c.n_seeds,
+                    c.n or "",
+                ]
+            )
     return buffer.getvalue()
 
 
@@ -520,14 +580,34 @@ def _fmt(*values: float | None) -> list[str]:
 
 def to_json(table: Table) -> dict:
     """The table as JSON: title, notes, columns and rows of cells (percent, with CIs)."""
-    return {"name": table.name, "title": table.title, "notes": table.notes, "columns": table.columns,
-            "rows": [{"train_set": label, "paper": i >= min(table.rule_before, default=len(table.rows)),
-                      "cells": {lang: c.as_dict() for lang, c in zip(table.columns, cells) if c is not None}}
-                     for i, (label, cells) in enumerate(table.rows)]}
+    return {
+        "name": table.name,
+        "title": table.title,
+        "notes": table.notes,
+        "columns": table.columns,
+        "rows": [
+            {
+                "train_set": label,
+                "paper": i >= min(table.rule_before, default=len(table.rows)),
+                "cells": {lang: c.as_dict() for lang, c in zip(table.columns, cells) if c is not None},
+            }
+            for i, (label, cells) in enumerate(table.rows)
+        ],
+    }
 
 
-_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def _latex(text: str) -> str:
@@ -536,7 +616,7 @@ def _latex(text: str) -> str:
 
 
 def to_latex(table: Table, ci: bool = False) -> str:
-    """A booktabs ``table*`` (needs ``\\usepackage{booktabs,graphicx}``); `\\midrule` before paper rows; CIs with `ci`."""
+    """A booktabs ``table*`` (needs ``\\usepackage{booktabs,graphicx}``); `\\midrule` before paper rows; CIs if `ci`."""
     lines = [
         "% requires \\usepackage{booktabs,graphicx}",
         "\\begin{table*}[t]",
@@ -601,17 +681,24 @@ def paper_runs() -> list[dict]:
     runs = []
     for train, cells in paper_results.TABLE3.items():
         heldout = paper_results.TABLE3_HELDOUT[train]
-        runs.append({
-            "run": f"paper-{heldout}", "family": "cross_group", "train_languages": list(train),
-            "group": labels.LANGUAGES[heldout].group if heldout in labels.LANGUAGES else None,
-            "heldout_language": heldout, "seed": None, "_path": paper_results.TABLE3_SOURCE,
-            "metrics": {lang: {"uar": u / 100.0, "f1": f / 100.0} for lang, (u, f) in cells.items()},
-        })
+        runs.append(
+            {
+                "run": f"paper-{heldout}",
+                "family": "cross_group",
+                "train_languages": list(train),
+                "group": labels.LANGUAGES[heldout].group if heldout in labels.LANGUAGES else None,
+                "heldout_language": heldout,
+                "seed": None,
+                "_path": paper_results.TABLE3_SOURCE,
+                "metrics": {lang: {"uar": u / 100.0, "f1": f / 100.0} for lang, (u, f) in cells.items()},
+            }
+        )
     return runs
 
 
-def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA,
-                        comparisons: list | None = None) -> list[dict]:
+def check_lineage_claim(
+    runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA, comparisons: list | None = None
+) -> list[dict]:
     """Section 4.3: for each held-out language, is its best unseen UAR the one trained on its own group?
 
     Candidates are the cross_group configurations that evaluated the language without
@@ -635,8 +722,9 @@ def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, 
                     continue
                 inside = [c for c in exp.train if c in members]
                 kind = "own" if len(inside) == len(exp.train) else ("other" if not inside else "mixed")
-                candidates.append({"train": exp.label, "kind": kind, "uar": cell.uar, "f1": cell.f1,
-                                   "n_seeds": cell.n_seeds})
+                candidates.append(
+                    {"train": exp.label, "kind": kind, "uar": cell.uar, "f1": cell.f1, "n_seeds": cell.n_seeds}
+                )
                 tested["own" if kind == "own" else "other"].append(exp)
             own = [c for c in candidates if c["kind"] == "own"]
             if not own:
@@ -653,20 +741,38 @@ def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, 
                 margin = best_own["uar"] - best_other["uar"]
                 verdict = "tie" if abs(margin) < TIE_POINTS else ("yes" if margin > 0 else "no")
                 best = best_own if margin > -TIE_POINTS else best_other
-            results.append({
-                "language": lang, "group": group, "group_title": labels.group_title(group),
-                "best_uar": best["uar"], "best_f1": best["f1"], "best_train": best["train"], "best_kind": best["kind"],
-                "best_is_own_group": best["kind"] == "own",
-                "own_group_uar": best_own["uar"], "own_group_train": best_own["train"],
-                "best_other_uar": None if best_other is None else best_other["uar"],
-                "best_other_train": None if best_other is None else best_other["train"],
-                "margin": margin, "verdict": verdict,
-                "mean_other_uar": mean_other, "std_other_uar": std_other, "n_other": len(others),
-                "mean_margin": None if mean_other is None else best_own["uar"] - mean_other,
-                **_margin_test(lang, group, [e for e in tested["own"] if e.label == best_own["train"]],
-                               tested["other"], n_resamples, alpha, comparisons),
-                "candidates": candidates,
-            })
+            results.append(
+                {
+                    "language": lang,
+                    "group": group,
+                    "group_title": labels.group_title(group),
+                    "best_uar": best["uar"],
+                    "best_f1": best["f1"],
+                    "best_train": best["train"],
+                    "best_kind": best["kind"],
+                    "best_is_own_group": best["kind"] == "own",
+                    "own_group_uar": best_own["uar"],
+                    "own_group_train": best_own["train"],
+                    "best_other_uar": None if best_other is None else best_other["uar"],
+                    "best_other_train": None if best_other is None else best_other["train"],
+                    "margin": margin,
+                    "verdict": verdict,
+                    "mean_other_uar": mean_other,
+                    "std_other_uar": std_other,
+                    "n_other": len(others),
+                    "mean_margin": None if mean_other is None else best_own["uar"] - mean_other,
+                    **_margin_test(
+                        lang,
+                        group,
+                        [e for e in tested["own"] if e.label == best_own["train"]],
+                        tested["other"],
+                        n_resamples,
+                        alpha,
+                        comparisons,
+                    ),
+                    "candidates": candidates,
+                }
+            )
     _correct(results, alpha)
     return results
 
@@ -694,8 +800,15 @@ def _aligned(lang: str, runs: list[dict]) -> tuple[Any, list[Any]] | None:
     return y_true, [df.loc[common, "y_pred"].to_numpy() for df in frames]
 
 
-def _margin_test(lang: str, group: str, own: list[_Experiment], other: list[_Experiment], n_resamples: int,
-                 alpha: float, comparisons: list | None = None) -> dict:
+def _margin_test(
+    lang: str,
+    group: str,
+    own: list[_Experiment],
+    other: list[_Experiment],
+    n_resamples: int,
+    alpha: float,
+    comparisons: list | None = None,
+) -> dict:
     """Paired bootstrap of the own-group margin over the other-group mean (percent points), or None fields."""
     empty = {"mean_margin_ci": None, "p_value": None, "p_holm": None, "significant": None, "n_test": None}
     if n_resamples <= 0 or not own or not other:
@@ -707,11 +820,17 @@ def _margin_test(lang: str, group: str, own: list[_Experiment], other: list[_Exp
         return empty
     y_true, preds = aligned
     if comparisons is not None:
-        comparisons.append((lang, group, y_true, preds[:len(own_runs)], preds[len(own_runs):]))
-    test = paired_margin_test(y_true, preds[:len(own_runs)], preds[len(own_runs):], "uar", n_resamples, alpha,
-                              seed=sum(map(ord, lang)))
-    return {**empty, "mean_margin_ci": [100.0 * test["low"], 100.0 * test["high"]], "p_value": test["p"],
-            "n_test": test["n"], "tested_margin": 100.0 * test["margin"]}
+        comparisons.append((lang, group, y_true, preds[: len(own_runs)], preds[len(own_runs) :]))
+    test = paired_margin_test(
+        y_true, preds[: len(own_runs)], preds[len(own_runs) :], "uar", n_resamples, alpha, seed=sum(map(ord, lang))
+    )
+    return {
+        **empty,
+        "mean_margin_ci": [100.0 * test["low"], 100.0 * test["high"]],
+        "p_value": test["p"],
+        "n_test": test["n"],
+        "tested_margin": 100.0 * test["margin"],
+    }
 
 
 def pooled_lineage_test(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA) -> dict:
@@ -726,13 +845,15 @@ def pooled_lineage_test(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, 
 
 
 def pooled_text(pooled: dict) -> str:
-    """In words: the mean own-group margin over the held-out languages with its CI and p-value, overall and per group."""
+    """In words: the mean own-group margin over held-out languages with its CI and p-value, overall and per group."""
     parts = []
     for name, t in pooled.items():
         title = "all held-out languages" if name == "all" else labels.group_title(name)
-        parts.append(f"{title}: mean own-group margin {t['margin']:+.1f} points [95% CI {t['ci'][0]:+.1f}, "
-                     f"{t['ci'][1]:+.1f}], p = {_p(t['p'])} ({'significant' if t['significant'] else 'not significant'}"
-                     f", {t['n_languages']} languages)")
+        parts.append(
+            f"{title}: mean own-group margin {t['margin']:+.1f} points [95% CI {t['ci'][0]:+.1f}, "
+            f"{t['ci'][1]:+.1f}], p = {_p(t['p'])} ({'significant' if t['significant'] else 'not significant'}"
+            f", {t['n_languages']} languages)"
+        )
     return "Pooled test (one paired bootstrap of the mean margin): " + "; ".join(parts) + "."
 
 
@@ -744,8 +865,13 @@ def pooled_from_comparisons(comparisons: list, n_resamples: int = DEFAULT_RESAMP
     for name in ("all", *dict.fromkeys(c[1] for c in comparisons)):
         chosen = [c[2:] for c in comparisons if name == "all" or c[1] == name]
         t = pooled_margin_test(chosen, "uar", n_resamples, alpha, seed=len(chosen))
-        out[name] = {"margin": 100 * t["margin"], "ci": [100 * t["low"], 100 * t["high"]], "p": t["p"],
-                     "significant": t["p"] < alpha, "n_languages": t["n_languages"]}
+        out[name] = {
+            "margin": 100 * t["margin"],
+            "ci": [100 * t["low"], 100 * t["high"]],
+            "p": t["p"],
+            "significant": t["p"] < alpha,
+            "n_languages": t["n_languages"],
+        }
     return out
 
 
@@ -762,13 +888,17 @@ _KIND_TEXT = {"own": "own group", "other": "other group", "mixed": "mixed groups
 
 def claim_line(result: dict) -> str:
     """One printable line, e.g. `FRE: best unseen UAR 58.4 from ITA, POR, ROM, SPA (own group) -> yes ...`."""
-    line = (f"{result['language']}: best unseen UAR {result['best_uar']:.1f} from {result['best_train']} "
-            f"({_KIND_TEXT[result['best_kind']]}) -> {result['verdict']}")
+    line = (
+        f"{result['language']}: best unseen UAR {result['best_uar']:.1f} from {result['best_train']} "
+        f"({_KIND_TEXT[result['best_kind']]}) -> {result['verdict']}"
+    )
     if result["margin"] is None:
         return line + " (no other-group run evaluated it)"
-    return (line + f" (margin {result['margin']:+.1f} points: own group {result['own_group_uar']:.1f} vs "
-            f"best other {result['best_other_uar']:.1f} from {result['best_other_train']}; "
-            f"{_mean_text(result)}, margin over mean {result['mean_margin']:+.1f}{_test_text(result)})")
+    return (
+        line + f" (margin {result['margin']:+.1f} points: own group {result['own_group_uar']:.1f} vs "
+        f"best other {result['best_other_uar']:.1f} from {result['best_other_train']}; "
+        f"{_mean_text(result)}, margin over mean {result['mean_margin']:+.1f}{_test_text(result)})"
+    )
 
 
 def _test_text(result: dict) -> str:
@@ -777,8 +907,7 @@ def _test_text(result: dict) -> str:
         return ""
     low, high = result["mean_margin_ci"]
     verdict = "significant" if result["significant"] else "not significant"
-    return (f" [95% CI {low:+.1f}, {high:+.1f}], p = {_p(result['p_value'])}, Holm p = {_p(result['p_holm'])}: "
-            f"{verdict}")
+    return f" [95% CI {low:+.1f}, {high:+.1f}], p = {_p(result['p_value'])}, Holm p = {_p(result['p_holm'])}: {verdict}"
 
 
 def _p(p: float) -> str:
@@ -796,17 +925,23 @@ def significance_summary(results: list[dict], alpha: float = ALPHA) -> str:
     if not any(r.get("mean_margin") is not None for r in results):
         return "Significance: nothing to test (no held-out language was evaluated by both groups' runs)."
     if not tested:
-        return ("Significance: not tested (the compared runs lack predictions.csv, so no bootstrap over test "
-                "utterances was possible).")
+        return (
+            "Significance: not tested (the compared runs lack predictions.csv, so no bootstrap over test "
+            "utterances was possible)."
+        )
     sig = [r for r in tested if r["significant"]]
     pos = [r for r in sig if r["mean_margin"] > 0]
     neg = [r for r in sig if r["mean_margin"] <= 0]
-    text = (f"Significance (paired bootstrap over test utterances, Holm-corrected over {len(tested)} held-out "
-            f"languages, alpha {alpha}): ")
+    text = (
+        f"Significance (paired bootstrap over test utterances, Holm-corrected over {len(tested)} held-out "
+        f"languages, alpha {alpha}): "
+    )
     parts = []
     if pos:
-        parts.append(f"{len(pos)} own-group margin{'s are' if len(pos) != 1 else ' is'} significantly above the "
-                     f"other group's mean ({_margins(pos)})")
+        parts.append(
+            f"{len(pos)} own-group margin{'s are' if len(pos) != 1 else ' is'} significantly above the "
+            f"other group's mean ({_margins(pos)})"
+        )
     if neg:
         parts.append(f"{len(neg)} significantly below it ({_margins(neg)})")
     rest = [r for r in tested if not r["significant"]]
@@ -838,8 +973,10 @@ def claim_summary(results: list[dict]) -> str:
         m = [r["mean_margin"] for r in judged if r["group"] == group]
         above = sum(x >= TIE_POINTS for x in m)
         means.append(f"{labels.group_title(group)} {above}/{len(m)}, mean {float(np.mean(m)):+.1f} points")
-    return (f"Lineage claim (Sec. 4.3): {k} of {len(judged)} held-out languages transfer best within their own group "
-            f"({', '.join(parts)}{tie_text}). Own group above the other group's mean: {'; '.join(means)}.")
+    return (
+        f"Lineage claim (Sec. 4.3): {k} of {len(judged)} held-out languages transfer best within their own group "
+        f"({', '.join(parts)}{tie_text}). Own group above the other group's mean: {'; '.join(means)}."
+    )
 
 
 def claims_markdown(results: list[dict], title: str) -> str:
@@ -848,25 +985,34 @@ def claims_markdown(results: list[dict], title: str) -> str:
     lines = [f"## {title}", "", claim_summary(results), ""]
     if tested:
         lines += [significance_summary(results), ""]
-    lines += ["| Held-out | Group | Own-group UAR (train set) | Best other-group UAR (train set) "
-              "| Margin (points) | Own group best? | Other-group mean ± std (runs) | Margin over mean |"
-              + (" 95% CI | p | Holm p | Significant |" if tested else ""),
-              "|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if tested else "")]
+    lines += [
+        "| Held-out | Group | Own-group UAR (train set) | Best other-group UAR (train set) "
+        "| Margin (points) | Own group best? | Other-group mean ± std (runs) | Margin over mean |"
+        + (" 95% CI | p | Holm p | Significant |" if tested else ""),
+        "|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if tested else ""),
+    ]
     for r in results:
         other = "//" if r["best_other_uar"] is None else f"{r['best_other_uar']:.1f} ({r['best_other_train']})"
         margin = "//" if r["margin"] is None else f"{r['margin']:+.1f}"
-        mean = "//" if r["mean_other_uar"] is None else (
-            f"{r['mean_other_uar']:.1f} ± {r['std_other_uar']:.1f} ({r['n_other']})")
+        mean = (
+            "//"
+            if r["mean_other_uar"] is None
+            else (f"{r['mean_other_uar']:.1f} ± {r['std_other_uar']:.1f} ({r['n_other']})")
+        )
         mean_margin = "//" if r["mean_margin"] is None else f"{r['mean_margin']:+.1f}"
-        row = (f"| {r['language']} | {r['group_title']} | {r['own_group_uar']:.1f} ({r['own_group_train']}) | "
-               f"{other} | {margin} | {r['verdict']} | {mean} | {mean_margin} |")
+        row = (
+            f"| {r['language']} | {r['group_title']} | {r['own_group_uar']:.1f} ({r['own_group_train']}) | "
+            f"{other} | {margin} | {r['verdict']} | {mean} | {mean_margin} |"
+        )
         if tested:
             if r.get("p_value") is None:
                 row += " // | // | // | // |"
             else:
                 low, high = r["mean_margin_ci"]
-                row += (f" [{low:+.1f}, {high:+.1f}] | {_p(r['p_value'])} | {_p(r['p_holm'])} | "
-                        f"{'yes' if r['significant'] else 'no'} |")
+                row += (
+                    f" [{low:+.1f}, {high:+.1f}] | {_p(r['p_value'])} | {_p(r['p_holm'])} | "
+                    f"{'yes' if r['significant'] else 'no'} |"
+                )
         lines.append(row)
     return "\n".join(lines) + "\n"
 
@@ -874,8 +1020,13 @@ def claims_markdown(results: list[dict], title: str) -> str:
 # ----------------------------------------------------------------------------- report
 
 
-def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path | None = None, ci: bool = False,
-                 n_resamples: int = DEFAULT_RESAMPLES) -> Path:
+def write_report(
+    runs_dir: str | Path,
+    paper: bool = False,
+    out_dir: str | Path | None = None,
+    ci: bool = False,
+    n_resamples: int = DEFAULT_RESAMPLES,
+) -> Path:
     """Write tables and the claim check into ``RUNS_DIR/report`` (or `out_dir`); print them; return the folder.
 
     Per table: ``.md``/``.csv``/``.tex`` (CIs in the cells with `ci`), ``.png``, and ``.json`` plus ``_cells.csv``
@@ -888,8 +1039,10 @@ def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path 
     if few_shot:
         logger.info("%d few_shot run(s) are not part of Tables 2 and 3", few_shot)
 
-    for table in (table2(runs, paper=paper, n_resamples=n_resamples),
-                  table3(runs, paper=paper, n_resamples=n_resamples)):
+    for table in (
+        table2(runs, paper=paper, n_resamples=n_resamples),
+        table3(runs, paper=paper, n_resamples=n_resamples),
+    ):
         if not table.rows:
             print(f"{table.name}: no matching runs, skipped\n")
             continue
@@ -905,19 +1058,31 @@ def write_report(runs_dir: str | Path, paper: bool = False, out_dir: str | Path 
     comparisons: list = []
     claims = check_lineage_claim(runs, n_resamples, comparisons=comparisons)
     pooled = pooled_from_comparisons(comparisons, n_resamples)
-    payload: dict[str, Any] = {"source": display_path(runs_dir), "summary": claim_summary(claims),
-                               "significance": significance_summary(claims), "pooled": pooled, "languages": claims}
+    payload: dict[str, Any] = {
+        "source": display_path(runs_dir),
+        "summary": claim_summary(claims),
+        "significance": significance_summary(claims),
+        "pooled": pooled,
+        "languages": claims,
+    }
     markdown = claims_markdown(claims, "Section 4.3 lineage claim: these runs")
     if pooled:
         markdown += "\n" + pooled_text(pooled) + "\n"
     print("Section 4.3 lineage claim (these runs):")
-    for line in [*(claim_line(r) for r in claims), payload["summary"], payload["significance"],
-                 *([pooled_text(pooled)] if pooled else [])]:
+    for line in [
+        *(claim_line(r) for r in claims),
+        payload["summary"],
+        payload["significance"],
+        *([pooled_text(pooled)] if pooled else []),
+    ]:
         print(line)
     if paper:
         published = check_lineage_claim(paper_runs(), 0)
-        payload["paper"] = {"source": paper_results.TABLE3_SOURCE, "summary": claim_summary(published),
-                            "languages": published}
+        payload["paper"] = {
+            "source": paper_results.TABLE3_SOURCE,
+            "summary": claim_summary(published),
+            "languages": published,
+        }
         markdown += "\n" + claims_markdown(published, "Section 4.3 lineage claim: the paper's Table 3")
         print("\nSection 4.3 lineage claim (the paper's Table 3):")
         for line in [*(claim_line(r) for r in published), payload["paper"]["summary"]]:
@@ -934,13 +1099,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = ArgumentParser(
         prog="hf-ser report",
         description="Build the paper's Tables 2 and 3 (md, csv, json, tex, png) with 95%% bootstrap CIs and the "
-                    "Sec. 4.3 claim check (paired bootstrap, Holm-corrected) from a folder of runs.",
+        "Sec. 4.3 claim check (paired bootstrap, Holm-corrected) from a folder of runs.",
     )
     parser.add_argument("runs_dir", type=Path, help="folder holding <run>/metrics.json files")
     parser.add_argument("--paper", action="store_true", help="append the paper's published rows for comparison")
     parser.add_argument("--ci", action="store_true", help="show the 95%% CIs in the Markdown and LaTeX tables too")
-    parser.add_argument("--n_resamples", type=int, default=DEFAULT_RESAMPLES,
-                        help="bootstrap resamples for CIs and p-values (0 = none; default %(default)s)")
+    parser.add_argument(
+        "--n_resamples",
+        type=int,
+        default=DEFAULT_RESAMPLES,
+        help="bootstrap resamples for CIs and p-values (0 = none; default %(default)s)",
+    )
     parser.add_argument("--output_dir", type=Path, default=None, help="output folder (default: RUNS_DIR/report)")
     args = parser.parse_args(argv)
     setup_logging()

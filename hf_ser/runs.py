@@ -105,8 +105,9 @@ class RunRecord:
         extra = {k: v for k, v in data.items() if k not in names}
         known["details"] = {**extra, **(known.get("details") or {})}
         known["train_languages"] = [str(c).upper() for c in known["train_languages"]]
-        known["eval_languages"] = [str(c).upper() for c in known.get("eval_languages") or
-                                   [k for k in data["metrics"] if k != "all"]]
+        known["eval_languages"] = [
+            str(c).upper() for c in known.get("eval_languages") or [k for k in data["metrics"] if k != "all"]
+        ]
         known.setdefault("schema_version", 1)
         return cls(**known)
 
@@ -117,8 +118,10 @@ class RunRecord:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise RunRecordError(f"{display_path(path)} not found: {display_path(folder)} is not a finished "
-                                 "hf_ser run (train it with `hf-ser recipe ...` first)") from None
+            raise RunRecordError(
+                f"{display_path(path)} not found: {display_path(folder)} is not a finished "
+                "hf_ser run (train it with `hf-ser recipe ...` first)"
+            ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise RunRecordError(f"{display_path(path)} cannot be read as JSON ({e})") from None
         return cls.from_dict(data, path)
@@ -297,7 +300,7 @@ def find_run_folders(root: str | os.PathLike) -> list[Path]:
 
 
 def load_records(root: str | os.PathLike, on_error=None) -> list[tuple[Path, RunRecord]]:
-    """(folder, record) of every run under `root`; an unusable record is passed to ``on_error(path, err)`` and left out."""
+    """(folder, record) of every run under `root`; an unusable record goes to ``on_error(path, err)``, left out."""
     out = []
     for folder in find_run_folders(root):
         try:
@@ -314,8 +317,9 @@ def load_records(root: str | os.PathLike, on_error=None) -> list[tuple[Path, Run
 PREDICTION_META = ("path", "language", "corpus", "speaker")
 
 
-def write_predictions(path: str | os.PathLike, meta: dict[str, Sequence], logits: np.ndarray,
-                      labels: Sequence[str] = EMOTIONS) -> None:
+def write_predictions(
+    path: str | os.PathLike, meta: dict[str, Sequence], logits: np.ndarray, labels: Sequence[str] = EMOTIONS
+) -> None:
     """``predictions.csv``: one row per test utterance (path, language, corpus, speaker, label, pred, p_<emotion>).
 
     `meta` holds the PREDICTION_META columns and integer ``label``; probabilities are the softmax of `logits`.
@@ -345,4 +349,3 @@ def read_predictions(folder: str | os.PathLike) -> pd.DataFrame:
     df["y_true"] = df["label"].map(index)
     df["y_pred"] = df["pred"].map(index)
     return df
-

@@ -84,8 +84,10 @@ def inside(root: str | os.PathLike, path: str | os.PathLike) -> Path:
     base = Path(root).resolve()
     full = Path(path).resolve()
     if full != base and base not in full.parents:
-        raise UserError(f"{display_path(full)} would lie outside {display_path(base)}; "
-                        "a name taken from the input must not leave the folder given")
+        raise UserError(
+            f"{display_path(full)} would lie outside {display_path(base)}; "
+            "a name taken from the input must not leave the folder given"
+        )
     return full
 
 
@@ -99,9 +101,13 @@ def storage_error(err: OSError, folder: str | os.PathLike) -> StorageError | Non
     """A StorageError naming `folder` and the fix for a read-only folder or a full disk; None for other errors."""
     where = display_path(folder)
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return StorageError(f"cannot write in {where} ({os.strerror(err.errno)}): make it writable or choose "
-                         "another folder with the matching --output_dir / --cache_dir flag")
+        return StorageError(
+            f"cannot write in {where} ({os.strerror(err.errno)}): make it writable or choose "
+            "another folder with the matching --output_dir / --cache_dir flag"
+        )
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return StorageError(f"no space left on the device holding {where}: free space there or choose another "
-                         "folder with the matching --output_dir / --cache_dir flag")
+        return StorageError(
+            f"no space left on the device holding {where}: free space there or choose another "
+            "folder with the matching --output_dir / --cache_dir flag"
+        )
     return None

@@ -285,8 +285,9 @@ def slots_per_epoch(num_rows: int, batch_size: int, num_replicas: int = 1) -> in
     return math.ceil(math.ceil(num_rows / batch_size) / num_replicas) * num_replicas * batch_size
 
 
-def expected_draws_per_utterance(corpus_ids: Sequence[int], batch_size: int, epochs: float, balanced: bool = True,
-                                 num_replicas: int = 1) -> dict:
+def expected_draws_per_utterance(
+    corpus_ids: Sequence[int], batch_size: int, epochs: float, balanced: bool = True, num_replicas: int = 1
+) -> dict:
     """{corpus: expected number of times each of its utterances is drawn over the whole training}.
 
     With `CorpusBalancedBatchSampler` each of the K corpora fills 1/K of the ``slots_per_epoch`` slots, so an
@@ -297,5 +298,7 @@ def expected_draws_per_utterance(corpus_ids: Sequence[int], batch_size: int, epo
     if not balanced:
         return {c.item() if hasattr(c, "item") else c: float(epochs) for c in corpora}
     slots = slots_per_epoch(int(counts.sum()), batch_size, num_replicas)
-    return {(c.item() if hasattr(c, "item") else c): float(epochs * slots / (len(corpora) * n))
-            for c, n in zip(corpora, counts)}
+    return {
+        (c.item() if hasattr(c, "item") else c): float(epochs * slots / (len(corpora) * n))
+        for c, n in zip(corpora, counts)
+    }

@@ -27,7 +27,7 @@ from .audio import AudioError, iter_mono_blocks
 from .labels import SAMPLING_RATE
 
 _THREADS = torch.get_num_threads()
-from silero_vad import get_speech_timestamps_from_probs, load_silero_vad  # after _THREADS on purpose
+from silero_vad import get_speech_timestamps_from_probs, load_silero_vad  # noqa: E402 (after _THREADS on purpose)
 
 torch.set_num_threads(_THREADS)  # importing silero_vad.model sets torch's intra-op threads to 1; undo that
 
@@ -84,8 +84,9 @@ def load_vad():
     return model
 
 
-def speech_probabilities(blocks: Iterable[np.ndarray], model=None,
-                         on_block: Callable[[int], None] | None = None) -> np.ndarray:
+def speech_probabilities(
+    blocks: Iterable[np.ndarray], model=None, on_block: Callable[[int], None] | None = None
+) -> np.ndarray:
     """One speech probability per 512-sample frame of a 16 kHz signal given as consecutive blocks of any size.
 
     The frames go one by one through the model's stateful call, exactly as silero's own
@@ -126,15 +127,20 @@ def _frame_probabilities(model, blocks: Iterable[np.ndarray], on_block: Callable
     return np.asarray(probs, dtype=np.float32)
 
 
-def spans_from_probabilities(probs: Sequence[float], n_samples: int, params: VadParams = VadParams(),
-                             sr: int = VAD_SAMPLING_RATE) -> list[tuple[float, float]]:
+def spans_from_probabilities(
+    probs: Sequence[float], n_samples: int, params: VadParams = VadParams(), sr: int = VAD_SAMPLING_RATE
+) -> list[tuple[float, float]]:
     """Speech (start s, end s) from per-frame probabilities: silero's own rules, then short gaps merged."""
     raw = get_speech_timestamps_from_probs(
-        [float(p) for p in probs], sampling_rate=sr, threshold=params.threshold,
+        [float(p) for p in probs],
+        sampling_rate=sr,
+        threshold=params.threshold,
         min_speech_duration_ms=round(params.min_speech * 1000),
         max_speech_duration_s=params.max_segment or float("inf"),
         min_silence_duration_ms=round(params.min_silence * 1000),
-        speech_pad_ms=round(params.speech_pad * 1000), audio_length_samples=int(n_samples))
+        speech_pad_ms=round(params.speech_pad * 1000),
+        audio_length_samples=int(n_samples),
+    )
     spans = [(s["start"] / sr, s["end"] / sr) for s in raw if s["end"] > s["start"]]
     return merge_close(spans, params.merge_gap, params.max_segment)
 
@@ -150,8 +156,9 @@ def merge_close(spans: Sequence[tuple[float, float]], gap: float, max_len: float
     return out
 
 
-def vad_segments(path: str | Path, params: VadParams = VadParams(), model=None,
-                 on_block: Callable[[int], None] | None = None) -> list[tuple[float, float]]:
+def vad_segments(
+    path: str | Path, params: VadParams = VadParams(), model=None, on_block: Callable[[int], None] | None = None
+) -> list[tuple[float, float]]:
     """Speech segments (start s, end s) of an audio file, decoded block by block; AudioError for a bad file."""
     n = 0
 
@@ -187,8 +194,9 @@ def fixed_segments(duration: float, window: float, hop: float) -> list[tuple[flo
     return spans
 
 
-def iter_segment_audio(path: str | Path, spans: Sequence[tuple[float, float]], sr: int = SAMPLING_RATE
-                       ) -> Iterator[tuple[int, np.ndarray]]:
+def iter_segment_audio(
+    path: str | Path, spans: Sequence[tuple[float, float]], sr: int = SAMPLING_RATE
+) -> Iterator[tuple[int, np.ndarray]]:
     """(index into `spans`, mono float32 samples) of every span, in order of start, from one streamed decode.
 
     Audio before the earliest span not yet emitted is dropped as decoding goes, so memory is the longest
@@ -214,12 +222,12 @@ def iter_segment_audio(path: str | Path, spans: Sequence[tuple[float, float]], s
             buf = np.concatenate([buf, block])
         while nxt < len(order) and bounds[nxt][1] <= pos:
             s, e = bounds[nxt]
-            yield order[nxt], buf[s - buf_start: e - buf_start].copy()
+            yield order[nxt], buf[s - buf_start : e - buf_start].copy()
             nxt += 1
         keep_from = bounds[nxt][0] if nxt < len(order) else pos
         drop = min(len(buf), max(0, keep_from - buf_start))
         buf, buf_start = buf[drop:], buf_start + drop
     while nxt < len(order):
         s, e = bounds[nxt]
-        yield order[nxt], buf[max(0, s - buf_start): max(0, e - buf_start)].copy()
+        yield order[nxt], buf[max(0, s - buf_start) : max(0, e - buf_start)].copy()
         nxt += 1

@@ -44,8 +44,17 @@ def shift_dir(output_dir: str | Path, shift: float) -> Path:
 
 def train_shift(output_dir: str | Path, shift: float, seeds: int, extra: Sequence[str]) -> int:
     """Train (or reuse) the cross_group --demo grid at one lineage shift; returns the recipe's exit code."""
-    argv = ["cross_group", "--demo", "--lineage_shift", f"{shift:g}", "--seeds", str(seeds),
-            "--output_dir", str(shift_dir(output_dir, shift)), *extra]
+    argv = [
+        "cross_group",
+        "--demo",
+        "--lineage_shift",
+        f"{shift:g}",
+        "--seeds",
+        str(seeds),
+        "--output_dir",
+        str(shift_dir(output_dir, shift)),
+        *extra,
+    ]
     logger.info("sensitivity: python -m hf_ser.recipe %s", " ".join(argv))
     return recipe.main(argv)
 
@@ -59,9 +68,17 @@ def analyse_shift(output_dir: str | Path, shift: float, n_resamples: int, alpha:
     tested = [c for c in claims if c.get("p_value") is not None]
     return {
         "shift": shift,
-        "languages": {c["language"]: {"group": c["group"], "margin": c["mean_margin"], "ci": c["mean_margin_ci"],
-                                      "p": c["p_value"], "p_holm": c["p_holm"], "significant": c["significant"]}
-                      for c in claims},
+        "languages": {
+            c["language"]: {
+                "group": c["group"],
+                "margin": c["mean_margin"],
+                "ci": c["mean_margin_ci"],
+                "p": c["p_value"],
+                "p_holm": c["p_holm"],
+                "significant": c["significant"],
+            }
+            for c in claims
+        },
         "n_tested": len(tested),
         "n_significant_positive": sum(bool(c["significant"]) and c["mean_margin"] > 0 for c in tested),
         "pooled": pooled,
@@ -78,8 +95,11 @@ def smallest_detected(points: list[dict], key: str = "pooled") -> float | None:
     detected = None
     for point in sorted(points, key=lambda p: p["shift"], reverse=True):
         pooled = point["pooled"].get("all", {})
-        ok = bool(pooled.get("significant")) and pooled.get("margin", 0) > 0 if key == "pooled" else (
-            point["n_tested"] > 0 and point["n_significant_positive"] == point["n_tested"])
+        ok = (
+            bool(pooled.get("significant")) and pooled.get("margin", 0) > 0
+            if key == "pooled"
+            else (point["n_tested"] > 0 and point["n_significant_positive"] == point["n_tested"])
+        )
         if not ok:
             break
         detected = point["shift"]
@@ -90,31 +110,48 @@ def to_csv(points: list[dict]) -> str:
     """One line per shift: pooled margin and CI, p, languages significant after Holm."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["shift", "mean_margin", "ci_low", "ci_high", "p", "significant", "n_significant_positive",
-                     "n_tested"])
+    writer.writerow(
+        ["shift", "mean_margin", "ci_low", "ci_high", "p", "significant", "n_significant_positive", "n_tested"]
+    )
     for p in points:
         t = p["pooled"].get("all") or {}
-        writer.writerow([p["shift"], *(f"{v:.2f}" if v is not None else "" for v in (
-            t.get("margin"), *(t.get("ci") or (None, None)))), f"{t['p']:.4f}" if t else "",
-            t.get("significant", ""), p["n_significant_positive"], p["n_tested"]])
+        writer.writerow(
+            [
+                p["shift"],
+                *(f"{v:.2f}" if v is not None else "" for v in (t.get("margin"), *(t.get("ci") or (None, None)))),
+                f"{t['p']:.4f}" if t else "",
+                t.get("significant", ""),
+                p["n_significant_positive"],
+                p["n_tested"],
+            ]
+        )
     return buffer.getvalue()
 
 
 def to_markdown(points: list[dict], detected: float | None, all_ten: float | None) -> str:
     """The curve as a Markdown table and a sentence naming the smallest shift detected at 5%."""
-    lines = ["| lineage_shift | mean own-group margin (points) | 95% CI | p | margins significant (Holm) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| lineage_shift | mean own-group margin (points) | 95% CI | p | margins significant (Holm) |",
+        "|---|---|---|---|---|",
+    ]
     for p in points:
         t = p["pooled"].get("all")
         if not t:
             lines.append(f"| {p['shift']:g} | // | // | // | // |")
             continue
-        lines.append(f"| {p['shift']:g} | {t['margin']:+.1f} | [{t['ci'][0]:+.1f}, {t['ci'][1]:+.1f}] | "
-                     f"{t['p']:.3f} | {p['n_significant_positive']} of {p['n_tested']} |")
+        lines.append(
+            f"| {p['shift']:g} | {t['margin']:+.1f} | [{t['ci'][0]:+.1f}, {t['ci'][1]:+.1f}] | "
+            f"{t['p']:.3f} | {p['n_significant_positive']} of {p['n_tested']} |"
+        )
     found = "none of the shifts tried" if detected is None else f"lineage_shift {detected:g}"
     every = "none of the shifts tried" if all_ten is None else f"{all_ten:g}"
-    lines += ["", (f"Smallest shift detected at 5% (pooled paired bootstrap of the mean margin): {found}. "
-                   f"Smallest shift with all per-language margins significant after Holm: {every}.")]
+    lines += [
+        "",
+        (
+            f"Smallest shift detected at 5% (pooled paired bootstrap of the mean margin): {found}. "
+            f"Smallest shift with all per-language margins significant after Holm: {every}."
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -131,8 +168,13 @@ def plot(points: list[dict], path: str | Path) -> Path:
     ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=4, label="mean own-group margin (95% CI)")
     ax.axhline(0.0, color="grey", linewidth=1)
     for x, y, p in zip(xs, ys, pts):
-        ax.annotate(f"{p['n_significant_positive']}/{p['n_tested']}", (x, y), textcoords="offset points",
-                    xytext=(6, 6), fontsize=8)
+        ax.annotate(
+            f"{p['n_significant_positive']}/{p['n_tested']}",
+            (x, y),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=8,
+        )
     ax.set_xlabel("lineage_shift (planted effect)")
     ax.set_ylabel("UAR points")
     ax.set_title("Sec. 4.3 check on the synthetic corpus (labels: languages significant after Holm)", fontsize=9)
@@ -150,9 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1:]
-    parser = ArgumentParser(prog="hf-ser sensitivity",
-                            description="Sensitivity of the Sec. 4.3 check to a planted lineage effect (demo corpus).")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    parser = ArgumentParser(
+        prog="hf-ser sensitivity",
+        description="Sensitivity of the Sec. 4.3 check to a planted lineage effect (demo corpus).",
+    )
     parser.add_argument("--output_dir", type=Path, default=Path("runs/sensitivity"), help="where runs and results go")
     parser.add_argument("--shifts", type=float, nargs="+", default=list(DEFAULT_SHIFTS), help="lineage shifts to try")
     parser.add_argument("--seeds", type=int, default=2, help="training seeds per shift")
@@ -172,8 +216,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     points = [analyse_shift(args.output_dir, s, args.n_resamples) for s in shifts]
     detected = smallest_detected(points, "pooled")
     all_ten = smallest_detected(points, "all")
-    payload = {"shifts": shifts, "seeds": args.seeds, "points": points, "smallest_detected_shift": detected,
-               "smallest_shift_all_languages_significant": all_ten, "alpha": ALPHA}
+    payload = {
+        "shifts": shifts,
+        "seeds": args.seeds,
+        "points": points,
+        "smallest_detected_shift": detected,
+        "smallest_shift_all_languages_significant": all_ten,
+        "alpha": ALPHA,
+    }
     out = Path(args.output_dir)
     atomic_write_json(out / "sensitivity.json", payload)
     atomic_write_text(out / "sensitivity.csv", to_csv(points))

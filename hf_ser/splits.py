@@ -69,8 +69,9 @@ def split_indices(
         known = ~np.isin(np.char.lower(np.char.strip(speakers[idx])), list(UNKNOWN_SPEAKERS))
         mask = None
         if known.any():
-            mask = speaker_split(labels[idx[known]], speakers[idx[known]], test_size,
-                                 seed + zlib.crc32(lang.encode()) % 10_000)
+            mask = speaker_split(
+                labels[idx[known]], speakers[idx[known]], test_size, seed + zlib.crc32(lang.encode()) % 10_000
+            )
         if mask is None:
             is_test[idx] = stratified_split(labels[idx], test_size, _rng(seed, lang))
             notes[lang] = "speaker ids missing or fewer than 2 speakers: fell back to the paper protocol"
@@ -80,7 +81,7 @@ def split_indices(
         notes[lang] = f"speaker-independent ({len(set(speakers[idx[known]][mask]))} test speakers)"
         if not known.all():
             is_test[idx[~known]] = stratified_split(labels[idx[~known]], test_size, _rng(seed, lang))
-            notes[lang] += (f"; {int((~known).sum())} utterances without speaker ids fell back to the paper protocol")
+            notes[lang] += f"; {int((~known).sum())} utterances without speaker ids fell back to the paper protocol"
             logger.warning("%s: %s", lang, notes[lang])
     return np.flatnonzero(~is_test), np.flatnonzero(is_test), notes
 
@@ -91,12 +92,15 @@ def split_indices(
 def _groups(speakers: np.ndarray, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(group of each utterance, known mask): the speaker where known, else a group of its own."""
     known = ~np.isin(np.char.lower(np.char.strip(speakers.astype(str))), list(UNKNOWN_SPEAKERS))
-    groups = np.where(known, speakers.astype(str), np.char.add("__utt", np.arange(offset, offset + len(speakers)).astype(str)))
+    groups = np.where(
+        known, speakers.astype(str), np.char.add("__utt", np.arange(offset, offset + len(speakers)).astype(str))
+    )
     return groups, known
 
 
-def kfold_indices(labels, languages, speakers=None, folds: int = 5, fold: int = 1, seed: int = 0
-                  ) -> tuple[np.ndarray, np.ndarray, dict]:
+def kfold_indices(
+    labels, languages, speakers=None, folds: int = 5, fold: int = 1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """(train, test, notes) of fold `fold` (1..folds) of a per-language stratified, speaker-grouped K-fold.
 
     Each language is cut into `folds` parts by ``StratifiedGroupKFold`` (shuffled, seeded per language): a
@@ -121,8 +125,12 @@ def kfold_indices(labels, languages, speakers=None, folds: int = 5, fold: int = 
             if len(idx) < folds:
                 raise ValueError(f"{lang}: {len(idx)} utterances cannot fill {folds} folds; use fewer --folds")
             groups = np.arange(len(idx)).astype(str)
-            logger.warning("%s: %d speakers for %d folds: utterance-level folds (speakers in train and test)",
-                           lang, n_groups, folds)
+            logger.warning(
+                "%s: %d speakers for %d folds: utterance-level folds (speakers in train and test)",
+                lang,
+                n_groups,
+                folds,
+            )
         cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=(seed + zlib.crc32(lang.encode())) % 2**31)
         _, test_idx = list(cv.split(np.zeros(len(idx)), labels[idx], groups=groups))[fold - 1]
         is_test[idx[test_idx]] = True
@@ -141,8 +149,9 @@ def kfold_indices(labels, languages, speakers=None, folds: int = 5, fold: int = 
 # ----------------------------------------------------------------------------- development split
 
 
-def dev_indices(labels, languages, speakers, train_idx, dev_size: float, protocol: str = "paper", seed: int = 0
-                ) -> tuple[np.ndarray, np.ndarray, dict]:
+def dev_indices(
+    labels, languages, speakers, train_idx, dev_size: float, protocol: str = "paper", seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """(train, dev, notes): carve a development split out of each language's training part.
 
     Stratified by emotion (``round(dev_size * n)`` utterances of each emotion x language cell). Under the
@@ -164,8 +173,9 @@ def dev_indices(labels, languages, speakers, train_idx, dev_size: float, protoco
         rng = np.random.default_rng([seed, 7, zlib.crc32(lang.encode())])
         _, known = _groups(speakers[idx])
         if grouped and known.sum() and len(np.unique(speakers[idx[known]])) >= 2:
-            mask = speaker_split(labels[idx[known]], speakers[idx[known]], dev_size,
-                                 (seed + 7 + zlib.crc32(lang.encode())) % 2**31)
+            mask = speaker_split(
+                labels[idx[known]], speakers[idx[known]], dev_size, (seed + 7 + zlib.crc32(lang.encode())) % 2**31
+            )
             is_dev[idx[known][mask]] = True
             notes[lang] = f"dev: {len(set(speakers[idx[known]][mask]))} held-out training speakers"
             if not known.all():
@@ -175,6 +185,7 @@ def dev_indices(labels, languages, speakers, train_idx, dev_size: float, protoco
         else:
             is_dev[idx[stratified_split(labels[idx], dev_size, rng)]] = True
             notes[lang] = "dev: stratified per emotion, random utterances" + (
-                " (fewer than 2 training speakers: not speaker-disjoint)" if grouped else "")
+                " (fewer than 2 training speakers: not speaker-disjoint)" if grouped else ""
+            )
     dev = np.flatnonzero(is_dev)
     return np.setdiff1d(train_idx, dev), dev, notes

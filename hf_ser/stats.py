@@ -60,24 +60,33 @@ def _wa_from_counts(counts: np.ndarray) -> np.ndarray:
 
 
 FROM_COUNTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "uar": _uar_from_counts, "f1": _f1_from_counts, "wa": _wa_from_counts}
+    "uar": _uar_from_counts,
+    "f1": _f1_from_counts,
+    "wa": _wa_from_counts,
+}
 POINT: dict[str, Callable] = {"uar": uar, "f1": macro_f1, "wa": weighted_accuracy}
 
 
-def resampled_metric(y_true: np.ndarray, y_pred: np.ndarray, idx: np.ndarray, metric: str = "uar",
-                     num_classes: int | None = None) -> np.ndarray:
+def resampled_metric(
+    y_true: np.ndarray, y_pred: np.ndarray, idx: np.ndarray, metric: str = "uar", num_classes: int | None = None
+) -> np.ndarray:
     """The metric on each row of resample indices ``idx`` (B x n) of one set of predictions; shape (B,)."""
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     k = num_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
     out = np.empty(idx.shape[0])
     step = max(1, 2_000_000 // max(idx.shape[1], 1))  # bounds memory to ~2M indices per chunk
     for s in range(0, idx.shape[0], step):
-        out[s:s + step] = FROM_COUNTS[metric](_confusion_counts(y_true, y_pred, idx[s:s + step], k))
+        out[s : s + step] = FROM_COUNTS[metric](_confusion_counts(y_true, y_pred, idx[s : s + step], k))
     return out
 
 
-def bootstrap_ci(runs: Sequence[tuple[Sequence[int], Sequence[int]]], metric: str = "uar",
-                 n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA, seed: int = 0) -> dict:
+def bootstrap_ci(
+    runs: Sequence[tuple[Sequence[int], Sequence[int]]],
+    metric: str = "uar",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    alpha: float = ALPHA,
+    seed: int = 0,
+) -> dict:
     """Point estimate (mean over seeds) and percentile CI of a metric, in fractions.
 
     `runs` holds one ``(y_true, y_pred)`` per seed. With one seed the CI reflects the test utterances only;
@@ -98,13 +107,25 @@ def bootstrap_ci(runs: Sequence[tuple[Sequence[int], Sequence[int]]], metric: st
         per_seed[j] = resampled_metric(t, p, idx, metric, k)
     stats = per_seed[seed_draws, np.arange(n_resamples)[:, None]].mean(axis=1)
     low, high = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
-    return {"value": value, "low": float(low), "high": float(high), "n": len(prepared[0][0]),
-            "n_seeds": s, "level": 1 - alpha}
+    return {
+        "value": value,
+        "low": float(low),
+        "high": float(high),
+        "n": len(prepared[0][0]),
+        "n_seeds": s,
+        "level": 1 - alpha,
+    }
 
 
-def paired_margin_test(y_true: Sequence[int], own: Sequence[Sequence[int]], other: Sequence[Sequence[int]],
-                       metric: str = "uar", n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA,
-                       seed: int = 0) -> dict:
+def paired_margin_test(
+    y_true: Sequence[int],
+    own: Sequence[Sequence[int]],
+    other: Sequence[Sequence[int]],
+    metric: str = "uar",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    alpha: float = ALPHA,
+    seed: int = 0,
+) -> dict:
     """Own-group margin on one test set, with a paired bootstrap CI and a two-sided p-value.
 
     `own` and `other` hold predictions (aligned with `y_true`, one array per run: seeds of the own-group model,
@@ -121,7 +142,7 @@ def paired_margin_test(y_true: Sequence[int], own: Sequence[Sequence[int]], othe
     if any(len(p) != len(y) for p in (*own_p, *other_p)):
         raise ValueError("every run's predictions must be aligned with y_true (same utterances, same order)")
     k = int(max(y.max(initial=0), *(p.max(initial=0) for p in (*own_p, *other_p))) + 1)
-    point = (np.mean([POINT[metric](y, p) for p in own_p]) - np.mean([POINT[metric](y, p) for p in other_p]))
+    point = np.mean([POINT[metric](y, p) for p in own_p]) - np.mean([POINT[metric](y, p) for p in other_p])
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(y), size=(n_resamples, len(y)))
     own_b = np.mean([resampled_metric(y, p, idx, metric, k) for p in own_p], axis=0)
@@ -130,8 +151,16 @@ def paired_margin_test(y_true: Sequence[int], own: Sequence[Sequence[int]], othe
     low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     centred = np.abs(boot - point)
     p = (1 + np.sum(centred >= abs(point))) / (n_resamples + 1)
-    return {"margin": float(point), "low": float(low), "high": float(high), "p": float(p),
-            "se": float(boot.std(ddof=1)), "n": len(y), "n_own": len(own_p), "n_other": len(other_p)}
+    return {
+        "margin": float(point),
+        "low": float(low),
+        "high": float(high),
+        "p": float(p),
+        "se": float(boot.std(ddof=1)),
+        "n": len(y),
+        "n_own": len(own_p),
+        "n_other": len(other_p),
+    }
 
 
 def holm(p_values: Sequence[float], alpha: float = ALPHA) -> tuple[list[float], list[bool]]:
@@ -151,9 +180,13 @@ def holm(p_values: Sequence[float], alpha: float = ALPHA) -> tuple[list[float], 
     return adjusted.tolist(), (adjusted <= alpha).tolist()
 
 
-def pooled_margin_test(comparisons: Sequence[tuple[Sequence[int], Sequence[Sequence[int]], Sequence[Sequence[int]]]],
-                       metric: str = "uar", n_resamples: int = DEFAULT_RESAMPLES, alpha: float = ALPHA,
-                       seed: int = 0) -> dict:
+def pooled_margin_test(
+    comparisons: Sequence[tuple[Sequence[int], Sequence[Sequence[int]], Sequence[Sequence[int]]]],
+    metric: str = "uar",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    alpha: float = ALPHA,
+    seed: int = 0,
+) -> dict:
     """One test of the mean own-group margin over several held-out languages (no multiplicity to correct).
 
     Each item is ``(y_true, own predictions, other predictions)`` for one language (as
@@ -169,11 +202,13 @@ def pooled_margin_test(comparisons: Sequence[tuple[Sequence[int], Sequence[Seque
         runs = [np.asarray(p, dtype=np.int64) for p in (*own, *other)]
         k = int(max(y.max(initial=0), *(p.max(initial=0) for p in runs)) + 1)
         idx = rng.integers(0, len(y), size=(n_resamples, len(y)))
-        own_b = np.mean([resampled_metric(y, p, idx, metric, k) for p in runs[:len(own)]], axis=0)
-        other_b = np.mean([resampled_metric(y, p, idx, metric, k) for p in runs[len(own):]], axis=0)
+        own_b = np.mean([resampled_metric(y, p, idx, metric, k) for p in runs[: len(own)]], axis=0)
+        other_b = np.mean([resampled_metric(y, p, idx, metric, k) for p in runs[len(own) :]], axis=0)
         boots.append(own_b - other_b)
-        points.append(np.mean([POINT[metric](y, p) for p in runs[:len(own)]])
-                      - np.mean([POINT[metric](y, p) for p in runs[len(own):]]))
+        points.append(
+            np.mean([POINT[metric](y, p) for p in runs[: len(own)]])
+            - np.mean([POINT[metric](y, p) for p in runs[len(own) :]])
+        )
     point, boot = float(np.mean(points)), np.mean(boots, axis=0)
     low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     p = (1 + np.sum(np.abs(boot - point) >= abs(point))) / (n_resamples + 1)

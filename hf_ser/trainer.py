@@ -40,8 +40,12 @@ def make_transform(augment: TrainAugment | None = None, feature_extractor: Featu
         waves = [decode_wav(a) for a in batch["audio"]]
         if log_mel:
             if augment is not None:
-                waves = [augment.gain(samples=augment.noise(samples=w, sample_rate=SAMPLING_RATE),
-                                      sample_rate=SAMPLING_RATE).astype(np.float32, copy=False) for w in waves]
+                waves = [
+                    augment.gain(
+                        samples=augment.noise(samples=w, sample_rate=SAMPLING_RATE), sample_rate=SAMPLING_RATE
+                    ).astype(np.float32, copy=False)
+                    for w in waves
+                ]
             feats = feature_extractor(waves, sampling_rate=feature_extractor.sampling_rate, return_tensors="np")
             out = {"input_features": list(feats["input_features"]), "labels": batch["label"]}
         else:
@@ -69,7 +73,9 @@ class SERCollator:
         else:
             batch = self.feature_extractor.pad(
                 {"input_values": [f["input_values"] for f in features]},
-                padding=True, pad_to_multiple_of=self.pad_to_multiple_of, return_attention_mask=True,
+                padding=True,
+                pad_to_multiple_of=self.pad_to_multiple_of,
+                return_attention_mask=True,
                 return_tensors="pt",
             )
         batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)

@@ -59,8 +59,14 @@ EXPERIMENTS = ("multilingual", "single_language")
 # ----------------------------------------------------------------------------- features
 
 
-def pooled_layer_features(model, extractor, dataset: datasets.Dataset, path: str | Path | None = None,
-                          batch_size: int = 8, device: str = "cpu") -> np.ndarray:
+def pooled_layer_features(
+    model,
+    extractor,
+    dataset: datasets.Dataset,
+    path: str | Path | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
+) -> np.ndarray:
     """(n, num_hidden_layers + 1, hidden) hidden states of every layer, mean-pooled as the stock head pools.
 
     One forward pass per length-sorted batch with ``output_hidden_states=True``; pooling uses
@@ -69,8 +75,11 @@ def pooled_layer_features(model, extractor, dataset: datasets.Dataset, path: str
     """
     config = model.config
     shape = (len(dataset), int(config.num_hidden_layers) + 1, int(config.hidden_size))
-    out = (np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape) if path is not None
-           else np.zeros(shape, dtype=np.float32))
+    out = (
+        np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+        if path is not None
+        else np.zeros(shape, dtype=np.float32)
+    )
     order = length_sorted_order(np.asarray(dataset["length"]))
     ordered = dataset.select(order).with_transform(make_transform(None, extractor))
     loader = DataLoader(ordered, batch_size=batch_size, collate_fn=SERCollator(extractor))
@@ -83,7 +92,7 @@ def pooled_layer_features(model, extractor, dataset: datasets.Dataset, path: str
             stacked = torch.stack([h.float() for h in hidden], dim=1)  # (b, layers, frames, hidden)
             mask = frame_mask(net, stacked.shape[2], inputs.get("attention_mask"), stacked.shape[0]).to(stacked.device)
             pooled = (stacked * mask[:, None, :, None]).sum(2) / mask.sum(1).clamp(min=1.0)[:, None, None]
-            rows = order[start:start + len(pooled)]
+            rows = order[start : start + len(pooled)]
             out[rows] = pooled.cpu().numpy()
             start += len(pooled)
     if path is not None:
@@ -91,15 +100,20 @@ def pooled_layer_features(model, extractor, dataset: datasets.Dataset, path: str
     return out
 
 
-def cached_features(model, extractor, dataset: datasets.Dataset, folder: Path, split: str, backbone: str,
-                    batch_size: int, device: str) -> tuple[np.ndarray, float, bool]:
+def cached_features(
+    model, extractor, dataset: datasets.Dataset, folder: Path, split: str, backbone: str, batch_size: int, device: str
+) -> tuple[np.ndarray, float, bool]:
     """Features of one split from ``folder/<split>.npy`` when its key (backbone + split rows) matches, else extracted.
 
     Returns (features memmap, seconds spent extracting (0 when reused), reused?).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    key = {"backbone": backbone, "split": split, "rows": data_fingerprint({c: dataset[c] for c in (
-        "path", "label", "language", "corpus", "speaker", "length")}), "pooling": "stock head frames, mean"}
+    key = {
+        "backbone": backbone,
+        "split": split,
+        "rows": data_fingerprint({c: dataset[c] for c in ("path", "label", "language", "corpus", "speaker", "length")}),
+        "pooling": "stock head frames, mean",
+    }
     key_path, npy = folder / f"{split}.json", folder / f"{split}.npy"
     if key_path.is_file() and npy.is_file():
         try:
@@ -158,8 +172,10 @@ class FeatureRows(torch.utils.data.Dataset):
 
 def collate_rows(rows: list[dict]) -> dict[str, torch.Tensor]:
     """Stack FeatureRows rows into one batch."""
-    out = {"layer_features": torch.stack([r["layer_features"] for r in rows]),
-           "labels": torch.tensor([r["labels"] for r in rows])}
+    out = {
+        "layer_features": torch.stack([r["layer_features"] for r in rows]),
+        "labels": torch.tensor([r["labels"] for r in rows]),
+    }
     if "corpus_id" in rows[0]:
         out["corpus_id"] = torch.tensor([r["corpus_id"] for r in rows])
     return out
@@ -194,14 +210,24 @@ def run_backbone(backbone: str, train_all, test_all, args: UpstreamArguments, da
     model, extractor = build_model(backbone, use_weighted_layer_sum=True)
     freeze(model, feature_encoder=True, base_model=True)
     folder = Path(args.output_dir) / "features" / tag
-    train_x, train_s, train_reused = cached_features(model, extractor, train_all, folder, "train", backbone,
-                                                     args.batch_size, device)
-    test_x, test_s, test_reused = cached_features(model, extractor, test_all, folder, "test", backbone,
-                                                  args.batch_size, device)
-    logger.info("%s: features %s (train %.1f s, test %.1f s)", backbone,
-                "reused" if train_reused and test_reused else "extracted", train_s, test_s)
-    runs = [(f"upstream-{tag}-multi", args.languages)] if args.experiment == "multilingual" else \
-        [(f"upstream-{tag}-{l}", [l]) for l in args.languages]
+    train_x, train_s, train_reused = cached_features(
+        model, extractor, train_all, folder, "train", backbone, args.batch_size, device
+    )
+    test_x, test_s, test_reused = cached_features(
+        model, extractor, test_all, folder, "test", backbone, args.batch_size, device
+    )
+    logger.info(
+        "%s: features %s (train %.1f s, test %.1f s)",
+        backbone,
+        "reused" if train_reused and test_reused else "extracted",
+        train_s,
+        test_s,
+    )
+    runs = (
+        [(f"upstream-{tag}-multi", args.languages)]
+        if args.experiment == "multilingual"
+        else [(f"upstream-{tag}-{l}", [l]) for l in args.languages]
+    )
     summaries = []
     for name, langs in runs:
         tr = np.flatnonzero(np.isin(np.asarray(train_all["language"]), langs))
@@ -212,31 +238,69 @@ def run_backbone(backbone: str, train_all, test_all, args: UpstreamArguments, da
         set_seed(args.seed)
         model, extractor = build_model(backbone, use_weighted_layer_sum=True)  # a fresh head per run
         freeze(model, feature_encoder=True, base_model=True)
-        summaries.append(train_head(name, backbone, model, extractor, train_all.select(tr), np.asarray(train_x)[tr],
-                                    test_all.select(te), np.asarray(test_x)[te], args, data_args,
-                                    {"train_s": round(train_s, 2), "test_s": round(test_s, 2),
-                                     "reused": train_reused and test_reused}))
+        summaries.append(
+            train_head(
+                name,
+                backbone,
+                model,
+                extractor,
+                train_all.select(tr),
+                np.asarray(train_x)[tr],
+                test_all.select(te),
+                np.asarray(test_x)[te],
+                args,
+                data_args,
+                {"train_s": round(train_s, 2), "test_s": round(test_s, 2), "reused": train_reused and test_reused},
+            )
+        )
     return summaries
 
 
-def train_head(name, backbone, model, extractor, train, train_x, test, test_x, args: UpstreamArguments,
-               data_args: DataArguments, extraction: dict) -> dict:
+def train_head(
+    name,
+    backbone,
+    model,
+    extractor,
+    train,
+    train_x,
+    test,
+    test_x,
+    args: UpstreamArguments,
+    data_args: DataArguments,
+    extraction: dict,
+) -> dict:
     """Train the stock head on cached features with SERTrainer, evaluate, save the stock model and the run record."""
     out = Path(args.output_dir) / name
     train, corpus_names = with_corpus_ids(train)
     labels, corpora = np.asarray(train["label"]), np.asarray(train["corpus_id"])
     head = PooledHead(model)
     targs = TrainingArguments(
-        output_dir=str(out / "checkpoints"), per_device_train_batch_size=args.per_device_train_batch_size,
-        num_train_epochs=args.num_train_epochs, learning_rate=args.learning_rate, lr_scheduler_type="cosine",
-        warmup_steps=0.1, weight_decay=1e-5, save_strategy="no", report_to="none", remove_unused_columns=False,
-        use_cpu=not torch.cuda.is_available(), seed=args.seed, logging_steps=50, disable_tqdm=True,
+        output_dir=str(out / "checkpoints"),
+        per_device_train_batch_size=args.per_device_train_batch_size,
+        num_train_epochs=args.num_train_epochs,
+        learning_rate=args.learning_rate,
+        lr_scheduler_type="cosine",
+        warmup_steps=0.1,
+        weight_decay=1e-5,
+        save_strategy="no",
+        report_to="none",
+        remove_unused_columns=False,
+        use_cpu=not torch.cuda.is_available(),
+        seed=args.seed,
+        logging_steps=50,
+        disable_tqdm=True,
         dataloader_pin_memory=False,
     )
     trainer = SERTrainer(
-        model=head, args=targs, train_dataset=FeatureRows(train_x, labels, corpora), data_collator=collate_rows,
-        class_weight=class_weights(labels, len(EMOTIONS)), corpus_weight=corpus_weights(corpora, len(corpus_names)),
-        contrastive_weight=args.contrastive_weight, temperature=args.temperature, train_corpus_ids=corpora,
+        model=head,
+        args=targs,
+        train_dataset=FeatureRows(train_x, labels, corpora),
+        data_collator=collate_rows,
+        class_weight=class_weights(labels, len(EMOTIONS)),
+        corpus_weight=corpus_weights(corpora, len(corpus_names)),
+        contrastive_weight=args.contrastive_weight,
+        temperature=args.temperature,
+        train_corpus_ids=corpora,
         train_lengths=np.ones(len(labels)),
     )
     start = time.perf_counter()
@@ -250,15 +314,28 @@ def train_head(name, backbone, model, extractor, train, train_x, test, test_x, a
     model.save_pretrained(out / "model")
     extractor.save_pretrained(out / "model")
     meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label", "length")}
-    config = {"backbone": backbone, "upstream": "frozen, weighted layer sum", "args": dataclasses.asdict(args),
-              "data": dataclasses.asdict(data_args)}
+    config = {
+        "backbone": backbone,
+        "upstream": "frozen, weighted layer sum",
+        "args": dataclasses.asdict(args),
+        "data": dataclasses.asdict(data_args),
+    }
     eval_languages = sorted(set(langs.tolist()), key=list(LANGUAGES).index)
     record = RunRecord(
-        run=name, name=name, family="multilingual" if len(eval_languages) > 1 else "single_language",
-        train_languages=eval_languages, eval_languages=eval_languages,
-        metrics=per_language_metrics(y_true, y_pred, langs), seed=args.seed, confusion=confusion(y_true, y_pred),
-        train_size=len(train), test_size=len(test), train_corpora=corpus_names,
-        train_loss=float(result.training_loss), train_seconds=round(head_s, 2), config=config,
+        run=name,
+        name=name,
+        family="multilingual" if len(eval_languages) > 1 else "single_language",
+        train_languages=eval_languages,
+        eval_languages=eval_languages,
+        metrics=per_language_metrics(y_true, y_pred, langs),
+        seed=args.seed,
+        confusion=confusion(y_true, y_pred),
+        train_size=len(train),
+        test_size=len(test),
+        train_corpora=corpus_names,
+        train_loss=float(result.training_loss),
+        train_seconds=round(head_s, 2),
+        config=config,
         config_hash=config_hash({**config, "data_fingerprint": data_fingerprint(meta)}),
         data_args=dataclasses.asdict(data_args),
         protocol={"upstream": "frozen", "features": "pooled per layer, extracted once", "split": data_args.split},
@@ -266,10 +343,17 @@ def train_head(name, backbone, model, extractor, train, train_x, test, test_x, a
     )
     record.save(out)
     write_predictions(out / "predictions.csv", meta, logits)
-    logger.info("%s: UAR %.1f, head trained in %.1f s on cached features", name,
-                100 * record.metrics["all"]["uar"], head_s)
-    return {"run": name, "backbone": backbone, "metrics": record.metrics, "layer_weights": weights,
-            "head_seconds": round(head_s, 2), "extraction": extraction}
+    logger.info(
+        "%s: UAR %.1f, head trained in %.1f s on cached features", name, 100 * record.metrics["all"]["uar"], head_s
+    )
+    return {
+        "run": name,
+        "backbone": backbone,
+        "metrics": record.metrics,
+        "layer_weights": weights,
+        "head_seconds": round(head_s, 2),
+        "extraction": extraction,
+    }
 
 
 # ----------------------------------------------------------------------------- table and plot
@@ -287,11 +371,14 @@ def table(summaries: list[dict], languages: list[str]) -> tuple[str, str]:
     csv_lines = ["backbone," + ",".join(f"{c}_uar,{c}_f1" for c in cols)]
     md = ["| Backbone | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for backbone, cells in by_backbone.items():
-        fmt = [(f"{100 * cells[c]['uar']:.1f}", f"{100 * cells[c]['f1']:.1f}") if c in cells else ("", "") for c in cols]
+        fmt = [
+            (f"{100 * cells[c]['uar']:.1f}", f"{100 * cells[c]['f1']:.1f}") if c in cells else ("", "") for c in cols
+        ]
         csv_lines.append(backbone.replace(",", "_") + "," + ",".join(f"{u},{f}" for u, f in fmt))
         md.append(f"| {backbone} | " + " | ".join(f"{u} / {f}" if u else "-" for u, f in fmt) + " |")
-    md.append("\nUAR / macro-F1 (%) on the test split; frozen backbone, learned layer weights + projector + "
-              "classifier.")
+    md.append(
+        "\nUAR / macro-F1 (%) on the test split; frozen backbone, learned layer weights + projector + classifier."
+    )
     return "\n".join(csv_lines) + "\n", "\n".join(md) + "\n"
 
 
@@ -356,8 +443,10 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(str(e)) from None
     fields = {f.name for f in dataclasses.fields(DataArguments)}
     data_args = DataArguments(**{k: v for k, v in vars(args).items() if k in fields})
-    up = UpstreamArguments(**{k: v for k, v in vars(args).items()
-                              if k in {f.name for f in dataclasses.fields(UpstreamArguments)}} | {"languages": languages})
+    up = UpstreamArguments(
+        **{k: v for k, v in vars(args).items() if k in {f.name for f in dataclasses.fields(UpstreamArguments)}}
+        | {"languages": languages}
+    )
     if not up.backbones:
         raise UserError("give at least one backbone with --backbones")
     try:
@@ -380,8 +469,10 @@ def main(argv: list[str] | None = None) -> int:
     print(md_text)
     for s in summaries:
         e = s["extraction"]
-        print(f"{s['run']}: features {'reused' if e['reused'] else 'extracted once'} ({e['train_s']} s train, "
-              f"{e['test_s']} s test); head {s['head_seconds']} s for {up.num_train_epochs} epochs")
+        print(
+            f"{s['run']}: features {'reused' if e['reused'] else 'extracted once'} ({e['train_s']} s train, "
+            f"{e['test_s']} s test); head {s['head_seconds']} s for {up.num_train_epochs} epochs"
+        )
     print(f"written: {display_path(out)}/upstream.{{csv,md,json}}, layer_weights.png")
     return 0
 

@@ -37,7 +37,9 @@ def tone_dataset(n: int = 48, languages=("FRE", "ITA"), corpora=("c1", "c2"), se
 
 def wav_rows_to_dataset(rows: dict) -> datasets.Dataset:
     """Build a Dataset with the prepared schema (Audio.encode_example would need torchcodec; casting does not)."""
-    raw = datasets.Features({**FEATURES, "audio": {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}})
+    raw = datasets.Features(
+        {**FEATURES, "audio": {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}}
+    )
     return datasets.Dataset.from_dict(rows, features=raw).cast(FEATURES)
 
 

@@ -26,14 +26,17 @@ LFS_POINTER = (
     "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
     "size 123456\n"
 )
+
+
 # How a zip made on Windows (cp437 names) shows UTF-8 folder names once extracted.
 def mojibake(name: str) -> str:
     """'Colère' -> 'Col├¿re' (UTF-8 bytes read as code page 437)."""
     return name.encode("utf-8").decode("cp437")
 
 
-def tone(sr: int, seconds: float = 0.4, channels: int = 1, freq: float = 220.0, amp: float = 0.3,
-         seed: int = 0) -> np.ndarray:
+def tone(
+    sr: int, seconds: float = 0.4, channels: int = 1, freq: float = 220.0, amp: float = 0.3, seed: int = 0
+) -> np.ndarray:
     """A voiced-like burst: a tone with harmonics and a little noise, 10 ms fades; (frames, channels)."""
     t = np.arange(int(sr * seconds)) / sr
     x = amp * (np.sin(2 * np.pi * freq * t) + 0.3 * np.sin(2 * np.pi * 2 * freq * t))
@@ -41,13 +44,20 @@ def tone(sr: int, seconds: float = 0.4, channels: int = 1, freq: float = 220.0, 
     fade = min(len(t) // 2, int(0.01 * sr))
     ramp = np.linspace(0, 1, fade)
     x[:fade] *= ramp
-    x[len(x) - fade:] *= ramp[::-1]
+    x[len(x) - fade :] *= ramp[::-1]
     x = x.astype(np.float32)
-    return np.stack([x * (0.9 ** c) for c in range(channels)], axis=1)
+    return np.stack([x * (0.9**c) for c in range(channels)], axis=1)
 
 
-def write_audio(path: Path, sr: int = 16000, seconds: float = 0.4, channels: int = 1, subtype: str = "PCM_16",
-                silent: bool = False, freq: float = 220.0) -> Path:
+def write_audio(
+    path: Path,
+    sr: int = 16000,
+    seconds: float = 0.4,
+    channels: int = 1,
+    subtype: str = "PCM_16",
+    silent: bool = False,
+    freq: float = 220.0,
+) -> Path:
     """Write a tiny WAV/AIFF (format from the suffix); `silent` writes digital silence."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = tone(sr, seconds, channels, freq)
@@ -118,8 +128,9 @@ def make_cafe(data_root: Path) -> Path:
     for actor, subtype in (("01", "PCM_24"), ("02", "PCM_16")):
         for emo, folder in CAFE_FOLDERS.items():
             for level, intensity in (("Faible", 1), ("Fort", 2)):
-                write_audio(r48 / mojibake(folder) / level / f"{actor}-{emo}-{intensity}-1.wav", 48000, 0.35,
-                            subtype=subtype)
+                write_audio(
+                    r48 / mojibake(folder) / level / f"{actor}-{emo}-{intensity}-1.wav", 48000, 0.35, subtype=subtype
+                )
         write_audio(r48 / "Neutre" / f"{actor}-N-1-1.wav", 48000, 0.35, subtype=subtype)
     macos_junk(r48 / "Neutre", "01-N-1-1.wav")
     r192 = root / "CaFE_192k"
@@ -155,7 +166,9 @@ def make_emozionalmente(data_root: Path) -> Path:
         f.write("file_name,sentence,sentence_language,actor,emotion_expressed\n")
         for r in rows:
             f.write(",".join(f'"{v}"' if "," in v or " " in v else v for v in r) + "\n")
-    (meta / "users.csv").write_text("username,gender,age,mother_tongue\nactor_1,f,30,it\nactor_2,m,41,it\nactor_3,f,25,it\n")
+    (meta / "users.csv").write_text(
+        "username,gender,age,mother_tongue\nactor_1,f,30,it\nactor_2,m,41,it\nactor_3,f,25,it\n"
+    )
     return data_root / "emozionalmente"
 
 
@@ -181,9 +194,10 @@ def make_emoprosody(data_root: Path) -> Path:
     Pseudosents/`` (speaker B), 7 emotions each, with the tab-separated appendices whose names
     start with a space and have 5 header lines."""
     root = data_root / "emoprosody"
-    for folder, kind, spk, start in (("Castro-BRM-2010 "
-                                      "Sents", "s", "A", 1), ("Castro-BRM-2010 "
-                                                                              "Pseudosents", "p", "B", 60)):
+    for folder, kind, spk, start in (
+        ("Castro-BRM-2010 Sents", "s", "A", 1),
+        ("Castro-BRM-2010 Pseudosents", "p", "B", 60),
+    ):
         stems = []
         for i, emo in enumerate(("angry", "disgust", "fear", "happy", "sad", "neutral", "surprise")):
             stem = f"{start + i}{kind}{spk}_{emo}{i + 1}"
@@ -203,16 +217,32 @@ def make_mesd(data_root: Path) -> Path:
     """Flat files in an extra top folder; words with ``_``; voices F/M/C; ``Anger_F_A.wav``
     (unrecognised, no word). 48 kHz, 24-bit."""
     root = data_root / "mesd" / "Mexican Emotional Speech Database (MESD)"
-    for name in ("Anger_F_A_abajo", "Disgust_C_A_basta_ya", "Fear_M_B_adios", "Happiness_F_B_abrazo",
-                 "Neutral_C_A_no_se_que", "Sadness_M_A_triste", "Anger_F_A"):
+    for name in (
+        "Anger_F_A_abajo",
+        "Disgust_C_A_basta_ya",
+        "Fear_M_B_adios",
+        "Happiness_F_B_abrazo",
+        "Neutral_C_A_no_se_que",
+        "Sadness_M_A_triste",
+        "Anger_F_A",
+    ):
         write_audio(root / f"{name}.wav", 48000, 0.4, subtype="PCM_24")
     return data_root / "mesd"
 
 
 # ----------------------------------------------------------------------------- EmoFilm
 
-EMOFILM_ES = ("f_ans001aes", "f_gio002bes", "f_rab003aes", "f_tri004aes", "f_dis005aes",
-              "m_ans006aes", "m_rab007aes", "m_dis008bes", "f_xyz009aes")
+EMOFILM_ES = (
+    "f_ans001aes",
+    "f_gio002bes",
+    "f_rab003aes",
+    "f_tri004aes",
+    "f_dis005aes",
+    "m_ans006aes",
+    "m_rab007aes",
+    "m_dis008bes",
+    "f_xyz009aes",
+)
 
 
 def make_emofilm(data_root: Path, legend: bool = True) -> Path:
@@ -225,16 +255,20 @@ def make_emofilm(data_root: Path, legend: bool = True) -> Path:
     for stem in EMOFILM_ES + ("f_ans001aen", "m_tri002ait"):
         write_audio(root / "wav_corpus" / f"{stem}.wav", 44100, 0.4)
     if legend:
-        female = pd.DataFrame({
-            "file": ["f_ans001aes", "f_gio002bes", "f_rab003aes", "f_tri004aes", "f_dis005aes", "f_ans001aen"],
-            "speaker": ["María Moscardó", "maria moscardo", "Rosa Guiñón", "?", "Rosa Guiñón", "Julia Roberts"],
-            "film": ["Erin Brockovich"] * 6,
-        })
-        male = pd.DataFrame({
-            "file": ["m_ans006aes", "m_rab007aes", "m_dis008bes", "m_tri002ait"],
-            "speaker": ["Constantino Romero", "constantino romero+6", "Camilo García", "Luca Ward"],
-            "film": ["Gladiator"] * 4,
-        })
+        female = pd.DataFrame(
+            {
+                "file": ["f_ans001aes", "f_gio002bes", "f_rab003aes", "f_tri004aes", "f_dis005aes", "f_ans001aen"],
+                "speaker": ["María Moscardó", "maria moscardo", "Rosa Guiñón", "?", "Rosa Guiñón", "Julia Roberts"],
+                "film": ["Erin Brockovich"] * 6,
+            }
+        )
+        male = pd.DataFrame(
+            {
+                "file": ["m_ans006aes", "m_rab007aes", "m_dis008bes", "m_tri002ait"],
+                "speaker": ["Constantino Romero", "constantino romero+6", "Camilo García", "Luca Ward"],
+                "film": ["Gladiator"] * 4,
+            }
+        )
         with pd.ExcelWriter(root / "f_m_corpus_it_es_en_legend.xlsx", engine="openpyxl") as xw:
             female.to_excel(xw, sheet_name="female", index=False)
             male.to_excel(xw, sheet_name="male", index=False)
@@ -249,10 +283,14 @@ def make_subesco(data_root: Path) -> Path:
     one ``BORED`` label; mixed 44.1/48 kHz, mono/stereo."""
     root = data_root / "subesco" / "SUBESCO"
     files = [
-        ("F_01_OISHI_S_10_ANGRY_1", 44100, 1), ("F_01_OISHI_S_1_DISGUST_2", 48000, 2),
-        ("F_01_OISHI_S_2_FEAR_3", 44100, 2), ("F_01_OISHI_S_3_HAPPY_4", 48000, 1),
-        ("M_05_SHANTO_S_4_NEUTRAL_5", 44100, 1), ("M_05_SHANTO_S_5_SAD_1", 48000, 1),
-        ("M_05_SHANTO_S_6_SURPRISE_3]", 44100, 1), ("F_01_OISHI_S_7_SURPRISE_1", 48000, 1),
+        ("F_01_OISHI_S_10_ANGRY_1", 44100, 1),
+        ("F_01_OISHI_S_1_DISGUST_2", 48000, 2),
+        ("F_01_OISHI_S_2_FEAR_3", 44100, 2),
+        ("F_01_OISHI_S_3_HAPPY_4", 48000, 1),
+        ("M_05_SHANTO_S_4_NEUTRAL_5", 44100, 1),
+        ("M_05_SHANTO_S_5_SAD_1", 48000, 1),
+        ("M_05_SHANTO_S_6_SURPRISE_3]", 44100, 1),
+        ("F_01_OISHI_S_7_SURPRISE_1", 48000, 1),
         ("F_01_OISHI_S_8_BORED_1", 44100, 1),
     ]
     for stem, sr, ch in files:
@@ -262,8 +300,16 @@ def make_subesco(data_root: Path) -> Path:
 
 # ----------------------------------------------------------------------------- CREMA-D
 
-CREMA_FILES = ("1001_DFA_ANG_XX", "1001_DFA_DIS_XX", "1001_IEO_FEA_HI", "1002_IEO_HAP_LO", "1002_DFA_NEU_XX",
-               "1002_DFA_SAD_XX", "1076_MTI_SAD_XX", "1003_DFA_CAL_XX")
+CREMA_FILES = (
+    "1001_DFA_ANG_XX",
+    "1001_DFA_DIS_XX",
+    "1001_IEO_FEA_HI",
+    "1002_IEO_HAP_LO",
+    "1002_DFA_NEU_XX",
+    "1002_DFA_SAD_XX",
+    "1076_MTI_SAD_XX",
+    "1003_DFA_CAL_XX",
+)
 
 
 def make_crema_d(data_root: Path, lfs: str = "none") -> Path:
@@ -286,10 +332,20 @@ def make_crema_d(data_root: Path, lfs: str = "none") -> Path:
 # ----------------------------------------------------------------------------- RESD
 
 RESD_ROWS = {
-    "train": [("1_anger_a_1", "anger", 16000), ("1_disgust_d_2", "disgust", 44100), ("1_fear_f_3", "fear", 16000),
-              ("2_happiness_h_4", "happiness", 16000), ("2_neutral_n_5", "neutral", 44100),
-              ("2_sadness_s_6", "sadness", 16000), ("3_enthusiasm_e_7", "enthusiasm", 16000)],
-    "test": [("4_anger_a_8", "anger", 16000), ("4_sadness_s_9", "sadness", 16000), ("4_boredom_b_10", "boredom", 16000)],
+    "train": [
+        ("1_anger_a_1", "anger", 16000),
+        ("1_disgust_d_2", "disgust", 44100),
+        ("1_fear_f_3", "fear", 16000),
+        ("2_happiness_h_4", "happiness", 16000),
+        ("2_neutral_n_5", "neutral", 44100),
+        ("2_sadness_s_6", "sadness", 16000),
+        ("3_enthusiasm_e_7", "enthusiasm", 16000),
+    ],
+    "test": [
+        ("4_anger_a_8", "anger", 16000),
+        ("4_sadness_s_9", "sadness", 16000),
+        ("4_boredom_b_10", "boredom", 16000),
+    ],
 }
 
 
@@ -318,10 +374,14 @@ def make_resd(data_root: Path, layout: str = "parquet") -> Path:
                 emotions.append("neutral")
                 paths.append("test/neutral/5_neutral_n_12.wav")
                 speech.append({"bytes": None, "path": "5_neutral_n_12.wav"})
-            table = pa.table({
-                "name": names, "path": paths, "emotion": emotions,
-                "speech": pa.array(speech, type=pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
-            })
+            table = pa.table(
+                {
+                    "name": names,
+                    "path": paths,
+                    "emotion": emotions,
+                    "speech": pa.array(speech, type=pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
+                }
+            )
             pq.write_table(table, root / "data" / f"{split}-00000-of-00001.parquet", row_group_size=4)
     else:
         for split, rows in RESD_ROWS.items():
@@ -340,9 +400,14 @@ def make_manifest_corpus(data_root: Path, name: str = "red", language: str = "RO
     """``<name>/manifest.csv`` with relative paths and native (Romanian) labels mapped by a
     ``label_map.json`` beside it; one row points to a missing file, one has an unmapped label."""
     root = data_root / name
-    rows = [("audio/s1_furie_1.wav", "furie", "s1"), ("audio/s1_bucurie_1.wav", "bucurie", "s1"),
-            ("audio/s2_neutru_1.wav", "neutru", "s2"), ("audio/s2_furie_2.wav", "furie", "s2"),
-            ("audio/s2_missing.wav", "neutru", "s2"), ("audio/s3_plictiseala_1.wav", "plictiseala", "s3")]
+    rows = [
+        ("audio/s1_furie_1.wav", "furie", "s1"),
+        ("audio/s1_bucurie_1.wav", "bucurie", "s1"),
+        ("audio/s2_neutru_1.wav", "neutru", "s2"),
+        ("audio/s2_furie_2.wav", "furie", "s2"),
+        ("audio/s2_missing.wav", "neutru", "s2"),
+        ("audio/s3_plictiseala_1.wav", "plictiseala", "s3"),
+    ]
     for path, _, _ in rows:
         if "missing" not in path:
             write_audio(root / path, 44100)
@@ -361,10 +426,15 @@ def make_label_table(folder: Path, with_language: bool = True) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     names = ["angry", "happy", "sad", "surprised"]
     labels = [0, 1, 2, 3, 0]
-    audio = [{"bytes": wav_bytes(16000 if i % 2 else 44100, 0.4, 1 + i % 2), "path": f"clip{i}.wav"}
-             for i in range(len(labels))]
-    cols = {"audio": pa.array(audio, type=pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
-            "label": pa.array(labels, type=pa.int64()), "speaker": ["a", "a", "b", "b", "c"]}
+    audio = [
+        {"bytes": wav_bytes(16000 if i % 2 else 44100, 0.4, 1 + i % 2), "path": f"clip{i}.wav"}
+        for i in range(len(labels))
+    ]
+    cols = {
+        "audio": pa.array(audio, type=pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
+        "label": pa.array(labels, type=pa.int64()),
+        "speaker": ["a", "a", "b", "b", "c"],
+    }
     if with_language:
         cols["language"] = ["es", "es", "es", "es", "es"]
     table = pa.table(cols)
@@ -375,7 +445,14 @@ def make_label_table(folder: Path, with_language: bool = True) -> Path:
 
 
 BUILDERS = {
-    "oreau": make_oreau, "cafe": make_cafe, "emozionalmente": make_emozionalmente, "emouerj": make_emouerj,
-    "emoprosody": make_emoprosody, "mesd": make_mesd, "emofilm": make_emofilm, "subesco": make_subesco,
-    "crema_d": make_crema_d, "resd": make_resd,
+    "oreau": make_oreau,
+    "cafe": make_cafe,
+    "emozionalmente": make_emozionalmente,
+    "emouerj": make_emouerj,
+    "emoprosody": make_emoprosody,
+    "mesd": make_mesd,
+    "emofilm": make_emofilm,
+    "subesco": make_subesco,
+    "crema_d": make_crema_d,
+    "resd": make_resd,
 }

@@ -19,9 +19,17 @@ from hf_ser.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
 
 def main(out_dir: str) -> None:
     args = TrainingArguments(
-        output_dir=os.path.join(out_dir, "ckpt"), per_device_train_batch_size=4, max_steps=2, learning_rate=1e-3,
-        report_to="none", remove_unused_columns=False, use_cpu=True, dataloader_pin_memory=False,
-        save_strategy="no", ddp_backend="gloo", logging_steps=1,
+        output_dir=os.path.join(out_dir, "ckpt"),
+        per_device_train_batch_size=4,
+        max_steps=2,
+        learning_rate=1e-3,
+        report_to="none",
+        remove_unused_columns=False,
+        use_cpu=True,
+        dataloader_pin_memory=False,
+        save_strategy="no",
+        ddp_backend="gloo",
+        logging_steps=1,
     )
     layerdrop = _layerdrop(ModelArguments(layerdrop=0.5), args)
     torch.manual_seed(0)
@@ -31,16 +39,31 @@ def main(out_dir: str) -> None:
     seen = []
     collator = SERCollator(fe)
     trainer = SERTrainer(
-        model=model, args=args, train_dataset=ds.with_transform(make_transform(None)), data_collator=collator,
-        processing_class=fe, class_weight=class_weights(ds["label"], 6), corpus_weight=corpus_weights(ds["corpus_id"]),
-        train_corpus_ids=ds["corpus_id"], train_lengths=ds["length"], length_window=1,
+        model=model,
+        args=args,
+        train_dataset=ds.with_transform(make_transform(None)),
+        data_collator=collator,
+        processing_class=fe,
+        class_weight=class_weights(ds["label"], 6),
+        corpus_weight=corpus_weights(ds["corpus_id"]),
+        train_corpus_ids=ds["corpus_id"],
+        train_lengths=ds["length"],
+        length_window=1,
     )
     sampler = trainer._get_train_sampler()
     seen = [list(map(int, b)) for b in sampler]
     result = trainer.train()
     with open(os.path.join(out_dir, f"rank{args.process_index}.json"), "w") as f:
-        json.dump({"rank": args.process_index, "world": args.world_size, "layerdrop": model.config.layerdrop,
-                   "loss": result.training_loss, "batches": seen}, f)
+        json.dump(
+            {
+                "rank": args.process_index,
+                "world": args.world_size,
+                "layerdrop": model.config.layerdrop,
+                "loss": result.training_loss,
+                "batches": seen,
+            },
+            f,
+        )
 
 
 if __name__ == "__main__":

@@ -53,12 +53,21 @@ def main(out_dir: str) -> None:
     result = trainer.train()
     rank = args.process_index
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
-        json.dump({"rank": rank, "world": args.world_size, "group_rank": int(os.environ.get("GROUP_RANK", "0")),
-                   "sampler": [sampler.rank, sampler.num_replicas], "loss": result.training_loss,
-                   "batches": batches}, f)
+        json.dump(
+            {
+                "rank": rank,
+                "world": args.world_size,
+                "group_rank": int(os.environ.get("GROUP_RANK", "0")),
+                "sampler": [sampler.rank, sampler.num_replicas],
+                "loss": result.training_loss,
+                "batches": batches,
+            },
+            f,
+        )
     if rank == 0:
-        torch.save({k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
-                   os.path.join(out_dir, "weights.pt"))
+        torch.save(
+            {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}, os.path.join(out_dir, "weights.pt")
+        )
 
 
 if __name__ == "__main__":

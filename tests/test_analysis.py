@@ -38,8 +38,21 @@ def train_tiny_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from hf_ser.recipe import main
 
     out = tmp_path_factory.getbasetemp() / "analysis_tiny_grid"
-    code = main(["neo_latin", "--demo", "--languages", "FRE", "ITA", "--synthetic_per_cell", "3",
-                 "--num_train_epochs", "1", "--output_dir", str(out)])  # a finished run is reused, not retrained
+    code = main(
+        [
+            "neo_latin",
+            "--demo",
+            "--languages",
+            "FRE",
+            "ITA",
+            "--synthetic_per_cell",
+            "3",
+            "--num_train_epochs",
+            "1",
+            "--output_dir",
+            str(out),
+        ]
+    )  # a finished run is reused, not retrained
     assert code == 0
     return out
 
@@ -62,7 +75,8 @@ def test_hidden_states_are_block_inputs_then_outputs_and_last_is_before_final_no
     encoder = model.wav2vec2.encoder
     seen: dict[str, torch.Tensor] = {}
     encoder.layers[0].register_forward_pre_hook(
-        lambda m, args, kwargs: seen.__setitem__("in", args[0] if args else kwargs["hidden_states"]), with_kwargs=True)
+        lambda m, args, kwargs: seen.__setitem__("in", args[0] if args else kwargs["hidden_states"]), with_kwargs=True
+    )
     for i, layer in enumerate(encoder.layers):
         layer.register_forward_hook(lambda m, a, o, i=i: seen.__setitem__(i, o[0] if isinstance(o, tuple) else o))
     x = torch.randn(2, 8000)
@@ -149,8 +163,16 @@ def fake_predictions(path: Path) -> Path:
                     pred = "sadness"
                 elif e == "anger" and i == 0:
                     pred = "disgust"
-                rows.append({"path": f"{lang}{e}{i}.wav", "language": lang, "corpus": "c", "speaker": "s",
-                             "label": e, "pred": pred})
+                rows.append(
+                    {
+                        "path": f"{lang}{e}{i}.wav",
+                        "language": lang,
+                        "corpus": "c",
+                        "speaker": "s",
+                        "label": e,
+                        "pred": pred,
+                    }
+                )
     path.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(path / "predictions.csv", index=False)
     return path

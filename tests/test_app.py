@@ -45,8 +45,10 @@ def model_dir(tmp_path_factory) -> Path:
 def speech(tmp_path_factory) -> Path:
     """About 7 s of eSpeak NG speech (three sentences): segmented by the VAD when --max_seconds is 3."""
     engine = synthetic.get_engine()
-    waves = [synthetic.render_utterance(engine, u, synthetic.emotion_profile(u.emotion, "others"), seed=0)[0]
-             for u in synthetic.plan_utterances(["ENG"], 1, 2)[:3]]
+    waves = [
+        synthetic.render_utterance(engine, u, synthetic.emotion_profile(u.emotion, "others"), seed=0)[0]
+        for u in synthetic.plan_utterances(["ENG"], 1, 2)[:3]
+    ]
     path = tmp_path_factory.mktemp("audio") / "speech.wav"
     sf.write(path, np.concatenate(waves).astype(np.float32) / 32768, SR)
     return path
@@ -62,8 +64,12 @@ def free_port() -> int:
 def test_app_on_localhost_gives_predicts_probabilities(model_dir, speech, tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp_path)}
-    server = subprocess.Popen([sys.executable, "-m", "hf_ser.app", "--model", str(model_dir), "--port", str(port),
-                               "--max_seconds", "3"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hf_ser.app", "--model", str(model_dir), "--port", str(port), "--max_seconds", "3"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -87,9 +93,9 @@ def test_app_on_localhost_gives_predicts_probabilities(model_dir, speech, tmp_pa
     assert got.keys() == set(EMOTIONS) and bars["label"] == rows[-1]["label"]
     assert all(abs(got[k] - expected[k]) < 1e-5 for k in EMOTIONS)
     segments = [r for r in rows if r["kind"] == "segment"]
-    assert len(table["data"]) == len(segments) >= 2                    # longer audio: the segments...
+    assert len(table["data"]) == len(segments) >= 2  # longer audio: the segments...
     assert [row[2] for row in table["data"]] == [r["label"] for r in segments]
-    assert plot is not None                                           # ... and the timeline
+    assert plot is not None  # ... and the timeline
 
 
 def test_analyse_short_clip_has_no_timeline_and_errors_are_messages(model_dir, tmp_path):
@@ -113,8 +119,11 @@ def test_stage_space_copies_the_model_without_training_arguments(model_dir, tmp_
     out = app.stage_space(model_dir.parent, tmp_path / "space")
     names = {p.name for p in out.iterdir()}
     assert {"app.py", "requirements.txt", "README.md", "model", STAGING_MARKER} <= names
-    assert {p.name for p in (out / "model").iterdir()} == {"config.json", "model.safetensors",
-                                                           "preprocessor_config.json"}
+    assert {p.name for p in (out / "model").iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+    }
     readme = (out / "README.md").read_text()
     assert readme.startswith("---\n") and "sdk: gradio" in readme and "app_file: app.py" in readme
     assert "hf_ser[app]" in (out / "requirements.txt").read_text()

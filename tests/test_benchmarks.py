@@ -69,8 +69,10 @@ def test_gpu_flops_formula_counts_frames_and_parameters() -> None:
     model, _ = build_model("demo-tiny")
     config = model.config
     matmul_params = sum(
-        p.numel() for name, p in model.named_parameters()
-        if p.dim() > 1 and not name.startswith(("wav2vec2.feature_extractor", "classifier"))
+        p.numel()
+        for name, p in model.named_parameters()
+        if p.dim() > 1
+        and not name.startswith(("wav2vec2.feature_extractor", "classifier"))
         and not name.endswith("original0")  # the weight-norm magnitude of the positional conv
     )
     for samples in (16_000, 48_000):
@@ -111,8 +113,10 @@ def test_gpu_benchmark_code_path_on_cpu(capsys: pytest.CaptureFixture) -> None:
 
     48 utterances are 3 micro-batches: the timed second step is the epoch's short one (1 micro-batch of 16).
     """
-    argv = ("--cpu_smoke --steps 1 --warmup 1 --grad_accum 2 --size 48 --eval_size 16 --max_seconds 0.5 "
-            "--precisions fp32 bf16 --attention sdpa --windows 1 4 --workers 0").split()
+    argv = (
+        "--cpu_smoke --steps 1 --warmup 1 --grad_accum 2 --size 48 --eval_size 16 --max_seconds 0.5 "
+        "--precisions fp32 bf16 --attention sdpa --windows 1 4 --workers 0"
+    ).split()
     returned = importlib.import_module("gpu").main(argv)
     assert last_json_line(capsys) == json.loads(json.dumps(returned))
     configs = returned["configs"]

@@ -67,10 +67,12 @@ def test_an_unknown_subcommand_is_a_user_mistake():
 
 
 def test_a_bug_keeps_its_traceback():
-    code = ("import sys, hf_ser.recipe as r\n"
-            "def broken(*args): raise RuntimeError('injected bug')\n"
-            "r.plan_grid = broken\n"
-            "sys.exit(r.main(['neo_latin', '--demo', '--output_dir', '/tmp/hf_ser-bug']))\n")
+    code = (
+        "import sys, hf_ser.recipe as r\n"
+        "def broken(*args): raise RuntimeError('injected bug')\n"
+        "r.plan_grid = broken\n"
+        "sys.exit(r.main(['neo_latin', '--demo', '--output_dir', '/tmp/hf_ser-bug']))\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "Traceback" in done.stderr and "injected bug" in done.stderr
 

@@ -51,40 +51,148 @@ def prepare(name, root, cache, **options):
 
 # (corpus, options, kept, dropped, speakers, languages, skip reasons (prefixes), extra report checks)
 CASES = [
-    ("oreau", {}, kept(anger=2, disgust=2, fear=2, happiness=2, neutral=2, sadness=2), {"S": 2}, 2, {"FRE"},
-     ["unknown label 'X'"], {"files_seen": 15, "sample_rates": {"44100": 12}, "channels": {"mono": 6, "stereo": 6}}),
-    ("oreau", {"release": "_01"}, kept(anger=3, neutral=3, sadness=3), {}, 3, {"FRE"},
-     ["unrecognised file name"], {"files_seen": 10}),
-    ("cafe", {}, kept(anger=4, disgust=4, fear=4, happiness=4, neutral=2, sadness=4), {"S": 4}, 2, {"FRE"}, [],
-     {"sample_rates": {"48000": 22}}),
-    ("cafe", {"release": "192k"}, kept(anger=2, disgust=2, fear=2, happiness=2, neutral=1, sadness=2), {"S": 2}, 1,
-     {"FRE"}, [], {"sample_rates": {"192000": 11}, "channels": {"stereo": 11}}),
-    ("emozionalmente", {}, kept(anger=3, disgust=3, fear=3, happiness=3, neutral=3, sadness=2), {"surprise": 3}, 3,
-     {"ITA"}, ["missing file", "not listed in metadata/samples.csv"], {"sample_rates": {"16000": 16, "44100": 1}}),
-    ("emouerj", {}, kept(anger=2, happiness=2, neutral=2, sadness=2), {}, 2, {"POR"},
-     ["unknown label 'x'", "unrecognised file name"], {"channels": {"stereo": 8}}),
-    ("emoprosody", {}, kept(anger=2, disgust=2, fear=2, happiness=2, neutral=2, sadness=2), {"surprise": 2}, 2,
-     {"POR"}, [], {"sample_rates": {"22050": 6, "44100": 6}}),
-    ("mesd", {}, kept(anger=1, disgust=1, fear=1, happiness=1, neutral=1, sadness=1), {}, 3, {"SPA"},
-     ["unrecognised file name"], {"sample_rates": {"48000": 6}}),
+    (
+        "oreau",
+        {},
+        kept(anger=2, disgust=2, fear=2, happiness=2, neutral=2, sadness=2),
+        {"S": 2},
+        2,
+        {"FRE"},
+        ["unknown label 'X'"],
+        {"files_seen": 15, "sample_rates": {"44100": 12}, "channels": {"mono": 6, "stereo": 6}},
+    ),
+    (
+        "oreau",
+        {"release": "_01"},
+        kept(anger=3, neutral=3, sadness=3),
+        {},
+        3,
+        {"FRE"},
+        ["unrecognised file name"],
+        {"files_seen": 10},
+    ),
+    (
+        "cafe",
+        {},
+        kept(anger=4, disgust=4, fear=4, happiness=4, neutral=2, sadness=4),
+        {"S": 4},
+        2,
+        {"FRE"},
+        [],
+        {"sample_rates": {"48000": 22}},
+    ),
+    (
+        "cafe",
+        {"release": "192k"},
+        kept(anger=2, disgust=2, fear=2, happiness=2, neutral=1, sadness=2),
+        {"S": 2},
+        1,
+        {"FRE"},
+        [],
+        {"sample_rates": {"192000": 11}, "channels": {"stereo": 11}},
+    ),
+    (
+        "emozionalmente",
+        {},
+        kept(anger=3, disgust=3, fear=3, happiness=3, neutral=3, sadness=2),
+        {"surprise": 3},
+        3,
+        {"ITA"},
+        ["missing file", "not listed in metadata/samples.csv"],
+        {"sample_rates": {"16000": 16, "44100": 1}},
+    ),
+    (
+        "emouerj",
+        {},
+        kept(anger=2, happiness=2, neutral=2, sadness=2),
+        {},
+        2,
+        {"POR"},
+        ["unknown label 'x'", "unrecognised file name"],
+        {"channels": {"stereo": 8}},
+    ),
+    (
+        "emoprosody",
+        {},
+        kept(anger=2, disgust=2, fear=2, happiness=2, neutral=2, sadness=2),
+        {"surprise": 2},
+        2,
+        {"POR"},
+        [],
+        {"sample_rates": {"22050": 6, "44100": 6}},
+    ),
+    (
+        "mesd",
+        {},
+        kept(anger=1, disgust=1, fear=1, happiness=1, neutral=1, sadness=1),
+        {},
+        3,
+        {"SPA"},
+        ["unrecognised file name"],
+        {"sample_rates": {"48000": 6}},
+    ),
     ("emofilm", {}, kept(anger=2, fear=2, happiness=1, sadness=1), {"dis": 2}, 4, {"SPA"}, ["unknown label 'xyz'"], {}),
-    ("emofilm", {"part": "all"}, kept(anger=2, fear=3, happiness=1, sadness=2), {"dis": 2}, 6, {"SPA", "ENG", "ITA"},
-     ["unknown label 'xyz'"], {}),
-    ("subesco", {}, kept(anger=1, disgust=1, fear=1, happiness=1, neutral=1, sadness=1), {"SURPRISE": 2}, 2, {"BEN"},
-     ["unknown label 'BORED'"], {"sample_rates": {"44100": 3, "48000": 3}, "channels": {"mono": 4, "stereo": 2}}),
-    ("crema_d", {}, kept(anger=1, disgust=1, fear=1, happiness=1, neutral=1, sadness=1), {}, 2, {"ENG"},
-     ["silent after trimming", "unknown label 'CAL'"], {"files_seen": 8}),
-    ("resd", {}, kept(anger=2, disgust=1, fear=1, happiness=1, neutral=2, sadness=2), {"enthusiasm": 1}, 4, {"RUS"},
-     ["unknown label 'boredom'", "unreadable"], {"sample_rates": {"16000": 7, "44100": 2}}),
-    ("red", {}, kept(anger=2, happiness=1, neutral=1), {}, 2, {"ROM"}, ["missing file", "unknown label "
-                                                                                        "'plictiseala'"], {}),
+    (
+        "emofilm",
+        {"part": "all"},
+        kept(anger=2, fear=3, happiness=1, sadness=2),
+        {"dis": 2},
+        6,
+        {"SPA", "ENG", "ITA"},
+        ["unknown label 'xyz'"],
+        {},
+    ),
+    (
+        "subesco",
+        {},
+        kept(anger=1, disgust=1, fear=1, happiness=1, neutral=1, sadness=1),
+        {"SURPRISE": 2},
+        2,
+        {"BEN"},
+        ["unknown label 'BORED'"],
+        {"sample_rates": {"44100": 3, "48000": 3}, "channels": {"mono": 4, "stereo": 2}},
+    ),
+    (
+        "crema_d",
+        {},
+        kept(anger=1, disgust=1, fear=1, happiness=1, neutral=1, sadness=1),
+        {},
+        2,
+        {"ENG"},
+        ["silent after trimming", "unknown label 'CAL'"],
+        {"files_seen": 8},
+    ),
+    (
+        "resd",
+        {},
+        kept(anger=2, disgust=1, fear=1, happiness=1, neutral=2, sadness=2),
+        {"enthusiasm": 1},
+        4,
+        {"RUS"},
+        ["unknown label 'boredom'", "unreadable"],
+        {"sample_rates": {"16000": 7, "44100": 2}},
+    ),
+    (
+        "red",
+        {},
+        kept(anger=2, happiness=1, neutral=1),
+        {},
+        2,
+        {"ROM"},
+        ["missing file", "unknown label 'plictiseala'"],
+        {},
+    ),
 ]
 
 
-@pytest.mark.parametrize("name,options,want_kept,want_dropped,speakers,languages,reasons,extra", CASES,
-                         ids=[f"{c[0]}{'-' + '-'.join(map(str, c[1].values())) if c[1] else ''}" for c in CASES])
-def test_loader_counts(data_root, cache_dir, name, options, want_kept, want_dropped, speakers, languages, reasons,
-                       extra):
+@pytest.mark.parametrize(
+    "name,options,want_kept,want_dropped,speakers,languages,reasons,extra",
+    CASES,
+    ids=[f"{c[0]}{'-' + '-'.join(map(str, c[1].values())) if c[1] else ''}" for c in CASES],
+)
+def test_loader_counts(
+    data_root, cache_dir, name, options, want_kept, want_dropped, speakers, languages, reasons, extra
+):
     ds, report = prepare(name, data_root, cache_dir, **options)
     assert report["kept"] == want_kept
     assert report["kept_total"] == len(ds) == sum(want_kept.values())
@@ -240,8 +348,11 @@ def test_manifest_happy_path_relative_paths(tmp_path):
     F.write_audio(tmp_path / "m" / "clips" / "a.wav", 22050)
     F.write_audio(tmp_path / "m" / "clips" / "b.wav", 16000, channels=2)
     F.write_audio(tmp_path / "m" / "clips" / "c.wav", 16000)
-    m = write_manifest(tmp_path / "m", "path,label,language,speaker,corpus\n"
-                       "clips/a.wav,angry,fr,s1,mine\nclips/b.wav,Sad,FRE,s2,mine\nclips/c.wav,surprise,French,s2,mine\n")
+    m = write_manifest(
+        tmp_path / "m",
+        "path,label,language,speaker,corpus\n"
+        "clips/a.wav,angry,fr,s1,mine\nclips/b.wav,Sad,FRE,s2,mine\nclips/c.wav,surprise,French,s2,mine\n",
+    )
     ds, report = load_corpus(str(m), tmp_path, cache_dir=tmp_path / "cache", num_proc=1)
     assert report["corpus"] == "mine" and report["kept"] == kept(anger=1, sadness=1)
     assert report["dropped"] == {"surprise": 1} and set(ds["language"]) == {"FRE"}
@@ -251,13 +362,16 @@ def test_manifest_happy_path_relative_paths(tmp_path):
 def test_manifest_jsonl_label_map_unknown_and_missing(tmp_path):
     F.write_audio(tmp_path / "j" / "x.wav", 16000)
     F.write_audio(tmp_path / "j" / "y.wav", 16000)
-    lines = [{"path": "x.wav", "label": "colere", "language": "FRE"},
-             {"path": "y.wav", "label": "ennui", "language": "FRE"},
-             {"path": "gone.wav", "label": "colere", "language": "FRE"},
-             {"path": "y.wav", "label": "colere", "language": "xx"}]
+    lines = [
+        {"path": "x.wav", "label": "colere", "language": "FRE"},
+        {"path": "y.wav", "label": "ennui", "language": "FRE"},
+        {"path": "gone.wav", "label": "colere", "language": "FRE"},
+        {"path": "y.wav", "label": "colere", "language": "xx"},
+    ]
     m = write_manifest(tmp_path / "j", "\n".join(json.dumps(r) for r in lines), "set.jsonl")
-    ds, report = load_corpus(str(m), tmp_path, cache_dir=tmp_path / "cache", num_proc=1,
-                             label_map='{"colere": "anger", "ennui": null}')
+    ds, report = load_corpus(
+        str(m), tmp_path, cache_dir=tmp_path / "cache", num_proc=1, label_map='{"colere": "anger", "ennui": null}'
+    )
     assert report["kept"] == kept(anger=1) and report["dropped"] == {"ennui": 1}
     reasons = sorted(s["reason"] for s in report["skipped"])
     assert reasons[0].startswith("missing file") and reasons[1] == "unknown language 'xx'"
@@ -331,8 +445,13 @@ def test_cli_list_shows_all_13_without_data(tmp_path, capsys):
 
 def test_cli_module_entry_point(tmp_path):
     F.make_emouerj(tmp_path)
-    res = subprocess.run([sys.executable, "-m", "hf_ser.corpora", "list", "--data_root", str(tmp_path)],
-                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    res = subprocess.run(
+        [sys.executable, "-m", "hf_ser.corpora", "list", "--data_root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert res.returncode == 0
     assert next(l for l in res.stdout.splitlines() if l.startswith("emouerj ")).rstrip().endswith("yes")
 
@@ -340,9 +459,25 @@ def test_cli_module_entry_point(tmp_path):
 def test_cli_prepare_report_json(data_root, tmp_path, capsys):
     report_file = tmp_path / "out" / "report.json"
     table = F.make_label_table(tmp_path / "tbl")
-    rc = cli_main(["prepare", "subesco", "oreau", "mcaesd", str(table), "--data_root", str(data_root),
-                   "--cache_dir", str(tmp_path / "cache"), "--num_proc", "1", "--output", str(report_file),
-                   "--option", "oreau.release=_01"])
+    rc = cli_main(
+        [
+            "prepare",
+            "subesco",
+            "oreau",
+            "mcaesd",
+            str(table),
+            "--data_root",
+            str(data_root),
+            "--cache_dir",
+            str(tmp_path / "cache"),
+            "--num_proc",
+            "1",
+            "--output",
+            str(report_file),
+            "--option",
+            "oreau.release=_01",
+        ]
+    )
     assert rc == 0
     reports = json.loads(report_file.read_text())
     assert set(reports) == {"subesco", "oreau", "mcaesd", "tbl"}
@@ -361,8 +496,20 @@ def test_cli_prepare_report_json(data_root, tmp_path, capsys):
 
 
 def test_cli_prepare_exit_code_when_nothing_prepared(tmp_path):
-    assert cli_main(["prepare", "cafe", "./nonexistent/manifest.csv", "--data_root", str(tmp_path),
-                     "--cache_dir", str(tmp_path / "cache")]) == 1
+    assert (
+        cli_main(
+            [
+                "prepare",
+                "cafe",
+                "./nonexistent/manifest.csv",
+                "--data_root",
+                str(tmp_path),
+                "--cache_dir",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 1
+    )
 
 
 # ----------------------------------------------------------------------------- audio helpers

@@ -15,16 +15,35 @@ from hf_ser.emobox import ascii_key, emobox_split, fold_key
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTION2ID
 
-CAFE_FOLDERS = {"C": "Colère", "D": "Dégoût", "J": "Joie", "N": "Neutre", "P": "Peur", "S": "Surprise", "T": "Tristesse"}
+CAFE_FOLDERS = {
+    "C": "Colère",
+    "D": "Dégoût",
+    "J": "Joie",
+    "N": "Neutre",
+    "P": "Peur",
+    "S": "Surprise",
+    "T": "Tristesse",
+}
 CAFE_MOJIBAKE = {"Colère": "Col\u0160re", "Dégoût": "D\u201ago\u2013t"}  # as EmoBox's jsonl spells them
 CAFE_EMO = {"C": "anger", "D": "disgust", "J": "happiness", "N": "neutral", "P": "fear", "T": "sadness"}
 OREAU_EMO = {"C": "anger", "D": "disgust", "J": "happiness", "N": "neutral", "P": "fear", "T": "sadness"}
 
 
 def _row(dataset: str, key: str, wav: str, emo: str) -> str:
-    return json.dumps({"key": f"{dataset}-{key}", "dataset": dataset, "wav": wav, "type": "raw",
-                       "sample_rate": 48000, "num_frame": 1000.0, "task": "category", "length": 1.0, "emo": emo,
-                       "channel": 1})
+    return json.dumps(
+        {
+            "key": f"{dataset}-{key}",
+            "dataset": dataset,
+            "wav": wav,
+            "type": "raw",
+            "sample_rate": 48000,
+            "num_frame": 1000.0,
+            "task": "category",
+            "length": 1.0,
+            "emo": emo,
+            "channel": 1,
+        }
+    )
 
 
 def _write_fold(root: Path, dataset: str, fold: int, train: list[str], test: list[str], label_map: dict) -> None:
@@ -54,12 +73,21 @@ def corpus(tmp_path: Path):
                 (cafe_test if is_test else cafe_train).append(line)
                 if letter == "S":
                     continue  # surprise: dropped by the user's loader and by the label map
-                rows["path"].append(str(path)); rows["corpus"].append("cafe"); rows["language"].append("FRE")
-                rows["label"].append(EMOTION2ID[CAFE_EMO[letter]]); rows["speaker"].append(f"cafe/{actor}")
+                rows["path"].append(str(path))
+                rows["corpus"].append("cafe")
+                rows["language"].append("FRE")
+                rows["label"].append(EMOTION2ID[CAFE_EMO[letter]])
+                rows["speaker"].append(f"cafe/{actor}")
                 if is_test:
                     expected_test.add(str(path))
-    _write_fold(emobox, "cafe", 1, cafe_train, cafe_test,
-                {"c": "Angry", "d": "Disgust", "j": "Happy", "n": "Neutral", "p": "Fear", "s": "Surprise", "t": "Sad"})
+    _write_fold(
+        emobox,
+        "cafe",
+        1,
+        cafe_train,
+        cafe_test,
+        {"c": "Angry", "d": "Disgust", "j": "Happy", "n": "Neutral", "p": "Fear", "s": "Surprise", "t": "Sad"},
+    )
     # Oréau: the user's tree in NFC, EmoBox's paths with a decomposed accent; one test row the user lacks.
     oreau_train, oreau_test = [], []
     for spk in ("10", "11", "12", "13"):
@@ -69,17 +97,31 @@ def corpus(tmp_path: Path):
             eb = f"downloads/oreau/{unicodedata.normalize('NFD', 'Oréau')}FR_02/m/sess{letter.lower()}/{stem}.wav"
             line = _row("oreau", stem, eb, letter)
             (oreau_test if spk == "13" else oreau_train).append(line)
-            rows["path"].append(str(user)); rows["corpus"].append("oreau"); rows["language"].append("FRE")
-            rows["label"].append(EMOTION2ID[OREAU_EMO[letter]]); rows["speaker"].append(f"oreau/{spk}")
+            rows["path"].append(str(user))
+            rows["corpus"].append("oreau")
+            rows["language"].append("FRE")
+            rows["label"].append(EMOTION2ID[OREAU_EMO[letter]])
+            rows["speaker"].append(f"oreau/{spk}")
             if spk == "13":
                 expected_test.add(str(user))
     missing = _row("oreau", "13a09Ca", "downloads/oreau/Ore\u0301auFR_02/m/sessc/13a09Ca.wav", "C")
     oreau_test.append(missing)
-    _write_fold(emobox, "oreau", 1, oreau_train, oreau_test,
-                {"C": "Angry", "T": "Sad", "J": "Happy", "P": "Fear", "D": "Disgust", "S": "Surprise", "N": "Neutral"})
+    _write_fold(
+        emobox,
+        "oreau",
+        1,
+        oreau_train,
+        oreau_test,
+        {"C": "Angry", "T": "Sad", "J": "Happy", "P": "Fear", "D": "Disgust", "S": "Surprise", "N": "Neutral"},
+    )
     # RESD from the Hub: parquet rows named by the 'name' column; enthusiasm is not one of the six.
-    names = ["27_neutral_fear_n_100.wav", "08_sadness_anger a_010.wav", "26_enthusiasm_happiness_e_120.wav",
-             "42_anger_fear_a_190.wav", "41_fear_disgust_f_050.wav"]
+    names = [
+        "27_neutral_fear_n_100.wav",
+        "08_sadness_anger a_010.wav",
+        "26_enthusiasm_happiness_e_120.wav",
+        "42_anger_fear_a_190.wav",
+        "41_fear_disgust_f_050.wav",
+    ]
     emo = ["neutral", "anger", "enthusiasm", "anger", "fear"]
     table = data / "resd" / "data" / "test-00000-of-00001.parquet"
     table.parent.mkdir(parents=True)
@@ -90,16 +132,35 @@ def corpus(tmp_path: Path):
         resd_test.append(_row("resd", n, f"downloads/resd/test/{folder}/{n}", e))
         if e == "enthusiasm":
             continue
-        rows["path"].append(f"{table}::{i}"); rows["corpus"].append("resd"); rows["language"].append("RUS")
-        rows["label"].append(EMOTION2ID[e]); rows["speaker"].append(f"resd/{n[:2]}")
+        rows["path"].append(f"{table}::{i}")
+        rows["corpus"].append("resd")
+        rows["language"].append("RUS")
+        rows["label"].append(EMOTION2ID[e])
+        rows["speaker"].append(f"resd/{n[:2]}")
         expected_test.add(f"{table}::{i}")
-    _write_fold(emobox, "resd", 1, [], resd_test,
-                {"happiness": "Happy", "disgust": "Disgust", "anger": "Angry", "fear": "Fear",
-                 "enthusiasm": "Enthusiastic", "neutral": "Neutral", "sadness": "Sad"})
+    _write_fold(
+        emobox,
+        "resd",
+        1,
+        [],
+        resd_test,
+        {
+            "happiness": "Happy",
+            "disgust": "Disgust",
+            "anger": "Angry",
+            "fear": "Fear",
+            "enthusiasm": "Enthusiastic",
+            "neutral": "Neutral",
+            "sadness": "Sad",
+        },
+    )
     # A corpus EmoBox does not cover: split by the fallback protocol
     for i in range(12):
-        rows["path"].append(str(data / "emouerj" / f"w01a{i:02d}.wav")); rows["corpus"].append("emouerj")
-        rows["language"].append("POR"); rows["label"].append(i % 4); rows["speaker"].append("emouerj/w01")
+        rows["path"].append(str(data / "emouerj" / f"w01a{i:02d}.wav"))
+        rows["corpus"].append("emouerj")
+        rows["language"].append("POR")
+        rows["label"].append(i % 4)
+        rows["speaker"].append("emouerj/w01")
     return rows, emobox, expected_test
 
 

@@ -28,6 +28,7 @@ def _restore_logging():
     root.handlers[:] = handlers
     root.setLevel(level)
 
+
 # eight classes in an unusual order, with names that differ from ours, calm and surprised among them
 EIGHT = ["surprised", "Sad", "calm", "ANGRY", "fearful", "neutral", "joy", "disgusted"]
 
@@ -48,10 +49,19 @@ def _checkpoint(folder, labels, seed=0):
 
 def test_default_mapping_aliases_and_calm():
     m = E.resolve_label_map(EIGHT)
-    assert m == {"surprised": None, "Sad": "sadness", "calm": None, "ANGRY": "anger", "fearful": "fear",
-                 "neutral": "neutral", "joy": "happiness", "disgusted": "disgust"}
+    assert m == {
+        "surprised": None,
+        "Sad": "sadness",
+        "calm": None,
+        "ANGRY": "anger",
+        "fearful": "fear",
+        "neutral": "neutral",
+        "joy": "happiness",
+        "disgusted": "disgust",
+    }
     assert E.resolve_label_map(["ang", "hap", "neu", "sad", "fea", "dis"]) == dict(
-        zip(["ang", "hap", "neu", "sad", "fea", "dis"], ["anger", "happiness", "neutral", "sadness", "fear", "disgust"]))
+        zip(["ang", "hap", "neu", "sad", "fea", "dis"], ["anger", "happiness", "neutral", "sadness", "fear", "disgust"])
+    )
     over = E.resolve_label_map(EIGHT, '{"calm": "neutral", "neutral": "neutral", "joy": null}')
     assert over["calm"] == "neutral" and over["joy"] is None
 
@@ -71,7 +81,11 @@ def test_probabilities_renormalise_and_miss():
     logits = np.log(np.array([[0.45, 0.15, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05]]))  # 'surprised' wins
     m = E.resolve_label_map(EIGHT)
     six, pred = E.emotion_probabilities(logits, EIGHT, m, "renormalise")
-    assert abs(six.sum() - 1) < 1e-9 and EMOTIONS[pred[0]] == "sadness" and abs(six[0, EMOTIONS.index("sadness")] - 0.15 / 0.45) < 1e-9
+    assert (
+        abs(six.sum() - 1) < 1e-9
+        and EMOTIONS[pred[0]] == "sadness"
+        and abs(six[0, EMOTIONS.index("sadness")] - 0.15 / 0.45) < 1e-9
+    )
     _, pred = E.emotion_probabilities(logits, EIGHT, m, "miss")
     assert pred[0] == E.OTHER
     both = E.resolve_label_map(EIGHT, {"calm": "neutral"})  # two classes on one emotion add up
@@ -82,8 +96,21 @@ def test_probabilities_renormalise_and_miss():
 def test_eight_class_checkpoint_on_demo_split(tmp_path, hf_ser_cache, capsys, one_torch_thread):
     """Printed mapping is right; metrics and predictions equal a reference computed from the saved logits."""
     model = _checkpoint(tmp_path / "eight", EIGHT)
-    code = E.main([model, "--demo", "--languages", "FRE", "ITA", "--synthetic_per_cell", "4",
-                   "--output_dir", str(tmp_path / "out"), "--name", "eight"])
+    code = E.main(
+        [
+            model,
+            "--demo",
+            "--languages",
+            "FRE",
+            "ITA",
+            "--synthetic_per_cell",
+            "4",
+            "--output_dir",
+            str(tmp_path / "out"),
+            "--name",
+            "eight",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "surprised -> (unmapped: renormalise)" in text and "calm -> (unmapped: renormalise)" in text

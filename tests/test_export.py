@@ -1,4 +1,4 @@
-"""hf_ser.export: ONNX parity with PyTorch on varied-length clips, int8, the pipeline-like classifier, predict --onnx."""
+"""hf_ser.export: ONNX parity with PyTorch on varied-length clips, int8, the pipeline-like classifier, --onnx."""
 
 import numpy as np
 import pytest
@@ -60,7 +60,7 @@ def test_fp32_parity_on_50_varied_clips(exported):
     clips = _clips(50)
     worst = 0.0
     for start in range(0, 50, 7):  # batch sizes 7 and 1, lengths 0.2-6 s
-        chunk = clips[start:start + 7]
+        chunk = clips[start : start + 7]
         batch = ref.feature_extractor(chunk, sampling_rate=16000, padding=True, return_tensors="pt")
         with torch.no_grad():
             torch_logits = ref.model(**batch).logits.numpy()
@@ -95,13 +95,31 @@ def test_predict_onnx_flag(exported, tmp_path, capsys):
     rng = np.random.default_rng(2)
     for i in range(3):
         t = np.arange(int(16000 * (1 + i))) / 16000
-        sf.write(tmp_path / f"f{i}.wav", (0.3 * np.sin(2 * np.pi * (150 + 80 * i) * t)
-                                         + 0.01 * rng.standard_normal(len(t))).astype(np.float32), 16000)
+        sf.write(
+            tmp_path / f"f{i}.wav",
+            (0.3 * np.sin(2 * np.pi * (150 + 80 * i) * t) + 0.01 * rng.standard_normal(len(t))).astype(np.float32),
+            16000,
+        )
     files = [str(tmp_path / f"f{i}.wav") for i in range(3)]
     outs = []
     for extra in ([], ["--onnx", str(exported / "onnx")]):
-        assert predict.main([*files, "--model", str(exported / "model"), "--format", "csv", "--batch_size", "1",
-                             "--device", "cpu", *extra]) == 0
+        assert (
+            predict.main(
+                [
+                    *files,
+                    "--model",
+                    str(exported / "model"),
+                    "--format",
+                    "csv",
+                    "--batch_size",
+                    "1",
+                    "--device",
+                    "cpu",
+                    *extra,
+                ]
+            )
+            == 0
+        )
         outs.append([line.split(",")[:2] for line in capsys.readouterr().out.strip().splitlines()])
     assert outs[0] == outs[1]
 

@@ -48,24 +48,55 @@ def test_shots_are_k_per_emotion_nested_and_seeded():
 
 
 def test_budget_guarantees_min_steps_and_fits_the_batch(tmp_path):
-    args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=16, gradient_accumulation_steps=4,
-                             num_train_epochs=10, learning_rate=1e-4, report_to=[])
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=16,
+        gradient_accumulation_steps=4,
+        num_train_epochs=10,
+        learning_rate=1e-4,
+        report_to=[],
+    )
     tiny = adaptation_args(args, 6, tmp_path / "a", seed=3)
     assert tiny.max_steps == MIN_STEPS >= 30 and tiny.per_device_train_batch_size == 6
     assert tiny.gradient_accumulation_steps == 1 and tiny.seed == 3 and tiny.learning_rate == 1e-4
-    big = adaptation_args(TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=16,
-                                            gradient_accumulation_steps=4, num_train_epochs=40, report_to=[]),
-                          120, tmp_path / "b", seed=0)
+    big = adaptation_args(
+        TrainingArguments(
+            output_dir=str(tmp_path),
+            per_device_train_batch_size=16,
+            gradient_accumulation_steps=4,
+            num_train_epochs=40,
+            report_to=[],
+        ),
+        120,
+        tmp_path / "b",
+        seed=0,
+    )
     assert big.gradient_accumulation_steps == 4 and big.max_steps == 40 * 2  # ceil(120 / 64) steps per epoch
 
 
-def _fake_run(root: Path, name: str, family: str, train: list[str], metrics: dict[str, float], seed: int = 0,
-              group: str = "neo_latin", model: bool = False) -> Path:
+def _fake_run(
+    root: Path,
+    name: str,
+    family: str,
+    train: list[str],
+    metrics: dict[str, float],
+    seed: int = 0,
+    group: str = "neo_latin",
+    model: bool = False,
+) -> Path:
     run = root / f"{name}-seed{seed}"
     run.mkdir(parents=True)
-    RunRecord(run=run.name, family=family, name=name, train_languages=train, eval_languages=list(metrics),
-              group=group, seed=seed, metrics={l: {"uar": u, "f1": u - 0.01, "n": 10} for l, u in metrics.items()},
-              config={"data": {"demo": True, "synthetic_per_cell": 3}}).save(run)
+    RunRecord(
+        run=run.name,
+        family=family,
+        name=name,
+        train_languages=train,
+        eval_languages=list(metrics),
+        group=group,
+        seed=seed,
+        metrics={l: {"uar": u, "f1": u - 0.01, "n": 10} for l, u in metrics.items()},
+        config={"data": {"demo": True, "synthetic_per_cell": 3}},
+    ).save(run)
     if model:
         (run / "model").mkdir()
         (run / "model" / "config.json").write_text("{}")
@@ -100,11 +131,30 @@ def test_a_base_that_saw_the_language_is_refused(tmp_path, capsys):
 
 
 def test_outputs_show_zero_shot_curve_and_a_missing_upper_bound(tmp_path):
-    results = [{"k": k, "seed": s, "uar": 0.2 + 0.02 * k + 0.01 * s, "f1": 0.15 + 0.02 * k, "n_train": 6 * k,
-                "steps": 30, "run": f"k{k}-seed{s}"} for k in (1, 5) for s in (0, 1)]
-    payload = {"language": "SPA", "base_run": "b", "base_train_languages": ["FRE"], "n_test": 54, "seeds": [0, 1],
-               "results": results, "summary": summarise(results, {"uar": 0.18, "f1": 0.1}), "upper_bound": None,
-               "upper_bound_note": "Upper bound not found: ..."}
+    results = [
+        {
+            "k": k,
+            "seed": s,
+            "uar": 0.2 + 0.02 * k + 0.01 * s,
+            "f1": 0.15 + 0.02 * k,
+            "n_train": 6 * k,
+            "steps": 30,
+            "run": f"k{k}-seed{s}",
+        }
+        for k in (1, 5)
+        for s in (0, 1)
+    ]
+    payload = {
+        "language": "SPA",
+        "base_run": "b",
+        "base_train_languages": ["FRE"],
+        "n_test": 54,
+        "seeds": [0, 1],
+        "results": results,
+        "summary": summarise(results, {"uar": 0.18, "f1": 0.1}),
+        "upper_bound": None,
+        "upper_bound_note": "Upper bound not found: ...",
+    }
     assert [r["k"] for r in payload["summary"]] == [0, 1, 5]
     assert payload["summary"][2]["uar"] == pytest.approx(30.5)
     md, csv_text = to_markdown(payload), to_csv(payload)

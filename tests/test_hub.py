@@ -23,8 +23,15 @@ from hf_ser.modeling import build_model
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 FAKE_TOKEN = "hf_FakeTokenForTests0123456789abcdef"
-STAGED_FILES = {".hf_ser-staging", "README.md", "config.json", "model.safetensors", "preprocessor_config.json", "metrics.json",
-                "training_args.json"}
+STAGED_FILES = {
+    ".hf_ser-staging",
+    "README.md",
+    "config.json",
+    "model.safetensors",
+    "preprocessor_config.json",
+    "metrics.json",
+    "training_args.json",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +46,18 @@ def model_dir(tmp_path_factory) -> Path:
     return out
 
 
-def make_run(root: Path, model_dir: Path, name: str = "multi-neo_latin-seed0", family: str = "multilingual",
-             train: list[str] = NEO, evals: list[str] | None = None, corpora: list[str] | None = None,
-             backbone: str = "demo-tiny", demo: bool = True, heldout: str | None = None) -> Path:
+def make_run(
+    root: Path,
+    model_dir: Path,
+    name: str = "multi-neo_latin-seed0",
+    family: str = "multilingual",
+    train: list[str] = NEO,
+    evals: list[str] | None = None,
+    corpora: list[str] | None = None,
+    backbone: str = "demo-tiny",
+    demo: bool = True,
+    heldout: str | None = None,
+) -> Path:
     """A finished run folder as hf_ser.recipe writes it, with local absolute paths in its config and predictions."""
     evals = evals or train
     corpora = corpora or [f"synth_{l.lower()}" for l in train]
@@ -49,28 +65,74 @@ def make_run(root: Path, model_dir: Path, name: str = "multi-neo_latin-seed0", f
     shutil.copytree(model_dir, run / "model")
     per_lang = {l: {"uar": 0.5 + 0.05 * i, "f1": 0.45 + 0.05 * i, "n": 12} for i, l in enumerate(evals)}
     per_lang["all"] = {"uar": 0.61, "f1": 0.58, "n": 12 * len(evals)}
-    run_info = {"name": name.rsplit("-seed", 1)[0], "family": family, "train_languages": train,
-                "eval_languages": evals, "group": "neo_latin", "heldout_language": heldout, "seed": 0}
+    run_info = {
+        "name": name.rsplit("-seed", 1)[0],
+        "family": family,
+        "train_languages": train,
+        "eval_languages": evals,
+        "group": "neo_latin",
+        "heldout_language": heldout,
+        "seed": 0,
+    }
     metrics = {
-        **run_info, "run": name, "metrics": per_lang,
+        **run_info,
+        "run": name,
+        "metrics": per_lang,
         "confusion": {"labels": list(EMOTIONS), "matrix": [[2] * 6 for _ in range(6)]},
-        "train_size": 120, "test_size": 12 * len(evals), "train_corpora": corpora,
+        "train_size": 120,
+        "test_size": 12 * len(evals),
+        "train_corpora": corpora,
         "split_notes": {l: "stratified per emotion, random utterances" for l in set(train) | set(evals)},
-        "train_loss": 1.5, "train_seconds": 8.1,
+        "train_loss": 1.5,
+        "train_seconds": 8.1,
         "config": {
             "run": run_info,
-            "model": {"model_name_or_path": backbone, "classifier_proj_size": 256, "attn_implementation": "sdpa",
-                      "freeze_feature_encoder": False, "layerdrop": None},
-            "data": {"data_root": str(root / "corpora"), "corpora": [str(root / "manifests" / "red.csv")],
-                     "cache_dir": str(root / "cache"), "split": "paper", "test_size": 0.3, "split_seed": 0,
-                     "max_seconds": 20.0, "num_proc": None, "demo": demo, "synthetic_per_cell": 6, "lineage_shift": 0.0},
-            "ser": {"experiment": family, "groups": ["neo_latin"], "contrastive_weight": 0.1, "temperature": 0.07,
-                    "class_weighting": True, "corpus_weighting": True, "balanced_sampling": True, "length_window": 16,
-                    "augment": True, "mixed_precision": "no", "pad_to_multiple_of": None},
-            "training": {"learning_rate": 0.001, "weight_decay": 1e-05, "per_device_train_batch_size": 16,
-                         "gradient_accumulation_steps": 1, "max_grad_norm": 1.0, "num_train_epochs": 1.0,
-                         "warmup_steps": 0.1, "lr_scheduler_type": "cosine", "fp16": False, "bf16": False,
-                         "optim": "adamw_torch_fused"},
+            "model": {
+                "model_name_or_path": backbone,
+                "classifier_proj_size": 256,
+                "attn_implementation": "sdpa",
+                "freeze_feature_encoder": False,
+                "layerdrop": None,
+            },
+            "data": {
+                "data_root": str(root / "corpora"),
+                "corpora": [str(root / "manifests" / "red.csv")],
+                "cache_dir": str(root / "cache"),
+                "split": "paper",
+                "test_size": 0.3,
+                "split_seed": 0,
+                "max_seconds": 20.0,
+                "num_proc": None,
+                "demo": demo,
+                "synthetic_per_cell": 6,
+                "lineage_shift": 0.0,
+            },
+            "ser": {
+                "experiment": family,
+                "groups": ["neo_latin"],
+                "contrastive_weight": 0.1,
+                "temperature": 0.07,
+                "class_weighting": True,
+                "corpus_weighting": True,
+                "balanced_sampling": True,
+                "length_window": 16,
+                "augment": True,
+                "mixed_precision": "no",
+                "pad_to_multiple_of": None,
+            },
+            "training": {
+                "learning_rate": 0.001,
+                "weight_decay": 1e-05,
+                "per_device_train_batch_size": 16,
+                "gradient_accumulation_steps": 1,
+                "max_grad_norm": 1.0,
+                "num_train_epochs": 1.0,
+                "warmup_steps": 0.1,
+                "lr_scheduler_type": "cosine",
+                "fp16": False,
+                "bf16": False,
+                "optim": "adamw_torch_fused",
+            },
         },
         "config_hash": "e28b85be5accecc0",
         "versions": {"hf_ser": "0.1.0", "transformers": "5.24.0", "torch": "2.13.0+cpu", "python": "3.11.7"},
@@ -88,8 +150,11 @@ def make_run(root: Path, model_dir: Path, name: str = "multi-neo_latin-seed0", f
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Relative path -> SHA-256 of every file below `folder`."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def assert_no_local_path(text: str, root: Path) -> None:
@@ -100,18 +165,21 @@ def assert_no_local_path(text: str, root: Path) -> None:
 # ----------------------------------------------------------------------------- licences and paths
 
 
-@pytest.mark.parametrize("corpora, expected", [
-    (["oreau", "emozionalmente"], "cc-by-4.0"),
-    (["oreau", "cafe"], "cc-by-nc-sa-4.0"),
-    (["resd"], "mit"),
-    (["resd", "subesco"], "cc-by-4.0"),
-    (["crema_d"], "odbl"),
-    (["crema_d", "cafe"], "other"),       # two different share-alike licences
-    (["mesd", "emofilm"], "other"),       # research-only EULA
-    (["red"], "other"),                   # licence unknown
-    (["my_own_manifest"], "other"),       # not in the registry
-    (["synth_fre", "synth_ita"], "apache-2.0"),
-])
+@pytest.mark.parametrize(
+    "corpora, expected",
+    [
+        (["oreau", "emozionalmente"], "cc-by-4.0"),
+        (["oreau", "cafe"], "cc-by-nc-sa-4.0"),
+        (["resd"], "mit"),
+        (["resd", "subesco"], "cc-by-4.0"),
+        (["crema_d"], "odbl"),
+        (["crema_d", "cafe"], "other"),  # two different share-alike licences
+        (["mesd", "emofilm"], "other"),  # research-only EULA
+        (["red"], "other"),  # licence unknown
+        (["my_own_manifest"], "other"),  # not in the registry
+        (["synth_fre", "synth_ita"], "apache-2.0"),
+    ],
+)
 def test_resolve_licence_takes_the_most_restrictive(corpora, expected):
     licence, note = hub.resolve_licence(corpora)
     assert licence == expected
@@ -119,16 +187,35 @@ def test_resolve_licence_takes_the_most_restrictive(corpora, expected):
 
 
 def test_scrub_paths_keeps_names_and_hub_ids_only():
-    cfg = {"data": {"data_root": "/home/u/corpora", "cache_dir": "~/cache/hf_ser", "corpora": ["/x/y/red.csv", "cafe"],
-                    "split": "paper"},
-           "model": {"model_name_or_path": "facebook/wav2vec2-xls-r-300m"},
-           "other": {"model_name_or_path": "/models/xlsr-local", "note": "70/30 split", "predictions": "runs/a/p.csv",
-                     "win": "C:\\Users\\me\\data"}}
+    cfg = {
+        "data": {
+            "data_root": "/home/u/corpora",
+            "cache_dir": "~/cache/hf_ser",
+            "corpora": ["/x/y/red.csv", "cafe"],
+            "split": "paper",
+        },
+        "model": {"model_name_or_path": "facebook/wav2vec2-xls-r-300m"},
+        "other": {
+            "model_name_or_path": "/models/xlsr-local",
+            "note": "70/30 split",
+            "predictions": "runs/a/p.csv",
+            "win": "C:\\Users\\me\\data",
+        },
+    }
     out = hub.scrub_paths(cfg)
-    assert out["data"] == {"data_root": "corpora", "cache_dir": "hf_ser", "corpora": ["red.csv", "cafe"], "split": "paper"}
+    assert out["data"] == {
+        "data_root": "corpora",
+        "cache_dir": "hf_ser",
+        "corpora": ["red.csv", "cafe"],
+        "split": "paper",
+    }
     assert out["model"]["model_name_or_path"] == "facebook/wav2vec2-xls-r-300m"
-    assert out["other"] == {"model_name_or_path": "xlsr-local", "note": "70/30 split", "predictions": "p.csv",
-                            "win": "data"}
+    assert out["other"] == {
+        "model_name_or_path": "xlsr-local",
+        "note": "70/30 split",
+        "predictions": "p.csv",
+        "win": "data",
+    }
 
 
 # ----------------------------------------------------------------------------- model card
@@ -169,39 +256,57 @@ def test_card_model_index_has_uar_and_f1_per_evaluated_language(tmp_path, model_
         assert result["dataset"]["config"] == LANGUAGES[lang].iso639_3
         assert LANGUAGES[lang].name in result["dataset"]["name"]
         values = {m["type"]: m["value"] for m in result["metrics"]}
-        assert values == {"recall": round(metrics["metrics"][lang]["uar"], 4), "f1": round(metrics["metrics"][lang]["f1"], 4)}
+        assert values == {
+            "recall": round(metrics["metrics"][lang]["uar"], 4),
+            "f1": round(metrics["metrics"][lang]["f1"], 4),
+        }
         assert {m["name"] for m in result["metrics"]} == {"UAR (unweighted average recall)", "Macro F1"}
     # the prose table repeats the numbers in percent
     assert "| French | fra | yes | hf_ser synthetic corpus, French part | 12 | 50.0 | 45.0 |" in str(card)
 
 
 def test_card_for_real_corpora_names_base_model_licence_and_citations(tmp_path, model_dir):
-    run = make_run(tmp_path, model_dir, corpora=["oreau", "cafe", "emozionalmente", "mesd"], train=["FRE", "ITA", "SPA"],
-                   backbone="facebook/wav2vec2-xls-r-300m", demo=False)
+    run = make_run(
+        tmp_path,
+        model_dir,
+        corpora=["oreau", "cafe", "emozionalmente", "mesd"],
+        train=["FRE", "ITA", "SPA"],
+        backbone="facebook/wav2vec2-xls-r-300m",
+        demo=False,
+    )
     card = hub.build_model_card(run, "org/xlsr-ser-neo-latin")
     data = card.data.to_dict()
     assert data["base_model"] == "facebook/wav2vec2-xls-r-300m"
-    assert data["license"] == "cc-by-nc-sa-4.0"            # CaFE is CC-BY-NC-SA
+    assert data["license"] == "cc-by-nc-sa-4.0"  # CaFE is CC-BY-NC-SA
     assert data["language"] == ["fr", "it", "es"]
-    assert "datasets" not in data                          # none of these corpora is on the Hub
+    assert "datasets" not in data  # none of these corpora is on the Hub
     text = str(card)
     assert "demo" not in data["tags"] and "demonstration" not in text
     for name in ("oreau", "cafe", "emozionalmente", "mesd"):
         assert CORPORA[name].citation in text and CORPORA[name].licence in text
     assert "CaFE: Canadian French Emotional speech dataset, Oréau French emotional speech database" in text  # FRE test
-    assert "Portuguese, Romanian" in text                  # languages not covered
+    assert "Portuguese, Romanian" in text  # languages not covered
     assert_no_local_path(text, tmp_path)
 
 
 def test_card_for_cross_group_run_marks_zero_shot_languages(tmp_path, model_dir):
-    run = make_run(tmp_path, model_dir, name="xgroup-others-minus-CHI-seed0", family="cross_group",
-                   train=["BEN", "RUS"], evals=["CHI", "BEN", "RUS"], corpora=["subesco", "resd"],
-                   backbone="facebook/wav2vec2-xls-r-300m", demo=False, heldout="CHI")
+    run = make_run(
+        tmp_path,
+        model_dir,
+        name="xgroup-others-minus-CHI-seed0",
+        family="cross_group",
+        train=["BEN", "RUS"],
+        evals=["CHI", "BEN", "RUS"],
+        corpora=["subesco", "resd"],
+        backbone="facebook/wav2vec2-xls-r-300m",
+        demo=False,
+        heldout="CHI",
+    )
     card = hub.build_model_card(run, "org/xgroup")
     data = card.data.to_dict()
-    assert data["language"] == ["bn", "ru"]                 # training languages only
+    assert data["language"] == ["bn", "ru"]  # training languages only
     assert data["datasets"] == ["Aniemore/resd", "sajid73/SUBESCO-audio-dataset"]
-    assert data["license"] == "cc-by-4.0"                   # CC-BY-4.0 + MIT
+    assert data["license"] == "cc-by-4.0"  # CC-BY-4.0 + MIT
     results = {r["dataset"]["config"]: r for r in data["model-index"][0]["results"]}
     assert set(results) == {"cmn", "ben", "rus"}
     assert "not seen in training" in results["cmn"]["dataset"]["name"]
@@ -218,8 +323,14 @@ def test_card_without_jinja_is_identical(tmp_path, model_dir, monkeypatch):
 
 
 def test_licence_other_ships_terms_file(tmp_path, model_dir):
-    run = make_run(tmp_path, model_dir, corpora=["mesd", "emofilm"], train=["SPA"], demo=False,
-                   backbone="facebook/wav2vec2-xls-r-300m")
+    run = make_run(
+        tmp_path,
+        model_dir,
+        corpora=["mesd", "emofilm"],
+        train=["SPA"],
+        demo=False,
+        backbone="facebook/wav2vec2-xls-r-300m",
+    )
     staged = hub.push_run(run, "org/spa", dry_run=True)
     data = ModelCard.load(staged / "README.md").data.to_dict()
     assert data["license"] == "other" and data["license_link"] == "LICENSE.md"
@@ -266,7 +377,8 @@ def test_dry_run_folder_loads_offline_with_stock_transformers(tmp_path, model_di
     langs = {r.dataset_config for r in card.data.eval_results}
     assert langs == {LANGUAGES[l].iso639_3 for l in NEO}
     assert {(r.dataset_config, r.metric_type) for r in card.data.eval_results} == {
-        (LANGUAGES[l].iso639_3, m) for l in NEO for m in ("recall", "f1")}
+        (LANGUAGES[l].iso639_3, m) for l in NEO for m in ("recall", "f1")
+    }
 
 
 def test_cli_dry_run_lists_and_replaces_its_own_folder(tmp_path, model_dir, capsys):
@@ -276,8 +388,11 @@ def test_cli_dry_run_lists_and_replaces_its_own_folder(tmp_path, model_dir, caps
     printed = capsys.readouterr().out
     assert all(name in printed for name in STAGED_FILES - {".hf_ser-staging"})
     first = snapshot(out)
-    assert hub.main(["push", str(run / "model"), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)]) == 0
-    assert snapshot(out) == first                                  # same folder, rebuilt, from RUN_DIR/model too
+    assert (
+        hub.main(["push", str(run / "model"), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)])
+        == 0
+    )
+    assert snapshot(out) == first  # same folder, rebuilt, from RUN_DIR/model too
     foreign = tmp_path / "notes"
     foreign.mkdir()
     (foreign / "todo.txt").write_text("mine")
@@ -323,8 +438,11 @@ class RecordingApi:
         folder = Path(kwargs["folder_path"])
         self.uploaded = {p.name: p.read_bytes() for p in folder.iterdir()}
         return huggingface_hub.CommitInfo(
-            commit_url=f"https://huggingface.co/{kwargs['repo_id']}/commit/abc123", commit_message=kwargs["commit_message"],
-            commit_description="", oid="abc123")
+            commit_url=f"https://huggingface.co/{kwargs['repo_id']}/commit/abc123",
+            commit_message=kwargs["commit_message"],
+            commit_description="",
+            oid="abc123",
+        )
 
 
 @pytest.fixture
@@ -350,7 +468,7 @@ def test_push_is_one_commit_of_the_dry_run_folder(tmp_path, model_dir, fake_toke
     upload = api.calls[2][1]
     assert upload["repo_id"] == "someone/ser-demo" and upload["revision"] == "experiments"
     assert "UAR 61.0%" in upload["commit_message"]
-    assert not Path(upload["folder_path"]).exists()               # staged in a temporary folder, removed after
+    assert not Path(upload["folder_path"]).exists()  # staged in a temporary folder, removed after
     assert not (run / "hub").exists()
     dry = hub.push_run(run, "someone/ser-demo", dry_run=True, output_dir=tmp_path / "dry")
     assert api.uploaded == {p.name: p.read_bytes() for p in dry.iterdir()}
@@ -389,10 +507,10 @@ def test_push_offline_fails_cleanly(tmp_path, model_dir, fake_token, monkeypatch
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     with pytest.raises(hub.HubUnreachable, match="could not reach the Hugging Face Hub") as err:
-        hub.push_run(run, "someone/ser-demo")                    # the real HfApi
+        hub.push_run(run, "someone/ser-demo")  # the real HfApi
     assert "HF_HUB_OFFLINE" in str(err.value) and FAKE_TOKEN not in str(err.value)
     assert snapshot(run) == before
-    assert list((tmp_path / "tmp").iterdir()) == []                # staging removed
+    assert list((tmp_path / "tmp").iterdir()) == []  # staging removed
 
 
 def _free_port() -> int:
@@ -404,7 +522,7 @@ def _free_port() -> int:
 def test_push_connection_refused_fails_cleanly(tmp_path, model_dir, fake_token):
     run = make_run(tmp_path, model_dir)
     before = snapshot(run)
-    api = HfApi(endpoint=f"http://127.0.0.1:{_free_port()}")       # nothing listens there
+    api = HfApi(endpoint=f"http://127.0.0.1:{_free_port()}")  # nothing listens there
     with pytest.raises(hub.HubUnreachable, match="could not reach the Hugging Face Hub"):
         hub.push_run(run, "someone/ser-demo", api=api)
     assert snapshot(run) == before
@@ -456,7 +574,11 @@ def test_dry_run_can_stage_a_space_next_to_the_model(tmp_path, model_dir, capsys
     assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--space"]) == 0
     space = run / "space"
     readme = (space / "README.md").read_text()
-    assert (space / "app.py").is_file() and "sdk: gradio" in readme and "someone/ser-demo" in (space / "app.py").read_text()
+    assert (
+        (space / "app.py").is_file()
+        and "sdk: gradio" in readme
+        and "someone/ser-demo" in (space / "app.py").read_text()
+    )
     assert "Space for someone/ser-demo staged" in capsys.readouterr().out
     assert find_run_folders(tmp_path) == [run]  # neither hub/ nor space/ is ever read as a run
     assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--space"]) == 2  # --space needs --dry_run

@@ -39,8 +39,13 @@ def import_graph() -> tuple[dict[str, set[str]], list[str]]:
     hidden = []
     for module, path in files.items():
         tree = ast.parse(path.read_text())
-        nested = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-                  for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))}
+        nested = {
+            id(n)
+            for f in ast.walk(tree)
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for n in ast.walk(f)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+        }
         for node in ast.walk(tree):
             if not isinstance(node, (ast.Import, ast.ImportFrom)):
                 continue
@@ -60,7 +65,7 @@ def cycles(graph: dict[str, set[str]]) -> list[str]:
         seen.add(m)
         for n in sorted(graph[m]):
             if n in stack:
-                found.add(" -> ".join(stack[stack.index(n):] + [n]))
+                found.add(" -> ".join(stack[stack.index(n) :] + [n]))
             elif n not in seen:
                 visit(n)
         stack.pop()

@@ -37,8 +37,14 @@ def manifest_corpus(root: Path, languages=("FRE", "ITA"), per_emotion: int = 3) 
         for e, emotion in enumerate(EMOTIONS):
             for k in range(per_emotion):
                 wav = tone(root / lang / f"{emotion}_{k}.wav", e, 0.5 + 0.1 * k, seed=k)
-                rows.append({"path": str(wav.relative_to(root)), "label": emotion, "language": lang,
-                             "speaker": f"{lang}{k % 2}"})
+                rows.append(
+                    {
+                        "path": str(wav.relative_to(root)),
+                        "label": emotion,
+                        "language": lang,
+                        "speaker": f"{lang}{k % 2}",
+                    }
+                )
     return write_manifest(root / "manifest.csv", rows)
 
 
@@ -163,12 +169,28 @@ def test_hostile_files_each_get_a_reason_and_the_rest_is_prepared(tmp_path):
     rows = [{"path": name, "label": "anger", "language": "FRE"} for name in [*expected, "good.wav"]]
     rows.append({"path": os.fsdecode(b"caf\xe9.wav"), "label": "happiness", "language": "FRE"})
     manifest = root / "manifest.jsonl"
-    manifest.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8",
-                        errors="surrogateescape")
+    manifest.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8", errors="surrogateescape"
+    )
     out = tmp_path / "prep.json"
-    proc = subprocess.run([sys.executable, "-m", "hf_ser.corpora", "prepare", str(manifest), "--cache_dir",
-                           str(tmp_path / "cache"), "--num_proc", "1", "--output", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hf_ser.corpora",
+            "prepare",
+            str(manifest),
+            "--cache_dir",
+            str(tmp_path / "cache"),
+            "--num_proc",
+            "1",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     rep = next(iter(json.loads(out.read_text(encoding="utf-8")).values()))
@@ -183,8 +205,23 @@ def test_hostile_files_each_get_a_reason_and_the_rest_is_prepared(tmp_path):
 
 def recipe(out: Path, manifest: Path, *extra: str) -> subprocess.CompletedProcess:
     """A demo single_language grid on the manifest, one epoch, in a subprocess."""
-    argv = [sys.executable, "-m", "hf_ser.recipe", "single_language", "--demo", "--corpora", str(manifest),
-            "--languages", "FRE", "ITA", "--num_train_epochs", "1", "--output_dir", str(out), *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "hf_ser.recipe",
+        "single_language",
+        "--demo",
+        "--corpora",
+        str(manifest),
+        "--languages",
+        "FRE",
+        "ITA",
+        "--num_train_epochs",
+        "1",
+        "--output_dir",
+        str(out),
+        *extra,
+    ]
     return subprocess.run(argv, capture_output=True, text=True, timeout=600)
 
 
@@ -215,9 +252,24 @@ def test_two_grids_on_one_folder_train_every_run_once(tmp_path):
     cache = ["--cache_dir", str(tmp_path / "cache")]
     alone = recipe(tmp_path / "alone", manifest, *cache, "--languages", "FRE", "ITA", "SPA")
     assert alone.returncode == 0, alone.stderr
-    argv = [sys.executable, "-m", "hf_ser.recipe", "single_language", "--demo", "--corpora", str(manifest),
-            "--languages", "FRE", "ITA", "SPA", "--num_train_epochs", "1", "--output_dir", str(tmp_path / "shared"),
-            *cache]
+    argv = [
+        sys.executable,
+        "-m",
+        "hf_ser.recipe",
+        "single_language",
+        "--demo",
+        "--corpora",
+        str(manifest),
+        "--languages",
+        "FRE",
+        "ITA",
+        "SPA",
+        "--num_train_epochs",
+        "1",
+        "--output_dir",
+        str(tmp_path / "shared"),
+        *cache,
+    ]
     procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     logs = [p.communicate(timeout=600)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], logs
@@ -232,8 +284,20 @@ def test_a_hub_token_reaches_no_file(tmp_path):
     token = "hf_FAKEtoken1234567890abcdefSECRET"
     manifest = manifest_corpus(tmp_path / "corpus", languages=("FRE",), per_emotion=2)
     out = tmp_path / "runs"
-    done = recipe(out, manifest, "--cache_dir", str(tmp_path / "cache"), "--languages", "FRE", "--hub_token", token,
-                  "--save_strategy", "epoch", "--keep_checkpoints", "true")
+    done = recipe(
+        out,
+        manifest,
+        "--cache_dir",
+        str(tmp_path / "cache"),
+        "--languages",
+        "FRE",
+        "--hub_token",
+        token,
+        "--save_strategy",
+        "epoch",
+        "--keep_checkpoints",
+        "true",
+    )
     assert done.returncode == 0, done.stderr
     run = out / "single-FRE-seed0"
     from hf_ser.hub import push_run

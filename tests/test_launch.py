@@ -91,16 +91,63 @@ def test_estimate_cost_is_samples_epochs_length_and_longest_first_shortens_the_m
 
 
 def test_recipe_command_drops_launch_and_grid_options_and_uses_torchrun_for_several_gpus():
-    argv = ["paper", "--demo", "--launcher", "slurm", "--max_parallel=4", "--slurm_extra", "account=x", "mem=9G",
-            "--output_dir", "runs/p", "--devices", "0,1", "--list_runs", "--format", "json", "--seeds", "3",
-            "--run_index", "7", "--wait", "--slurm-time", "10", "--gpus_per_run", "2"]
+    argv = [
+        "paper",
+        "--demo",
+        "--launcher",
+        "slurm",
+        "--max_parallel=4",
+        "--slurm_extra",
+        "account=x",
+        "mem=9G",
+        "--output_dir",
+        "runs/p",
+        "--devices",
+        "0,1",
+        "--list_runs",
+        "--format",
+        "json",
+        "--seeds",
+        "3",
+        "--run_index",
+        "7",
+        "--wait",
+        "--slurm-time",
+        "10",
+        "--gpus_per_run",
+        "2",
+    ]
     cmd = launch.recipe_command(argv, 5, 1, python="py")
-    assert cmd == ("py", "-m", "hf_ser.recipe", "paper", "--demo", "--output_dir", "runs/p", "--seeds", "3",
-                   "--launcher", "none", "--run_index", "5")
+    assert cmd == (
+        "py",
+        "-m",
+        "hf_ser.recipe",
+        "paper",
+        "--demo",
+        "--output_dir",
+        "runs/p",
+        "--seeds",
+        "3",
+        "--launcher",
+        "none",
+        "--run_index",
+        "5",
+    )
     cmd = launch.recipe_command(argv, 5, 4, python="py")
     assert cmd[:7] == ("py", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4", "-m")
-    assert cmd[7:] == ("hf_ser.recipe", "paper", "--demo", "--output_dir", "runs/p", "--seeds", "3",
-                       "--launcher", "none", "--run_index", "5")
+    assert cmd[7:] == (
+        "hf_ser.recipe",
+        "paper",
+        "--demo",
+        "--output_dir",
+        "runs/p",
+        "--seeds",
+        "3",
+        "--launcher",
+        "none",
+        "--run_index",
+        "5",
+    )
     jobs = launch.recipe_jobs(["single_language", "--launcher", "local"], [(0, "single-FRE-seed0", 3.0)])
     assert jobs[0].command[-5:] == ("single_language", "--launcher", "none", "--run_index", "0")
     assert jobs[0].cwd == os.getcwd()
@@ -117,24 +164,50 @@ def test_device_slots_one_run_per_device_group_or_max_parallel_on_cpu():
     assert slots(LaunchArguments(devices="cpu")) == [()]
     assert slots(LaunchArguments(devices="auto"), visible_gpus=0) == [()]
     assert slots(LaunchArguments(devices="auto"), visible_gpus=2) == [(0,), (1,)]
-    for bad in ({"devices": "0,x"}, {"devices": "0,0"}, {"devices": "0", "gpus_per_run": 2},
-                {"devices": "cpu", "gpus_per_run": 2}):
+    for bad in (
+        {"devices": "0,x"},
+        {"devices": "0,0"},
+        {"devices": "0", "gpus_per_run": 2},
+        {"devices": "cpu", "gpus_per_run": 2},
+    ):
         with pytest.raises(UserError):
             slots(LaunchArguments(**bad))
 
 
 def test_slurm_time_and_extra_options_map_to_submitit_parameters():
-    assert [launch.slurm_minutes(t) for t in ("90", "1:30:00", "2-00:00:00", "45:30", "1-2")] == [90, 90, 2880, 46, 1560]
+    assert [launch.slurm_minutes(t) for t in ("90", "1:30:00", "2-00:00:00", "45:30", "1-2")] == [
+        90,
+        90,
+        2880,
+        46,
+        1560,
+    ]
     for bad in ("", "abc", "0", "1:2:3:4"):
         with pytest.raises(UserError):
             launch.slurm_minutes(bad)
-    args = LaunchArguments(launcher="slurm", slurm_partition="gpu", slurm_time="1:30:00", max_parallel=8,
-                           gpus_per_run=2, slurm_extra=["account=lab", "cpus_per_task=8", "mem=64G", "mail-type=END",
-                                        "reservation=maint"])
+    args = LaunchArguments(
+        launcher="slurm",
+        slurm_partition="gpu",
+        slurm_time="1:30:00",
+        max_parallel=8,
+        gpus_per_run=2,
+        slurm_extra=["account=lab", "cpus_per_task=8", "mem=64G", "mail-type=END", "reservation=maint"],
+    )
     params = launch.slurm_parameters(args)
-    assert params == {"nodes": 1, "ntasks_per_node": 1, "gpus_per_node": 2, "time": 90, "job_name": "hf_ser",
-                      "partition": "gpu", "array_parallelism": 8, "account": "lab", "cpus_per_task": 8, "mem": "64G",
-                      "mail_type": "END", "additional_parameters": {"reservation": "maint"}}
+    assert params == {
+        "nodes": 1,
+        "ntasks_per_node": 1,
+        "gpus_per_node": 2,
+        "time": 90,
+        "job_name": "hf_ser",
+        "partition": "gpu",
+        "array_parallelism": 8,
+        "account": "lab",
+        "cpus_per_task": 8,
+        "mem": "64G",
+        "mail_type": "END",
+        "additional_parameters": {"reservation": "maint"},
+    }
     for bad in (["partition=x"], ["time=10"], ["gpus-per-node=3"], ["novalue"]):
         with pytest.raises(UserError):
             launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=bad))
@@ -191,8 +264,9 @@ def test_local_failed_job_is_reported_and_others_finish(tmp_path, pythonpath):
     out = tmp_path / "out"
     out.mkdir()
     bad = GridJob(9, "broken", 5.0, (PY, "-c", "import sys; sys.exit(3)"), str(tmp_path))
-    result = launch.submit([dummy_job(0, 0.1, out, tmp_path), bad], LaunchArguments(launcher="local", devices="cpu"),
-                           tmp_path / "launch")
+    result = launch.submit(
+        [dummy_job(0, 0.1, out, tmp_path), bad], LaunchArguments(launcher="local", devices="cpu"), tmp_path / "launch"
+    )
     assert result.failed == ["broken"]
     assert [e["event"] for e in events(out)["run0"]] == ["start", "end"]
 
@@ -229,8 +303,8 @@ def fake_slurm(tmp_path, monkeypatch, pythonpath):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     scripts = {
-        "sbatch": f'n=$(cat {bin_dir}/count 2>/dev/null || echo 42); echo $((n+1)) > {bin_dir}/count\n'
-                  f'cp "$1" {bin_dir}/script_$n.sh; echo "Submitted batch job $n"\n',
+        "sbatch": f"n=$(cat {bin_dir}/count 2>/dev/null || echo 42); echo $((n+1)) > {bin_dir}/count\n"
+        f'cp "$1" {bin_dir}/script_$n.sh; echo "Submitted batch job $n"\n',
         "srun": "exit 0\n",
         "scontrol": f'echo "$@" >> {bin_dir}/scontrol.log\n',
     }
@@ -243,28 +317,57 @@ def fake_slurm(tmp_path, monkeypatch, pythonpath):
 
 def run_array_task(folder: Path, array_id: str, task: int) -> subprocess.Popen:
     """Start array task `task` of `array_id` the way the sbatch script's srun line does."""
-    env = {**os.environ, "SUBMITIT_EXECUTOR": "slurm", "SLURM_JOB_ID": str(1000 + task), "SLURM_ARRAY_JOB_ID": array_id,
-           "SLURM_ARRAY_TASK_ID": str(task), "SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_NODEID": "0",
-           "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1"}
-    return subprocess.Popen([PY, "-u", "-m", "submitit.core._submit", str(folder)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "SUBMITIT_EXECUTOR": "slurm",
+        "SLURM_JOB_ID": str(1000 + task),
+        "SLURM_ARRAY_JOB_ID": array_id,
+        "SLURM_ARRAY_TASK_ID": str(task),
+        "SLURM_PROCID": "0",
+        "SLURM_LOCALID": "0",
+        "SLURM_NODEID": "0",
+        "SLURM_NTASKS": "1",
+        "SLURM_JOB_NUM_NODES": "1",
+    }
+    return subprocess.Popen(
+        [PY, "-u", "-m", "submitit.core._submit", str(folder)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_slurm_one_array_longest_first_with_options_then_a_report_job(tmp_path, fake_slurm):
     out = tmp_path / "out"
     out.mkdir()
     jobs = [dummy_job(i, s, out, tmp_path) for i, s in enumerate([0.1, 0.3, 0.2])]
-    args = LaunchArguments(launcher="slurm", slurm_partition="gpu", slurm_time="2:00:00", max_parallel=2,
-                           slurm_extra=["account=lab", "cpus_per_task=8", "reservation=maint"])
+    args = LaunchArguments(
+        launcher="slurm",
+        slurm_partition="gpu",
+        slurm_time="2:00:00",
+        max_parallel=2,
+        slurm_extra=["account=lab", "cpus_per_task=8", "reservation=maint"],
+    )
     folder = tmp_path / "launch"
     result = launch.submit(jobs, args, folder, follow="python -m hf_ser.recipe x --list_runs", report_dir=out)
     assert result.job_ids == ["42_0", "42_1", "42_2"] and result.report_job_id == "43"
 
     script = (fake_slurm / "script_42.sh").read_text()
-    for line in ("#SBATCH --array=0-2%2", "#SBATCH --partition=gpu", "#SBATCH --time=120", "#SBATCH --nodes=1",
-                 "#SBATCH --ntasks-per-node=1", "#SBATCH --gpus-per-node=1", "#SBATCH --cpus-per-task=8",
-                 "#SBATCH --account=lab", "#SBATCH --reservation=maint", "#SBATCH --signal=USR2@90",
-                 "#SBATCH --job-name=hf_ser", "#SBATCH --open-mode=append"):
+    for line in (
+        "#SBATCH --array=0-2%2",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=120",
+        "#SBATCH --nodes=1",
+        "#SBATCH --ntasks-per-node=1",
+        "#SBATCH --gpus-per-node=1",
+        "#SBATCH --cpus-per-task=8",
+        "#SBATCH --account=lab",
+        "#SBATCH --reservation=maint",
+        "#SBATCH --signal=USR2@90",
+        "#SBATCH --job-name=hf_ser",
+        "#SBATCH --open-mode=append",
+    ):
         assert line in script.splitlines(), line
     assert "srun --unbuffered" in script and "-m submitit.core._submit" in script
     report = (fake_slurm / "script_43.sh").read_text().splitlines()
@@ -306,8 +409,15 @@ def test_slurm_preempted_task_stops_its_run_requeues_and_the_requeued_task_resum
 
 def _recipe_has_launcher() -> bool:
     """Whether hf_ser.recipe already takes --launcher, --list_runs and --run_index (wired by the integrator)."""
-    help_text = subprocess.run([PY, "-m", "hf_ser.recipe", "single_language", "--help"], cwd=ROOT, capture_output=True,
-                               check=False, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120).stdout
+    help_text = subprocess.run(
+        [PY, "-m", "hf_ser.recipe", "single_language", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    ).stdout
     return all(flag in help_text for flag in ("--launcher", "--list_runs", "--run_index"))
 
 
@@ -318,13 +428,31 @@ def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
     # one thread everywhere: the grid's jobs would get cores / max_parallel = 1 each, and CPU reductions depend on the
     # thread count, so the serial reference runs with the same
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    common = ["single_language", "--demo", "--languages", "FRE", "ITA", "--num_train_epochs", "1",
-              "--synthetic_per_cell", "6", "--cache_dir", str(tmp_path / "cache")]
+    common = [
+        "single_language",
+        "--demo",
+        "--languages",
+        "FRE",
+        "ITA",
+        "--num_train_epochs",
+        "1",
+        "--synthetic_per_cell",
+        "6",
+        "--cache_dir",
+        str(tmp_path / "cache"),
+    ]
 
     def recipe(*extra: str) -> subprocess.CompletedProcess:
         """Run the recipe with the common arguments and `extra`; assert it succeeds."""
-        done = subprocess.run([PY, "-m", "hf_ser.recipe", *common, *extra], cwd=ROOT, env=env, capture_output=True,
-                              check=False, text=True, timeout=900)
+        done = subprocess.run(
+            [PY, "-m", "hf_ser.recipe", *common, *extra],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=900,
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         return done
 
@@ -338,8 +466,15 @@ def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
 
     tables = {}
     for name in ("serial", "grid"):
-        done = subprocess.run([PY, "-m", "hf_ser.report", str(tmp_path / name)], cwd=ROOT, env=env,
-                              capture_output=True, check=False, text=True, timeout=300)
+        done = subprocess.run(
+            [PY, "-m", "hf_ser.report", str(tmp_path / name)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         tables[name] = {p.name: p.read_text() for p in sorted((tmp_path / name / "report").glob("*.md"))}
     assert tables["grid"] and tables["grid"] == tables["serial"]

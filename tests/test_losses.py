@@ -58,7 +58,8 @@ def test_supcon_edge_cases():
     # anchors without positives are excluded, not averaged in as zeros
     labels = torch.tensor([0, 0, 1])
     assert supervised_contrastive_loss(z[:3].detach(), labels).item() == pytest.approx(
-        supcon_loop(z[:3].detach(), labels, 0.07), rel=1e-4)
+        supcon_loop(z[:3].detach(), labels, 0.07), rel=1e-4
+    )
 
 
 def test_supcon_fp16_inputs_computed_in_fp32():
@@ -78,10 +79,13 @@ def test_weighted_ce_matches_loop(seed):
     labels = torch.randint(0, 6, (10,), generator=g)
     cw = torch.rand(6, generator=g) + 0.1
     sw = torch.rand(10, generator=g) + 0.1
-    assert weighted_cross_entropy(logits, labels, cw, sw).item() == pytest.approx(wce_loop(logits, labels, cw, sw), rel=1e-5)
+    assert weighted_cross_entropy(logits, labels, cw, sw).item() == pytest.approx(
+        wce_loop(logits, labels, cw, sw), rel=1e-5
+    )
     # class weights only == torch's weighted CE
     assert weighted_cross_entropy(logits, labels, cw).item() == pytest.approx(
-        F.cross_entropy(logits, labels, weight=cw).item(), rel=1e-6)
+        F.cross_entropy(logits, labels, weight=cw).item(), rel=1e-6
+    )
     assert weighted_cross_entropy(logits.half(), labels, cw, sw).dtype == torch.float32
 
 
@@ -107,7 +111,9 @@ def _corpora(sizes=(12, 40, 150), seed=0):
     """Corpus ids and labels with corpus-dependent label mixes (so class weights interact with corpora)."""
     rng = np.random.default_rng(seed)
     ids = np.repeat(np.arange(len(sizes)), sizes)
-    labels = np.concatenate([rng.choice(6, n, p=np.roll([0.4, 0.2, 0.1, 0.1, 0.1, 0.1], k)) for k, n in enumerate(sizes)])
+    labels = np.concatenate(
+        [rng.choice(6, n, p=np.roll([0.4, 0.2, 0.1, 0.1, 0.1, 0.1], k)) for k, n in enumerate(sizes)]
+    )
     return ids, labels
 
 

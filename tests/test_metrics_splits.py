@@ -79,8 +79,10 @@ def _data(n_per_cell=17, langs=("FRE", "ITA", "ENG"), speakers=6, seed=0):
     labels, languages, spk = [], [], []
     for l in langs:
         for e in range(6):
-            for i in range(n_per_cell + e):
-                labels.append(e); languages.append(l); spk.append(f"{l}-{rng.integers(speakers)}")
+            for _i in range(n_per_cell + e):
+                labels.append(e)
+                languages.append(l)
+                spk.append(f"{l}-{rng.integers(speakers)}")
     return np.array(labels), np.array(languages), np.array(spk)
 
 
@@ -138,6 +140,7 @@ def test_speaker_split_falls_back_per_corpus():
 
 def test_paper_grid_has_23_runs():
     from hf_ser.labels import LANGUAGES
+
     runs = plan_runs("paper", list(LANGUAGES))
     assert len(runs) == 23
     xg = [r for r in runs if r.family == "cross_group"]

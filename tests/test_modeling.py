@@ -34,9 +34,22 @@ def demo_runs(tmp_path_factory, hf_ser_cache, one_torch_thread):
     out = tmp_path_factory.mktemp("backbones")
     runs = {}
     for alias in FAMILY_ALIASES:
-        code = recipe.main(["single_language", "--demo", "--languages", "FRE", "--synthetic_per_cell", "3",
-                            "--num_train_epochs", "1", "--model_name_or_path", alias,
-                            "--output_dir", str(out / alias)])
+        code = recipe.main(
+            [
+                "single_language",
+                "--demo",
+                "--languages",
+                "FRE",
+                "--synthetic_per_cell",
+                "3",
+                "--num_train_epochs",
+                "1",
+                "--model_name_or_path",
+                alias,
+                "--output_dir",
+                str(out / alias),
+            ]
+        )
         assert code == 0, alias
         runs[alias] = out / alias / "single-FRE-seed0"
     return runs
@@ -75,7 +88,7 @@ def test_hook_captures_pooled_projection_every_family(alias, tmp_path, one_torch
     model, fe = build_model(alias)
     model.eval()
     ds = tone_dataset(4)
-    feats = [dict(make_transform(None, fe)(ds[i:i + 1])) for i in range(4)]
+    feats = [dict(make_transform(None, fe)(ds[i : i + 1])) for i in range(4)]
     rows = [{k: v[0] for k, v in f.items()} for f in feats]
     batch = SERCollator(fe)(rows)
     args = TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
@@ -159,6 +172,7 @@ def test_per_layer_probe_every_family(demo_runs, alias):
     """hf_ser.analysis layers on each family's demo run: one probe per hidden state, finite scores."""
     payload = run_layers(demo_runs[alias])
     config = json.loads((demo_runs[alias] / "model" / "config.json").read_text())
-    assert len(payload["layers"]) == config["num_hidden_layers" if "num_hidden_layers" in config
-                                            else "encoder_layers"] + 1
+    assert (
+        len(payload["layers"]) == config["num_hidden_layers" if "num_hidden_layers" in config else "encoder_layers"] + 1
+    )
     assert all(0 <= e["uar"] <= 1 for e in payload["layers"])

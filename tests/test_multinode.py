@@ -60,8 +60,14 @@ def test_two_nodes_shard_the_balanced_sampler_like_local_ranks(tmp_path):
     two_nodes("ddp_sampler_check.py", tmp_path)
     results = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
     corpus_ids, lengths = ddp_sampler_check.dataset_columns()
-    reference = CorpusBalancedBatchSampler(corpus_ids, lengths, ddp_sampler_check.BATCH_SIZE, num_replicas=1,
-                                           length_window=ddp_sampler_check.LENGTH_WINDOW, seed=ddp_sampler_check.SEED)
+    reference = CorpusBalancedBatchSampler(
+        corpus_ids,
+        lengths,
+        ddp_sampler_check.BATCH_SIZE,
+        num_replicas=1,
+        length_window=ddp_sampler_check.LENGTH_WINDOW,
+        seed=ddp_sampler_check.SEED,
+    )
     for r, result in enumerate(results):
         assert (result["rank"], result["world_size"], result["trainer_world_size"]) == (r, 2, 2)
         assert (result["sampler_rank"], result["sampler_num_replicas"]) == (r, 2)
@@ -80,9 +86,24 @@ def test_two_node_training_equals_the_single_process_run(tmp_path):
     single, multi = tmp_path / "single", tmp_path / "multi"
     single.mkdir()
     multi.mkdir()
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1",
-                           str(ROOT / "tests" / "multinode_train_check.py"), str(single)], cwd=ROOT,
-                          env=_env(), capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "1",
+            str(ROOT / "tests" / "multinode_train_check.py"),
+            str(single),
+        ],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     two_nodes("multinode_train_check.py", multi)
 
@@ -96,8 +117,9 @@ def test_two_node_training_equals_the_single_process_run(tmp_path):
     assert not seen[0] & seen[1] and len(seen[0] | seen[1]) == n  # disjoint, covering the epoch
     steps = multinode_train_check.STEPS
     for k in range(steps):  # optimizer step k sees the same utterances in both set-ups
-        assert set(ranks[0]["batches"][k]) | set(ranks[1]["batches"][k]) == \
-            set(one["batches"][2 * k]) | set(one["batches"][2 * k + 1])
+        assert set(ranks[0]["batches"][k]) | set(ranks[1]["batches"][k]) == set(one["batches"][2 * k]) | set(
+            one["batches"][2 * k + 1]
+        )
     a, b = torch.load(single / "weights.pt"), torch.load(multi / "weights.pt")
     assert a.keys() == b.keys()
     moved = max((a[k].float() - b[k].float()).abs().max().item() for k in a)

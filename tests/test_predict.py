@@ -55,7 +55,7 @@ def speech_like(seconds: float, sr: int = SR, seed: int = 0, channels: int = 1) 
     phase = 2 * np.pi * np.cumsum(f0) / sr
     x = sum(np.sin(k * phase) / k for k in range(1, 6)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2)
     x = (0.2 * x + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
-    return np.stack([x * 0.9 ** c for c in range(channels)], axis=1) if channels > 1 else x
+    return np.stack([x * 0.9**c for c in range(channels)], axis=1) if channels > 1 else x
 
 
 def write(path: Path, wave: np.ndarray, sr: int = SR) -> Path:
@@ -130,12 +130,21 @@ def test_resolve_model_accepts_a_run_folder(model_dir, tmp_path):
 
 def test_same_predictions_as_pipeline_on_the_same_arrays(tmp_path, classifier):
     files = []
-    for i, (seconds, sr, channels) in enumerate([(0.6, 16000, 1), (2.4, 22050, 1), (1.1, 44100, 2), (0.8, 8000, 1),
-                                                 (3.0, 16000, 2), (0.5, 48000, 1), (1.7, 16000, 1)]):
+    for i, (seconds, sr, channels) in enumerate(
+        [
+            (0.6, 16000, 1),
+            (2.4, 22050, 1),
+            (1.1, 44100, 2),
+            (0.8, 8000, 1),
+            (3.0, 16000, 2),
+            (0.5, 48000, 1),
+            (1.7, 16000, 1),
+        ]
+    ):
         files.append(write(tmp_path / f"f{i}.wav", speech_like(seconds, sr, seed=i, channels=channels), sr))
     rows = predict.classify(files, classifier, predict.PredictOptions(batch_size=3))
-    assert [r["path"] for r in rows] == [str(f) for f in files]      # input order, although batched by length
-    assert all(r["kind"] == "file" for r in rows)                     # short clips: classified whole
+    assert [r["path"] for r in rows] == [str(f) for f in files]  # input order, although batched by length
+    assert all(r["kind"] == "file" for r in rows)  # short clips: classified whole
     for f, row in zip(files, rows):
         expected = direct(classifier, load_prepared(f, PreprocessConfig(max_seconds=None)))
         assert row["error"] is None and row["start"] == 0.0 and row["end"] == round(sf.info(f).duration, 3)
@@ -178,17 +187,24 @@ def espeak_speech(n: int) -> np.ndarray:
     """`n` English eSpeak NG sentences one after the other (real speech for the VAD), float32 at 16 kHz."""
     engine = synthetic.get_engine()
     utterances = synthetic.plan_utterances(["ENG"], 1, 2)[:n]
-    return np.concatenate([synthetic.render_utterance(engine, u, synthetic.emotion_profile("neutral", "others"),
-                                                      seed=0)[0] for u in utterances]).astype(np.float32) / 32768
+    return (
+        np.concatenate(
+            [
+                synthetic.render_utterance(engine, u, synthetic.emotion_profile("neutral", "others"), seed=0)[0]
+                for u in utterances
+            ]
+        ).astype(np.float32)
+        / 32768
+    )
 
 
 def test_auto_segments_long_files_with_the_vad(tmp_path, classifier):
-    speech = espeak_speech(3)                                         # > 6 s, pauses under 0.6 s
+    speech = espeak_speech(3)  # > 6 s, pauses under 0.6 s
     short, long = write(tmp_path / "short.wav", speech_like(1.0)), write(tmp_path / "long.wav", speech)
     rows = predict.classify([short, long], classifier, predict.PredictOptions(max_seconds=3.0, window=1.0))
     assert [r["kind"] for r in rows if r["path"] == str(short)] == ["file"]
     kinds = [r["kind"] for r in rows if r["path"] == str(long)]
-    assert kinds[-1] == "file" and kinds.count("segment") >= 2       # split to at most 3 s
+    assert kinds[-1] == "file" and kinds.count("segment") >= 2  # split to at most 3 s
     assert all(r["end"] - r["start"] <= 3.0 + 1e-6 for r in rows if r["kind"] == "segment")
     assert rows[-1]["error"] is None and rows[-1]["label"] in EMOTIONS
     assert all(r["end"] - r["start"] <= 3.0 + 1e-6 for r in rows if r["kind"] == "segment")
@@ -196,7 +212,7 @@ def test_auto_segments_long_files_with_the_vad(tmp_path, classifier):
 
 def test_fixed_windows_and_the_duration_weighted_mean(tmp_path, classifier):
     speech = speech_like(5.0, seed=4)
-    speech[2 * SR: 4 * SR] = 0.0                                      # a silent window in the middle
+    speech[2 * SR : 4 * SR] = 0.0  # a silent window in the middle
     f = write(tmp_path / "long.wav", speech)
     rows = predict.classify([f], classifier, predict.PredictOptions(segment="fixed", window=2.0, hop=2.0))
     *seg, whole = rows
@@ -207,7 +223,7 @@ def test_fixed_windows_and_the_duration_weighted_mean(tmp_path, classifier):
     for r, (s, e) in zip((seg[0], seg[2]), ((0, 2 * SR), (3 * SR, 5 * SR))):
         p = direct(classifier, finish_mono(wave[s:e].astype(np.float32), cfg))
         assert r["label"] == max(p, key=p.get) and all(abs(r["probs"][k] - p[k]) < 1e-4 for k in EMOTIONS)
-    mean = {k: (seg[0]["probs"][k] + seg[2]["probs"][k]) / 2 for k in EMOTIONS}   # equal durations
+    mean = {k: (seg[0]["probs"][k] + seg[2]["probs"][k]) / 2 for k in EMOTIONS}  # equal durations
     assert whole["kind"] == "file" and whole["label"] == max(mean, key=mean.get)
     assert all(abs(whole["scores"][k] - mean[k]) < 1e-6 for k in EMOTIONS)
 
@@ -276,7 +292,11 @@ def test_cli_table_and_segmented_jsonl(tmp_path, model_dir, capsys):
     assert cli(f, "--model", model_dir, "--segment", "fixed", "--window", "1", "--hop", "1", "--output", out) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["kind"], r["start"], r["end"]) for r in rows] == [
-        ("segment", 0.0, 1.0), ("segment", 1.0, 2.0), ("segment", 1.2, 2.2), ("file", 0.0, 2.2)]
+        ("segment", 0.0, 1.0),
+        ("segment", 1.0, 2.0),
+        ("segment", 1.2, 2.2),
+        ("file", 0.0, 2.2),
+    ]
     assert all(r["label"] in EMOTIONS and len(r["scores"]) == 6 for r in rows)
 
 
@@ -298,8 +318,22 @@ def test_cli_usage_errors_exit_2(tmp_path, model_dir, capsys):
 def test_plot_writes_one_timeline_per_file(tmp_path, model_dir):
     files = [write(tmp_path / "in" / f"{name}.wav", speech_like(3.0, seed=i)) for i, name in enumerate(("a", "b"))]
     plots = tmp_path / "plots"
-    assert cli(*files, "--model", model_dir, "--segment", "fixed", "--window", "1", "--plot", plots,
-               "--output", tmp_path / "o.csv") == 0
+    assert (
+        cli(
+            *files,
+            "--model",
+            model_dir,
+            "--segment",
+            "fixed",
+            "--window",
+            "1",
+            "--plot",
+            plots,
+            "--output",
+            tmp_path / "o.csv",
+        )
+        == 0
+    )
     pngs = sorted(plots.glob("*.png"))
     assert [p.name.split("-")[0] for p in pngs] == ["a", "b"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in pngs)
@@ -323,7 +357,7 @@ def test_resume_drops_a_file_cut_short_and_finishes_the_rest(tmp_path, model_dir
     partial.write_text(cut)
     assert cli(*args, "--output", partial, "--resume") == 0
     assert partial.read_text() == text
-    assert cli(*args, "--output", partial, "--resume") == 0            # all done: nothing added
+    assert cli(*args, "--output", partial, "--resume") == 0  # all done: nothing added
     assert partial.read_text() == text
     assert len(files) == 4
 
@@ -332,9 +366,25 @@ def test_resume_drops_a_file_cut_short_and_finishes_the_rest(tmp_path, model_dir
 def test_killed_run_resumed_gives_the_uninterrupted_output(tmp_path, model_dir):
     for i in range(24):
         write(tmp_path / "in" / f"u{i:02d}.wav", speech_like(3.0, seed=i))
-    command = [sys.executable, "-m", "hf_ser.predict", str(tmp_path / "in"), "--model", str(model_dir),
-               "--segment", "fixed", "--window", "1", "--hop", "0.5", "--batch_size", "1", "--pool_seconds", "3",
-               "--no_progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "hf_ser.predict",
+        str(tmp_path / "in"),
+        "--model",
+        str(model_dir),
+        "--segment",
+        "fixed",
+        "--window",
+        "1",
+        "--hop",
+        "0.5",
+        "--batch_size",
+        "1",
+        "--pool_seconds",
+        "3",
+        "--no_progress",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     full, killed = tmp_path / "full.csv", tmp_path / "killed.csv"
     subprocess.run([*command, "--output", str(full)], env=env, check=True, timeout=300, capture_output=True)
@@ -349,11 +399,12 @@ def test_killed_run_resumed_gives_the_uninterrupted_output(tmp_path, model_dir):
     process.wait()
     done = killed.read_text().count(",file,")
     assert 4 <= done < 24
-    subprocess.run([*command, "--output", str(killed), "--resume"], env=env, check=True, timeout=300,
-                   capture_output=True)
+    subprocess.run(
+        [*command, "--output", str(killed), "--resume"], env=env, check=True, timeout=300, capture_output=True
+    )
     assert killed.read_text() == full.read_text()
     rows = list(csv.reader(io.StringIO(full.read_text())))
-    assert len(rows) == len({tuple(r[:4]) for r in rows})              # no duplicate row
+    assert len(rows) == len({tuple(r[:4]) for r in rows})  # no duplicate row
 
 
 # ----------------------------------------------------------------------------- hostile inputs
@@ -378,13 +429,28 @@ def test_hostile_inputs_each_get_a_reason_and_nothing_hangs(tmp_path, model_dir)
     out = tmp_path / "out" / "result.csv"
     before = set(tmp_path.rglob("*"))
     result = subprocess.run(
-        [sys.executable, "-m", "hf_ser.predict", ".", str(direct_fifo), "--model", str(model_dir),
-         "--output", str(out), "--no_progress"],
-        check=False, cwd=data, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "hf_ser.predict",
+            ".",
+            str(direct_fifo),
+            "--model",
+            str(model_dir),
+            "--output",
+            str(out),
+            "--no_progress",
+        ],
+        check=False,
+        cwd=data,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=120,
+    )
     err = result.stderr.decode("utf-8", "replace")
     assert result.returncode == 0, err
     assert "Traceback" not in err
-    assert set(tmp_path.rglob("*")) - before == {out.parent, out}      # nothing written anywhere else
+    assert set(tmp_path.rglob("*")) - before == {out.parent, out}  # nothing written anywhere else
     rows = {r["path"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
     assert len(rows) == 10
 
@@ -398,8 +464,8 @@ def test_hostile_inputs_each_get_a_reason_and_nothing_hangs(tmp_path, model_dir)
     assert row("pipe.flac")["error"].startswith("not a regular file")
     assert rows[str(direct_fifo)]["error"].startswith("not a regular file")
     assert row("ok.wav")["label"] in EMOTIONS and row("surround.wav")["label"] in EMOTIONS
-    assert row("caf\ufffd-\ufffd.wav")["label"] in EMOTIONS            # printable, never UnicodeEncodeError
-    assert rows["'=HYPERLINK(1).wav"]["label"] in EMOTIONS             # a formula cell is neutralised
+    assert row("caf\ufffd-\ufffd.wav")["label"] in EMOTIONS  # printable, never UnicodeEncodeError
+    assert rows["'=HYPERLINK(1).wav"]["label"] in EMOTIONS  # a formula cell is neutralised
     assert not any(k.startswith(("=", "+", "-", "@")) for k in rows)
 
 
@@ -422,4 +488,4 @@ def test_options_can_be_given_as_keywords(tmp_path, classifier):
     rows = predict.classify([f], classifier, segment="fixed", window=1.0, hop=1.0, top_k=1)
     assert [r["kind"] for r in rows] == ["segment"] * 3 + ["file"] and all(len(r["scores"]) == 1 for r in rows)
     with pytest.raises(TypeError):
-        predict.classify([f], classifier, chunk_seconds=1.0)        # replaced by segment="fixed", window=S
+        predict.classify([f], classifier, chunk_seconds=1.0)  # replaced by segment="fixed", window=S

@@ -31,7 +31,9 @@ def test_unknown_language_code(capsys):
 
 
 def test_missing_data_root_says_what_and_where(capsys, tmp_path):
-    code, text = _run(capsys, ["neo_latin", "--data_root", str(tmp_path / "nowhere"), "--output_dir", str(tmp_path / "o")])
+    code, text = _run(
+        capsys, ["neo_latin", "--data_root", str(tmp_path / "nowhere"), "--output_dir", str(tmp_path / "o")]
+    )
     assert code == 2
     for name in ("oreau", "cafe", "emozionalmente", "emouerj", "emoprosody", "red", "mesd", "emofilm"):
         assert name in text
@@ -54,8 +56,19 @@ def test_yaml_layers_and_cli_override():
 @pytest.mark.slow
 def test_demo_run_end_to_end_and_resume(capsys, tmp_path, hf_ser_cache):
     out = tmp_path / "runs"
-    argv = ["neo_latin", "--demo", "--languages", "FRE", "ITA", "--synthetic_per_cell", "4",
-            "--num_train_epochs", "1", "--output_dir", str(out)]
+    argv = [
+        "neo_latin",
+        "--demo",
+        "--languages",
+        "FRE",
+        "ITA",
+        "--synthetic_per_cell",
+        "4",
+        "--num_train_epochs",
+        "1",
+        "--output_dir",
+        str(out),
+    ]
     code, text = _run(capsys, argv)
     assert code == 0, text
     run = out / "multi-neo_latin-seed0"
@@ -89,9 +102,23 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     run = Run("multi-test", "multilingual", ("FRE", "ITA"), ("FRE", "ITA"), "neo_latin")
 
     def job(out):
-        recipe = R.parse_recipe(["neo_latin", "--demo", "--num_train_epochs", "2", "--output_dir", str(out),
-                                 "--logging_steps", "1", "--use_cpu", "true"])
-        return recipe, R.PlannedRun(0, run, out / run.dirname, train, train.select([]), test, {"test": str(out)}, "hash")
+        recipe = R.parse_recipe(
+            [
+                "neo_latin",
+                "--demo",
+                "--num_train_epochs",
+                "2",
+                "--output_dir",
+                str(out),
+                "--logging_steps",
+                "1",
+                "--use_cpu",
+                "true",
+            ]
+        )
+        return recipe, R.PlannedRun(
+            0, run, out / run.dirname, train, train.select([]), test, {"test": str(out)}, "hash"
+        )
 
     recipe, planned = job(tmp_path / "straight")
     straight = R.train_run(planned, recipe, {})
@@ -117,7 +144,9 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     assert resumed.metrics == straight.metrics
     assert resumed.confusion == straight.confusion
     # the probabilities, not only the argmax: the resumed model is the uninterrupted one
-    assert (out / "predictions.csv").read_text() == (tmp_path / "straight" / run.dirname / "predictions.csv").read_text()
+    assert (out / "predictions.csv").read_text() == (
+        tmp_path / "straight" / run.dirname / "predictions.csv"
+    ).read_text()
 
 
 def test_half_written_checkpoint_is_skipped(tmp_path):
@@ -137,8 +166,24 @@ def _grid(out, *extra):
     import subprocess
     import sys
 
-    argv = [sys.executable, "-m", "hf_ser.recipe", "single_language", "--demo", "--languages", "FRE", "ITA", "SPA",
-            "--synthetic_per_cell", "4", "--num_train_epochs", "4", "--output_dir", str(out), *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "hf_ser.recipe",
+        "single_language",
+        "--demo",
+        "--languages",
+        "FRE",
+        "ITA",
+        "SPA",
+        "--synthetic_per_cell",
+        "4",
+        "--num_train_epochs",
+        "4",
+        "--output_dir",
+        str(out),
+        *extra,
+    ]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
@@ -159,8 +204,15 @@ def test_killed_grid_resumes_to_the_same_tables(tmp_path, hf_ser_cache):
     victim = None
     while victim is None and proc.poll() is None and time.time() < deadline:
         if list(killed_dir.glob("*/metrics.json")):  # one run finished; wait for the next one's first checkpoint
-            victim = next((run for run in sorted(killed_dir.glob("single-*")) if not (run / "metrics.json").exists()
-                           and list(run.glob("checkpoints/checkpoint-*/trainer_state.json"))), None)
+            victim = next(
+                (
+                    run
+                    for run in sorted(killed_dir.glob("single-*"))
+                    if not (run / "metrics.json").exists()
+                    and list(run.glob("checkpoints/checkpoint-*/trainer_state.json"))
+                ),
+                None,
+            )
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -18,18 +18,31 @@ NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 OTHERS = ["ARA", "BEN", "CHI", "ENG", "RUS"]
 
 
-def write_run(root: Path, name: str, family: str, train: list[str], group: str, metrics: dict,
-              seed: int = 0, heldout: str | None = None) -> Path:
+def write_run(
+    root: Path,
+    name: str,
+    family: str,
+    train: list[str],
+    group: str,
+    metrics: dict,
+    seed: int = 0,
+    heldout: str | None = None,
+) -> Path:
     """One metrics.json as the trainer writes it; `metrics` maps language -> (uar, f1) fractions."""
     path = root / name / "metrics.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "run": name.split("/")[-1], "family": family, "train_languages": train,
-        "eval_languages": [k for k in metrics if k != "all"], "group": group, "heldout_language": heldout,
+        "run": name.split("/")[-1],
+        "family": family,
+        "train_languages": train,
+        "eval_languages": [k for k in metrics if k != "all"],
+        "group": group,
+        "heldout_language": heldout,
         "seed": seed,
         "metrics": {lang: {"uar": u, "f1": f, "n": 100} for lang, (u, f) in metrics.items()},
         "confusion": {"labels": list(labels.EMOTIONS), "matrix": [[0] * 6 for _ in range(6)]},
-        "config": {}, "versions": {},
+        "config": {},
+        "versions": {},
     }
     path.write_text(json.dumps(payload), encoding="utf-8")
     return path
@@ -42,25 +55,77 @@ def runs_dir(tmp_path: Path) -> Path:
     write_run(root, "single-FRE-seed0", "single_language", ["FRE"], "neo_latin", {"FRE": (0.60, 0.58)}, seed=0)
     write_run(root, "seed1/single-FRE-seed1", "single_language", ["FRE"], "neo_latin", {"FRE": (0.62, 0.60)}, seed=1)
     write_run(root, "single-ARA-seed0", "single_language", ["ARA"], "others", {"ARA": (0.40, 0.35)})
-    write_run(root, "multi-neo_latin-seed0", "multilingual", NEO, "neo_latin",
-              {"FRE": (0.70, 0.69), "ITA": (0.75, 0.74), "POR": (0.80, 0.79), "ROM": (0.90, 0.89),
-               "SPA": (0.65, 0.64), "all": (0.76, 0.75)})
+    write_run(
+        root,
+        "multi-neo_latin-seed0",
+        "multilingual",
+        NEO,
+        "neo_latin",
+        {
+            "FRE": (0.70, 0.69),
+            "ITA": (0.75, 0.74),
+            "POR": (0.80, 0.79),
+            "ROM": (0.90, 0.89),
+            "SPA": (0.65, 0.64),
+            "all": (0.76, 0.75),
+        },
+    )
     base = dict(zip(NEO + OTHERS, (0.70, 0.72, 0.74, 0.76, 0.78, 0.60, 0.62, 0.64, 0.66, 0.68)))
     for seed in (0, 1):
         shift = 0.02 * seed
-        write_run(root, f"multi-all-seed{seed}", "multilingual", NEO + OTHERS, "all",
-                  {lang: (u + shift, u - 0.01 + shift) for lang, u in base.items()}, seed=seed)
+        write_run(
+            root,
+            f"multi-all-seed{seed}",
+            "multilingual",
+            NEO + OTHERS,
+            "all",
+            {lang: (u + shift, u - 0.01 + shift) for lang, u in base.items()},
+            seed=seed,
+        )
     # Table 3 (written in an order different from the table's) --------------------------------------
-    write_run(root, "xgroup-others-minus-ARA-seed0", "cross_group", ["RUS", "BEN", "ENG", "CHI"], "others",
-              {"ARA": (0.30, 0.29), "FRE": (0.55, 0.54), "ITA": (0.52, 0.51), "POR": (0.60, 0.59),
-               "ROM": (0.58, 0.57), "SPA": (0.40, 0.39)}, heldout="ARA")
-    write_run(root, "xgroup-neo_latin-minus-ITA-seed0", "cross_group", ["FRE", "POR", "ROM", "SPA"], "neo_latin",
-              {"ITA": (0.50, 0.48), "ARA": (0.25, 0.24), "BEN": (0.61, 0.60)}, heldout="ITA")
-    other_group = {"ARA": (0.37, 0.36), "BEN": (0.50, 0.49), "CHI": (0.45, 0.44), "ENG": (0.55, 0.54),
-                   "RUS": (0.30, 0.29)}
+    write_run(
+        root,
+        "xgroup-others-minus-ARA-seed0",
+        "cross_group",
+        ["RUS", "BEN", "ENG", "CHI"],
+        "others",
+        {
+            "ARA": (0.30, 0.29),
+            "FRE": (0.55, 0.54),
+            "ITA": (0.52, 0.51),
+            "POR": (0.60, 0.59),
+            "ROM": (0.58, 0.57),
+            "SPA": (0.40, 0.39),
+        },
+        heldout="ARA",
+    )
+    write_run(
+        root,
+        "xgroup-neo_latin-minus-ITA-seed0",
+        "cross_group",
+        ["FRE", "POR", "ROM", "SPA"],
+        "neo_latin",
+        {"ITA": (0.50, 0.48), "ARA": (0.25, 0.24), "BEN": (0.61, 0.60)},
+        heldout="ITA",
+    )
+    other_group = {
+        "ARA": (0.37, 0.36),
+        "BEN": (0.50, 0.49),
+        "CHI": (0.45, 0.44),
+        "ENG": (0.55, 0.54),
+        "RUS": (0.30, 0.29),
+    }
     for seed, fre in ((0, (0.58, 0.57)), (1, (0.60, 0.59))):
-        write_run(root, f"xgroup-neo_latin-minus-FRE-seed{seed}", "cross_group", ["SPA", "ITA", "ROM", "POR"],
-                  "neo_latin", {"FRE": fre, **other_group}, seed=seed, heldout="FRE")
+        write_run(
+            root,
+            f"xgroup-neo_latin-minus-FRE-seed{seed}",
+            "cross_group",
+            ["SPA", "ITA", "ROM", "POR"],
+            "neo_latin",
+            {"FRE": fre, **other_group},
+            seed=seed,
+            heldout="FRE",
+        )
     # Not part of the tables ---------------------------------------------------------------------------
     write_run(root, "fewshot-FRE-seed0", "few_shot", ["ITA", "POR", "ROM", "SPA"], "neo_latin", {"FRE": (0.9, 0.9)})
     write_run(root, "report", "single_language", ["BEN"], "others", {"BEN": (0.99, 0.99)})  # skipped folder
@@ -158,10 +223,18 @@ def test_paper_results_are_consistent() -> None:
 
 
 def test_speaker_split_and_its_fallbacks_are_stated(tmp_path: Path) -> None:
-    notes = {"FRE": "speaker-independent (3 test speakers)",
-             "ITA": "speaker ids missing or fewer than 2 speakers: fell back to the paper protocol"}
-    path = write_run(tmp_path, "multi-neo_latin-seed0", "multilingual", ["FRE", "ITA"], "neo_latin",
-                     {"FRE": (0.5, 0.5), "ITA": (0.4, 0.4)})
+    notes = {
+        "FRE": "speaker-independent (3 test speakers)",
+        "ITA": "speaker ids missing or fewer than 2 speakers: fell back to the paper protocol",
+    }
+    path = write_run(
+        tmp_path,
+        "multi-neo_latin-seed0",
+        "multilingual",
+        ["FRE", "ITA"],
+        "neo_latin",
+        {"FRE": (0.5, 0.5), "ITA": (0.4, 0.4)},
+    )
     payload = json.loads(path.read_text(encoding="utf-8"))
     payload["config"], payload["split_notes"] = {"data": {"split": "speaker"}}, notes
     path.write_text(json.dumps(payload), encoding="utf-8")
@@ -198,8 +271,18 @@ def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
 
 def test_claim_check_on_the_papers_table3() -> None:
     claims = {c["language"]: c["verdict"] for c in report.check_lineage_claim(report.paper_runs())}
-    assert claims == {"FRE": "yes", "ITA": "tie", "POR": "yes", "ROM": "yes", "SPA": "yes",
-                      "ARA": "no", "BEN": "no", "CHI": "no", "ENG": "yes", "RUS": "yes"}
+    assert claims == {
+        "FRE": "yes",
+        "ITA": "tie",
+        "POR": "yes",
+        "ROM": "yes",
+        "SPA": "yes",
+        "ARA": "no",
+        "BEN": "no",
+        "CHI": "no",
+        "ENG": "yes",
+        "RUS": "yes",
+    }
 
 
 def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -221,10 +304,10 @@ def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixtur
     claims = json.loads((out / "claims.json").read_text(encoding="utf-8"))
     assert [c["verdict"] for c in claims["languages"]] == ["yes", "no", "no"]
     assert claims["paper"]["languages"][0]["language"] == "FRE"
-    assert ("| FRE | Neo-Latin | 59.0 (ITA, POR, ROM, SPA) | 55.0 (BEN, CHI, ENG, RUS) | +4.0 | yes "
-            "| 55.0 ± 0.0 (1) | +4.0 |") in (
-        out / "claims.md"
-    ).read_text(encoding="utf-8")
+    assert (
+        "| FRE | Neo-Latin | 59.0 (ITA, POR, ROM, SPA) | 55.0 (BEN, CHI, ENG, RUS) | +4.0 | yes "
+        "| 55.0 ± 0.0 (1) | +4.0 |"
+    ) in (out / "claims.md").read_text(encoding="utf-8")
     # Re-running reads the runs again but never the report folder it wrote.
     assert report.main([str(runs_dir), "--output_dir", str(runs_dir / "elsewhere")]) == 0
     assert report.main([str(runs_dir), "--out", str(runs_dir / "old-flag")]) == 2  # one spelling: --output_dir
@@ -265,8 +348,14 @@ def test_user_added_language_gets_a_column(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_group_row_from_a_language_subset(tmp_path: Path) -> None:
-    write_run(tmp_path, "multi-others-seed0", "multilingual", ["BEN", "ARA"], "others",
-              {"ARA": (0.9, 0.8), "BEN": (0.7, 0.6), "all": (0.8, 0.7)})
+    write_run(
+        tmp_path,
+        "multi-others-seed0",
+        "multilingual",
+        ["BEN", "ARA"],
+        "others",
+        {"ARA": (0.9, 0.8), "BEN": (0.7, 0.6), "all": (0.8, 0.7)},
+    )
     write_run(tmp_path, "multi-custom-seed0", "multilingual", ["SPA", "FRE"], "custom", {"FRE": (0.5, 0.4)})
     table = report.table2(report.load_runs(tmp_path))
     assert [(label, [str(c) for c in cells if c]) for label, cells in table.rows] == [
@@ -309,8 +398,16 @@ def write_grid_with_predictions(root: Path, shift: float, n: int = 150, seed: in
             folder.mkdir(parents=True)
             write_predictions(folder / "predictions.csv", meta, logits)
             metrics = per_language_metrics(meta["label"], logits.argmax(-1), meta["language"])
-            RunRecord(run=name, family="cross_group", train_languages=train, eval_languages=[held, *others],
-                      metrics=metrics, group=group, heldout_language=held, seed=0).save(folder)
+            RunRecord(
+                run=name,
+                family="cross_group",
+                train_languages=train,
+                eval_languages=[held, *others],
+                metrics=metrics,
+                group=group,
+                heldout_language=held,
+                seed=0,
+            ).save(folder)
 
 
 def test_cells_carry_bootstrap_cis_from_predictions(tmp_path: Path) -> None:
@@ -351,8 +448,9 @@ def test_null_lineage_comparison_is_rarely_significant(tmp_path: Path) -> None:
 
 def test_kfold_runs_merge_like_seeds(tmp_path: Path) -> None:
     for fold, u in ((1, 0.50), (2, 0.60)):
-        path = write_run(tmp_path / f"fold{fold}", "single-FRE-seed0", "single_language", ["FRE"], "neo_latin",
-                         {"FRE": (u, u)})
+        path = write_run(
+            tmp_path / f"fold{fold}", "single-FRE-seed0", "single_language", ["FRE"], "neo_latin", {"FRE": (u, u)}
+        )
         payload = json.loads(path.read_text(encoding="utf-8"))
         payload["data_args"] = {"split": "kfold", "folds": 2, "fold": fold}
         path.write_text(json.dumps(payload), encoding="utf-8")
@@ -364,11 +462,21 @@ def test_kfold_runs_merge_like_seeds(tmp_path: Path) -> None:
 
 def test_balancing_ablation_variants_get_their_own_rows(tmp_path: Path) -> None:
     for variant, u in (("both", 0.7), ("weights_only", 0.6), ("sampler_only", 0.65), ("neither", 0.5)):
-        path = write_run(tmp_path / variant, "multi-neo_latin-seed0", "multilingual", NEO, "neo_latin",
-                         {"FRE": (u, u), "all": (u, u)})
+        path = write_run(
+            tmp_path / variant,
+            "multi-neo_latin-seed0",
+            "multilingual",
+            NEO,
+            "neo_latin",
+            {"FRE": (u, u), "all": (u, u)},
+        )
         payload = json.loads(path.read_text(encoding="utf-8"))
         payload["variant"] = variant
         path.write_text(json.dumps(payload), encoding="utf-8")
     table = report.table2(report.load_runs(tmp_path))
     assert sorted(label for label, _ in table.rows) == [
-        "Neo-Latin [both]", "Neo-Latin [neither]", "Neo-Latin [sampler_only]", "Neo-Latin [weights_only]"]
+        "Neo-Latin [both]",
+        "Neo-Latin [neither]",
+        "Neo-Latin [sampler_only]",
+        "Neo-Latin [weights_only]",
+    ]

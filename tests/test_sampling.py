@@ -103,7 +103,10 @@ def test_iteration_follows_the_plan_and_micro_batch_order_is_shuffled():
 
 def test_deterministic_per_seed_and_epoch_and_different_across_epochs_and_seeds():
     corpus_ids, lengths = make_data((90, 30, 12))
-    make = lambda seed: CorpusBalancedBatchSampler(corpus_ids, lengths, 6, length_window=2, seed=seed)
+
+    def make(seed):
+        return CorpusBalancedBatchSampler(corpus_ids, lengths, 6, length_window=2, seed=seed)
+
     a, b = make(7), make(7)
     epoch0 = list(a)
     assert epoch0 == list(b) == list(a)
@@ -301,7 +304,7 @@ def test_expected_draws_per_utterance_match_the_samplers_draws(replicas):
             s.set_epoch(epoch)
             for batch in s:
                 np.add.at(counts, batch, 1)
-    for k, n in enumerate(sizes):
+    for k, _n in enumerate(sizes):
         assert counts[ids == k].mean() == pytest.approx(expected[k], rel=0.02)
     assert expected[0] / expected[2] == pytest.approx(123 / 7)  # small corpora cycled, large sub-sampled
     assert expected_draws_per_utterance(ids, 8, 10, balanced=False) == {0: 10.0, 1: 10.0, 2: 10.0}

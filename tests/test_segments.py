@@ -110,7 +110,7 @@ def test_vad_params_are_checked():
 
 def test_segment_audio_streamed_equals_slices_of_the_whole_signal(tmp_path):
     rng = np.random.default_rng(0)
-    wave = (0.1 * rng.standard_normal(25 * SR)).astype(np.float32)     # 25 s: crosses 10 s decoding blocks
+    wave = (0.1 * rng.standard_normal(25 * SR)).astype(np.float32)  # 25 s: crosses 10 s decoding blocks
     path = tmp_path / "noise.wav"
     sf.write(path, wave, SR, subtype="FLOAT")
     spans = [(12.0, 21.0), (0.5, 2.0), (1.0, 3.0), (9.5, 10.5), (24.0, 26.0)]  # unordered, overlapping, past the end
@@ -118,7 +118,7 @@ def test_segment_audio_streamed_equals_slices_of_the_whole_signal(tmp_path):
     got = dict(segments.iter_segment_audio(path, spans))
     assert sorted(got) == list(range(len(spans)))
     for k, (s, e) in enumerate(spans):
-        np.testing.assert_array_equal(got[k], whole[int(s * SR): int(e * SR)])
+        np.testing.assert_array_equal(got[k], whole[int(s * SR) : int(e * SR)])
 
 
 # ----------------------------------------------------------------------------- VAD on speech
@@ -126,16 +126,16 @@ def test_segment_audio_streamed_equals_slices_of_the_whole_signal(tmp_path):
 
 def test_blockwise_vad_probabilities_match_one_pass(recording):
     wave = load_mono(recording["joined"])
-    signal = np.tile(wave, 4)                                           # > 2 blocks of 30 s
-    blocks = [signal[i: i + 7919] for i in range(0, len(signal), 7919)]  # odd block sizes
+    signal = np.tile(wave, 4)  # > 2 blocks of 30 s
+    blocks = [signal[i : i + 7919] for i in range(0, len(signal), 7919)]  # odd block sizes
     streamed = segments.speech_probabilities(blocks)
     model = segments.load_vad()
     padded = np.pad(signal, (0, -len(signal) % 512))
     with torch.no_grad():
         one_pass = model.audio_forward(torch.from_numpy(padded)[None], SR)[0].numpy()
     assert streamed.shape == one_pass.shape
-    assert np.abs(streamed - one_pass).max() < 1e-5                    # the block size changes nothing
-    assert (streamed > 0.5).mean() > 0.3                                # speech is found
+    assert np.abs(streamed - one_pass).max() < 1e-5  # the block size changes nothing
+    assert (streamed > 0.5).mean() > 0.3  # speech is found
 
 
 def test_vad_boundaries_within_0_3_s_of_the_truth(recording):
@@ -150,7 +150,7 @@ def test_each_segment_gets_the_label_of_its_utterance_alone(recording, tmp_path)
     references = {e: load_prepared(p) for e, p in zip(recording["emotions"], recording["alone"])}
     classifier = SpectrumClassifier(references)
     alone = predict.classify(recording["alone"], classifier, predict.PredictOptions(segment="none"))
-    assert [r["label"] for r in alone] == recording["emotions"]          # each utterance is its own class
+    assert [r["label"] for r in alone] == recording["emotions"]  # each utterance is its own class
     rows = predict.classify([recording["joined"]], classifier, predict.PredictOptions(segment="vad"))
     seg = [r for r in rows if r["kind"] == "segment"]
     assert [r["label"] for r in seg] == [r["label"] for r in alone]

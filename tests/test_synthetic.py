@@ -203,8 +203,12 @@ def test_errors():
 
 
 def test_cli(tmp_path, capsys):
-    assert syn.main(["--output_dir", str(tmp_path), "--languages", "ENG", "--per_cell", "1",
-                     "--speakers_per_language", "1"]) == 0
+    assert (
+        syn.main(
+            ["--output_dir", str(tmp_path), "--languages", "ENG", "--per_cell", "1", "--speakers_per_language", "1"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "manifest.csv" in out and "ENG" in out and "total" in out and "mean duration" in out
 

@@ -19,21 +19,37 @@ def _trainer(tmp_path, ds, **kw):
     model.config.mask_time_prob = 0.0
     train = ds.add_column("corpus_id", [0 if c == "c1" else 1 for c in ds["corpus"]])
     args = TrainingArguments(
-        output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, per_device_eval_batch_size=8,
-        report_to="none", remove_unused_columns=False, use_cpu=True, dataloader_pin_memory=False,
-        logging_steps=1, save_strategy="no", **kw,
+        output_dir=str(tmp_path / "out"),
+        per_device_train_batch_size=8,
+        per_device_eval_batch_size=8,
+        report_to="none",
+        remove_unused_columns=False,
+        use_cpu=True,
+        dataloader_pin_memory=False,
+        logging_steps=1,
+        save_strategy="no",
+        **kw,
     )
     trainer = SERTrainer(
-        model=model, args=args, train_dataset=train.with_transform(make_transform(None)),
-        eval_dataset=ds.with_transform(make_transform(None)), data_collator=SERCollator(fe), processing_class=fe,
-        class_weight=class_weights(ds["label"], 6), corpus_weight=corpus_weights(train["corpus_id"]),
-        contrastive_weight=0.0, train_corpus_ids=None,
+        model=model,
+        args=args,
+        train_dataset=train.with_transform(make_transform(None)),
+        eval_dataset=ds.with_transform(make_transform(None)),
+        data_collator=SERCollator(fe),
+        processing_class=fe,
+        class_weight=class_weights(ds["label"], 6),
+        corpus_weight=corpus_weights(train["corpus_id"]),
+        contrastive_weight=0.0,
+        train_corpus_ids=None,
     )
     return trainer, model, fe
 
 
 def _features(ds, n):
-    return [dict(input_values=make_transform(None)(ds[i:i + 1])["input_values"][0], labels=ds[i]["label"]) for i in range(n)]
+    return [
+        dict(input_values=make_transform(None)(ds[i : i + 1])["input_values"][0], labels=ds[i]["label"])
+        for i in range(n)
+    ]
 
 
 def test_hook_captures_pooled_projection(tmp_path):
@@ -45,7 +61,9 @@ def test_hook_captures_pooled_projection(tmp_path):
         out = model(input_values=batch["input_values"], attention_mask=batch["attention_mask"])
         pooled = trainer._pooled
         # reference: project every frame, then mean over the real (unpadded) frames
-        hidden = model.projector(model.wav2vec2(batch["input_values"], attention_mask=batch["attention_mask"]).last_hidden_state)
+        hidden = model.projector(
+            model.wav2vec2(batch["input_values"], attention_mask=batch["attention_mask"]).last_hidden_state
+        )
         mask = model._get_feature_vector_attention_mask(hidden.shape[1], batch["attention_mask"])
         ref = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
     assert pooled.shape == (4, 256)
@@ -61,7 +79,9 @@ def test_padding_does_not_change_predictions(tmp_path):
     feats = _features(ds, 6)
     with torch.no_grad():
         together = model(**{k: v for k, v in SERCollator(fe)(feats).items() if k != "labels"}).logits
-        alone = torch.cat([model(**{k: v for k, v in SERCollator(fe)([f]).items() if k != "labels"}).logits for f in feats])
+        alone = torch.cat(
+            [model(**{k: v for k, v in SERCollator(fe)([f]).items() if k != "labels"}).logits for f in feats]
+        )
     torch.testing.assert_close(together, alone, rtol=1e-3, atol=1e-4)
 
 
@@ -101,8 +121,20 @@ def test_two_process_ddp_training_step(tmp_path):
         port = s.getsockname()[1]
     script = Path(__file__).parent / "ddp_train_check.py"
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
-         str(script), str(tmp_path)], capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            str(port),
+            str(script),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -24,6 +24,7 @@ def _restore_logging():
     root.handlers[:] = handlers
     root.setLevel(level)
 
+
 FAMILIES = ["demo-tiny", "demo-tiny-hubert", "demo-tiny-wavlm", "demo-tiny-data2vec", "demo-tiny-whisper"]
 
 
@@ -41,8 +42,20 @@ def test_pooled_head_equals_full_model(alias, one_torch_thread):
     assert feats.shape == (5, model.config.num_hidden_layers + 1, model.config.hidden_size)
     with torch.no_grad():
         head = U.PooledHead(model)(torch.as_tensor(feats)).logits
-        full = torch.cat([model(**{k: v for k, v in SERCollator(fe)([{k: v[0] for k, v in make_transform(None, fe)(
-            ds[i:i + 1]).items()}]).items() if k != "labels"}).logits for i in range(5)])
+        full = torch.cat(
+            [
+                model(
+                    **{
+                        k: v
+                        for k, v in SERCollator(fe)(
+                            [{k: v[0] for k, v in make_transform(None, fe)(ds[i : i + 1]).items()}]
+                        ).items()
+                        if k != "labels"
+                    }
+                ).logits
+                for i in range(5)
+            ]
+        )
     torch.testing.assert_close(head, full, rtol=1e-4, atol=1e-5)
 
 
@@ -59,8 +72,21 @@ def test_features_cached_once_and_reused(tmp_path, one_torch_thread):
 
 def test_upstream_command_table_plot_and_stock_model(tmp_path, hf_ser_cache, capsys, one_torch_thread):
     out = tmp_path / "up"
-    argv = ["--demo", "--backbones", "demo-tiny", "demo-tiny-whisper", "--languages", "FRE", "ITA",
-            "--synthetic_per_cell", "3", "--num_train_epochs", "2", "--output_dir", str(out)]
+    argv = [
+        "--demo",
+        "--backbones",
+        "demo-tiny",
+        "demo-tiny-whisper",
+        "--languages",
+        "FRE",
+        "ITA",
+        "--synthetic_per_cell",
+        "3",
+        "--num_train_epochs",
+        "2",
+        "--output_dir",
+        str(out),
+    ]
     assert U.main(argv) == 0
     text = capsys.readouterr().out
     assert "| demo-tiny |" in text and "| demo-tiny-whisper |" in text

@@ -18,9 +18,12 @@ from .tsne import run_tsne
 def _common(p: argparse.ArgumentParser, model: bool = True) -> None:
     """Options every model-using figure shares."""
     if model:
-        p.add_argument("--model", default=None,
-                       help="embed with this model instead of RUN_DIR/model (Hub id, folder, 'demo-tiny' = random "
-                            "init) to compare a frozen with the fine-tuned model; the run's splits are used")
+        p.add_argument(
+            "--model",
+            default=None,
+            help="embed with this model instead of RUN_DIR/model (Hub id, folder, 'demo-tiny' = random "
+            "init) to compare a frozen with the fine-tuned model; the run's splits are used",
+        )
     p.add_argument("--batch_size", type=int, default=8, help="utterances per forward pass (length-ordered batches)")
     p.add_argument("--device", default=None, help="'cuda' or 'cpu' (default: cuda when available)")
     p.add_argument("--seed", type=int, default=0, help="seed of probes' CV folds, t-SNE and subsampling")
@@ -28,26 +31,41 @@ def _common(p: argparse.ArgumentParser, model: bool = True) -> None:
 
 def build_parser() -> ArgumentParser:
     """The CLI parser with its four sub-commands."""
-    parser = ArgumentParser(prog="hf-ser analysis", description=PACKAGE_DOC,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(
+        prog="hf-ser analysis", description=PACKAGE_DOC, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     out_help = "output folder (default RUN_DIR/analysis)"
 
     p = sub.add_parser("layers", help="Fig. 1: per-layer linear probes (UAR / F1 against layer)")
     p.add_argument("run_dir", help="a finished run folder (<output_dir>/<run>)")
-    p.add_argument("--split", choices=("test", "train"), default="test",
-                   help="score the probes on the test split (fit on train), or by 5-fold CV inside train")
-    p.add_argument("--probe_c", type=float, default=1.0,
-                   help="inverse regularisation strength C of the logistic-regression probes")
+    p.add_argument(
+        "--split",
+        choices=("test", "train"),
+        default="test",
+        help="score the probes on the test split (fit on train), or by 5-fold CV inside train",
+    )
+    p.add_argument(
+        "--probe_c", type=float, default=1.0, help="inverse regularisation strength C of the logistic-regression probes"
+    )
     p.add_argument("--output_dir", default=None, help=out_help)
     _common(p)
 
     p = sub.add_parser("tsne", help="Fig. 2 / 4: t-SNE coloured by emotion and by language, with silhouettes")
     p.add_argument("run_dir", help="a finished run folder (<output_dir>/<run>)")
-    p.add_argument("--layers", type=int, nargs="+", default=None,
-                   help="layers to map (default: two layers scaled like the paper's 4 and 18 of 24)")
-    p.add_argument("--space", choices=("layers", "projector"), default="layers",
-                   help="'projector' = the 256-d pooled projection (classifier input)")
+    p.add_argument(
+        "--layers",
+        type=int,
+        nargs="+",
+        default=None,
+        help="layers to map (default: two layers scaled like the paper's 4 and 18 of 24)",
+    )
+    p.add_argument(
+        "--space",
+        choices=("layers", "projector"),
+        default="layers",
+        help="'projector' = the 256-d pooled projection (classifier input)",
+    )
     p.add_argument("--split", choices=("test", "train"), default="test", help="which split to map")
     p.add_argument("--max_points", type=int, default=2000, help="seeded subsample above this many utterances")
     p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
@@ -74,18 +92,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point: 0 when every figure was made, 1 when a step of ``all`` failed, 2 on a user mistake."""
     args = build_parser().parse_args(argv)
     setup_logging()
-    opts = {"batch_size": getattr(args, "batch_size", 8), "device": getattr(args, "device", None),
-            "seed": getattr(args, "seed", 0)}
+    opts = {
+        "batch_size": getattr(args, "batch_size", 8),
+        "device": getattr(args, "device", None),
+        "seed": getattr(args, "seed", 0),
+    }
     if args.command == "layers":
         run_layers(args.run_dir, split=args.split, model=args.model, out=args.output_dir, c=args.probe_c, **opts)
     elif args.command == "tsne":
-        run_tsne(args.run_dir, layers=args.layers, space=args.space, split=args.split, model=args.model,
-                 out=args.output_dir, max_points=args.max_points, perplexity=args.perplexity, **opts)
+        run_tsne(
+            args.run_dir,
+            layers=args.layers,
+            space=args.space,
+            split=args.split,
+            model=args.model,
+            out=args.output_dir,
+            max_points=args.max_points,
+            perplexity=args.perplexity,
+            **opts,
+        )
     elif args.command == "confusion":
         run_confusion(args.run_dir, args.output_dir, args.top)
     else:
-        _, failed = run_all(args.runs_dir, model=args.model, layers=args.layers, steps=tuple(args.only or STEPS),
-                            max_points=args.max_points, output_dir=args.output_dir, **opts)
+        _, failed = run_all(
+            args.runs_dir,
+            model=args.model,
+            layers=args.layers,
+            steps=tuple(args.only or STEPS),
+            max_points=args.max_points,
+            output_dir=args.output_dir,
+            **opts,
+        )
         return EXIT_FAILED if failed else EXIT_OK
     return EXIT_OK
 

@@ -36,8 +36,12 @@ def row_normalize(counts: np.ndarray) -> np.ndarray:
 
 def top_confusions(norm: np.ndarray, counts: np.ndarray, k: int = 3) -> list[dict]:
     """The `k` largest off-diagonal rates: {'true', 'pred', 'rate', 'count'} (ties: larger count first)."""
-    cells = [(norm[i, j], counts[i, j], i, j) for i in range(len(EMOTIONS)) for j in range(len(EMOTIONS))
-             if i != j and not np.isnan(norm[i, j]) and counts[i, j] > 0]
+    cells = [
+        (norm[i, j], counts[i, j], i, j)
+        for i in range(len(EMOTIONS))
+        for j in range(len(EMOTIONS))
+        if i != j and not np.isnan(norm[i, j]) and counts[i, j] > 0
+    ]
     cells.sort(key=lambda c: (-c[0], -c[1], c[2], c[3]))
     return [{"true": EMOTIONS[i], "pred": EMOTIONS[j], "rate": float(r), "count": int(c)} for r, c, i, j in cells[:k]]
 
@@ -51,8 +55,14 @@ def top_pairs(norm: np.ndarray, k: int = 3) -> list[dict]:
             both = [v for v in (ab, ba) if not np.isnan(v)]
             if not both or max(both) == 0:
                 continue
-            pairs.append({"pair": [EMOTIONS[i], EMOTIONS[j]], "rate": float(np.mean(both)),
-                          "a_to_b": None if np.isnan(ab) else float(ab), "b_to_a": None if np.isnan(ba) else float(ba)})
+            pairs.append(
+                {
+                    "pair": [EMOTIONS[i], EMOTIONS[j]],
+                    "rate": float(np.mean(both)),
+                    "a_to_b": None if np.isnan(ab) else float(ab),
+                    "b_to_a": None if np.isnan(ba) else float(ba),
+                }
+            )
     pairs.sort(key=lambda p: -p["rate"])
     return pairs[:k]
 
@@ -64,10 +74,17 @@ def panel(df: pd.DataFrame, name: str, title: str, top: int = 3) -> dict:
     with warnings.catch_warnings():  # a language without some emotion: UAR over the emotions it has
         warnings.simplefilter("ignore", UserWarning)
         metrics = scores(df["y_true"].to_numpy(), df["y_pred"].to_numpy())
-    return {"name": name, "title": title, "languages": language_order(df["language"]), **metrics,
-            "labels": list(EMOTIONS), "counts": counts.tolist(),
-            "normalised": [[None if np.isnan(v) else round(float(v), 5) for v in row] for row in norm],
-            "top_confusions": top_confusions(norm, counts, top), "top_pairs": top_pairs(norm, top)}
+    return {
+        "name": name,
+        "title": title,
+        "languages": language_order(df["language"]),
+        **metrics,
+        "labels": list(EMOTIONS),
+        "counts": counts.tolist(),
+        "normalised": [[None if np.isnan(v) else round(float(v), 5) for v in row] for row in norm],
+        "top_confusions": top_confusions(norm, counts, top),
+        "top_pairs": top_pairs(norm, top),
+    }
 
 
 def _group(code: str) -> str:
@@ -109,8 +126,15 @@ def plot_confusions(panels: list[dict], path: str | Path, suptitle: str, caption
             for j in range(len(EMOTIONS)):
                 v = norm[i, j]
                 text = "n/a" if np.isnan(v) else f"{100 * v:.0f}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                        color="white" if not np.isnan(v) and v > 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if not np.isnan(v) and v > 0.6 else "black",
+                )
         ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=40, ha="right", fontsize=8)
         ax.set_yticks(range(len(EMOTIONS)), EMOTIONS, fontsize=8)
         ax.set_xlabel("predicted")
@@ -129,11 +153,20 @@ def run_confusion(run_dir: str | Path, out: str | Path | None = None, top: int =
     out_dir = analysis_dir(run_dir, out)
     panels, per_language = confusion_panels(df, top)
     caption = "Most confused (row-normalised, true->predicted): " + describe(panels[0])
-    plot_confusions(panels, out_dir / "confusion.png", f"{run_dir.name}: row-normalised confusion matrices "
-                                                       "(%)", caption)
-    payload = {"figure": "Fig. 3: row-normalised confusion matrices", "run": run_dir.name, "run_dir": str(run_dir),
-               "source": str(run_dir / "predictions.csv"), "rows": "true emotion", "columns": "predicted emotion",
-               "caption": caption, "panels": panels, "per_language": per_language}
+    plot_confusions(
+        panels, out_dir / "confusion.png", f"{run_dir.name}: row-normalised confusion matrices (%)", caption
+    )
+    payload = {
+        "figure": "Fig. 3: row-normalised confusion matrices",
+        "run": run_dir.name,
+        "run_dir": str(run_dir),
+        "source": str(run_dir / "predictions.csv"),
+        "rows": "true emotion",
+        "columns": "predicted emotion",
+        "caption": caption,
+        "panels": panels,
+        "per_language": per_language,
+    }
     atomic_write_json(out_dir / "confusion.json", payload)
     print(f"{run_dir.name}: {caption}")
     for p in panels[1:]:

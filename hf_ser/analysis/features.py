@@ -245,14 +245,23 @@ class SplitFeatures:
         return np.load(self.directory / "logits.npy")
 
 
-def _loader(model: AnalysisModel, dataset: datasets.Dataset, batch_size: int, device: str,
-            num_workers: int | None) -> tuple[DataLoader, np.ndarray]:
+def _loader(
+    model: AnalysisModel, dataset: datasets.Dataset, batch_size: int, device: str, num_workers: int | None
+) -> tuple[DataLoader, np.ndarray]:
     """Batches of `dataset` in length order (less padding) and that order."""
     order = length_sorted_order(np.asarray(dataset["length"]))
     ordered = dataset.select(order).with_transform(make_transform(None, model.extractor))
-    workers = num_workers if num_workers is not None else (min(4, os.cpu_count() or 1) if device.startswith("cuda") else 0)
-    loader = DataLoader(ordered, batch_size=batch_size, shuffle=False, collate_fn=SERCollator(model.extractor),
-                        num_workers=workers, pin_memory=device.startswith("cuda"))
+    workers = (
+        num_workers if num_workers is not None else (min(4, os.cpu_count() or 1) if device.startswith("cuda") else 0)
+    )
+    loader = DataLoader(
+        ordered,
+        batch_size=batch_size,
+        shuffle=False,
+        collate_fn=SERCollator(model.extractor),
+        num_workers=workers,
+        pin_memory=device.startswith("cuda"),
+    )
     return loader, order
 
 
@@ -275,12 +284,18 @@ def extract(
     cfg = net.config
     n, entries, hidden = len(dataset), num_layer_entries(cfg), int(cfg.hidden_size)
     stable = bool(getattr(cfg, "do_stable_layer_norm", False))
-    layers = [np.lib.format.open_memmap(directory / f"layer_{i:02d}.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
-              for i in range(entries)]
-    projector = np.lib.format.open_memmap(directory / "projector.npy", mode="w+", dtype=np.float32,
-                                          shape=(n, int(cfg.classifier_proj_size)))
-    final = (np.lib.format.open_memmap(directory / "final_norm.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
-             if stable else None)
+    layers = [
+        np.lib.format.open_memmap(directory / f"layer_{i:02d}.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
+        for i in range(entries)
+    ]
+    projector = np.lib.format.open_memmap(
+        directory / "projector.npy", mode="w+", dtype=np.float32, shape=(n, int(cfg.classifier_proj_size))
+    )
+    final = (
+        np.lib.format.open_memmap(directory / "final_norm.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
+        if stable
+        else None
+    )
     logits = np.zeros((n, int(cfg.num_labels)), dtype=np.float32)
     captured: dict[str, torch.Tensor] = {}
     handle = net.classifier.register_forward_pre_hook(lambda module, args: captured.__setitem__("pooled", args[0]))
@@ -297,8 +312,9 @@ def extract(
                 out = net(**inputs, output_hidden_states=True)
                 hidden_states = out.hidden_states
                 if len(hidden_states) != entries:
-                    raise RuntimeError(f"expected {entries} hidden states (num_hidden_layers + 1), got "
-                                       f"{len(hidden_states)}")
+                    raise RuntimeError(
+                        f"expected {entries} hidden states (num_hidden_layers + 1), got {len(hidden_states)}"
+                    )
                 mask = frame_mask(net, hidden_states[0].shape[1], attention_mask, size).unsqueeze(-1).to(device)
                 denominator = mask.sum(1).clamp(min=1.0)
                 stacked = [h.float() for h in hidden_states]
@@ -319,9 +335,18 @@ def extract(
     np.save(directory / "logits.npy", logits)
     rows_frame = pd.DataFrame({c: dataset[c] for c in ROW_COLUMNS})
     rows_frame.to_csv(directory / "rows.csv", index=False)
-    meta = {"key": key or {}, "n": n, "num_layer_entries": entries, "num_hidden_layers": int(cfg.num_hidden_layers),
-            "hidden_size": hidden, "final_norm": stable, "model": model.source, "model_tag": model.tag,
-            "layer_names": layer_names(cfg), "pooling": "mean over the attention mask (feature frames)"}
+    meta = {
+        "key": key or {},
+        "n": n,
+        "num_layer_entries": entries,
+        "num_hidden_layers": int(cfg.num_hidden_layers),
+        "hidden_size": hidden,
+        "final_norm": stable,
+        "model": model.source,
+        "model_tag": model.tag,
+        "layer_names": layer_names(cfg),
+        "pooling": "mean over the attention mask (feature frames)",
+    }
     atomic_write_json(directory / "meta.json", meta)
     return SplitFeatures(directory, meta, rows_frame)
 
@@ -336,7 +361,11 @@ def cached(directory: str | Path, key: dict) -> SplitFeatures | None:
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError:
         return None
-    files = [f"layer_{i:02d}.npy" for i in range(meta.get("num_layer_entries", 0))] + ["projector.npy", "logits.npy", "rows.csv"]
+    files = [f"layer_{i:02d}.npy" for i in range(meta.get("num_layer_entries", 0))] + [
+        "projector.npy",
+        "logits.npy",
+        "rows.csv",
+    ]
     if meta.get("key") != key or not all((directory / f).is_file() for f in files):
         return None
     return SplitFeatures(directory, meta, pd.read_csv(directory / "rows.csv", keep_default_na=False))
@@ -377,13 +406,24 @@ def run_features(
         train, test, _ = run_datasets(run_dir)
         data = {"train": train, "test": test}
         for split, key in missing:
-            out[split] = extract(loaded, data[split], features_dir(run_dir, tag, split), batch_size, device,
-                                 num_workers, key, desc=f"{tag} {split} ({len(data[split])} utt.)")
+            out[split] = extract(
+                loaded,
+                data[split],
+                features_dir(run_dir, tag, split),
+                batch_size,
+                device,
+                num_workers,
+                key,
+                desc=f"{tag} {split} ({len(data[split])} utt.)",
+            )
     return out
 
 
 def predict_logits(
-    model: AnalysisModel, dataset: datasets.Dataset, batch_size: int = 8, device: str | None = None,
+    model: AnalysisModel,
+    dataset: datasets.Dataset,
+    batch_size: int = 8,
+    device: str | None = None,
     num_workers: int | None = None,
 ) -> np.ndarray:
     """A plain inference pass (logits only) with the same batching as `extract`; rows in dataset order."""

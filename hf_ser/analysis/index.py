@@ -78,14 +78,18 @@ class Page:
     def html(self) -> str:
         """A standalone HTML page (no external assets)."""
         esc = html.escape
-        out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{esc(self.title)}</title>",
-               "<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}"
-               "img{max-width:100%;height:auto;border:1px solid #ddd;margin:4px}"
-               ".row{display:flex;flex-wrap:wrap;gap:8px}.row img{max-width:49%}"
-               "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
-               "td,th{border:1px solid #ccc;padding:3px 7px;text-align:center}td:first-child{text-align:left}"
-               "caption{font-weight:bold;text-align:left;padding:4px 0}</style></head><body>",
-               f"<h1>{esc(self.title)}</h1>"]
+        out = [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{esc(self.title)}</title>",
+            "<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}"
+            "img{max-width:100%;height:auto;border:1px solid #ddd;margin:4px}"
+            ".row{display:flex;flex-wrap:wrap;gap:8px}.row img{max-width:49%}"
+            "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
+            "td,th{border:1px solid #ccc;padding:3px 7px;text-align:center}td:first-child{text-align:left}"
+            "caption{font-weight:bold;text-align:left;padding:4px 0}</style></head><body>",
+            f"<h1>{esc(self.title)}</h1>",
+        ]
         for block in self.blocks:
             kind = block[0]
             if kind == "h":
@@ -94,8 +98,9 @@ class Page:
                 out.append(f"<p>{esc(block[1])}</p>")
             elif kind == "img":
                 cls = ' class="row"' if len(block[1]) > 1 else ""
-                imgs = "".join(f'<a href="{esc(_url(p))}"><img src="{esc(_url(p))}" '
-                               f'alt="{esc(a)}"></a>' for p, a in block[1])
+                imgs = "".join(
+                    f'<a href="{esc(_url(p))}"><img src="{esc(_url(p))}" alt="{esc(a)}"></a>' for p, a in block[1]
+                )
                 out.append(f"<div{cls}>{imgs}</div>")
             elif kind == "table":
                 _, header, rows, caption = block
@@ -117,8 +122,15 @@ def _table_block(page: Page, table: report.Table) -> None:
 
 
 def analyse_run(
-    run_dir: Path, out_dir: Path, *, steps: tuple[str, ...] = STEPS, model: str | None = None,
-    layers: list[int] | None = None, batch_size: int = 8, device: str | None = None, seed: int = 0,
+    run_dir: Path,
+    out_dir: Path,
+    *,
+    steps: tuple[str, ...] = STEPS,
+    model: str | None = None,
+    layers: list[int] | None = None,
+    batch_size: int = 8,
+    device: str | None = None,
+    seed: int = 0,
     max_points: int = 2000,
 ) -> dict:
     """Every figure of one run into `out_dir`; returns {step: payload or {'error': message}}."""
@@ -135,21 +147,45 @@ def analyse_run(
             results[name] = {"error": f"{type(e).__name__}: {e}"}
 
     if "layers" in steps:
-        attempt("layers", lambda: run_layers(run_dir, split="test", out=out_dir, batch_size=batch_size,
-                                                     device=device, seed=seed))
+        attempt(
+            "layers",
+            lambda: run_layers(run_dir, split="test", out=out_dir, batch_size=batch_size, device=device, seed=seed),
+        )
         if model is not None:
-            attempt("layers_frozen", lambda: run_layers(run_dir, split="test", model=model, out=out_dir,
-                                                            batch_size=batch_size, device=device, seed=seed))
+            attempt(
+                "layers_frozen",
+                lambda: run_layers(
+                    run_dir, split="test", model=model, out=out_dir, batch_size=batch_size, device=device, seed=seed
+                ),
+            )
     if "tsne" in steps:
+
         def tsne() -> list[dict]:
             chosen = layers or default_layers(int(model_config(run_dir).num_hidden_layers))
-            return run_tsne(run_dir, layers=chosen, out=out_dir, batch_size=batch_size, device=device, seed=seed,
-                            max_points=max_points)
+            return run_tsne(
+                run_dir,
+                layers=chosen,
+                out=out_dir,
+                batch_size=batch_size,
+                device=device,
+                seed=seed,
+                max_points=max_points,
+            )
 
         attempt("tsne", tsne)
     if "projector" in steps:
-        attempt("projector", lambda: run_tsne(run_dir, space="projector", out=out_dir, batch_size=batch_size,
-                                              device=device, seed=seed, max_points=max_points)[0])
+        attempt(
+            "projector",
+            lambda: run_tsne(
+                run_dir,
+                space="projector",
+                out=out_dir,
+                batch_size=batch_size,
+                device=device,
+                seed=seed,
+                max_points=max_points,
+            )[0],
+        )
     if "confusion" in steps:
         attempt("confusion", lambda: run_confusion(run_dir, out_dir))
     return results
@@ -159,13 +195,21 @@ def _rel(path: Path, start: Path) -> str:
     return os.path.relpath(path, start)
 
 
-def build_page(runs_dir: Path, out: Path, analysed: dict[str, dict], few_shots: list[Path],
-               tables: list[report.Table], model: str | None) -> Page:
+def build_page(
+    runs_dir: Path,
+    out: Path,
+    analysed: dict[str, dict],
+    few_shots: list[Path],
+    tables: list[report.Table],
+    model: str | None,
+) -> Page:
     """Assemble the index page from the written figures and their JSON numbers."""
     page = Page(f"hf_ser analysis of {runs_dir.resolve().name}")
-    page.text(f"Runs folder: {runs_dir.resolve()}. {len(analysed)} trained run(s); every figure below has its "
-              f"numbers beside it (same name, .json / .csv). Regenerate with `python -m hf_ser.analysis all "
-              f"{runs_dir}`.")
+    page.text(
+        f"Runs folder: {runs_dir.resolve()}. {len(analysed)} trained run(s); every figure below has its "
+        f"numbers beside it (same name, .json / .csv). Regenerate with `python -m hf_ser.analysis all "
+        f"{runs_dir}`."
+    )
     page.heading(2, "Tables 2 and 3")
     if not tables:
         page.text("No single-language, multilingual or cross-group run: no table.")
@@ -196,8 +240,13 @@ def build_page(runs_dir: Path, out: Path, analysed: dict[str, dict], few_shots: 
         page.images(images)
 
     def tsne(name: str, payloads: list[dict]) -> None:
-        page.text("; ".join(f"{p['title']}: silhouette emotion {_num(p['silhouette_emotion'])}, language "
-                            f"{_num(p['silhouette_language'])}" for p in payloads))
+        page.text(
+            "; ".join(
+                f"{p['title']}: silhouette emotion {_num(p['silhouette_emotion'])}, language "
+                f"{_num(p['silhouette_language'])}"
+                for p in payloads
+            )
+        )
         combined = payloads[0].get("combined_png") or payloads[0]["png"]
         page.images([(_rel(folder[name] / combined, out), f"{name} t-SNE")])
 
@@ -206,8 +255,10 @@ def build_page(runs_dir: Path, out: Path, analysed: dict[str, dict], few_shots: 
         page.images([(_rel(folder[name] / "confusion.png", out), f"{name} confusion matrices")])
 
     def projector(name: str, payload: dict) -> None:
-        page.text(f"projector (256-d pooled projection): silhouette emotion {_num(payload['silhouette_emotion'])}, "
-                  f"language {_num(payload['silhouette_language'])}")
+        page.text(
+            f"projector (256-d pooled projection): silhouette emotion {_num(payload['silhouette_emotion'])}, "
+            f"language {_num(payload['silhouette_language'])}"
+        )
         page.images([(_rel(folder[name] / payload["png"], out), f"{name} projector t-SNE")])
 
     section("Fig. 1: per-layer linear probes", "layers", layers)
@@ -216,8 +267,10 @@ def build_page(runs_dir: Path, out: Path, analysed: dict[str, dict], few_shots: 
     section("Fig. 4: t-SNE of the projector space", "projector", projector)
     page.heading(2, "Few-shot adaptation")
     if not few_shots:
-        page.text("No few-shot result under this folder (run `python -m hf_ser.recipe few_shot --base RUN_DIR "
-                  "--language CODE`).")
+        page.text(
+            "No few-shot result under this folder (run `python -m hf_ser.recipe few_shot --base RUN_DIR "
+            "--language CODE`)."
+        )
     for path in few_shots:
         payload = json.loads(path.read_text())
         page.heading(3, f"{payload['language']} from {payload['base_run']}")
@@ -234,8 +287,15 @@ def _num(value: float | None) -> str:
 
 
 def run_all(
-    runs_dir: str | Path, *, model: str | None = None, layers: list[int] | None = None, steps: tuple[str, ...] = STEPS,
-    batch_size: int = 8, device: str | None = None, seed: int = 0, max_points: int = 2000,
+    runs_dir: str | Path,
+    *,
+    model: str | None = None,
+    layers: list[int] | None = None,
+    steps: tuple[str, ...] = STEPS,
+    batch_size: int = 8,
+    device: str | None = None,
+    seed: int = 0,
+    max_points: int = 2000,
     output_dir: str | Path | None = None,
 ) -> tuple[Path, list[str]]:
     """Render every figure of every trained run under `runs_dir` and write analysis/index.{md,html,json}.
@@ -255,8 +315,17 @@ def run_all(
         if not (run_dir / "model" / "config.json").is_file():
             logger.warning("%s has no model/: figures that need the model are skipped", run_dir)
         print(f"== {name}")
-        analysed[name] = analyse_run(run_dir, out / name, steps=steps, model=model, layers=layers,
-                                     batch_size=batch_size, device=device, seed=seed, max_points=max_points)
+        analysed[name] = analyse_run(
+            run_dir,
+            out / name,
+            steps=steps,
+            model=model,
+            layers=layers,
+            batch_size=batch_size,
+            device=device,
+            seed=seed,
+            max_points=max_points,
+        )
     tables = []
     for table in (report.table2(runs), report.table3(runs)):
         if table.rows:
@@ -268,13 +337,23 @@ def run_all(
     page = build_page(runs_dir, out, analysed, few_shots, tables, model)
     (out / "index.md").write_text(page.markdown(), encoding="utf-8")
     (out / "index.html").write_text(page.html(), encoding="utf-8")
-    summary = {name: {step: ({"error": v["error"]} if isinstance(v, dict) and "error" in v else "ok")
-                      for step, v in res.items()} for name, res in analysed.items()}
-    atomic_write_json(out / "index.json", {"runs_dir": str(runs_dir), "runs": summary, "tables": [t.name for t in tables],
-                                    "few_shot": [str(p.relative_to(runs_dir)) for p in few_shots]})
+    summary = {
+        name: {
+            step: ({"error": v["error"]} if isinstance(v, dict) and "error" in v else "ok") for step, v in res.items()
+        }
+        for name, res in analysed.items()
+    }
+    atomic_write_json(
+        out / "index.json",
+        {
+            "runs_dir": str(runs_dir),
+            "runs": summary,
+            "tables": [t.name for t in tables],
+            "few_shot": [str(p.relative_to(runs_dir)) for p in few_shots],
+        },
+    )
     failed = [f"{n}: {s}" for n, res in summary.items() for s, v in res.items() if v != "ok"]
     if failed:
         print("failed steps:\n  " + "\n  ".join(failed))
     print(f"index: {out / 'index.md'} and {out / 'index.html'}")
     return out / "index.md", failed
-

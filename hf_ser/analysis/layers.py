@@ -42,8 +42,13 @@ def make_probe(c: float = 1.0, max_iter: int = 2000) -> Pipeline:
 
 
 def probe_scores(
-    train_x: np.ndarray, train_y: np.ndarray, eval_x: np.ndarray | None, eval_y: np.ndarray, languages: np.ndarray,
-    c: float = 1.0, seed: int = 0,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    eval_x: np.ndarray | None,
+    eval_y: np.ndarray,
+    languages: np.ndarray,
+    c: float = 1.0,
+    seed: int = 0,
 ) -> dict:
     """Fit one probe on (train_x, train_y) and score it on eval_x (or by stratified CV when eval_x is None).
 
@@ -69,8 +74,15 @@ def probe_scores(
 
 def _entry(index: int | None, name: str, scores: dict) -> dict:
     per_language = {k: v for k, v in scores.items() if k not in ("all", "converged")}
-    return {"layer": index, "name": name, "uar": scores["all"]["uar"], "f1": scores["all"]["f1"],
-            "n": scores["all"]["n"], "per_language": per_language, "converged": scores.get("converged", True)}
+    return {
+        "layer": index,
+        "name": name,
+        "uar": scores["all"]["uar"],
+        "f1": scores["all"]["f1"],
+        "n": scores["all"]["n"],
+        "per_language": per_language,
+        "converged": scores.get("converged", True),
+    }
 
 
 def layer_probes(train: SplitFeatures, evaluation: SplitFeatures | None, c: float = 1.0, seed: int = 0) -> dict:
@@ -80,21 +92,29 @@ def layer_probes(train: SplitFeatures, evaluation: SplitFeatures | None, c: floa
     names = train.meta["layer_names"]
 
     def score(get) -> dict:
-        return probe_scores(get(train), y_train, None if evaluation is None else get(evaluation), y_eval, languages, c, seed)
+        return probe_scores(
+            get(train), y_train, None if evaluation is None else get(evaluation), y_eval, languages, c, seed
+        )
 
     layers = []
     for i in tqdm(range(train.num_layers), desc="probes", unit="layer", leave=False):
         layers.append(_entry(i, names[i], score(lambda f, i=i: f.layer(i))))
     extras = {}
     if train.final_norm() is not None:
-        extras["final_norm"] = _entry(None, "last_hidden_state (after the encoder's final LayerNorm)",
-                                      score(lambda f: f.final_norm()))
+        extras["final_norm"] = _entry(
+            None, "last_hidden_state (after the encoder's final LayerNorm)", score(lambda f: f.final_norm())
+        )
     extras["projector"] = _entry(None, "pooled projection (classifier input)", score(lambda f: f.projector()))
     head = per_language_metrics(y_eval, eval_feats.logits().argmax(-1), languages)
     extras["classifier"] = _entry(None, "the model's own classification head", head)
     best = max(layers, key=lambda e: (e["uar"], e["f1"]))
-    return {"layers": layers, "reference": extras, "best_layer": best["layer"], "best_uar": best["uar"],
-            "best_f1": best["f1"]}
+    return {
+        "layers": layers,
+        "reference": extras,
+        "best_layer": best["layer"],
+        "best_uar": best["uar"],
+        "best_f1": best["f1"],
+    }
 
 
 def plot_layers(payload: dict, path: str | Path, compare: dict | None = None) -> Path:
@@ -114,14 +134,27 @@ def plot_layers(payload: dict, path: str | Path, compare: dict | None = None) ->
         ax.plot(x, y_all, "o-", lw=2.4, color="black", label=f"all ({payload['model_label']})")
         best = int(np.nanargmax(y_all))
         ax.plot([x[best]], [y_all[best]], "*", ms=16, color="gold", mec="black", zorder=5)
-        ax.annotate(f"layer {x[best]}: {y_all[best]:.1f}", (x[best], y_all[best]), textcoords="offset points",
-                    xytext=(6, 8), ha="left", fontsize=8)
+        ax.annotate(
+            f"layer {x[best]}: {y_all[best]:.1f}",
+            (x[best], y_all[best]),
+            textcoords="offset points",
+            xytext=(6, 8),
+            ha="left",
+            fontsize=8,
+        )
         head = payload["reference"].get("classifier")
         if payload.get("finetuned") and head is not None:
             ax.axhline(100 * head[metric], ls=":", color="grey", lw=1.2, label="fine-tuned head")
         if compare is not None:
-            ax.plot([e["layer"] for e in compare["layers"]], [100 * e[metric] for e in compare["layers"]], "s--",
-                    lw=1.8, color="tab:red", ms=4, label=f"all ({compare['model_label']})")
+            ax.plot(
+                [e["layer"] for e in compare["layers"]],
+                [100 * e[metric] for e in compare["layers"]],
+                "s--",
+                lw=1.8,
+                color="tab:red",
+                ms=4,
+                label=f"all ({compare['model_label']})",
+            )
         ax.axhline(100 / 6, ls="--", color="lightgrey", lw=1.0, label="chance (6 classes)")
         ax.set_xlabel("layer (0 = CNN features + pos. conv, i = transformer block i)")
         ax.set_ylabel(f"{title} (%)")
@@ -140,11 +173,27 @@ def write_csv(payload: dict, path: str | Path) -> Path:
         writer = csv.writer(f)
         writer.writerow(["layer", "name", "language", "uar", "f1", "n"])
         for e in payload["layers"] + list(payload["reference"].values()):
-            writer.writerow([e["layer"] if e["layer"] is not None else "", e["name"], "all",
-                             round(e["uar"], 5), round(e["f1"], 5), e["n"]])
+            writer.writerow(
+                [
+                    e["layer"] if e["layer"] is not None else "",
+                    e["name"],
+                    "all",
+                    round(e["uar"], 5),
+                    round(e["f1"], 5),
+                    e["n"],
+                ]
+            )
             for lang, m in e["per_language"].items():
-                writer.writerow([e["layer"] if e["layer"] is not None else "", e["name"], lang,
-                                 round(m["uar"], 5), round(m["f1"], 5), m["n"]])
+                writer.writerow(
+                    [
+                        e["layer"] if e["layer"] is not None else "",
+                        e["name"],
+                        lang,
+                        round(m["uar"], 5),
+                        round(m["f1"], 5),
+                        m["n"],
+                    ]
+                )
     return path
 
 
@@ -172,18 +221,27 @@ def run_layers(
     finetuned = tag == FINETUNED
     payload = {
         "figure": "Fig. 1: per-layer linear probes",
-        "run": run_dir.name, "run_dir": str(run_dir), "model": feats["train"].meta["model"], "model_tag": tag,
-        "model_label": "fine-tuned" if finetuned else f"{model}, not fine-tuned", "finetuned": finetuned,
+        "run": run_dir.name,
+        "run_dir": str(run_dir),
+        "model": feats["train"].meta["model"],
+        "model_tag": tag,
+        "model_label": "fine-tuned" if finetuned else f"{model}, not fine-tuned",
+        "finetuned": finetuned,
         "split": split,
         "split_label": "the test split" if split == "test" else f"the train split ({CV_FOLDS}-fold CV)",
         "num_hidden_layers": feats["train"].meta["num_hidden_layers"],
         "num_layer_entries": feats["train"].num_layers,
         "layer_naming": "layer 0 = CNN features after the feature projection and positional convolution (input of "
-                        "block 1); layer i = output of transformer block i. With stable layer norm the last layer is "
-                        "before the encoder's final LayerNorm; 'reference.final_norm' is after it.",
-        "probe": {"model": "StandardScaler + LogisticRegression(class_weight='balanced')", "C": c,
-                  "fit_on": "train", "features": "mean-pooled hidden states over the attention mask"},
-        "n_train": len(feats["train"].labels), **result,
+        "block 1); layer i = output of transformer block i. With stable layer norm the last layer is "
+        "before the encoder's final LayerNorm; 'reference.final_norm' is after it.",
+        "probe": {
+            "model": "StandardScaler + LogisticRegression(class_weight='balanced')",
+            "C": c,
+            "fit_on": "train",
+            "features": "mean-pooled hidden states over the attention mask",
+        },
+        "n_train": len(feats["train"].labels),
+        **result,
     }
     stem = "layers" + ("" if finetuned else f"-{tag}") + ("" if split == "test" else f"-{split}")
     atomic_write_json(out_dir / f"{stem}.json", payload)
@@ -200,9 +258,11 @@ def run_layers(
 
 def summary_line(payload: dict) -> str:
     """'best layer 2 of 0..3: UAR 61.2 / F1 60.0 (fine-tuned head 58.1)'."""
-    text = (f"{payload['run']} [{payload['model_label']}]: best layer {payload['best_layer']} of "
-            f"0..{payload['num_hidden_layers']}: UAR {100 * payload['best_uar']:.1f} / F1 "
-            f"{100 * payload['best_f1']:.1f}")
+    text = (
+        f"{payload['run']} [{payload['model_label']}]: best layer {payload['best_layer']} of "
+        f"0..{payload['num_hidden_layers']}: UAR {100 * payload['best_uar']:.1f} / F1 "
+        f"{100 * payload['best_f1']:.1f}"
+    )
     head = payload["reference"].get("classifier")
     if payload.get("finetuned") and head:
         text += f" (fine-tuned head {100 * head['uar']:.1f} / {100 * head['f1']:.1f})"

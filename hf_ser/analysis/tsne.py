@@ -46,7 +46,11 @@ def silhouette(x: np.ndarray, groups: np.ndarray) -> float | None:
 
 
 def embedding_map(
-    x: np.ndarray, labels: np.ndarray, languages: np.ndarray, seed: int = 0, max_points: int = 2000,
+    x: np.ndarray,
+    labels: np.ndarray,
+    languages: np.ndarray,
+    seed: int = 0,
+    max_points: int = 2000,
     perplexity: float = 30.0,
 ) -> dict:
     """t-SNE coordinates and silhouettes of (a seeded subsample of at most `max_points` rows of) `x`.
@@ -63,14 +67,28 @@ def embedding_map(
     y, lang = np.asarray(labels)[rows], np.asarray(languages)[rows]
     perp = float(min(perplexity, max(2.0, (len(rows) - 1) / 3.0)))
     with thread_limit(len(rows)):
-        reduced = PCA(n_components=min(PCA_DIMS, len(rows) - 1), random_state=seed).fit_transform(z) \
-            if z.shape[1] > PCA_DIMS else z
-        coords = TSNE(n_components=2, perplexity=perp, init="pca", learning_rate="auto",
-                      random_state=seed).fit_transform(reduced)
+        reduced = (
+            PCA(n_components=min(PCA_DIMS, len(rows) - 1), random_state=seed).fit_transform(z)
+            if z.shape[1] > PCA_DIMS
+            else z
+        )
+        coords = TSNE(
+            n_components=2, perplexity=perp, init="pca", learning_rate="auto", random_state=seed
+        ).fit_transform(reduced)
         sil_emotion, sil_language = silhouette(z, y), silhouette(z, lang)
-    return {"rows": rows, "coords": coords, "labels": y, "languages": lang, "n": int(len(rows)), "n_total": int(n),
-            "perplexity": perp, "seed": seed, "silhouette_emotion": sil_emotion, "silhouette_language": sil_language,
-            "dim": int(z.shape[1])}
+    return {
+        "rows": rows,
+        "coords": coords,
+        "labels": y,
+        "languages": lang,
+        "n": int(len(rows)),
+        "n_total": int(n),
+        "perplexity": perp,
+        "seed": seed,
+        "silhouette_emotion": sil_emotion,
+        "silhouette_language": sil_language,
+        "dim": int(z.shape[1]),
+    }
 
 
 def _fmt(value: float | None) -> str:
@@ -79,8 +97,9 @@ def _fmt(value: float | None) -> str:
 
 def map_title(m: dict) -> str:
     """'layer 4: silhouette emotion 0.123 | language 0.045'."""
-    return (f"{m['title']}: silhouette emotion {_fmt(m['silhouette_emotion'])} | language "
-            f"{_fmt(m['silhouette_language'])}")
+    return (
+        f"{m['title']}: silhouette emotion {_fmt(m['silhouette_emotion'])} | language {_fmt(m['silhouette_language'])}"
+    )
 
 
 def plot_maps(maps: list[dict], path: str | Path, suptitle: str) -> Path:
@@ -121,13 +140,26 @@ def _write_points(m: dict, rows_frame, path: Path) -> None:
 
 
 def _payload(m: dict, run_dir: Path, space: str, layer: int | None, split: str, tag: str, model: str) -> dict:
-    return {"figure": "Fig. 2: t-SNE per layer" if space == "layers" else "Fig. 4: t-SNE of the projector space",
-            "run": run_dir.name, "run_dir": str(run_dir), "space": space, "layer": layer, "split": split,
-            "model": model, "model_tag": tag, "title": m["title"], "n": m["n"], "n_total": m["n_total"],
-            "dim": m["dim"], "seed": m["seed"], "perplexity": m["perplexity"],
-            "silhouette_emotion": m["silhouette_emotion"], "silhouette_language": m["silhouette_language"],
-            "silhouette_space": "standardised embedding before t-SNE (euclidean)",
-            "tsne": f"sklearn TSNE on the first {PCA_DIMS} principal components, init='pca'"}
+    return {
+        "figure": "Fig. 2: t-SNE per layer" if space == "layers" else "Fig. 4: t-SNE of the projector space",
+        "run": run_dir.name,
+        "run_dir": str(run_dir),
+        "space": space,
+        "layer": layer,
+        "split": split,
+        "model": model,
+        "model_tag": tag,
+        "title": m["title"],
+        "n": m["n"],
+        "n_total": m["n_total"],
+        "dim": m["dim"],
+        "seed": m["seed"],
+        "perplexity": m["perplexity"],
+        "silhouette_emotion": m["silhouette_emotion"],
+        "silhouette_language": m["silhouette_language"],
+        "silhouette_space": "standardised embedding before t-SNE (euclidean)",
+        "tsne": f"sklearn TSNE on the first {PCA_DIMS} principal components, init='pca'",
+    }
 
 
 def run_tsne(
@@ -158,8 +190,11 @@ def run_tsne(
     tag = model_tag(model)
     suffix = "" if tag == FINETUNED else f"-{tag}"
     source = "fine-tuned" if tag == FINETUNED else f"{model}, not fine-tuned"
-    jobs = [(f"layer {l}", l, feats.layer(l), f"tsne-layer{l:02d}{suffix}") for l in layers] if space == "layers" \
+    jobs = (
+        [(f"layer {l}", l, feats.layer(l), f"tsne-layer{l:02d}{suffix}") for l in layers]
+        if space == "layers"
         else [("projector", None, feats.projector(), f"tsne-projector{suffix}")]
+    )
     payloads, maps = [], []
     for title, layer, x, stem in jobs:
         m = embedding_map(x, feats.labels, feats.languages, seed, max_points, perplexity)

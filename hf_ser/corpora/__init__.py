@@ -38,10 +38,13 @@ def _get_it(name: str, root: Path) -> str:
     if info is None:
         return f"Put its files (or a manifest.csv, see docs/manifests.md) in {where}/."
     if name in LOADERS:
-        return (f"Get {info.title} from {info.url} and extract it into {where}/ (any sub-folder layout below it is "
-                "fine).")
-    return (f"Get {info.title} from {info.url}, extract it into {where}/ and describe it with {where}/manifest.csv "
-            "(path,label,language[,speaker]; see docs/manifests.md).")
+        return (
+            f"Get {info.title} from {info.url} and extract it into {where}/ (any sub-folder layout below it is fine)."
+        )
+    return (
+        f"Get {info.title} from {info.url}, extract it into {where}/ and describe it with {where}/manifest.csv "
+        "(path,label,language[,speaker]; see docs/manifests.md)."
+    )
 
 
 def find_manifest(root: Path) -> Path | None:
@@ -85,14 +88,13 @@ def scan_corpus(name: str, data_root: str | Path, **options) -> Scan:
     language = options.pop("language", None)  # only for manifests: a layout loader knows its language
     root = corpus_folder(Path(data_root).absolute(), name)
     if not root.is_dir():
-        raise CorpusNotFound(
-            f"corpus {name!r}: folder {display_path(root)} does not exist. {_get_it(name, root)}"
-        )
+        raise CorpusNotFound(f"corpus {name!r}: folder {display_path(root)} does not exist. {_get_it(name, root)}")
     manifest = find_manifest(root)
     if manifest is not None:
         info = CORPORA.get(name)
-        return scan_manifest(manifest, label_map=label_map, corpus=name, language=language
-                             or (info.language if info else None))
+        return scan_manifest(
+            manifest, label_map=label_map, corpus=name, language=language or (info.language if info else None)
+        )
     if name not in LOADERS:
         raise CorpusNotFound(
             f"corpus {name!r} has no layout loader and {display_path(root)} holds no manifest. {_get_it(name, root)}"
@@ -120,8 +122,9 @@ def scan_source(source: str | Path, data_root: str | Path = "data", **options) -
         return scan_manifest(p, label_map=label_map, corpus=options.get("corpus"), language=options.get("language"))
     if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES or p.is_dir():
         if p.is_dir() and find_manifest(p):
-            return scan_manifest(find_manifest(p), label_map=label_map, corpus=options.get("corpus"),
-                                 language=options.get("language"))
+            return scan_manifest(
+                find_manifest(p), label_map=label_map, corpus=options.get("corpus"), language=options.get("language")
+            )
         return scan_table(p, label_map=load_label_map(label_map), **options)
     if p.exists():
         raise CorpusError(f"{display_path(p)}: not a manifest ({', '.join(MANIFEST_SUFFIXES)}), table or folder")
@@ -140,8 +143,9 @@ def scan_source(source: str | Path, data_root: str | Path = "data", **options) -
                 options.setdefault("speaker_fn", dialogue_id)
         return scan_hub(s, label_map=lm, **options)
     known = ", ".join(CORPORA)
-    raise CorpusNotFound(f"{s!r} is neither a known corpus ({known}), nor an existing manifest/table path, nor a Hub "
-                         "id")
+    raise CorpusNotFound(
+        f"{s!r} is neither a known corpus ({known}), nor an existing manifest/table path, nor a Hub id"
+    )
 
 
 def load_corpus(
@@ -161,7 +165,20 @@ def load_corpus(
 
 
 __all__ = [
-    "FEATURES", "CorpusError", "CorpusNotFound", "Item", "LOADERS", "Scan", "corpus_folder", "corpus_status",
-    "default_cache_dir", "format_report", "load_corpus", "prepare_scan", "register_loader", "scan_corpus",
-    "scan_manifest", "scan_source",
+    "FEATURES",
+    "CorpusError",
+    "CorpusNotFound",
+    "Item",
+    "LOADERS",
+    "Scan",
+    "corpus_folder",
+    "corpus_status",
+    "default_cache_dir",
+    "format_report",
+    "load_corpus",
+    "prepare_scan",
+    "register_loader",
+    "scan_corpus",
+    "scan_manifest",
+    "scan_source",
 ]

@@ -31,15 +31,17 @@ def list_corpora(data_root: str | Path) -> str:
     rows = [header]
     for info in CORPORA.values():
         lang = LANGUAGES.get(info.language)
-        rows.append((
-            info.name,
-            f"{info.language} ({lang.name})" if lang else info.language,
-            group_title(lang.group) if lang else "?",
-            info.licence,
-            info.url,
-            display_path(corpus_folder(data_root, info.name)) + "/",
-            STATUS_TEXT[corpus_status(info.name, data_root)],
-        ))
+        rows.append(
+            (
+                info.name,
+                f"{info.language} ({lang.name})" if lang else info.language,
+                group_title(lang.group) if lang else "?",
+                info.licence,
+                info.url,
+                display_path(corpus_folder(data_root, info.name)) + "/",
+                STATUS_TEXT[corpus_status(info.name, data_root)],
+            )
+        )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -51,9 +53,19 @@ def _failure_report(name: str, path: str, reason: str, report: dict | None = Non
     if report:
         return {**report, "error": reason}
     return {
-        "corpus": name, "files_seen": 0, "kept": {e: 0 for e in EMOTIONS}, "kept_total": 0, "dropped": {},
-        "skipped": [{"path": path, "reason": reason}], "speakers": 0, "hours": 0.0, "sample_rates": {},
-        "channels": {}, "notes": [], "cache": None, "error": reason,
+        "corpus": name,
+        "files_seen": 0,
+        "kept": {e: 0 for e in EMOTIONS},
+        "kept_total": 0,
+        "dropped": {},
+        "skipped": [{"path": path, "reason": reason}],
+        "speakers": 0,
+        "hours": 0.0,
+        "sample_rates": {},
+        "channels": {},
+        "notes": [],
+        "cache": None,
+        "error": reason,
     }
 
 
@@ -93,8 +105,7 @@ def prepare(
         key = name if name in CORPORA else Path(name).stem if Path(name).suffix else Path(name).name or name
         where = display_path(corpus_folder(data_root, name)) if name in CORPORA else name
         try:
-            _, report = load_corpus(name, data_root, cache_dir=cache_dir, cfg=cfg, num_proc=num_proc,
-                                    **own)
+            _, report = load_corpus(name, data_root, cache_dir=cache_dir, cfg=cfg, num_proc=num_proc, **own)
             key = report.get("corpus", key) if name not in CORPORA else name
             reports[key] = report
             print(format_report(report), flush=True)
@@ -126,17 +137,26 @@ def main(argv: list[str] | None = None) -> int:
     p_list = sub.add_parser("list", help="table of every known corpus and whether it is under the data root")
     p_list.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus")
     p_prep = sub.add_parser("prepare", help="parse, preprocess and cache corpora; print a report for each")
-    p_prep.add_argument("names", nargs="+", metavar="NAME",
-                        help="corpus name ('all' for every one), manifest file, parquet/Arrow folder or Hub id")
+    p_prep.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="corpus name ('all' for every one), manifest file, parquet/Arrow folder or Hub id",
+    )
     p_prep.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus")
     p_prep.add_argument("--output", default=None, help="write all reports to this JSON file")
     p_prep.add_argument("--cache_dir", default=None, help="default: $HF_SER_CACHE/prepared or ~/.cache/hf_ser/prepared")
     p_prep.add_argument("--num_proc", type=int, default=None, help="processes for audio preparation")
     p_prep.add_argument("--label_map", default=None, help="JSON file or inline JSON: native label -> emotion or null")
     p_prep.add_argument("--language", default=None, help="language code for manifests/tables without a language column")
-    p_prep.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="loader option, e.g. --option oreau.release=_01, --option emofilm.part=all "
-                             "(a NAME. prefix limits it to that corpus)")
+    p_prep.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="loader option, e.g. --option oreau.release=_01, --option emofilm.part=all "
+        "(a NAME. prefix limits it to that corpus)",
+    )
     args = parser.parse_args(argv)
     setup_logging(logging.WARNING)
     if args.command == "list":

@@ -62,8 +62,9 @@ def scan_cafe(root: Path, release: str | int = "48k") -> Scan:
         aiff = [f for f in files if f.suffix.lower() in (".aif", ".aiff")]
         if wav and aiff:  # both releases extracted without their top folders: keep one
             files = wav if want == "48" else aiff
-            notes.append(f"both WAV and AIFF files found; using the {'WAV (48k)' if want == '48' else 'AIFF (192k)'} "
-                         "ones")
+            notes.append(
+                f"both WAV and AIFF files found; using the {'WAV (48k)' if want == '48' else 'AIFF (192k)'} ones"
+            )
     scan = scan_files(root, "cafe", LANGUAGE, LABEL_MAP, parse, EXPECTED, files=files, ignored=ignored)
     scan.notes = notes + scan.notes
     return scan

@@ -16,7 +16,12 @@ from .scan import Loader, Scan, find_named_dirs, lfs_pointer_note, scan_files, w
 
 LANGUAGE = "ENG"
 LABEL_MAP: dict[str, str | None] = {
-    "ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happiness", "NEU": "neutral", "SAD": "sadness",
+    "ANG": "anger",
+    "DIS": "disgust",
+    "FEA": "fear",
+    "HAP": "happiness",
+    "NEU": "neutral",
+    "SAD": "sadness",
 }
 STEM = re.compile(r"^(?P<actor>\d{4})_(?P<sentence>[A-Z]{3})_(?P<emotion>[A-Za-z]{3})_(?P<level>[A-Z]{1,2})$")
 REPO = "https://github.com/CheyneyComputerScience/CREMA-D"

@@ -65,7 +65,9 @@ def read_legend(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for sheet in pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl").values():
         file_col = next((c for c in sheet.columns if "file" in str(c).lower()), None)
-        spk_col = next((c for c in sheet.columns if any(w in str(c).lower() for w in ("speaker", "actor", "dubber"))), None)
+        spk_col = next(
+            (c for c in sheet.columns if any(w in str(c).lower() for w in ("speaker", "actor", "dubber"))), None
+        )
         if file_col is None or spk_col is None:
             continue
         for f, spk in zip(sheet[file_col], sheet[spk_col]):

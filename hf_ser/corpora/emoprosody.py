@@ -15,8 +15,13 @@ from .scan import Loader, Scan, display_path, scan_files, walk_files
 
 LANGUAGE = "POR"
 LABEL_MAP: dict[str, str | None] = {
-    "angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness",
-    "neutral": "neutral", "sad": "sadness", "surprise": None,
+    "angry": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "happiness",
+    "neutral": "neutral",
+    "sad": "sadness",
+    "surprise": None,
 }
 STEM = re.compile(r"^\d+[sp](?P<speaker>[AB])_(?P<emotion>[A-Za-z]+)\d+$")
 EXPECTED = "NN{s,p}{A,B}_emotionN.wav, e.g. 62pA_fear8.wav"
@@ -59,8 +64,9 @@ def scan_emoprosody(root: Path) -> Scan:
             scan.notes.append(f"could not read {display_path(p.name)!r}: {type(e).__name__}: {e}")
     unlisted = [it for it in scan.items if Path(it.path).stem not in listed]
     if listed and unlisted:
-        scan.notes.append(f"{len(unlisted)} file(s) are not listed in the appendices, e.g. "
-                          f"{Path(unlisted[0].path).name}")
+        scan.notes.append(
+            f"{len(unlisted)} file(s) are not listed in the appendices, e.g. {Path(unlisted[0].path).name}"
+        )
     return scan
 
 

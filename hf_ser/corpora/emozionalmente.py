@@ -20,8 +20,13 @@ from .scan import (
 
 LANGUAGE = "ITA"
 LABEL_MAP: dict[str, str | None] = {
-    "anger": "anger", "disgust": "disgust", "fear": "fear", "joy": "happiness",
-    "neutrality": "neutral", "sadness": "sadness", "surprise": None,
+    "anger": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "joy": "happiness",
+    "neutrality": "neutral",
+    "sadness": "sadness",
+    "surprise": None,
 }
 COLUMNS = ("file_name", "actor", "emotion_expressed")
 
@@ -51,14 +56,25 @@ def scan_emozionalmente(root: Path) -> Scan:
         name = str(row.file_name).strip()
         p = by_name.get(Path(name).name) or by_stem.get(Path(name).stem)
         if p is None:
-            skipped.append({"path": str(csv_path.parent.parent / "audio" / name),
-                            "reason": "missing file (listed in metadata/samples.csv)"})
+            skipped.append(
+                {
+                    "path": str(csv_path.parent.parent / "audio" / name),
+                    "reason": "missing file (listed in metadata/samples.csv)",
+                }
+            )
             continue
         if p in used:
             continue
         used.add(p)
-        items.append(Item(str(p), str(row.emotion_expressed).strip(), LANGUAGE, str(row.actor).strip() or "unknown",
-                          "emozionalmente"))
+        items.append(
+            Item(
+                str(p),
+                str(row.emotion_expressed).strip(),
+                LANGUAGE,
+                str(row.actor).strip() or "unknown",
+                "emozionalmente",
+            )
+        )
     for p in files:
         if p not in used:
             skipped.append({"path": str(p), "reason": "not listed in metadata/samples.csv (no label)"})

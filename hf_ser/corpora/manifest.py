@@ -16,10 +16,26 @@ from .scan import CorpusError, CorpusNotFound, Item, Scan, display_path
 # Native names met in public corpora -> the six classes (None = drop, counted in the report).
 DEFAULT_LABEL_MAP: dict[str, str | None] = {
     **{e: e for e in EMOTIONS},
-    "angry": "anger", "ang": "anger", "disgusted": "disgust", "dis": "disgust", "fearful": "fear",
-    "fea": "fear", "happy": "happiness", "joy": "happiness", "hap": "happiness", "neutrality": "neutral",
-    "neu": "neutral", "sad": "sadness", "surprise": None, "surprised": None, "sur": None, "calm": None,
-    "contempt": None, "enthusiasm": None, "boredom": None, "other": None,
+    "angry": "anger",
+    "ang": "anger",
+    "disgusted": "disgust",
+    "dis": "disgust",
+    "fearful": "fear",
+    "fea": "fear",
+    "happy": "happiness",
+    "joy": "happiness",
+    "hap": "happiness",
+    "neutrality": "neutral",
+    "neu": "neutral",
+    "sad": "sadness",
+    "surprise": None,
+    "surprised": None,
+    "sur": None,
+    "calm": None,
+    "contempt": None,
+    "enthusiasm": None,
+    "boredom": None,
+    "other": None,
 }
 REQUIRED = ("path", "label", "language")
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json")
@@ -61,7 +77,7 @@ def load_label_map(spec: str | Path | dict | None) -> dict[str, str | None]:
         except json.JSONDecodeError as e:
             raise CorpusError(f"label map {spec!s:.80} is neither a JSON file nor a JSON object ({e.msg})") from None
     if not isinstance(mapping, dict):
-        raise CorpusError("a label map is a JSON object: {\"native label\": \"emotion\" or null}")
+        raise CorpusError('a label map is a JSON object: {"native label": "emotion" or null}')
     out: dict[str, str | None] = {}
     for k, v in mapping.items():
         target = None if v is None or str(v).strip().lower() in ("", "none", "null", "drop") else str(v).strip().lower()
@@ -90,8 +106,9 @@ def read_manifest_rows(path: Path) -> list[dict]:
                 try:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError as e:
-                    raise CorpusError(f"{path}:{n}: not a JSON object ({e.msg}); a JSONL manifest has one object per "
-                                      "line") from None
+                    raise CorpusError(
+                        f"{path}:{n}: not a JSON object ({e.msg}); a JSONL manifest has one object per line"
+                    ) from None
         return rows
     lines = text.splitlines()
     try:
@@ -141,9 +158,15 @@ def scan_manifest(
         if lang is None:
             skipped.append({"path": str(p), "reason": f"unknown language {row.get('language') or language!r}"})
             continue
-        items.append(Item(str(p), str(row.get("label") or "").strip(), lang,
-                          str(row.get("speaker") or "").strip() or "unknown",
-                          safe_name(str(row.get("corpus") or "").strip()) if row.get("corpus") else name))
+        items.append(
+            Item(
+                str(p),
+                str(row.get("label") or "").strip(),
+                lang,
+                str(row.get("speaker") or "").strip() or "unknown",
+                safe_name(str(row.get("corpus") or "").strip()) if row.get("corpus") else name,
+            )
+        )
     lm = dict(DEFAULT_LABEL_MAP)
     beside = path.parent / "label_map.json"
     if beside.is_file():

@@ -10,8 +10,12 @@ from .scan import Loader, Scan, scan_files
 
 LANGUAGE = "SPA"
 LABEL_MAP: dict[str, str | None] = {
-    "anger": "anger", "disgust": "disgust", "fear": "fear",
-    "happiness": "happiness", "neutral": "neutral", "sadness": "sadness",
+    "anger": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happiness": "happiness",
+    "neutral": "neutral",
+    "sadness": "sadness",
 }
 EXPECTED = "Emotion_Voice_Corpus_word.wav, e.g. Disgust_C_A_basta_ya.wav"
 

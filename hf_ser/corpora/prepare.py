@@ -100,12 +100,15 @@ def dedupe(items: list[Item]) -> tuple[list[Item], list[dict]]:
             first[key] = it
             kept.append(it)
         elif seen.label != it.label:
-            raise CorpusError(f"{display_path(it.path)} is listed twice with different labels: {seen.label!r} (as "
-                              f"{display_path(seen.path)}) and {it.label!r}; fix the manifest or label map so each "
-                              "file has one label")
+            raise CorpusError(
+                f"{display_path(it.path)} is listed twice with different labels: {seen.label!r} (as "
+                f"{display_path(seen.path)}) and {it.label!r}; fix the manifest or label map so each "
+                "file has one label"
+            )
         else:
-            skipped.append({"path": it.path, "reason": f"duplicate of {display_path(seen.path)} (same file, kept "
-                                                       "once)"})
+            skipped.append(
+                {"path": it.path, "reason": f"duplicate of {display_path(seen.path)} (same file, kept once)"}
+            )
     return kept, skipped
 
 
@@ -121,9 +124,18 @@ def _stamp(path: str) -> str:
 def _fingerprint(scan: Scan, cfg: PreprocessConfig) -> str:
     """Hash of everything the preparation depends on: config, every item (with size and mtime), skips, label map."""
     h = hashlib.sha256()
-    h.update(json.dumps({"v": PREP_VERSION, "cfg": cfg.to_dict(), "corpus": scan.corpus,
-                         "map": sorted((str(k), str(v)) for k, v in scan.label_map.items()),
-                         "notes": scan.notes}, sort_keys=True).encode())
+    h.update(
+        json.dumps(
+            {
+                "v": PREP_VERSION,
+                "cfg": cfg.to_dict(),
+                "corpus": scan.corpus,
+                "map": sorted((str(k), str(v)) for k, v in scan.label_map.items()),
+                "notes": scan.notes,
+            },
+            sort_keys=True,
+        ).encode()
+    )
     stamps: dict[str, str] = {}
     for it in sorted(scan.items, key=lambda i: (i.path, i.column or "")):
         file = it.path.rsplit(TABLE_ROW_SEP, 1)[0] if it.column else it.path
@@ -163,9 +175,15 @@ def _prepare_one(example: dict, cfg: PreprocessConfig) -> tuple[dict | None, dic
     except Exception as e:  # one bad file must never stop a preparation
         meta["error"] = f"unexpected {type(e).__name__}: {display_path(str(e))}"
         return None, meta
-    row = {"audio": {"bytes": encode_wav(wave, cfg.sampling_rate), "path": example["path"]},
-           "label": example["label"], "language": example["language"], "corpus": example["corpus"],
-           "speaker": example["speaker"], "path": example["path"], "length": len(wave)}
+    row = {
+        "audio": {"bytes": encode_wav(wave, cfg.sampling_rate), "path": example["path"]},
+        "label": example["label"],
+        "language": example["language"],
+        "corpus": example["corpus"],
+        "speaker": example["speaker"],
+        "path": example["path"],
+        "length": len(wave),
+    }
     return row, meta
 
 
@@ -217,7 +235,9 @@ def cache_problem(entry: Path) -> str | None:
         return "incomplete"
     except (OSError, ValueError) as e:
         return f"unreadable index ({e})"
-    if not isinstance(index, list) or not all(isinstance(e, dict) and {"name", "size", "sha256"} <= set(e) for e in index):
+    if not isinstance(index, list) or not all(
+        isinstance(e, dict) and {"name", "size", "sha256"} <= set(e) for e in index
+    ):
         return "written by an older version without checksums"
     for e in index:
         shard = entry / "dataset" / e["name"]
@@ -291,9 +311,15 @@ def _raw_dataset(kept: list[Item]) -> datasets.Dataset:
             "speaker": [display_path(it.speaker) for it in kept],
         },
         features=datasets.Features(
-            {"path": datasets.Value("string"), "source": datasets.Value("binary"), "column": datasets.Value("string"),
-             "label": FEATURES["label"], "language": datasets.Value("string"), "corpus": datasets.Value("string"),
-             "speaker": datasets.Value("string")}
+            {
+                "path": datasets.Value("string"),
+                "source": datasets.Value("binary"),
+                "column": datasets.Value("string"),
+                "label": FEATURES["label"],
+                "language": datasets.Value("string"),
+                "corpus": datasets.Value("string"),
+                "speaker": datasets.Value("string"),
+            }
         ),
     )
 
@@ -325,8 +351,9 @@ def _finish_report(report: dict, outcomes: list[dict], kept_meta, cfg: Preproces
     )
 
 
-def _build_entry(kept: list[Item], report: dict, target: Path, key: str, cfg: PreprocessConfig,
-                 num_proc: int | None, corpus: str) -> None:
+def _build_entry(
+    kept: list[Item], report: dict, target: Path, key: str, cfg: PreprocessConfig, num_proc: int | None, corpus: str
+) -> None:
     """Run the preparation map into a temporary folder beside `target` and rename it into place."""
     nproc = num_proc if num_proc is not None else min(os.cpu_count() or 1, 8)
     nproc = max(1, min(nproc, len(kept) // 50 or 1))
@@ -354,8 +381,12 @@ def _build_entry(kept: list[Item], report: dict, target: Path, key: str, cfg: Pr
         del processed
         _finish_report(report, _read_outcomes(tmp / "outcomes"), kept_meta, cfg)
         if kept_meta.empty:  # e.g. a clone without `git lfs pull`: an empty dataset, and the report says why
-            logger.warning("%s: none of the %d labelled files could be used (first reason: %s)",
-                           corpus, len(kept), report["skipped"][-1]["reason"])
+            logger.warning(
+                "%s: none of the %d labelled files could be used (first reason: %s)",
+                corpus,
+                len(kept),
+                report["skipped"][-1]["reason"],
+            )
         for p in (tmp / "dataset").iterdir():  # datasets' lock files and anything that is not a shard
             if p.name not in shards:
                 p.unlink()
@@ -382,8 +413,9 @@ def prepare_scan(
     """
     kept, dropped, skipped = map_labels(scan)
     kept, duplicates = dedupe(kept)
-    skipped = [{"path": display_path(s["path"]), "reason": str(s["reason"])}
-               for s in list(scan.skipped) + skipped + duplicates]
+    skipped = [
+        {"path": display_path(s["path"]), "reason": str(s["reason"])} for s in list(scan.skipped) + skipped + duplicates
+    ]
     cache_root = Path(cache_dir) if cache_dir else default_cache_dir() / "prepared"
     key = _fingerprint(scan, cfg)
     target = inside(cache_root, cache_root / safe_name(scan.corpus) / key)
@@ -403,8 +435,12 @@ def prepare_scan(
                 logger.info("%s: using cached preparation %s", scan.corpus, display_path(target))
                 return _load_prepared(target / "dataset"), json.loads((target / "report.json").read_text())
             if problem not in ("absent", "incomplete"):
-                logger.warning("%s: the prepared cache %s is unusable (%s); preparing it again",
-                               scan.corpus, display_path(target), problem)
+                logger.warning(
+                    "%s: the prepared cache %s is unusable (%s); preparing it again",
+                    scan.corpus,
+                    display_path(target),
+                    problem,
+                )
             _build_entry(kept, report, target, key, cfg, num_proc, scan.corpus)
     except OSError as e:
         friendly = storage_error(e, cache_root)
@@ -416,14 +452,20 @@ def prepare_scan(
 
 def format_report(report: dict, max_skips: int = 20) -> str:
     """Human-readable multi-line summary of one corpus report."""
-    lines = [f"== {report['corpus']}: {report['kept_total']} kept of {report['files_seen']} files, "
-             f"{report['speakers']} speakers, {report['hours']:.3f} h"]
+    lines = [
+        f"== {report['corpus']}: {report['kept_total']} kept of {report['files_seen']} files, "
+        f"{report['speakers']} speakers, {report['hours']:.3f} h"
+    ]
     lines.append("   kept:    " + ", ".join(f"{k} {v}" for k, v in report["kept"].items()))
     if report["dropped"]:
         lines.append("   dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()))
     if report["sample_rates"] or report.get("channels"):
-        lines.append("   sample rates: " + ", ".join(f"{k} Hz x{v}" for k, v in report["sample_rates"].items())
-                     + "; channels: " + ", ".join(f"{k} x{v}" for k, v in report.get("channels", {}).items()))
+        lines.append(
+            "   sample rates: "
+            + ", ".join(f"{k} Hz x{v}" for k, v in report["sample_rates"].items())
+            + "; channels: "
+            + ", ".join(f"{k} x{v}" for k, v in report.get("channels", {}).items())
+        )
     if report["skipped"]:
         lines.append(f"   skipped: {len(report['skipped'])}")
         for s in report["skipped"][:max_skips]:
@@ -433,4 +475,3 @@ def format_report(report: dict, max_skips: int = 20) -> str:
     for n in report.get("notes", []):
         lines.append(f"   note: {n}")
     return "\n".join(lines)
-

@@ -25,8 +25,13 @@ from .table import TABLE_SUFFIXES, scan_table, table_schema
 
 LANGUAGE = "RUS"
 LABEL_MAP: dict[str, str | None] = {
-    "anger": "anger", "disgust": "disgust", "fear": "fear", "happiness": "happiness",
-    "neutral": "neutral", "sadness": "sadness", "enthusiasm": None,
+    "anger": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happiness": "happiness",
+    "neutral": "neutral",
+    "sadness": "sadness",
+    "enthusiasm": None,
 }
 DIALOGUE = re.compile(r"^\s*(\d+)")
 
@@ -55,8 +60,9 @@ def _scan_csv(root: Path, csvs: list[Path]) -> Scan:
             p = next((c for c in (csv_path.parent / cand, root / cand) if ref and c.is_file()), None)
             p = p or by_name.get(cand.name) or by_stem.get(cand.stem) or by_stem.get(Path(row.get("name", "")).stem)
             if p is None:
-                skipped.append({"path": str(csv_path.parent / cand), "reason": f"missing file (listed in "
-                                                                               f"{csv_path.name})"})
+                skipped.append(
+                    {"path": str(csv_path.parent / cand), "reason": f"missing file (listed in {csv_path.name})"}
+                )
                 continue
             used.add(p)
             items.append(Item(str(p), row.get("emotion", "").strip(), LANGUAGE, dialogue_id(row), "resd"))
@@ -71,8 +77,16 @@ def scan_resd(root: Path) -> Scan:
     pointers = [t for t in tables if is_lfs_pointer(t)]
     usable = [t for t in tables if t not in pointers and "emotion" in table_schema(t).names]
     if usable or pointers:
-        scan = scan_table(usable + pointers, label_map=LABEL_MAP, corpus="resd", language=LANGUAGE,
-                          label_column="emotion", speaker_fn=dialogue_id, default_label_map=False, base=root)
+        scan = scan_table(
+            usable + pointers,
+            label_map=LABEL_MAP,
+            corpus="resd",
+            language=LANGUAGE,
+            label_column="emotion",
+            speaker_fn=dialogue_id,
+            default_label_map=False,
+            base=root,
+        )
         ignored = len(tables) - len(usable) - len(pointers)
         if ignored:
             scan.notes.append(f"ignored {ignored} table(s) without an 'emotion' column")

@@ -25,7 +25,9 @@ from ..errors import UserError
 from ..safe_io import display_path
 
 # The formats this soundfile build decodes (MP3 only with libsndfile >= 1.1): what loaders and predict look for.
-AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aif", ".aiff", ".ogg") + ((".mp3",) if "MP3" in sf.available_formats() else ())
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aif", ".aiff", ".ogg") + (
+    (".mp3",) if "MP3" in sf.available_formats() else ()
+)
 # Folders that never hold corpus audio: macOS zip metadata and VCS internals.
 IGNORED_DIRS = frozenset({"__MACOSX", ".git", ".svn", ".hg"})
 TABLE_ROW_SEP = "::"  # "<table file>::<row>" names one row of a table
@@ -156,13 +158,21 @@ def read_metadata_csv(path: Path, required: Iterable[str]) -> pd.DataFrame:
     required = [c.lower() for c in required]
     df = None
     for sep in (",", None):
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, engine="python" if sep is None else "c",
-                         encoding="utf-8-sig")
+        df = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            sep=sep,
+            engine="python" if sep is None else "c",
+            encoding="utf-8-sig",
+        )
         df.columns = [str(c).strip().lower() for c in df.columns]
         if all(c in df.columns for c in required):
             return df
-    raise CorpusError(f"{display_path(path)} lacks column(s) {', '.join(c for c in required if c not in df.columns)}; "
-                     f"it has {', '.join(df.columns)}")
+    raise CorpusError(
+        f"{display_path(path)} lacks column(s) {', '.join(c for c in required if c not in df.columns)}; "
+        f"it has {', '.join(df.columns)}"
+    )
 
 
 ParseFn = Callable[[Path], "tuple[str, str] | None"]

@@ -12,8 +12,13 @@ from .scan import Loader, Scan, scan_files
 
 LANGUAGE = "BEN"
 LABEL_MAP: dict[str, str | None] = {
-    "ANGRY": "anger", "DISGUST": "disgust", "FEAR": "fear", "HAPPY": "happiness",
-    "NEUTRAL": "neutral", "SAD": "sadness", "SURPRISE": None,
+    "ANGRY": "anger",
+    "DISGUST": "disgust",
+    "FEAR": "fear",
+    "HAPPY": "happiness",
+    "NEUTRAL": "neutral",
+    "SAD": "sadness",
+    "SURPRISE": None,
 }
 STEM = re.compile(
     r"^(?P<gender>[FM])_(?P<number>\d+)_(?P<name>[^_]+)_S_(?P<sentence>\d+)_(?P<emotion>[A-Za-z]+)_(?P<take>\d+)\W*$",

@@ -108,8 +108,16 @@ MANIFEST_COLUMNS: tuple[str, ...] = ("path", "label", "language", "speaker", "co
 
 # eSpeak NG voice for each language code of labels.LANGUAGES (extend both tables to add one).
 ESPEAK_VOICES: dict[str, str] = {
-    "FRE": "fr", "ITA": "it", "POR": "pt", "ROM": "ro", "SPA": "es",
-    "ARA": "ar", "BEN": "bn", "CHI": "cmn", "ENG": "en", "RUS": "ru",
+    "FRE": "fr",
+    "ITA": "it",
+    "POR": "pt",
+    "ROM": "ro",
+    "SPA": "es",
+    "ARA": "ar",
+    "BEN": "bn",
+    "CHI": "cmn",
+    "ENG": "en",
+    "RUS": "ru",
 }
 
 # Voice variants used as speakers, male and female alternating.
@@ -364,8 +372,14 @@ class ESpeakNG:
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-            ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self._data, _INITIALIZE_DONT_EXIT)
         if sr <= 0:
@@ -457,7 +471,7 @@ def _apply_effects(x: np.ndarray, sr: int, p: Profile, fx: np.ndarray, noise: np
         x = np.interp(np.arange(n) - delay, np.arange(n), x)
         x = x * (1.0 + 0.5 * p.tremor * lfo)
     if p.lowpass > 0:
-        cutoff = 7500.0 * 0.3 ** p.lowpass
+        cutoff = 7500.0 * 0.3**p.lowpass
         x = sosfilt(butter(4, cutoff, fs=sr, output="sos"), x)
     if p.drive > 0:
         peak = np.max(np.abs(x)) + 1e-9
@@ -482,9 +496,7 @@ def _apply_effects(x: np.ndarray, sr: int, p: Profile, fx: np.ndarray, noise: np
     return x
 
 
-def render_utterance(
-    engine: ESpeakNG, utt: Utterance, profile: Profile, seed: int
-) -> tuple[np.ndarray, dict]:
+def render_utterance(engine: ESpeakNG, utt: Utterance, profile: Profile, seed: int) -> tuple[np.ndarray, dict]:
     """Synthesise one utterance as int16 at 16 kHz; also returns the jittered parameters used."""
     ss = np.random.SeedSequence([seed, zlib.crc32(utt.language.encode()), EMOTION2ID[utt.emotion], utt.index])
     r_prosody, r_noise = (np.random.default_rng(s) for s in ss.spawn(2))
@@ -501,8 +513,7 @@ def render_utterance(
     volume = float(np.clip(profile.volume + 12.0 * z[3], 10, 200))
     gain_db = 1.5 * float(z[4])
     effects = Profile(
-        profile.rate, pitch, prange, volume,
-        *(float(min(1.0, s * v)) for s, v in zip(fx_scale, profile.as_array()[4:]))
+        profile.rate, pitch, prange, volume, *(float(min(1.0, s * v)) for s, v in zip(fx_scale, profile.as_array()[4:]))
     )
 
     wav = engine.synthesize(utt.text, utt.voice, rate=rate, pitch=pitch, pitch_range=prange, volume=volume)
@@ -573,8 +584,9 @@ def _write_atomic(path: Path, write) -> None:
             tmp.unlink()
 
 
-def corpus_params(codes: list[str], per_cell: int, seed: int, lineage_shift: float, speakers_per_language: int,
-                  engine_version: str) -> dict:
+def corpus_params(
+    codes: list[str], per_cell: int, seed: int, lineage_shift: float, speakers_per_language: int, engine_version: str
+) -> dict:
     """Everything the corpus depends on (its folder name is a hash of this): sizes, voices, sentences, profiles."""
     return {
         "corpus": CORPUS_NAME,
@@ -588,8 +600,10 @@ def corpus_params(codes: list[str], per_cell: int, seed: int, lineage_shift: flo
         "groups": {c: LANGUAGES[c].group for c in codes},
         "voices": {c: _speaker_voices(c, speakers_per_language) for c in codes},
         "sentences": {c: list(SENTENCES[c]) for c in codes},
-        "profiles": {g: {e: asdict(emotion_profile(e, g, lineage_shift)) for e in EMOTIONS}
-                     for g in sorted({LANGUAGES[c].group for c in codes})},
+        "profiles": {
+            g: {e: asdict(emotion_profile(e, g, lineage_shift)) for e in EMOTIONS}
+            for g in sorted({LANGUAGES[c].group for c in codes})
+        },
     }
 
 
@@ -624,6 +638,7 @@ def _synthesise(engine, out: Path, plan: list, codes: list[str], seed: int, line
 
 def _write_manifest(manifest: Path, rows: list) -> None:
     """The corpus manifest (path, label, language, speaker, corpus), written atomically."""
+
     def write(p: Path) -> None:
         with open(p, "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
@@ -669,17 +684,30 @@ def build_synthetic_corpus(
             if not engine.has_voice(voice):
                 raise ESpeakError(f"eSpeak NG {engine.version} has no voice {voice!r} (language {code})")
     plan = plan_utterances(codes, per_cell, speakers_per_language)
-    logger.info("building synthetic corpus in %s: %d languages x %d emotions x %d = %d utterances "
-                "(eSpeak NG %s, lineage_shift=%g)", out, len(codes), len(EMOTIONS), per_cell, len(plan),
-                engine.version, lineage_shift)
+    logger.info(
+        "building synthetic corpus in %s: %d languages x %d emotions x %d = %d utterances "
+        "(eSpeak NG %s, lineage_shift=%g)",
+        out,
+        len(codes),
+        len(EMOTIONS),
+        per_cell,
+        len(plan),
+        engine.version,
+        lineage_shift,
+    )
     rows, stats = _synthesise(engine, out, plan, codes, seed, lineage_shift)
     _write_atomic(out / "stats.json", lambda p: p.write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8"))
     if stats["synthesised"]:
-        logger.info("synthesised %d utterances in %.1f s (%.1f ms per utterance); %d reused",
-                    stats["synthesised"], stats["synthesis_seconds_total"],
-                    1000 * stats["synthesis_seconds_per_utterance"], stats["reused"])
-    logger.info("mean duration per language: %s",
-                ", ".join(f"{c} {d:.2f}s" for c, d in stats["mean_duration_seconds"].items()))
+        logger.info(
+            "synthesised %d utterances in %.1f s (%.1f ms per utterance); %d reused",
+            stats["synthesised"],
+            stats["synthesis_seconds_total"],
+            1000 * stats["synthesis_seconds_per_utterance"],
+            stats["reused"],
+        )
+    logger.info(
+        "mean duration per language: %s", ", ".join(f"{c} {d:.2f}s" for c, d in stats["mean_duration_seconds"].items())
+    )
     _write_manifest(manifest, rows)
     logger.info("wrote %s", manifest)
     return manifest
@@ -707,8 +735,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.output_dir is None:
         raise UserError("--output_dir is required (unless --show_profiles)")
     manifest = build_synthetic_corpus(
-        args.output_dir, per_cell=args.per_cell, languages=args.languages, seed=args.seed,
-        lineage_shift=args.lineage_shift, speakers_per_language=args.speakers_per_language,
+        args.output_dir,
+        per_cell=args.per_cell,
+        languages=args.languages,
+        seed=args.seed,
+        lineage_shift=args.lineage_shift,
+        speakers_per_language=args.speakers_per_language,
     )
     df = pd.read_csv(manifest)
     print(manifest)

@@ -77,8 +77,9 @@ def class_label_names(schema: pa.Schema, column: str) -> list[str] | None:
     return None
 
 
-def _pick(names: Iterable[str], wanted: str | None, candidates: tuple[str, ...], what: str, file: Path,
-          required: bool = True) -> str | None:
+def _pick(
+    names: Iterable[str], wanted: str | None, candidates: tuple[str, ...], what: str, file: Path, required: bool = True
+) -> str | None:
     names = list(names)
     if wanted:
         if wanted not in names:
@@ -206,14 +207,22 @@ def scan_table(
         base = Path(source).absolute()
     if not files:
         raise CorpusNotFound(f"{display_path(base)}: no .parquet or .arrow file found")
-    scan = _TableScan(corpus or (base.stem if base.is_file() else base.name) or "table", base, language,
-                      audio_column, label_column, speaker_column, speaker_fn)
+    scan = _TableScan(
+        corpus or (base.stem if base.is_file() else base.name) or "table",
+        base,
+        language,
+        audio_column,
+        label_column,
+        speaker_column,
+        speaker_fn,
+    )
     pointers = 0
     for file in files:
         if is_lfs_pointer(file):
             pointers += 1
-            scan.skipped.append({"path": str(file), "reason": "git-LFS pointer (run `git lfs pull` to fetch the "
-                                                              "table)"})
+            scan.skipped.append(
+                {"path": str(file), "reason": "git-LFS pointer (run `git lfs pull` to fetch the table)"}
+            )
             continue
         _scan_file(file, scan)
     notes = [f"{pointers} table file(s) are git-LFS pointers: run `git lfs pull` in the clone"] if pointers else []
@@ -271,8 +280,7 @@ def scan_hub(
     files = [Path(cf["filename"]) for d in parts for cf in d.cache_files]
     if not files:
         raise CorpusError(f"{repo_id}: load_dataset returned an in-memory dataset; save it with save_to_disk first")
-    return scan_table(files, label_map=label_map, corpus=corpus or repo_id.split("/")[-1], language=language,
-                      **columns)
+    return scan_table(files, label_map=label_map, corpus=corpus or repo_id.split("/")[-1], language=language, **columns)
 
 
 # ----------------------------------------------------------------------------- lazy cell reading
