@@ -42,7 +42,6 @@ from hf_ser.stats import ALPHA, DEFAULT_RESAMPLES, bootstrap_ci, holm, paired_ma
 
 logger = logging.getLogger(__name__)
 
-FAMILIES = ("single_language", "multilingual", "cross_group", "few_shot")
 ROW_HEADER = "Train Set"
 PAPER_PREFIX = "Paper: "
 NOT_EVALUATED = "//"
@@ -156,12 +155,17 @@ def load_runs(runs_dir: str | Path) -> list[dict]:
         logger.warning("skipping %s: %s", display_path(path), err)
         problems.append(display_path(path))
 
-    runs = []
+    runs, frozen = [], 0
     for folder, record in load_records(root, on_error=skipped):
+        if record.protocol.get("upstream") == "frozen":  # frozen-upstream runs have their own table (hf_ser.upstream)
+            frozen += 1
+            continue
         data = record.to_dict()
         data["_path"] = str(folder / "metrics.json")
         data["_folder"] = str(folder)
         runs.append(data)
+    if frozen:
+        logger.info("%d frozen-upstream run(s) left out of Tables 2 and 3 (see their upstream.md)", frozen)
     if not runs and not problems:
         raise NoRuns(
             f"no metrics.json found under {display_path(root)}; run `python -m hf_ser.recipe ...` first "
@@ -457,10 +461,24 @@ def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
             table.rows.append((exp.label, _row(exp, columns, columns, n_resamples)))
             used.append(exp)
 
+    for name, exp in _external_models(runs):  # existing models scored without training, one row each
+        table.rows.append((f"External model, zero-shot: {name}", _row(exp, columns, columns, n_resamples)))
+        used.append(exp)
+
     table = _finish(table, used)
     if paper:
         _add_paper_rows(table, list(paper_results.TABLE2.items()), paper_results.TABLE2_SOURCE)
     return table
+
+
+def _external_models(runs: list[dict]) -> list[tuple[str, _Experiment]]:
+    """(model name, its evaluations) of every `external` record (hf_ser.evaluate), one per model in name order."""
+    by_name: dict[str, _Experiment] = {}
+    for run in runs:
+        if run["family"] == "external":
+            name = str(run.get("name") or run["run"])
+            by_name.setdefault(name, _Experiment("external", None, (), None, [])).runs.append(run)
+    return sorted(by_name.items())
 
 
 def _own_group(exp: _Experiment) -> str | None:

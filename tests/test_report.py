@@ -480,3 +480,21 @@ def test_balancing_ablation_variants_get_their_own_rows(tmp_path: Path) -> None:
         "Neo-Latin [sampler_only]",
         "Neo-Latin [weights_only]",
     ]
+
+
+def test_external_models_are_their_own_zero_shot_rows_and_frozen_upstream_runs_stay_out(tmp_path):
+    from hf_ser.runs import RunRecord
+
+    def save(folder, **kw):
+        metrics = {"FRE": {"uar": 0.4, "f1": 0.3, "n": 9}, "ITA": {"uar": 0.5, "f1": 0.45, "n": 9}}
+        RunRecord(train_languages=kw.pop("train", []), eval_languages=["FRE", "ITA"], metrics=metrics, **kw).save(
+            tmp_path / folder
+        )
+
+    save("ext-a", run="ext-a", family="external", name="someone/ser-a")
+    save("ext-b", run="ext-b", family="external", name="someone/ser-b")
+    save("frozen", run="frozen", family="multilingual", name="up", train=["FRE", "ITA"], protocol={"upstream": "frozen"})
+    table = report.table2(report.load_runs(tmp_path))
+    rows = dict(table.rows)
+    assert list(rows) == ["External model, zero-shot: someone/ser-a", "External model, zero-shot: someone/ser-b"]
+    assert str(rows["External model, zero-shot: someone/ser-a"][0]) == "40.0 / 30.0"
