@@ -493,7 +493,9 @@ def test_external_models_are_their_own_zero_shot_rows_and_frozen_upstream_runs_s
 
     save("ext-a", run="ext-a", family="external", name="someone/ser-a")
     save("ext-b", run="ext-b", family="external", name="someone/ser-b")
-    save("frozen", run="frozen", family="multilingual", name="up", train=["FRE", "ITA"], protocol={"upstream": "frozen"})
+    save(
+        "frozen", run="frozen", family="multilingual", name="up", train=["FRE", "ITA"], protocol={"upstream": "frozen"}
+    )
     table = report.table2(report.load_runs(tmp_path))
     rows = dict(table.rows)
     assert list(rows) == ["External model, zero-shot: someone/ser-a", "External model, zero-shot: someone/ser-b"]
