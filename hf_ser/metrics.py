@@ -15,7 +15,10 @@ local path, and tested equal to these):
 from __future__ import annotations
 
 import functools
+import importlib.util
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import evaluate
 import numpy as np
@@ -51,17 +54,36 @@ def weighted_accuracy(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
     return float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0
 
 
+_SCRATCH = tempfile.TemporaryDirectory(prefix="hf_ser-metrics-")  # evaluate's own data dir; removed at exit
+
+
+def _metric(name: str) -> evaluate.Metric:
+    """One of the package's metric modules, instantiated from its file in ``hf_ser/metric_modules/<name>/``.
+
+    ``evaluate.load(path)`` would give the same object but copies the script into ~/.cache/huggingface/modules
+    on every new machine; importing the file directly writes nothing outside a temporary folder
+    (``keep_in_memory``: no Arrow cache files either).
+    """
+    file = Path(metric_module_path(name)) / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"hf_ser_metric_{name}", file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cls = next(
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, evaluate.Metric) and v is not evaluate.Metric
+    )
+    return cls(keep_in_memory=True, cache_dir=_SCRATCH.name)
+
+
 @functools.lru_cache(maxsize=1)
 def evaluate_modules() -> tuple:
-    """The package's three ``evaluate`` metric modules (UAR, present-class F1, WA), loaded once by local path.
+    """The package's three ``evaluate`` metric modules (UAR, present-class F1, WA), loaded once.
 
-    ``keep_in_memory`` keeps evaluate from writing Arrow cache files; one call on 2,000 utterances takes
-    about 12 ms for the three (measured), so tables use them directly.
+    One call of the three on 2,000 utterances takes about 12 ms (measured), so tables use them directly. Users of
+    ``evaluate`` load the same definitions with ``evaluate.load(hf_ser.metric_modules.path("uar"))``.
     """
-    return tuple(
-        evaluate.load(metric_module_path(n), keep_in_memory=True)
-        for n in ("uar", "present_class_f1", "weighted_accuracy")
-    )
+    return tuple(_metric(n) for n in ("uar", "present_class_f1", "weighted_accuracy"))
 
 
 def scores(y_true: Sequence[int], y_pred: Sequence[int]) -> dict:
