@@ -177,7 +177,7 @@ def split_index_sets(
         tr, te, notes = kfold_indices(labels, languages, speakers, args.folds, args.fold, args.split_seed)
     elif args.split == "emobox":
         if not args.emobox_dir:
-            raise ValueError("--split emobox needs --emobox_dir (a clone of https://github.com/emo-box/EmoBox)")
+            raise UserError("--split emobox needs --emobox_dir (a clone of https://github.com/emo-box/EmoBox)")
         tr, te, covered, report = emobox_split(ds["path"], ds["corpus"], labels, speakers, args.emobox_dir, args.fold)
         rest = np.flatnonzero(~covered)
         notes = emobox_notes(languages, np.asarray(ds["corpus"]), covered, report)

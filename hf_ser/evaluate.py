@@ -37,7 +37,7 @@ from .audio import decode_wav
 from .console import ArgumentParser, command, setup_logging
 from .data import DataArguments, DataMissing, load_languages, split_dataset
 from .errors import UserError
-from .labels import EMOTIONS, LANGUAGES, check_languages
+from .labels import EMOTION_ALIASES, EMOTIONS, LANGUAGES, check_languages
 from .metrics import confusion, per_language_metrics
 from .modeling import padding_invariant
 from .runs import RunRecord, config_hash, data_fingerprint, write_predictions
@@ -47,14 +47,7 @@ from .sampling import length_sorted_order
 logger = logging.getLogger("hf_ser.evaluate")
 
 # lower-case, letters only -> emotion; "calm" is deliberately absent (it is not neutral unless the user says so)
-ALIASES: dict[str, str] = {
-    **dict.fromkeys(("anger", "angry", "ang", "mad", "rage"), "anger"),
-    **dict.fromkeys(("disgust", "disgusted", "dis", "disgusting"), "disgust"),
-    **dict.fromkeys(("fear", "fearful", "fea", "afraid", "scared", "fright"), "fear"),
-    **dict.fromkeys(("happiness", "happy", "hap", "joy", "joyful", "joyous"), "happiness"),
-    **dict.fromkeys(("neutral", "neu", "neutrality"), "neutral"),
-    **dict.fromkeys(("sadness", "sad", "sorrow"), "sadness"),
-}
+ALIASES = EMOTION_ALIASES  # the package's one alias table (hf_ser.labels)
 UNMAPPED_POLICIES = ("renormalise", "miss")
 OTHER = len(EMOTIONS)  # prediction index of "an unmapped class won" under --unmapped miss
 

@@ -241,6 +241,18 @@ def check_languages(codes: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
+# Native label names met in corpora and in other models' id2label -> the six classes (one table for manifests,
+# tables and hf_ser.evaluate); matching is on the lower-cased letters of a label.
+EMOTION_ALIASES: dict[str, str] = {
+    **dict.fromkeys(("anger", "angry", "ang", "mad", "rage"), "anger"),
+    **dict.fromkeys(("disgust", "disgusted", "dis", "disgusting"), "disgust"),
+    **dict.fromkeys(("fear", "fearful", "fea", "afraid", "scared", "fright"), "fear"),
+    **dict.fromkeys(("happiness", "happy", "hap", "joy", "joyful", "joyous"), "happiness"),
+    **dict.fromkeys(("neutral", "neu", "neutrality"), "neutral"),
+    **dict.fromkeys(("sadness", "sad", "sorrow"), "sadness"),
+}
+
+
 def language_order(codes) -> list[str]:
     """Distinct language codes in table order (unknown codes last, alphabetically): the one order of every
     table, figure and metrics dict."""

@@ -13,6 +13,8 @@ import zlib
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
+from .errors import UserError
+
 logger = logging.getLogger(__name__)
 
 UNKNOWN_SPEAKERS = {"", "unknown", "none", "nan"}
@@ -55,7 +57,7 @@ def split_indices(
     by the paper protocol beside the speaker-grouped rest, and the language's note says so.
     """
     if protocol not in ("paper", "speaker"):
-        raise ValueError(f"unknown split protocol {protocol!r}; use 'paper' or 'speaker' (kfold: kfold_indices)")
+        raise UserError(f"unknown split protocol {protocol!r}; use 'paper' or 'speaker' (kfold: kfold_indices)")
     labels, languages = np.asarray(labels), np.asarray(languages)
     speakers = np.asarray(speakers if speakers is not None else [""] * len(labels)).astype(str)
     is_test = np.zeros(len(labels), dtype=bool)
@@ -109,9 +111,9 @@ def kfold_indices(
     utterances (stratified), and its note says speakers then sit in train and test.
     """
     if folds < 2:
-        raise ValueError(f"--folds must be >= 2, got {folds}")
+        raise UserError(f"--folds must be >= 2, got {folds}")
     if not 1 <= fold <= folds:
-        raise ValueError(f"--fold must be between 1 and --folds ({folds}), got {fold}")
+        raise UserError(f"--fold must be between 1 and --folds ({folds}), got {fold}")
     labels, languages = np.asarray(labels), np.asarray(languages)
     speakers = np.asarray(speakers if speakers is not None else [""] * len(labels)).astype(str)
     is_test = np.zeros(len(labels), dtype=bool)
@@ -123,7 +125,7 @@ def kfold_indices(
         grouped = n_groups >= folds
         if not grouped:  # fewer speakers than folds: folds of utterances, and the note says so
             if len(idx) < folds:
-                raise ValueError(f"{lang}: {len(idx)} utterances cannot fill {folds} folds; use fewer --folds")
+                raise UserError(f"{lang}: {len(idx)} utterances cannot fill {folds} folds; use fewer --folds")
             groups = np.arange(len(idx)).astype(str)
             logger.warning(
                 "%s: %d speakers for %d folds: utterance-level folds (speakers in train and test)",
@@ -161,7 +163,7 @@ def dev_indices(
     utterance-level stratified carve and the note says so.
     """
     if not 0.0 < dev_size < 1.0:
-        raise ValueError(f"--dev_size must be between 0 and 1 (exclusive), got {dev_size}")
+        raise UserError(f"--dev_size must be between 0 and 1 (exclusive), got {dev_size}")
     labels, languages = np.asarray(labels), np.asarray(languages)
     speakers = np.asarray(speakers if speakers is not None else [""] * len(labels)).astype(str)
     train_idx = np.asarray(train_idx, dtype=np.int64)

@@ -17,19 +17,6 @@ from hf_ser.metrics import per_language_metrics
 from hf_ser.modeling import feature_extractor, tiny_config
 from hf_ser.runs import RunRecord, read_predictions
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands call setup_logging(), which binds a handler to the test's captured stderr: undo it afterwards."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 # eight classes in an unusual order, with names that differ from ours, calm and surprised among them
 EIGHT = ["surprised", "Sad", "calm", "ANGRY", "fearful", "neutral", "joy", "disgusted"]
 

@@ -15,18 +15,6 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands call setup_logging(), which binds a handler to the test's captured stderr: undo it afterwards."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def _saved(folder, alias):
     torch.manual_seed(0)
     model, fe = build_model(alias)

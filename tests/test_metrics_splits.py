@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
+from hf_ser.errors import UserError
 from hf_ser.experiments import plan_runs
 from hf_ser.metric_modules import MODULES
 from hf_ser.metric_modules import path as metric_path
@@ -165,7 +166,7 @@ def test_kfold_puts_every_utterance_in_exactly_one_test_fold():
         seen[te] += 1
         assert "5-fold, fold" in notes["FRE"]
     assert (seen == 1).all()
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError):
         kfold_indices(y, langs, spk, folds=5, fold=6)
 
 

@@ -12,19 +12,6 @@ from hf_ser import upstream as U
 from hf_ser.modeling import build_model, freeze
 from hf_ser.trainer import SERCollator, make_transform
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands call setup_logging(), which binds a handler to the test's captured stderr: undo it afterwards."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 FAMILIES = ["demo-tiny", "demo-tiny-hubert", "demo-tiny-wavlm", "demo-tiny-data2vec", "demo-tiny-whisper"]
 
 

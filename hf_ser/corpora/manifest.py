@@ -9,33 +9,14 @@ import csv
 import json
 from pathlib import Path
 
-from ..labels import EMOTIONS, LANGUAGES
+from ..labels import EMOTION_ALIASES, EMOTIONS, LANGUAGES
 from ..safe_io import safe_name
 from .scan import CorpusError, CorpusNotFound, Item, Scan, display_path
 
 # Native names met in public corpora -> the six classes (None = drop, counted in the report).
 DEFAULT_LABEL_MAP: dict[str, str | None] = {
-    **{e: e for e in EMOTIONS},
-    "angry": "anger",
-    "ang": "anger",
-    "disgusted": "disgust",
-    "dis": "disgust",
-    "fearful": "fear",
-    "fea": "fear",
-    "happy": "happiness",
-    "joy": "happiness",
-    "hap": "happiness",
-    "neutrality": "neutral",
-    "neu": "neutral",
-    "sad": "sadness",
-    "surprise": None,
-    "surprised": None,
-    "sur": None,
-    "calm": None,
-    "contempt": None,
-    "enthusiasm": None,
-    "boredom": None,
-    "other": None,
+    **EMOTION_ALIASES,
+    **dict.fromkeys(("surprise", "surprised", "sur", "calm", "contempt", "enthusiasm", "boredom", "other"), None),
 }
 REQUIRED = ("path", "label", "language")
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json")
