@@ -565,7 +565,7 @@ class PlannedRun:
     config_hash: str
 
     def state(self) -> str:
-        """'finished', 'running' (locked by another live process) or 'to do'."""
+        """'finished', 'running elsewhere' (locked by another live process) or 'to do'."""
         return run_state(self.folder, self.config_hash)
 
     def estimated_cost(self, epochs: float) -> float:

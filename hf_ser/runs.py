@@ -222,10 +222,10 @@ def finished_record(folder: str | os.PathLike, expected_hash: str) -> RunRecord 
 
 
 def run_state(folder: str | os.PathLike, expected_hash: str) -> str:
-    """'finished' (a record with this identity), 'running' (locked by a live process) or 'to do'."""
+    """'finished' (a record with this identity), 'running elsewhere' (locked by a live process) or 'to do'."""
     if finished_record(folder, expected_hash) is not None:
         return "finished"
-    return "running" if is_locked(folder) else "to do"
+    return "running elsewhere" if is_locked(folder) else "to do"
 
 
 # ----------------------------------------------------------------------------- lock

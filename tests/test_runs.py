@@ -143,7 +143,7 @@ def test_lock_is_exclusive_and_dies_with_its_process(tmp_path):
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
-    assert is_locked(folder) and run_state(folder, "h") == "running"
+    assert is_locked(folder) and run_state(folder, "h") == "running elsewhere"
     with pytest.raises(RunBusy):
         with RunLock(folder):
             pass
