@@ -73,8 +73,16 @@ def analyse(path: str | None, predictor: Predictor) -> tuple[dict[str, float], o
     return file_row["probs"], (timeline_figure(rows) if segments else None), table
 
 
-def build_demo(classifier, options: PredictOptions | None = None, title: str = "Speech emotion recognition"):
-    """The Gradio Blocks page around `classifier` (see :func:`hf_ser.predict.load_classifier`)."""
+def build_demo(
+    classifier,
+    options: PredictOptions | None = None,
+    title: str = "Speech emotion recognition",
+    example: str | None = None,
+):
+    """The Gradio Blocks page around `classifier` (see :func:`hf_ser.predict.load_classifier`).
+
+    With `example` (an audio file), the page opens with it loaded and already classified.
+    """
     gradio = require_gradio()
     options = (options or PredictOptions()).checked()
     predictor = Predictor(classifier, options)
@@ -91,12 +99,14 @@ def build_demo(classifier, options: PredictOptions | None = None, title: str = "
             f"# {title}\nUpload or record speech. Audio longer than {options.max_seconds or 0:g} s is "
             "cut into speech segments (silero VAD) and shown as an emotion timeline."
         )
-        audio = gradio.Audio(sources=["upload", "microphone"], type="filepath", label="audio")
+        audio = gradio.Audio(sources=["upload", "microphone"], type="filepath", label="audio", value=example)
         button = gradio.Button("Classify", variant="primary")
         bars = gradio.Label(num_top_classes=len(predictor.labels), label="emotion probabilities")
         plot = gradio.Plot(label="emotion over time")
         table = gradio.Dataframe(headers=["start", "end", "label", "score", "error"], label="segments")
         button.click(run, inputs=audio, outputs=[bars, plot, table], api_name=API_NAME)
+        if example:
+            demo.load(run, inputs=audio, outputs=[bars, plot, table])
     return demo
 
 
@@ -180,6 +190,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--segment", choices=SEGMENT_MODES, default="auto", help="as in hf_ser.predict (default auto)")
     parser.add_argument("--aggregate", choices=AGGREGATES, default="mean", help="as in hf_ser.predict")
     parser.add_argument("--max_seconds", type=float, default=DEFAULT_MAX_SECONDS, help="as in hf_ser.predict")
+    parser.add_argument("--example", default=None, help="an audio file the page opens with, already classified")
     return parser
 
 
@@ -191,7 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     require_gradio()
     options = PredictOptions(segment=args.segment, aggregate=args.aggregate, max_seconds=args.max_seconds).checked()
     classifier = load_classifier(args.model, args.device)
-    demo = build_demo(classifier, options, title=f"Speech emotion recognition: {display_path(args.model)}")
+    if args.example and not Path(args.example).is_file():
+        raise UserError(f"--example {display_path(args.example)} is not a file")
+    demo = build_demo(
+        classifier, options, title=f"Speech emotion recognition: {display_path(args.model)}", example=args.example
+    )
     print(f"serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     demo.queue().launch(server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=True)
     return 0

@@ -138,3 +138,16 @@ def test_missing_gradio_is_a_one_line_install_hint(monkeypatch):
     monkeypatch.setattr(app, "gr", None)
     with pytest.raises(UserError, match=r"pip install hf_ser\[app\]"):
         app.require_gradio()
+
+
+def test_an_example_opens_the_page_already_classified(model_dir, tmp_path, capsys):
+    classifier = predict.load_classifier(str(model_dir), "cpu")
+    clip = tmp_path / "clip.wav"
+    t = np.arange(SR) / SR
+    sf.write(clip, (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), SR)
+    demo = app.build_demo(classifier, example=str(clip))
+    config = demo.get_config_file()
+    loads = [d for d in config["dependencies"] if any(t[1] == "load" for t in d["targets"])]
+    assert len(loads) == 1  # the example is classified when the page opens (checked in a headless browser too)
+    assert app.main(["--model", str(model_dir), "--example", str(tmp_path / "missing.wav")]) == 2
+    assert "--example" in capsys.readouterr().err
