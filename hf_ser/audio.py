@@ -24,6 +24,7 @@ import numpy as np
 import pyloudnorm
 import soundfile as sf
 import soxr
+from audiomentations import AddGaussianSNR, Gain
 
 from .labels import SAMPLING_RATE
 from .safe_io import display_path
@@ -349,8 +350,6 @@ class TrainAugment:
         gain_p: float = 0.5,
         gain_db: float = 6.0,
     ):
-        from audiomentations import AddGaussianSNR, Gain
-
         self.noise = AddGaussianSNR(min_snr_db=min_snr_db, max_snr_db=max_snr_db, p=noise_p)
         self.gain = Gain(min_gain_db=-gain_db, max_gain_db=gain_db, p=gain_p)
 

@@ -17,6 +17,7 @@ Tokens are read by ``huggingface_hub`` itself (``hf auth login`` or ``HF_TOKEN``
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -252,8 +253,6 @@ def evaluation_corpora(run_dir: Path, metrics: dict) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     pred = run_dir / "predictions.csv"
     if pred.is_file():
-        import csv
-
         with pred.open(encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
                 lang, corpus = row.get("language"), row.get("corpus")

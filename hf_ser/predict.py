@@ -51,6 +51,7 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
+from transformers import pipeline
 
 from .audio import AudioError, PreprocessConfig, check_audio_file, finish_mono, load_mono
 from .console import ArgumentParser, command, setup_logging
@@ -188,7 +189,6 @@ def load_classifier(model: str, device: str | None = None, onnx: str | None = No
     and ``classifier.model.config.id2label``. With `onnx`, an onnxruntime session of that export
     (``hf-ser export``) is that object.
     """
-    from transformers import pipeline  # transformers' pipeline import costs 2 s; only the commands need it
 
     if onnx:  # an ONNX export, run by onnxruntime (the onnx extra)
         return OnnxAudioClassifier(onnx)

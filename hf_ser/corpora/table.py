@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -273,8 +274,6 @@ def scan_hub(
     **columns,
 ) -> Scan:
     """Scan a Hugging Face Hub dataset (downloaded once by ``datasets.load_dataset`` into its cache)."""
-    import datasets
-
     ds = datasets.load_dataset(repo_id, split=split)
     parts = list(ds.values()) if isinstance(ds, datasets.DatasetDict) else [ds]
     files = [Path(cf["filename"]) for d in parts for cf in d.cache_files]
