@@ -33,6 +33,8 @@ CPU_BENCHMARKS: tuple[str, ...] = (
     "onnx",
 )
 ALL_BENCHMARKS: tuple[str, ...] = (*CPU_BENCHMARKS, "gpu")
+# A script whose file name differs from its benchmark's: `onnx.py` would shadow the onnx package on sys.path.
+SCRIPTS: dict[str, str] = {"onnx": "onnx_speed.py"}
 # Arguments of a tiny run (`--quick`): the smoke test, not a measurement.
 QUICK_ARGS: dict[str, list[str]] = {
     "padding": ["--epochs", "1", "--windows", "1", "16"],
@@ -101,7 +103,7 @@ TARGETS: tuple[Target, ...] = (
 
 def run_benchmark(name: str, extra: list[str]) -> tuple[dict, float]:
     """Run `benchmarks/NAME.py`, echo its output, return (its last-line JSON or an error record, seconds)."""
-    command = [sys.executable, str(BENCH_DIR / f"{name}.py"), *extra]
+    command = [sys.executable, str(BENCH_DIR / SCRIPTS.get(name, f"{name}.py")), *extra]
     print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)

@@ -12,7 +12,7 @@ Parity: `max_abs_diff_fp32` is the largest |logit difference| fp32 vs PyTorch ov
 clips of 0.2-6 s (target < 1e-3); `uar_change_int8_points` = 100 x (UAR int8 - UAR PyTorch) on the test split
 (target: |change| < 1 point).
 
-    python benchmarks/onnx.py [--model demo-tiny] [--languages FRE ITA POR ROM SPA] [--per_cell 30] [--epochs 4]
+    python benchmarks/onnx_speed.py [--model demo-tiny] [--languages FRE ITA POR ROM SPA] [--per_cell 30] [--epochs 4]
                               [--batch_size 8] [--repeats 3] [--threads 1] [--clock cpu|wall] [--quick]
 
 The last line printed is one JSON object, `{"benchmark": "onnx", "speedup_fp32": ..., ...}`.
@@ -30,15 +30,10 @@ from pathlib import Path
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 
-import sys
 
 import numpy as np
-from common import BENCH_DIR, add_common_args, clock, emit, median, set_threads
-
-# this file is named onnx.py: drop the benchmarks folder from the path so `import onnx` finds the package
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
-
 import torch
+from common import add_common_args, clock, emit, median, set_threads
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 from transformers.utils import logging as hf_logging
 
