@@ -220,7 +220,7 @@ class _Experiment:
     train: tuple[str, ...]
     heldout: str | None
     runs: list[dict]
-    variant: str | None = None  # balancing-ablation variant (recipe balancing_ablation), None otherwise
+    variant: str | None = None  # balancing-ablation variant and/or backbone (when runs differ in it), else None
 
     @property
     def label(self) -> str:
@@ -297,14 +297,28 @@ def _heldout(run: dict) -> str | None:
     return missing[0] if len(missing) == 1 else None
 
 
+TABLE_FAMILIES = ("single_language", "multilingual", "cross_group")
+
+
+def _backbone(run: dict) -> str:
+    """The short name of the backbone a run fine-tuned (the last part of its model_name_or_path)."""
+    name = str((run.get("config") or {}).get("model", {}).get("model_name_or_path") or "")
+    return name.rstrip("/").rsplit("/", 1)[-1] or "?"
+
+
 def _experiments(runs: list[dict], family: str) -> list[_Experiment]:
-    """Group the runs of one family by configuration, merging seeds."""
+    """Group the runs of one family by configuration, merging seeds.
+
+    Runs that differ in backbone are different configurations: when the runs hold more than one backbone, each
+    row is labelled with its backbone, so backbones compare side by side.
+    """
     by_key: dict[tuple, _Experiment] = {}
+    several = len({_backbone(r) for r in runs if r["family"] in TABLE_FAMILIES}) > 1
     for run in runs:
         if run["family"] != family:
             continue
         train = _paper_order(run["train_languages"])
-        variant = run.get("variant") or None
+        variant = " ".join(filter(None, [run.get("variant"), _backbone(run) if several else None])) or None
         key = (family, run.get("group"), train, _heldout(run), variant)
         exp = by_key.setdefault(key, _Experiment(family, run.get("group"), train, _heldout(run), [], variant))
         duplicate = next((r for r in exp.runs if _replicate(r) == _replicate(run)), None)
@@ -411,19 +425,20 @@ def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
     used: list[_Experiment] = []
 
     singles = _experiments(runs, "single_language")
-    individual: list[Cell | None] = [None] * len(columns)
-    for exp in singles:
-        if len(exp.train) != 1:
-            logger.warning(
-                "single_language run %s trains on %s: not one language, left out", exp.runs[0]["run"], exp.label
-            )
-            continue
-        lang = exp.train[0]
-        if lang in columns and (cell := exp.cell(lang, n_resamples)) is not None:
-            individual[columns.index(lang)] = cell
-            used.append(exp)
-    if any(c is not None for c in individual):
-        table.rows.append(("Individual", individual))
+    for variant in sorted({exp.variant for exp in singles}, key=lambda v: v or ""):  # one row per backbone/variant
+        individual: list[Cell | None] = [None] * len(columns)
+        for exp in (e for e in singles if e.variant == variant):
+            if len(exp.train) != 1:
+                logger.warning(
+                    "single_language run %s trains on %s: not one language, left out", exp.runs[0]["run"], exp.label
+                )
+                continue
+            lang = exp.train[0]
+            if lang in columns and (cell := exp.cell(lang, n_resamples)) is not None:
+                individual[columns.index(lang)] = cell
+                used.append(exp)
+        if any(c is not None for c in individual):
+            table.rows.append(("Individual" + (f" [{variant}]" if variant else ""), individual))
 
     multi = _experiments(runs, "multilingual")
     placed: set[int] = set()

@@ -500,3 +500,24 @@ def test_external_models_are_their_own_zero_shot_rows_and_frozen_upstream_runs_s
     rows = dict(table.rows)
     assert list(rows) == ["External model, zero-shot: someone/ser-a", "External model, zero-shot: someone/ser-b"]
     assert str(rows["External model, zero-shot: someone/ser-a"][0]) == "40.0 / 30.0"
+
+
+def test_runs_that_differ_only_in_backbone_are_rows_side_by_side(tmp_path):
+    from hf_ser.runs import RunRecord
+
+    for backbone, uar in (("facebook/wav2vec2-xls-r-300m", 0.6), ("microsoft/wavlm-large", 0.7)):
+        for lang in ("FRE", "ITA"):
+            RunRecord(
+                run=f"single-{lang}-seed0",
+                family="single_language",
+                name=f"single-{lang}",
+                group="neo_latin",
+                seed=0,
+                train_languages=[lang],
+                eval_languages=[lang],
+                metrics={lang: {"uar": uar, "f1": uar, "n": 9}, "all": {"uar": uar, "f1": uar, "n": 9}},
+                config={"model": {"model_name_or_path": backbone}},
+            ).save(tmp_path / backbone.split("/")[-1] / f"single-{lang}-seed0")
+    rows = dict(report.table2(report.load_runs(tmp_path)).rows)
+    assert set(rows) == {"Individual [wav2vec2-xls-r-300m]", "Individual [wavlm-large]"}
+    assert str(rows["Individual [wavlm-large]"][0]) == "70.0 / 70.0"
