@@ -34,11 +34,6 @@ from .predict import (
 from .runs import STAGING_MARKER
 from .safe_io import atomic_write_text, display_path
 
-try:  # the optional extra: everything but the server works without it
-    import gradio as gr
-except ImportError:  # pragma: no cover - depends on the environment
-    gr = None
-
 API_NAME = "classify"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -47,9 +42,15 @@ SPACE_REQUIREMENT = "hf_ser[app]"
 
 
 def require_gradio():
-    """The gradio module, or a UserError telling how to install the extra."""
-    if gr is None:
-        raise UserError("the web demo needs Gradio: `pip install hf_ser[app]` (or `pip install gradio`)")
+    """The gradio module, or a UserError telling how to install the extra.
+
+    Imported here, not at the top: Gradio is an optional extra, and importing it costs seconds that every
+    command reaching this module (``hub``, and through it ``recipe``) would otherwise pay.
+    """
+    try:
+        import gradio as gr
+    except ImportError:
+        raise UserError("the web demo needs Gradio: `pip install hf_ser[app]` (or `pip install gradio`)") from None
     return gr
 
 

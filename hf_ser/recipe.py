@@ -931,7 +931,20 @@ def format_summary(records: list[RunRecord]) -> str:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; returns the exit code (0 done, 1 no run produced a result, 2 a user mistake)."""
+    """CLI entry point; returns the exit code (0 done, 1 no run produced a result, 2 a user mistake).
+
+    Under torchrun the process group the Trainer opened is closed before returning: left open, gloo's threads
+    abort the process at interpreter exit ("terminate called without an active exception", exit -6).
+    """
+    try:
+        return _main(argv)
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _main(argv: list[str] | None) -> int:
+    """The body of :func:`main`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_logging()
     if not argv or argv[0] in ("-h", "--help"):

@@ -68,3 +68,5 @@ def main(out_dir: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1])
+    if torch.distributed.is_initialized():  # gloo's threads abort the process at exit unless the group is closed
+        torch.distributed.destroy_process_group()
