@@ -358,3 +358,8 @@ class TrainAugment:
         wave = self.noise(samples=wave, sample_rate=sr)
         wave = mean_variance_normalize(wave)
         return self.gain(samples=wave, sample_rate=sr).astype(np.float32, copy=False)
+
+    def without_normalization(self, wave: np.ndarray, sr: int = SAMPLING_RATE) -> np.ndarray:
+        """Noise then gain with no mean-variance normalisation (for log-mel models, whose scale depends on level)."""
+        wave = self.noise(samples=wave, sample_rate=sr)
+        return self.gain(samples=wave, sample_rate=sr).astype(np.float32, copy=False)

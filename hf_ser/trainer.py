@@ -18,7 +18,6 @@ import torch
 from transformers import FeatureExtractionMixin, Trainer
 
 from .audio import TrainAugment, decode_wav, mean_variance_normalize
-from .labels import SAMPLING_RATE
 from .losses import supervised_contrastive_loss, weighted_cross_entropy
 from .modeling import input_name
 from .sampling import CorpusBalancedBatchSampler
@@ -40,12 +39,7 @@ def make_transform(augment: TrainAugment | None = None, feature_extractor: Featu
         waves = [decode_wav(a) for a in batch["audio"]]
         if log_mel:
             if augment is not None:
-                waves = [
-                    augment.gain(
-                        samples=augment.noise(samples=w, sample_rate=SAMPLING_RATE), sample_rate=SAMPLING_RATE
-                    ).astype(np.float32, copy=False)
-                    for w in waves
-                ]
+                waves = [augment.without_normalization(w) for w in waves]
             feats = feature_extractor(waves, sampling_rate=feature_extractor.sampling_rate, return_tensors="np")
             out = {"input_features": list(feats["input_features"]), "labels": batch["label"]}
         else:
