@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 # torch first, pinned to the CPU wheel: an unpinned torch pulls a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
+# Nothing outside this folder: pip's download cache and the demo's corpus cache live in .cache/ (git-ignored),
+# matplotlib's font cache in a temporary folder (hf_ser sets MPLCONFIGDIR); HOME is left untouched.
+export PIP_CACHE_DIR ?= $(CURDIR)/.cache/pip
+DEMO_CACHE := .cache/hf_ser
 
 .PHONY: install demo test test-fast bench clean
 
@@ -17,7 +21,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/python -m hf_ser.recipe neo_latin --demo --output_dir runs/demo
+	$(BIN)/python -m hf_ser.recipe neo_latin --demo --output_dir runs/demo --cache_dir $(DEMO_CACHE)
 
 test: install
 	$(BIN)/ruff check .

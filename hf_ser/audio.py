@@ -295,6 +295,32 @@ def preprocess(data: np.ndarray, sr: int, cfg: PreprocessConfig = PreprocessConf
     return finish_mono(resample(to_mono(data), sr, cfg.sampling_rate), cfg)
 
 
+def prepare_for_pipeline(wave: np.ndarray, sr: int, max_seconds: float | None = 20.0) -> np.ndarray:
+    """The exact preparation training applied, for feeding ``pipeline("audio-classification")`` a numpy array.
+
+    `wave` is a decoded signal, ``(frames,)`` or ``(frames, channels)`` (any float or integer dtype, e.g. what
+    ``soundfile.read`` returns), at `sr` Hz. Returns float32 mono at 16 kHz: channels averaged, resampled (soxr),
+    DC removed, leading/trailing silence trimmed, cropped to `max_seconds` (the run's ``--max_seconds``, default
+    20 s; None keeps everything) and loudness-normalised to -23 LUFS (BS.1770) -- the same functions that prepared
+    the training and test audio, and that ``hf-ser predict`` applies to a whole clip. Use it as::
+
+        classifier({"raw": prepare_for_pipeline(wave, sr), "sampling_rate": 16000})
+
+    The pipeline's feature extractor then does the rest (per-utterance mean-variance normalisation, or Whisper's
+    log-mel). Without it the model sees the leading/trailing silence it never saw in training, which changes the
+    per-utterance normalisation and the mean pooling (the model card states the UAR this costs). Raises
+    AudioError for a silent or too short (< 0.25 s after trimming) signal.
+    """
+    data = np.asarray(wave)
+    if data.dtype.kind in "iu":  # integer PCM (e.g. soundfile with dtype='int16'): scale to [-1, 1]
+        data = data.astype(np.float32) / np.float32(np.iinfo(data.dtype).max)
+    data = data.astype(np.float32, copy=False)
+    if data.ndim not in (1, 2):
+        raise ValueError(f"expected a (frames,) or (frames, channels) array, got shape {data.shape}")
+    check_decoded(data if data.ndim == 2 else data[:, None], int(sr))
+    return preprocess(data, int(sr), PreprocessConfig(max_seconds=max_seconds))
+
+
 def finish_mono(wave: np.ndarray, cfg: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
     """The preparation of a mono signal already at cfg.sampling_rate: DC removed, trimmed, cropped, normalised.
 

@@ -1,6 +1,7 @@
 """Share a finished run on the Hugging Face Hub: a truthful model card and a one-commit upload.
 
-``hf-ser hub push RUN_DIR --repo_id USER/NAME [--private] [--revision BRANCH] [--dry_run] [--output_dir DIR]``
+``hf-ser hub push RUN_DIR --repo_id USER/NAME [--private] [--revision BRANCH] [--dry_run] [--output_dir DIR]
+[--pipeline_check N]``
 
 A run folder (written by ``hf_ser.recipe``) holds ``metrics.json`` and ``model/``. :func:`stage_run` turns it
 into the folder that goes to the Hub: the model and feature extractor files, a ``README.md`` model card
@@ -8,8 +9,9 @@ rendered from ``model_cards/ser_model_card.md``, ``metrics.json`` and ``training
 removed (and ``LICENSE.md`` when the licence is ``other``). :func:`push_run` uploads it with
 ``HfApi.create_repo(exist_ok=True)`` + ``HfApi.upload_folder`` (one commit), or with ``dry_run`` writes it to
 ``RUN_DIR/hub/`` for inspection (marked as a staging folder, so reports never read it as a run). Consumers need
-only ``transformers``:
-``pipeline("audio-classification", model=USER/NAME)``.
+only ``transformers``: ``pipeline("audio-classification", model=USER/NAME)``; the card shows the array form that
+needs no ffmpeg, the training preparation (:func:`hf_ser.audio.prepare_for_pipeline`) and, measured on the run's
+test files when they are readable, the UAR that skipping that preparation costs (:func:`measure_pipeline_gap`).
 
 Tokens are read by ``huggingface_hub`` itself (``hf auth login`` or ``HF_TOKEN``) or passed in memory by the recipe
 (``--hub_token``, which never reaches the Trainer); this module never prints or writes one.
@@ -30,18 +32,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import numpy as np
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, get_token
 from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 from transformers import PretrainedConfig
 
 from .app import stage_space
-from .audio import PreprocessConfig
+from .audio import AudioError, PreprocessConfig, read_audio, resample, to_mono
 from .console import ArgumentParser, command, setup_logging
 from .errors import EXIT_FAILED, EXIT_OK, UserError
 from .labels import CORPORA, EMOTIONS, LANGUAGES
-from .metrics import F1_DEFINITION
+from .metrics import F1_DEFINITION, uar
 from .modeling import RANDOM_BACKBONES, backbone_info
-from .runs import STAGING_MARKER, RunRecord
+from .predict import classify, load_classifier
+from .runs import STAGING_MARKER, RunRecord, RunRecordError, read_predictions
 from .safe_io import display_path
 
 TEMPLATE_PATH = Path(__file__).parent / "model_cards" / "ser_model_card.md"
@@ -62,6 +66,9 @@ PATH_KEYS = frozenset(
         "resume_from_checkpoint",
     }
 )
+# Test files classified both ways when a card is written (a seeded sample above this): the demo's 270 take a few
+# seconds on a CPU; 500 XLS-R 300M clips about 5 minutes on one CPU core (seconds on a GPU).
+PIPELINE_CHECK_FILES = 500
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SYNTHETIC_PREFIX = "synth_"
 TASK_NAME = "Speech Emotion Recognition"
@@ -264,6 +271,111 @@ def evaluation_corpora(run_dir: Path, metrics: dict) -> dict[str, list[str]]:
             if lang:
                 out.setdefault(lang, []).append(name)
     return {lang: sorted(names) for lang, names in out.items()}
+
+
+# ----------------------------------------------------------------------------- pipeline() against predict
+
+
+@dataclass(frozen=True)
+class PipelineGap:
+    """UAR of the run's model on its own test files, fed two ways; measured when the card is written.
+
+    ``uar_raw``: stock ``pipeline("audio-classification")`` on each file decoded by soundfile, averaged to mono and
+    resampled to 16 kHz, nothing else (the card's plain snippet). ``uar_prepared``: ``hf-ser predict`` on the same
+    files, i.e. the training preparation (:func:`hf_ser.audio.prepare_for_pipeline`) before the same pipeline.
+    """
+
+    n: int  # files classified both ways
+    n_test: int  # rows of predictions.csv
+    uar_raw: float
+    uar_prepared: float
+    uar_recorded: float | None  # the run's own test UAR on the same files (from predictions.csv)
+    agreement: float  # share of the files given the same label both ways
+
+    @property
+    def gap_points(self) -> float:
+        """Prepared minus raw UAR, in percentage points."""
+        return 100 * (self.uar_prepared - self.uar_raw)
+
+
+def _raw_pipeline_input(path: str, sampling_rate: int) -> dict:
+    """A file as the card's plain snippet feeds it: soundfile decode, channel mean, soxr resample; nothing else."""
+    data, sr = read_audio(path)
+    return {"raw": resample(to_mono(data), sr, sampling_rate), "sampling_rate": sampling_rate}
+
+
+def measure_pipeline_gap(
+    run_dir: str | Path, max_files: int = PIPELINE_CHECK_FILES, seed: int = 0, device: str | None = None
+) -> tuple[PipelineGap | None, str]:
+    """Classify the run's test files through plain ``pipeline()`` and through ``hf-ser predict``; (gap, note).
+
+    The files are those listed in ``predictions.csv`` that are readable here (a seeded sample of `max_files` when
+    there are more). Returns (None, why) when nothing could be measured: no predictions, files not on this
+    machine (the card was written elsewhere), `max_files` 0.
+    """
+    run_dir = find_run_dir(run_dir)
+    if max_files <= 0:
+        return None, "not measured (`--pipeline_check 0`)"
+    try:
+        preds = read_predictions(run_dir)
+    except RunRecordError:
+        return None, "not measured: the run has no predictions.csv"
+    readable = preds[[Path(p).is_file() for p in preds["path"]]]
+    if readable.empty:
+        return None, (
+            f"not measured: none of the {len(preds)} test files named in predictions.csv is readable where the card "
+            "was written"
+        )
+    if len(readable) > max_files:
+        readable = readable.sample(n=max_files, random_state=seed).sort_index()
+    data_cfg = RunRecord.load(run_dir).config.get("data", {})
+    max_seconds = data_cfg.get("max_seconds", PreprocessConfig().max_seconds)
+    classifier = load_classifier(str(run_dir / "model"), device)
+    sr = int(classifier.feature_extractor.sampling_rate)
+    paths = list(readable["path"])
+    prepared = {row["path"]: row for row in classify(paths, classifier, segment="none", max_seconds=max_seconds)}
+    labels = {e: i for i, e in enumerate(EMOTIONS)}
+    y_true, y_raw, y_prep, y_rec = [], [], [], []
+    for path, truth, recorded in zip(paths, readable["y_true"], readable["y_pred"]):
+        row = prepared.get(path)
+        if row is None or row["error"]:
+            continue
+        try:
+            out = classifier(_raw_pipeline_input(path, sr), top_k=1)
+        except AudioError:
+            continue
+        y_true.append(int(truth))
+        y_raw.append(labels[out[0]["label"]])
+        y_prep.append(labels[row["label"]])
+        y_rec.append(int(recorded))
+    if not y_true:
+        return None, "not measured: no test file could be classified both ways"
+    gap = PipelineGap(
+        n=len(y_true),
+        n_test=len(preds),
+        uar_raw=uar(y_true, y_raw),
+        uar_prepared=uar(y_true, y_prep),
+        uar_recorded=uar(y_true, y_rec),
+        agreement=float(np.mean(np.array(y_raw) == np.array(y_prep))),
+    )
+    return gap, "measured"
+
+
+def pipeline_note(gap: PipelineGap | None, note: str) -> str:
+    """The card's paragraph on what skipping the preparation costs (or why it was not measured)."""
+    if gap is None:
+        return (
+            f"**What skipping the preparation costs:** {note}. `hf-ser hub push` measures it on the run's test "
+            "files when they are readable."
+        )
+    sample = "all" if gap.n == gap.n_test else f"a seeded sample of {gap.n} of the"
+    return (
+        f"**What skipping the preparation costs** (measured when this card was written, on {sample} {gap.n_test} "
+        f"test files of the run): UAR {_pct(gap.uar_raw)}% through `pipeline()` on the decoded audio as in the "
+        f"first snippet, against {_pct(gap.uar_prepared)}% with the training preparation (`prepare_for_pipeline`, "
+        f"which is what `hf-ser predict` does); {gap.gap_points:+.1f} points for the preparation, and the two "
+        f"gave the same label for {100 * gap.agreement:.0f}% of the files."
+    )
 
 
 # ----------------------------------------------------------------------------- card
@@ -606,9 +718,14 @@ def _card_procedure(metrics: dict, run: dict) -> str:
 
 
 def card_context(
-    metrics: dict, tests: dict[str, list[str]], repo_id: str, model_config: dict | None = None
+    metrics: dict,
+    tests: dict[str, list[str]],
+    repo_id: str,
+    model_config: dict | None = None,
+    pipeline_check: str | None = None,
 ) -> dict[str, str]:
-    """Template variables of ser_model_card.md (every value is final Markdown)."""
+    """Template variables of ser_model_card.md (every value is final Markdown); `pipeline_check` is the
+    :func:`pipeline_note` paragraph (default: not measured)."""
     config = metrics.get("config", {})
     run = config.get("run", metrics)
     data_cfg, model_cfg = config.get("data", {}), config.get("model", {})
@@ -657,6 +774,12 @@ def card_context(
         "repo_id": repo_id,
         "target_lufs": f"{pp.target_lufs:g}",
         "max_seconds": f"{max_seconds:g} s" if max_seconds else "no limit",
+        "prepare_call": (
+            "prepare_for_pipeline(wave, sr)"
+            if max_seconds == pp.max_seconds
+            else f"prepare_for_pipeline(wave, sr, max_seconds={max_seconds if max_seconds else None!r})"
+        ),
+        "pipeline_check": pipeline_check or pipeline_note(None, "not measured"),
         "labels_table": _md_table(["id", "label"], [[i, e] for i, e in enumerate(EMOTIONS)]),
         "corpora_table": _card_corpora(metrics, train_cards),
         "licence_note": licence_note,
@@ -703,13 +826,18 @@ def _model_config(run_dir: Path) -> dict:
         return {}
 
 
-def build_model_card(run_dir: str | Path, repo_id: str) -> ModelCard:
-    """The model card of a finished run (metadata + prose), for the Hub repo `repo_id`."""
+def build_model_card(run_dir: str | Path, repo_id: str, pipeline_files: int = PIPELINE_CHECK_FILES) -> ModelCard:
+    """The model card of a finished run (metadata + prose), for the Hub repo `repo_id`.
+
+    Up to `pipeline_files` of the run's test files are classified through plain ``pipeline()`` and through
+    ``hf-ser predict`` (:func:`measure_pipeline_gap`), and the card states the UAR difference (0: not measured).
+    """
     run_dir = find_run_dir(run_dir)
     metrics = _load_metrics(run_dir)
     tests = evaluation_corpora(run_dir, metrics)
     card_data = build_card_data(metrics, tests, repo_id.split("/")[-1])
-    context = card_context(metrics, tests, repo_id, _model_config(run_dir))
+    gap, note = measure_pipeline_gap(run_dir, pipeline_files)
+    context = card_context(metrics, tests, repo_id, _model_config(run_dir), pipeline_note(gap, note))
     if _jinja_available():
         return ModelCard.from_template(card_data, template_path=str(TEMPLATE_PATH), **context)
     return ModelCard(render_template(TEMPLATE_PATH.read_text(encoding="utf-8"), card_data, context))
@@ -733,10 +861,10 @@ def _training_args(metrics: dict) -> dict:
     )
 
 
-def _write_staged(run_dir: Path, repo_id: str, target: Path) -> None:
+def _write_staged(run_dir: Path, repo_id: str, target: Path, pipeline_files: int = PIPELINE_CHECK_FILES) -> None:
     metrics = _load_metrics(run_dir)
     files = _model_files(run_dir)
-    card = build_model_card(run_dir, repo_id)
+    card = build_model_card(run_dir, repo_id, pipeline_files)
     target.mkdir(parents=True)
     for f in files:
         shutil.copy2(f, target / f.name)
@@ -767,8 +895,10 @@ def _looks_staged(folder: Path) -> bool:
     )
 
 
-def stage_run(run_dir: str | Path, repo_id: str, out: str | Path) -> Path:
-    """Write the folder that would be uploaded to `out` (replacing an earlier staging there); returns it."""
+def stage_run(run_dir: str | Path, repo_id: str, out: str | Path, pipeline_files: int = PIPELINE_CHECK_FILES) -> Path:
+    """Write the folder that would be uploaded to `out` (replacing an earlier staging there); returns it.
+
+    `pipeline_files`: how many test files the card's pipeline() check classifies (0: none)."""
     run_dir = find_run_dir(run_dir)
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _looks_staged(out))):
@@ -776,7 +906,7 @@ def stage_run(run_dir: str | Path, repo_id: str, out: str | Path) -> Path:
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        _write_staged(run_dir, repo_id, tmp)
+        _write_staged(run_dir, repo_id, tmp, pipeline_files)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -839,17 +969,19 @@ def push_run(
     output_dir: str | Path | None = None,
     api: HfApi | None = None,
     token: str | None = None,
+    pipeline_files: int = PIPELINE_CHECK_FILES,
 ) -> Path | str:
     """Upload a finished run to `repo_id` in one commit and return the commit URL.
 
     With ``dry_run`` write the folder that would be uploaded to `output_dir` (default ``RUN_DIR/hub``) and return its
-    path. `token` (kept in memory only) overrides the stored login.
+    path. `token` (kept in memory only) overrides the stored login. `pipeline_files`: test files the card's
+    ``pipeline()`` check classifies (0: skip it; the card then says it was not measured).
     """
     run_dir = find_run_dir(run_dir)
     if not repo_id or repo_id.count("/") > 1 or not re.match(r"^[\w./-]+$", repo_id):
         raise HubError(f"--repo_id {repo_id!r} is not a Hub model id; use USER/NAME or ORG/NAME")
     if dry_run:
-        return stage_run(run_dir, repo_id, Path(output_dir) if output_dir else run_dir / "hub")
+        return stage_run(run_dir, repo_id, Path(output_dir) if output_dir else run_dir / "hub", pipeline_files)
     metrics = _load_metrics(run_dir)
     _model_files(run_dir)  # fail on an incomplete run before asking about tokens
     if (token or get_token()) is None:
@@ -863,7 +995,7 @@ def push_run(
         try:
             if "/" not in repo_id:  # a bare name goes to the token owner's namespace, as create_repo would do
                 repo_id = f"{api.whoami()['name']}/{repo_id}"
-            staged = stage_run(run_dir, repo_id, Path(tmp) / "upload")
+            staged = stage_run(run_dir, repo_id, Path(tmp) / "upload", pipeline_files)
             return _upload(api, staged, repo_id, private, revision, message)
         except LocalTokenNotFoundError:
             raise HubError(f"no Hugging Face token found: {_login_hint()}") from None
@@ -909,6 +1041,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry_run", action="store_true", help="write the upload folder and list it; upload nothing")
     p.add_argument("--output_dir", default=None, help="with --dry_run: folder to write (default RUN_DIR/hub)")
     p.add_argument(
+        "--pipeline_check",
+        type=int,
+        default=PIPELINE_CHECK_FILES,
+        metavar="N",
+        help="classify up to N of the run's test files through plain pipeline() and through hf-ser predict, and "
+        f"state the UAR difference in the card (default {PIPELINE_CHECK_FILES}, a seeded sample above; 0 skips it)",
+    )
+    p.add_argument(
         "--space",
         action="store_true",
         help="with --dry_run: also stage a Gradio Space for the model in RUN_DIR/space (upload it with "
@@ -926,6 +1066,7 @@ def main(argv: list[str] | None = None) -> int:
             revision=args.revision,
             dry_run=args.dry_run,
             output_dir=args.output_dir,
+            pipeline_files=args.pipeline_check,
         )
     except HubUnreachable as e:
         print(f"error: {e}", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -286,3 +288,37 @@ def test_layer_probe_benchmark_quick(capsys):
     assert printed == json.loads(json.dumps(returned)) and printed["benchmark"] == "layer_probe"
     assert printed["ratio"] > 0 and printed["peak_rss_mb"] > 0
     assert printed["same_logits"] is True and printed["layer_files"] == printed["layer_entries"] == 4
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Relative path -> (size, mtime_ns) of every file below `folder`."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_report_and_analysis_write_nothing_under_home_nor_into_the_runs(grid, tmp_path):
+    """A fresh HOME stays empty (matplotlib's font cache included) and `analysis all` keeps its feature caches
+    under its --output_dir: the run folders are only read. One subprocess, as a user's shell would start it."""
+    home, out, report_dir = tmp_path / "home", tmp_path / "analysis", tmp_path / "report"
+    home.mkdir()
+    run = grid / "multi-neo_latin-seed0"
+    before = _snapshot(run)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MPLCONFIGDIR", "HF_SER_OWNED"))}
+    env.update(HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.pop("HF_HOME", None)
+    script = (
+        "import sys; from hf_ser.report import main as report; from hf_ser.analysis.__main__ import main as analysis; "
+        f"sys.exit(report([{str(grid)!r}, '--output_dir', {str(report_dir)!r}]) or analysis(['all', {str(grid)!r}, "
+        f"'--output_dir', {str(out)!r}, '--only', 'layers', 'confusion', '--no_progress']))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
+    assert _snapshot(run) == before  # nothing added to or changed in the run folder
+    assert (out / "multi-neo_latin-seed0" / "features" / "finetuned" / "test" / "meta.json").is_file()
+    assert (out / "multi-neo_latin-seed0" / "layers.png").is_file() and (report_dir / "claims.md").is_file()
+    assert "it/s" not in done.stderr and "batch/s" not in done.stderr  # --no_progress: no bars

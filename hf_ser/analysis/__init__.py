@@ -6,7 +6,9 @@
     hf-ser analysis confusion RUN_DIR                                   # Fig. 3
     hf-ser analysis all RUNS_DIR                                        # everything + index.md/html
 
-Each single command writes into ``RUN_DIR/analysis/`` (or ``--output_dir``); ``all`` writes into
-``RUNS_DIR/analysis/``. The sub-modules (``features``, ``layers``, ``tsne``, ``confusion``, ``index``) are
+Each single command writes into ``RUN_DIR/analysis/`` (or ``--output_dir``), its feature cache included
+(``features/``, or ``--cache_dir``); ``all`` writes everything into ``RUNS_DIR/analysis/`` (or ``--output_dir``):
+figures into ``<run>/``, feature caches into ``<run>/features/``. Run folders are only read. ``--no_progress``
+turns the progress bars off. The sub-modules (``features``, ``layers``, ``tsne``, ``confusion``, ``index``) are
 imported by whoever needs them; importing the package itself loads nothing heavy.
 """

@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import datasets
+import transformers
+
 from ..console import ArgumentParser, command, setup_logging
 from ..errors import EXIT_FAILED, EXIT_OK
 from . import __doc__ as PACKAGE_DOC
@@ -27,6 +30,22 @@ def _common(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument("--batch_size", type=int, default=8, help="utterances per forward pass (length-ordered batches)")
     p.add_argument("--device", default=None, help="'cuda' or 'cpu' (default: cuda when available)")
     p.add_argument("--seed", type=int, default=0, help="seed of probes' CV folds, t-SNE and subsampling")
+    p.add_argument(
+        "--cache_dir",
+        default=None,
+        help="where the per-layer features are cached and reused (default: OUTPUT_DIR/features; for `all`, "
+        "RUNS_DIR/analysis/<run>/features, or CACHE_DIR/<run>)",
+    )
+    _no_progress(p)
+
+
+def _no_progress(p: argparse.ArgumentParser) -> None:
+    """The --no_progress flag (every sub-command)."""
+    p.add_argument(
+        "--no_progress",
+        action="store_true",
+        help="no progress bars (extraction, probes, the 'Loading weights' bar); for logs and CI",
+    )
 
 
 def build_parser() -> ArgumentParser:
@@ -76,8 +95,13 @@ def build_parser() -> ArgumentParser:
     p.add_argument("run_dir", help="a finished run folder (<output_dir>/<run>)")
     p.add_argument("--top", type=int, default=3, help="how many most-confused cells / pairs to list")
     p.add_argument("--output_dir", default=None, help=out_help)
+    _no_progress(p)
 
-    p = sub.add_parser("all", help="every figure of every run of a grid + RUNS_DIR/analysis/index.{md,html}")
+    p = sub.add_parser(
+        "all",
+        help="every figure of every run of a grid + index.{md,html}, all written into RUNS_DIR/analysis (figures and "
+        "feature caches included; the run folders are only read)",
+    )
     p.add_argument("runs_dir", help="a grid's output folder (holding <run>/metrics.json)")
     p.add_argument("--layers", type=int, nargs="+", default=None, help="t-SNE layers (default: scaled 4 and 18 of 24)")
     p.add_argument("--only", nargs="+", choices=STEPS, default=None, help="render only these figures")
@@ -92,13 +116,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point: 0 when every figure was made, 1 when a step of ``all`` failed, 2 on a user mistake."""
     args = build_parser().parse_args(argv)
     setup_logging()
+    progress = not args.no_progress
+    if not progress:  # the bars of the libraries too (transformers' "Loading weights", datasets' map)
+        transformers.utils.logging.disable_progress_bar()
+        datasets.disable_progress_bars()
     opts = {
         "batch_size": getattr(args, "batch_size", 8),
         "device": getattr(args, "device", None),
         "seed": getattr(args, "seed", 0),
+        "progress": progress,
     }
     if args.command == "layers":
-        run_layers(args.run_dir, split=args.split, model=args.model, out=args.output_dir, c=args.probe_c, **opts)
+        run_layers(
+            args.run_dir,
+            split=args.split,
+            model=args.model,
+            out=args.output_dir,
+            c=args.probe_c,
+            cache_dir=args.cache_dir,
+            **opts,
+        )
     elif args.command == "tsne":
         run_tsne(
             args.run_dir,
@@ -109,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=args.output_dir,
             max_points=args.max_points,
             perplexity=args.perplexity,
+            cache_dir=args.cache_dir,
             **opts,
         )
     elif args.command == "confusion":
@@ -121,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps=tuple(args.only or STEPS),
             max_points=args.max_points,
             output_dir=args.output_dir,
+            cache_dir=args.cache_dir,
             **opts,
         )
         return EXIT_FAILED if failed else EXIT_OK

@@ -26,3 +26,11 @@ def analysis_dir(run_dir: str | Path, out: str | Path | None = None) -> Path:
     path = Path(out) if out is not None else Path(run_dir) / ANALYSIS_DIR
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def feature_cache_dir(run_dir: str | Path, out: str | Path | None = None, cache_dir: str | Path | None = None) -> Path:
+    """Where a command caches a run's features (not created): `cache_dir` (``--cache_dir``), else ``features/`` in
+    the command's output folder (``out`` or ``RUN_DIR/analysis``)."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    return (Path(out) if out is not None else Path(run_dir) / ANALYSIS_DIR) / "features"

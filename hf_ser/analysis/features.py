@@ -11,9 +11,11 @@ convolution) = "layer 0", entry i is the output of block i = "layer i". With ``d
 demo config) the last entry is taken *before* the encoder's final LayerNorm, whereas ``last_hidden_state`` (what the
 projector reads) is after it; that one is cached too, as ``final_norm``.
 
-Cache layout: ``RUN_DIR/analysis/features/<model tag>/<split>/{layer_00.npy, ..., projector.npy, final_norm.npy,
-logits.npy, rows.csv, meta.json}``; ``meta.json`` is written last and holds the key (run config hash, split, model
-fingerprint) that decides reuse.
+Cache layout: ``<cache_dir>/<model tag>/<split>/{layer_00.npy, ..., projector.npy, final_norm.npy, logits.npy,
+rows.csv, meta.json}``, where ``cache_dir`` is the command's ``--cache_dir``, by default ``features/`` inside its
+output folder (``RUN_DIR/analysis/features`` for a single command, ``RUNS_DIR/analysis/<run>/features`` for
+``all``): nothing is written into the run folder itself unless that is the output folder. ``meta.json`` is written
+last and holds the key (run config hash, split, model fingerprint) that decides reuse.
 """
 
 from __future__ import annotations
@@ -59,7 +61,6 @@ from ..runs import RunRecord
 from ..safe_io import atomic_write_json
 from ..sampling import length_sorted_order
 from ..trainer import SERCollator, make_transform
-from .common import ANALYSIS_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +275,7 @@ def extract(
     num_workers: int | None = None,
     key: dict | None = None,
     desc: str = "extract",
+    progress: bool = True,
 ) -> SplitFeatures:
     """Embed every row of `dataset` (one forward pass per batch) into `directory`; returns the cached features."""
     device = device or default_device()
@@ -303,7 +305,7 @@ def extract(
     start = 0
     try:
         with torch.inference_mode():
-            for batch in tqdm(loader, desc=desc, unit="batch", leave=False):
+            for batch in tqdm(loader, desc=desc, unit="batch", leave=False, disable=not progress or None):
                 size = len(batch["labels"])
                 rows = order[start : start + size]
                 start += size
@@ -371,9 +373,9 @@ def cached(directory: str | Path, key: dict) -> SplitFeatures | None:
     return SplitFeatures(directory, meta, pd.read_csv(directory / "rows.csv", keep_default_na=False))
 
 
-def features_dir(run_dir: str | Path, tag: str, split: str) -> Path:
-    """Cache folder of one (model, split) of a run."""
-    return Path(run_dir) / ANALYSIS_DIR / "features" / tag / split
+def features_dir(cache_dir: str | Path, tag: str, split: str) -> Path:
+    """Cache folder of one (model, split) of a run under its feature cache `cache_dir`."""
+    return Path(cache_dir) / tag / split
 
 
 def run_features(
@@ -383,8 +385,15 @@ def run_features(
     batch_size: int = 8,
     device: str | None = None,
     num_workers: int | None = None,
+    *,
+    cache_dir: str | Path,
+    progress: bool = True,
 ) -> dict[str, SplitFeatures]:
-    """Features of the run's `splits` embedded by its own model (or `model`), from the cache or extracted once."""
+    """Features of the run's `splits` embedded by its own model (or `model`), from `cache_dir` or extracted once.
+
+    `cache_dir` is the run's feature cache (``<tag>/<split>/`` below it); the caller names it, so the cache lives
+    where the command writes (its ``--cache_dir`` or output folder), never silently inside the run folder.
+    """
     for s in splits:
         if s not in SPLITS:
             raise AnalysisError(f"unknown split {s!r}; use one of {', '.join(SPLITS)}")
@@ -395,7 +404,7 @@ def run_features(
     fingerprint = model_fingerprint(run_dir, model)
     for split in splits:
         key = {"run_config_hash": config_hash, "split": split, "model": model or FINETUNED, "fingerprint": fingerprint}
-        hit = cached(features_dir(run_dir, tag, split), key)
+        hit = cached(features_dir(cache_dir, tag, split), key)
         if hit is not None:
             logger.info("%s %s features: cached in %s", tag, split, hit.directory)
             out[split] = hit
@@ -409,12 +418,13 @@ def run_features(
             out[split] = extract(
                 loaded,
                 data[split],
-                features_dir(run_dir, tag, split),
+                features_dir(cache_dir, tag, split),
                 batch_size,
                 device,
                 num_workers,
                 key,
                 desc=f"{tag} {split} ({len(data[split])} utt.)",
+                progress=progress,
             )
     return out
 
@@ -425,6 +435,7 @@ def predict_logits(
     batch_size: int = 8,
     device: str | None = None,
     num_workers: int | None = None,
+    progress: bool = True,
 ) -> np.ndarray:
     """A plain inference pass (logits only) with the same batching as `extract`; rows in dataset order."""
     device = device or default_device()
@@ -433,7 +444,7 @@ def predict_logits(
     logits = np.zeros((len(dataset), int(net.config.num_labels)), dtype=np.float32)
     start = 0
     with torch.inference_mode():
-        for batch in tqdm(loader, desc="inference", unit="batch", leave=False):
+        for batch in tqdm(loader, desc="inference", unit="batch", leave=False, disable=not progress or None):
             size = len(batch["labels"])
             out = net(**{k: v.to(device) for k, v in batch.items() if k not in ("labels", "corpus_id")})
             logits[order[start : start + size]] = out.logits.float().cpu().numpy()

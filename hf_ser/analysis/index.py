@@ -132,9 +132,20 @@ def analyse_run(
     device: str | None = None,
     seed: int = 0,
     max_points: int = 2000,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
 ) -> dict:
-    """Every figure of one run into `out_dir`; returns {step: payload or {'error': message}}."""
+    """Every figure of one run into `out_dir` (features cached in `cache_dir`, default ``<out_dir>/features``);
+    returns {step: payload or {'error': message}}."""
     results: dict = {}
+    extraction = {
+        "out": out_dir,
+        "batch_size": batch_size,
+        "device": device,
+        "seed": seed,
+        "cache_dir": cache_dir,
+        "progress": progress,
+    }
 
     def attempt(name: str, fn) -> None:
         try:
@@ -149,42 +160,24 @@ def analyse_run(
     if "layers" in steps:
         attempt(
             "layers",
-            lambda: run_layers(run_dir, split="test", out=out_dir, batch_size=batch_size, device=device, seed=seed),
+            lambda: run_layers(run_dir, split="test", **extraction),
         )
         if model is not None:
             attempt(
                 "layers_frozen",
-                lambda: run_layers(
-                    run_dir, split="test", model=model, out=out_dir, batch_size=batch_size, device=device, seed=seed
-                ),
+                lambda: run_layers(run_dir, split="test", model=model, **extraction),
             )
     if "tsne" in steps:
 
         def tsne() -> list[dict]:
             chosen = layers or default_layers(int(model_config(run_dir).num_hidden_layers))
-            return run_tsne(
-                run_dir,
-                layers=chosen,
-                out=out_dir,
-                batch_size=batch_size,
-                device=device,
-                seed=seed,
-                max_points=max_points,
-            )
+            return run_tsne(run_dir, layers=chosen, max_points=max_points, **extraction)
 
         attempt("tsne", tsne)
     if "projector" in steps:
         attempt(
             "projector",
-            lambda: run_tsne(
-                run_dir,
-                space="projector",
-                out=out_dir,
-                batch_size=batch_size,
-                device=device,
-                seed=seed,
-                max_points=max_points,
-            )[0],
+            lambda: run_tsne(run_dir, space="projector", max_points=max_points, **extraction)[0],
         )
     if "confusion" in steps:
         attempt("confusion", lambda: run_confusion(run_dir, out_dir))
@@ -297,8 +290,14 @@ def run_all(
     seed: int = 0,
     max_points: int = 2000,
     output_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
 ) -> tuple[Path, list[str]]:
     """Render every figure of every trained run under `runs_dir` and write analysis/index.{md,html,json}.
+
+    Everything goes below `output_dir` (default ``RUNS_DIR/analysis``): each run's figures into ``<run>/`` and its
+    feature cache into ``<run>/features/``, or into ``<cache_dir>/<run>/`` when `cache_dir` is given. The run
+    folders are only read.
 
     Returns the index path and the failed steps ('<run>: <step>'), so the command can exit 1 when any failed.
     """
@@ -325,6 +324,8 @@ def run_all(
             device=device,
             seed=seed,
             max_points=max_points,
+            cache_dir=Path(cache_dir) / name if cache_dir is not None else None,
+            progress=progress,
         )
     tables = []
     for table in (report.table2(runs), report.table3(runs)):

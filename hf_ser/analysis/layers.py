@@ -28,7 +28,7 @@ from ..figures import language_colours, new_figure, save_figure
 from ..labels import language_order
 from ..metrics import per_language_metrics
 from ..safe_io import atomic_write_json
-from .common import analysis_dir, thread_limit
+from .common import analysis_dir, feature_cache_dir, thread_limit
 from .features import FINETUNED, AnalysisError, SplitFeatures, model_tag, run_features
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ def _entry(index: int | None, name: str, scores: dict) -> dict:
     }
 
 
-def layer_probes(train: SplitFeatures, evaluation: SplitFeatures | None, c: float = 1.0, seed: int = 0) -> dict:
+def layer_probes(
+    train: SplitFeatures, evaluation: SplitFeatures | None, c: float = 1.0, seed: int = 0, progress: bool = True
+) -> dict:
     """Probe every layer (plus the final-LayerNorm output and the projector) and the model's own head."""
     eval_feats = evaluation if evaluation is not None else train
     y_train, y_eval, languages = train.labels, eval_feats.labels, eval_feats.languages
@@ -97,7 +99,7 @@ def layer_probes(train: SplitFeatures, evaluation: SplitFeatures | None, c: floa
         )
 
     layers = []
-    for i in tqdm(range(train.num_layers), desc="probes", unit="layer", leave=False):
+    for i in tqdm(range(train.num_layers), desc="probes", unit="layer", leave=False, disable=not progress or None):
         layers.append(_entry(i, names[i], score(lambda f, i=i: f.layer(i))))
     extras = {}
     if train.final_norm() is not None:
@@ -207,16 +209,28 @@ def run_layers(
     device: str | None = None,
     c: float = 1.0,
     seed: int = 0,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
 ) -> dict:
     """Extract (or reuse) every layer's features, probe them, write layers[-TAG][-train].{json,csv,png}.
+
+    Features are cached in `cache_dir` (default ``<output folder>/features``).
 
     The fine-tuned model writes ``layers.*``; ``--model`` writes ``layers-<tag>.*`` with the fine-tuned curve (when
     ``layers.json`` exists) dashed beside it, to compare frozen with fine-tuned. Returns the JSON payload.
     """
     run_dir = Path(run_dir)
-    feats = run_features(run_dir, ("train", "test") if split == "test" else ("train",), model, batch_size, device)
+    feats = run_features(
+        run_dir,
+        ("train", "test") if split == "test" else ("train",),
+        model,
+        batch_size,
+        device,
+        cache_dir=feature_cache_dir(run_dir, out, cache_dir),
+        progress=progress,
+    )
     out_dir = analysis_dir(run_dir, out)
-    result = layer_probes(feats["train"], feats.get("test") if split == "test" else None, c, seed)
+    result = layer_probes(feats["train"], feats.get("test") if split == "test" else None, c, seed, progress)
     tag = model_tag(model)
     finetuned = tag == FINETUNED
     payload = {

@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from ..figures import emotion_colours, language_colours, new_figure, save_figure
 from ..labels import EMOTIONS, language_order
 from ..safe_io import atomic_write_json
-from .common import analysis_dir, thread_limit
+from .common import analysis_dir, feature_cache_dir, thread_limit
 from .features import FINETUNED, AnalysisError, check_layers, model_config, model_tag, run_features
 
 logger = logging.getLogger(__name__)
@@ -175,8 +175,13 @@ def run_tsne(
     seed: int = 0,
     max_points: int = 2000,
     perplexity: float = 30.0,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
 ) -> list[dict]:
-    """Write tsne-layerNN[-TAG].{png,json,csv} per layer (and tsne-layers-A-B.png), or tsne-projector[-TAG].*."""
+    """Write tsne-layerNN[-TAG].{png,json,csv} per layer (and tsne-layers-A-B.png), or tsne-projector[-TAG].*.
+
+    Features are cached in `cache_dir` (default ``<output folder>/features``).
+    """
     if space not in SPACES:
         raise AnalysisError(f"--space must be one of {', '.join(SPACES)}, not {space!r}")
     run_dir = Path(run_dir)
@@ -185,8 +190,9 @@ def run_tsne(
         layers = check_layers(layers if layers else default_layers(int(config.num_hidden_layers)), config)
     elif model is not None:
         logger.warning("--model %s was never fine-tuned: its projector is randomly initialised", model)
+    cache = feature_cache_dir(run_dir, out, cache_dir)
+    feats = run_features(run_dir, (split,), model, batch_size, device, cache_dir=cache, progress=progress)[split]
     out_dir = analysis_dir(run_dir, out)
-    feats = run_features(run_dir, (split,), model, batch_size, device)[split]
     tag = model_tag(model)
     suffix = "" if tag == FINETUNED else f"-{tag}"
     source = "fine-tuned" if tag == FINETUNED else f"{model}, not fine-tuned"
