@@ -6,20 +6,29 @@ import csv
 import hashlib
 import http.server
 import json
+import re
 import shutil
 import socket
 import threading
 from pathlib import Path
 
 import huggingface_hub
+import numpy as np
 import pytest
+import soundfile as sf
+import soxr
 import torch
 from huggingface_hub import HfApi, ModelCard, metadata_load
+from transformers import pipeline
 
 from hf_ser import hub
+from hf_ser.audio import AudioError, PreprocessConfig, prepare_for_pipeline, preprocess
+from hf_ser.corpora.synthetic import build_synthetic_corpus
 from hf_ser.errors import UserError
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES
+from hf_ser.metrics import uar
 from hf_ser.modeling import build_model
+from hf_ser.predict import classify, load_classifier
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 FAKE_TOKEN = "hf_FakeTokenForTests0123456789abcdef"
@@ -582,3 +591,92 @@ def test_dry_run_can_stage_a_space_next_to_the_model(tmp_path, model_dir, capsys
     assert "Space for someone/ser-demo staged" in capsys.readouterr().out
     assert find_run_folders(tmp_path) == [run]  # neither hub/ nor space/ is ever read as a run
     assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--space"]) == 2  # --space needs --dry_run
+
+
+# ----------------------------------------------------------------------------- pipeline() against predict
+
+
+@pytest.fixture(scope="module")
+def raw_test_run(tmp_path_factory, model_dir) -> Path:
+    """A run whose predictions.csv names raw synthetic clips (FRE + ITA, 2 per emotion), rewritten as a user's
+    recordings would come: levels spread over -30..0 dB and 0-1 s of extra low-noise silence on each side,
+    at 16 or 44.1 kHz, mono or stereo."""
+    root = tmp_path_factory.mktemp("pipeline_gap")
+    manifest = build_synthetic_corpus(root / "synthetic", per_cell=2, languages=["FRE", "ITA"])
+    rng = np.random.default_rng(0)
+    rows = []
+    with manifest.open(encoding="utf-8", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            wave, sr = sf.read(manifest.parent / row["path"], dtype="float32")
+            pads = [0.002 * rng.standard_normal(int(rng.uniform(0, 1) * sr)).astype(np.float32) for _ in range(2)]
+            wave = np.concatenate([pads[0], wave, pads[1]]) * np.float32(10 ** (rng.uniform(-30, 0) / 20))
+            out_sr = 44100 if i % 3 == 0 else sr
+            wave = soxr.resample(wave, sr, out_sr).astype(np.float32) if out_sr != sr else wave
+            if i % 4 == 0:
+                wave = np.stack([wave, 0.8 * wave], axis=1)
+            path = root / "raw" / f"clip{i:03d}.wav"
+            path.parent.mkdir(exist_ok=True)
+            sf.write(path, wave, out_sr, subtype="FLOAT")
+            rows.append([str(path), row["language"], "synth_" + row["language"].lower(), row["speaker"], row["label"]])
+    run = make_run(root, model_dir, train=["FRE", "ITA"])
+    with (run / "predictions.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "language", "corpus", "speaker", "label", "pred"])
+        w.writerows(r + [r[-1]] for r in rows)
+    return run
+
+
+def test_pipeline_on_raw_files_is_measured_against_predict_and_stated_in_the_card(raw_test_run, tmp_path):
+    gap, note = hub.measure_pipeline_gap(raw_test_run)
+    assert note == "measured" and gap is not None and gap.n == gap.n_test == 24
+    # the prepared side is hf-ser predict itself, file by file ...
+    preds = hub.read_predictions(raw_test_run)
+    classifier = load_classifier(str(raw_test_run / "model"), "cpu")
+    rows = classify(list(preds["path"]), classifier, segment="none")
+    labels = [EMOTIONS.index(r["label"]) for r in rows]
+    assert gap.uar_prepared == pytest.approx(uar(list(preds["y_true"]), labels))
+    # ... and prepare_for_pipeline + stock pipeline() gives predict's probabilities (the promise the card makes)
+    stock = pipeline("audio-classification", model=str(raw_test_run / "model"), device="cpu")
+    for row in rows[:6]:
+        wave, sr = sf.read(row["path"], dtype="float32")
+        out = stock({"raw": prepare_for_pipeline(wave, sr), "sampling_rate": 16000}, top_k=None)
+        for d in out:
+            assert d["score"] == pytest.approx(row["probs"][d["label"]], abs=1e-4)
+    # the raw side really is a different input: untrimmed audio gives other probabilities
+    wave, sr = sf.read(rows[0]["path"], dtype="float32")
+    raw = stock(hub._raw_pipeline_input(rows[0]["path"], 16000), top_k=None)
+    assert max(abs(d["score"] - rows[0]["probs"][d["label"]]) for d in raw) > 1e-3
+    # the card states both numbers and no longer claims the extractor alone reproduces training
+    text = hub.build_model_card(raw_test_run, "someone/ser-demo").text
+    assert f"UAR {100 * gap.uar_raw:.1f}% through `pipeline()`" in text
+    assert f"against {100 * gap.uar_prepared:.1f}% with the training preparation" in text
+    assert "all 24 test files" in text and "prepare_for_pipeline(wave, sr)" in text
+    assert "feature extractor prepares it exactly as in training" not in text and "ffmpeg" in text
+    # not measurable: said so, never a made-up number
+    skipped = hub.build_model_card(raw_test_run, "someone/ser-demo", pipeline_files=0).text
+    assert "not measured (`--pipeline_check 0`)" in skipped
+
+
+def test_prepare_for_pipeline_is_the_training_preparation():
+    rng = np.random.default_rng(1)
+    t = np.arange(44100) / 44100
+    tone = (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    wave = np.concatenate([np.zeros(22050, np.float32), tone, np.zeros(11025, np.float32)])
+    stereo = np.stack([wave, wave + 0.001 * rng.standard_normal(len(wave)).astype(np.float32)], axis=1)
+    out = prepare_for_pipeline(stereo, 44100)
+    np.testing.assert_array_equal(out, preprocess(stereo, 44100, PreprocessConfig()))
+    assert out.dtype == np.float32 and abs(len(out) / 16000 - 1.0) < 0.06  # the silences are gone
+    pcm = (wave * 32767).astype(np.int16)  # integer PCM is scaled like soundfile's float decoding
+    np.testing.assert_allclose(prepare_for_pipeline(pcm, 44100), prepare_for_pipeline(wave, 44100), atol=1e-3)
+    assert len(prepare_for_pipeline(np.tile(tone, 30), 44100, max_seconds=5)) == 5 * 16000
+    with pytest.raises(AudioError, match="silent"):
+        prepare_for_pipeline(np.zeros(16000, np.float32), 16000)
+
+
+def test_card_uses_iso_codes_not_the_papers(tmp_path, model_dir):
+    """The paper's ROM is Romany in ISO 639; cards name Romanian by its ISO codes (ro, ron) only."""
+    run = make_run(tmp_path, model_dir)
+    card = hub.build_model_card(run, "someone/ser-demo", pipeline_files=0)
+    text = card.content.split("---", 2)[2]
+    assert re.search(r"\b(FRE|ITA|POR|ROM|SPA)\b", text) is None
+    assert "Romanian (ro)" in text and "| ron |" in text and "ro" in card.data.language
