@@ -4,7 +4,8 @@
 
 Per trained run (a folder with metrics.json and model/), into ``RUNS_DIR/analysis/<run>/``: per-layer probes
 (Fig. 1), t-SNE of two layers scaled to the depth like the paper's 4 and 18 of 24 (Fig. 2), the confusion
-matrices (Fig. 3) and the projector t-SNE (Fig. 4). ``RUNS_DIR/analysis/`` also gets Tables 2 and 3 (from
+matrices (Fig. 3) and the projector t-SNE (Fig. 4), with the run's feature cache in ``<run>/features/`` (or
+``--cache_dir``/<run>); the run folders are only read. ``RUNS_DIR/analysis/`` also gets Tables 2 and 3 (from
 ``hf_ser.report``) and the page, which embeds everything by relative path together with the few-shot curves
 found under RUNS_DIR (``few_shot-<LANG>/few_shot.png``).
 """
