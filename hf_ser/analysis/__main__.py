@@ -33,8 +33,8 @@ def _common(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument(
         "--cache_dir",
         default=None,
-        help="where the per-layer features are cached and reused (default: OUTPUT_DIR/features; for `all`, "
-        "RUNS_DIR/analysis/<run>/features, or CACHE_DIR/<run>)",
+        help="where the per-layer features are cached and reused (default: features/ in the output folder; for "
+        "`all`, <output folder>/<run>/features, or CACHE_DIR/<run> when given)",
     )
     _no_progress(p)
 
