@@ -43,7 +43,13 @@ class DataArguments:
             "--emobox_dir/--fold)."
         },
     )
-    test_size: float = field(default=0.3, metadata={"help": "Test share per emotion x language."})
+    test_size: float = field(
+        default=0.3,
+        metadata={
+            "help": "Test share per emotion x language; with --split speaker, whole speakers holding the closest "
+            "achievable share of each language's utterances (the achieved share is recorded)."
+        },
+    )
     split_seed: int = field(default=0, metadata={"help": "Seed of the split (fixed across training seeds)."})
     max_seconds: float = field(default=20.0, metadata={"help": "Crop utterances to this duration."})
     num_proc: int | None = field(default=None, metadata={"help": "Processes for audio preparation."})
@@ -60,7 +66,8 @@ class DataArguments:
         default=0.0,
         metadata={
             "help": "Share of each language's training part held out as a "
-            "dev split for model selection (0 = none, the paper's protocol)."
+            "dev split for model selection (0 = none, the paper's protocol); whole speakers, never one with test "
+            "utterances, unless --split paper."
         },
     )
     folds: int = field(default=5, metadata={"help": "--split kfold: number of folds K."})
