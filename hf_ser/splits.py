@@ -33,10 +33,12 @@ GROUPED_PROTOCOLS = ("speaker", "kfold", "emobox")  # protocols whose test part 
 # 2.5 points is under one speaker's share once a language has about 40 equal speakers (CREMA-D has 91), while
 # 4 equal speakers at test_size 0.3 (25%, the closest achievable) are named.
 FRACTION_TOLERANCE = 0.025
-SPEAKER_ORDERS = 64  # seeded speaker orders tried by pick_speakers (vectorised: 6 ms for 100 speakers, 60 for 1000)
-# Orders whose share is within this (or half the largest speaker's share, if smaller) of the closest one compete
-# on their emotion mix (stratification); so the share kept stays within one speaker's share of the asked one.
+# Seeded speaker orders tried by pick_speakers (with its swaps: 8 ms at 100 speakers, 0.8 s at 1000).
+SPEAKER_ORDERS = 64
+# Shares within this (or half the largest speaker's share, if smaller) of the closest one count as close: the
+# stratifying swaps stay inside it, so the share kept stays within one speaker's share of the asked one.
 STRATIFY_SLACK = 0.01
+MAX_SWAPS = 50  # each swap strictly improves the mix; measured: 0-5 are taken at 12-100 speakers, 8-12 at 1000
 # Random streams per purpose (with the split seed and the language), so no pick depends on another's draws.
 TEST_STREAM, DEV_STREAM, RESERVE_STREAM = 1, 7, 9
 
@@ -86,11 +88,12 @@ def pick_speakers(
     of it; ties keep the smaller part (more training data). At least one speaker is picked (the one closest to
     `size` when none brings the share closer) and, with `leave_one`, at least one is left out. Among the orders
     within STRATIFY_SLACK (at most half a speaker's share) of the closest share and with the fewest emotions
-    missing from either side, the distinct speaker sets whose emotion mix (L1 distance of the proportions to the
-    whole's) is at most their median compete, and the first of them in the seeded order is kept: stratified, yet
-    another split seed gives other speakers (the single best mix would be the same set for every seed once the
-    orders cover all subsets, as they do for a handful of speakers). None when `leave_one` and there are fewer
-    than 2 speakers.
+    missing from either side, the first in the seeded order is then improved by :func:`_swap_for_mix` (emotion
+    mix closer to the whole's, size still within that bound). Simulated on 30 corpora of speakers with skewed
+    emotion mixes at size 0.3: the L1 distance of test's emotion proportions to the whole's is 0.27 / 0.14 /
+    0.017 / 0.004 at 6 / 12 / 40 / 100 speakers, against 0.30 / 0.20 / 0.043 / 0.014 for the StratifiedGroupKFold
+    pick it replaces (which also missed the size: 34-35% for 0.3); 8 of 10 split seeds give other speakers at 12
+    speakers. None when `leave_one` and there are fewer than 2 speakers.
     """
     names, spk = np.unique(np.asarray(speakers).astype(str), return_inverse=True)
     n_spk = len(names)
@@ -125,12 +128,34 @@ def pick_speakers(
     part = chosen.astype(np.int64) @ counts
     rest = counts.sum(0) - part
     missing = ((part == 0) | (rest == 0)).sum(1)
-    mix = np.abs(part / part.sum(1, keepdims=True) - counts.sum(0) / n).sum(1)
-    eligible = error <= error.min() + min(STRATIFY_SLACK, sizes.max() / whole / 2)
+    bound = error.min() + min(STRATIFY_SLACK, sizes.max() / whole / 2)
+    eligible = error <= bound
     eligible &= missing == missing[eligible].min()
-    _, first = np.unique(chosen[eligible], axis=0, return_index=True)  # each distinct speaker set once
-    eligible &= mix <= np.median(mix[np.flatnonzero(eligible)[first]])
-    return chosen[np.flatnonzero(eligible)[0]][spk]
+    picked, _ = _swap_for_mix(chosen[np.flatnonzero(eligible)[0]].copy(), counts, target, bound * whole)
+    return picked[spk]
+
+
+def _swap_for_mix(chosen: np.ndarray, counts: np.ndarray, target: float, bound: float) -> tuple[np.ndarray, float]:
+    """Hill-climb one speaker set by swaps (one speaker out, one in) that bring its emotion mix closer to the
+    whole's (L1 distance of the proportions) while its size stays within `bound` utterances of `target`; every
+    pair is scored at once (numpy), at most MAX_SWAPS swaps. Returns the set and its mix distance."""
+    ref = counts.sum(0) / counts.sum()
+    part = counts[chosen].sum(0)
+    mix = np.abs(part / part.sum() - ref).sum()
+    for _ in range(MAX_SWAPS):
+        ins, outs = np.flatnonzero(chosen), np.flatnonzero(~chosen)
+        if not len(outs):
+            break
+        new = part[None, None, :] - counts[ins][:, None, :] + counts[outs][None, :, :]
+        total = new.sum(-1)
+        score = np.abs(new / np.maximum(total, 1)[..., None] - ref).sum(-1)
+        score[(np.abs(total - target) > bound) | (total == 0)] = np.inf
+        i, o = np.unravel_index(score.argmin(), score.shape)
+        if not score[i, o] < mix - 1e-12:
+            break
+        chosen[ins[i]], chosen[outs[o]] = False, True
+        part, mix = new[i, o], score[i, o]
+    return chosen, float(mix)
 
 
 def _grouped_note(lang: str, part: str, chosen: int, among: int, share: float, what: str, asked: float) -> str:

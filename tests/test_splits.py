@@ -128,6 +128,19 @@ def test_pick_speakers_is_seeded_and_stratified():
     assert pick_speakers(y[:30], spk[:30], 0.3, np.random.default_rng(0)) is None  # one speaker, one must stay
 
 
+def test_pick_speakers_matches_the_emotion_mix_of_speakers_with_skewed_mixes():
+    """40 speakers, each with its own emotion mix: test's emotion proportions stay within 5 points (L1) of the
+    whole's (the StratifiedGroupKFold pick this replaced averaged 4.3 points here, pick_speakers 1.7), at 30%."""
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(12, 61, 40)
+    spk = np.repeat(np.arange(40).astype(str), sizes)
+    y = np.concatenate([rng.choice(6, n, p=rng.dirichlet(np.ones(6) * 2)) for n in sizes])
+    for seed in range(3):
+        mask = pick_speakers(y, spk, 0.3, np.random.default_rng(seed))
+        mix = np.abs(np.bincount(y[mask], minlength=6) / mask.sum() - np.bincount(y, minlength=6) / len(y)).sum()
+        assert mix <= 0.05 and abs(mask.mean() - 0.3) <= sizes.max() / sizes.sum()
+
+
 # ----------------------------------------------------------------------------- dev never meets test
 
 
