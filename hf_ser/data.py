@@ -22,7 +22,7 @@ from .emobox import emobox_notes, emobox_split
 from .errors import UserError
 from .labels import CORPORA, corpora_for_languages
 from .runs import RunRecord
-from .splits import UNKNOWN_SPEAKERS, dev_indices, kfold_indices, split_indices
+from .splits import UNKNOWN_SPEAKERS, achieved_fractions, dev_indices, kfold_indices, split_indices
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,13 @@ class DataArguments:
             "--emobox_dir/--fold)."
         },
     )
-    test_size: float = field(default=0.3, metadata={"help": "Test share per emotion x language."})
+    test_size: float = field(
+        default=0.3,
+        metadata={
+            "help": "Test share per emotion x language; with --split speaker, whole speakers holding the closest "
+            "achievable share of each language's utterances (the achieved share is recorded)."
+        },
+    )
     split_seed: int = field(default=0, metadata={"help": "Seed of the split (fixed across training seeds)."})
     max_seconds: float = field(default=20.0, metadata={"help": "Crop utterances to this duration."})
     num_proc: int | None = field(default=None, metadata={"help": "Processes for audio preparation."})
@@ -60,7 +66,8 @@ class DataArguments:
         default=0.0,
         metadata={
             "help": "Share of each language's training part held out as a "
-            "dev split for model selection (0 = none, the paper's protocol)."
+            "dev split for model selection (0 = none, the paper's protocol); whole speakers, never one with test "
+            "utterances, unless --split paper."
         },
     )
     folds: int = field(default=5, metadata={"help": "--split kfold: number of folds K."})
@@ -168,13 +175,18 @@ def split_index_sets(
     """(train, dev, test) row indices and notes per language for ``args.split`` (+ ``args.dev_size``).
 
     'emobox' follows EmoBox's fold for the corpora it covers (notes['emobox'] holds the matching report) and
-    splits the other corpora by the paper protocol, saying so per language.
+    splits the other corpora by the paper protocol, saying so per language. notes['achieved_fractions'] holds,
+    per language, the test and dev shares the split achieved (:class:`hf_ser.splits.AchievedFractions`). The
+    test part does not depend on `with_dev` (a k-fold language cut at utterance level holds its dev speakers out
+    of the folds whenever ``args.dev_size`` > 0), so a run's test set can be rebuilt without its dev split.
     """
     # speaker ids are unique only within a corpus ('10' in Oreau is not '10' elsewhere): group by both
     speakers = [s if s.strip().lower() in UNKNOWN_SPEAKERS else f"{c}/{s}" for c, s in zip(ds["corpus"], ds["speaker"])]
     labels, languages = np.asarray(ds["label"]), np.asarray(ds["language"])
     if args.split == "kfold":
-        tr, te, notes = kfold_indices(labels, languages, speakers, args.folds, args.fold, args.split_seed)
+        tr, te, notes = kfold_indices(
+            labels, languages, speakers, args.folds, args.fold, args.split_seed, dev_size=args.dev_size
+        )
     elif args.split == "emobox":
         if not args.emobox_dir:
             raise UserError("--split emobox needs --emobox_dir (a clone of https://github.com/emo-box/EmoBox)")
@@ -194,10 +206,14 @@ def split_index_sets(
         tr, te, notes = split_indices(labels, languages, speakers, args.split, args.test_size, args.split_seed)
     dev = np.zeros(0, dtype=np.int64)
     if with_dev and args.dev_size > 0:
-        protocol = "speaker" if args.split in ("speaker", "kfold") else "paper"
-        tr, dev, dev_notes = dev_indices(labels, languages, speakers, tr, args.dev_size, protocol, args.split_seed)
+        protocol: str | dict[str, str] = args.split
+        if args.split == "emobox":  # whole speakers where EmoBox's fold decides; the paper protocol elsewhere
+            grouped = set(languages[covered].tolist())
+            protocol = {lang: "emobox" if lang in grouped else "paper" for lang in set(languages.tolist())}
+        tr, dev, dev_notes = dev_indices(labels, languages, speakers, tr, te, args.dev_size, protocol, args.split_seed)
         for lang, note in dev_notes.items():
             notes[lang] = f"{notes.get(lang, '')}; {note}".lstrip("; ")
+    notes["achieved_fractions"] = achieved_fractions(languages, speakers, tr, dev, te)
     return np.asarray(tr), dev, np.asarray(te), notes
 
 

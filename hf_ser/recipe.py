@@ -460,8 +460,15 @@ def dev_callbacks(ser_args: SERArguments, has_dev: bool) -> list:
     return [EarlyStoppingCallback(early_stopping_patience=ser_args.early_stopping_patience)]
 
 
-def protocol_record(data_args: DataArguments, ser_args: SERArguments, has_dev: bool, trainer=None) -> dict:
-    """How the numbers were produced (the record's ``protocol``): split, model selection, metric definitions."""
+def protocol_record(
+    data_args: DataArguments,
+    ser_args: SERArguments,
+    has_dev: bool,
+    trainer=None,
+    achieved_fractions: dict | None = None,
+) -> dict:
+    """How the numbers were produced (the record's ``protocol``): split, model selection, metric definitions, and
+    (`achieved_fractions`, per language) the test and dev shares the split achieved."""
     split = {
         "paper": "stratified 70/30 per emotion x language",
         "speaker": "speaker-independent",
@@ -485,6 +492,8 @@ def protocol_record(data_args: DataArguments, ser_args: SERArguments, has_dev: b
             "wa": "plain accuracy",
         },
     }
+    if achieved_fractions:
+        out["achieved_fractions"] = achieved_fractions
     state = getattr(trainer, "state", None)
     if has_dev and state is not None and state.best_model_checkpoint:
         out["best_checkpoint"] = Path(state.best_model_checkpoint).name
@@ -763,6 +772,12 @@ def _evaluate(trainer: SERTrainer, test: datasets.Dataset) -> tuple[dict, np.nda
     return meta, np.asarray(logits)
 
 
+def _achieved(notes: dict, run: Run) -> dict:
+    """The split's achieved test/dev shares (notes['achieved_fractions']) of the languages `run` uses."""
+    achieved = notes.get("achieved_fractions", {})
+    return {l: achieved[l] for l in sorted(set(run.train_languages) | set(run.eval_languages)) if l in achieved}
+
+
 def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord | None:
     """Train, evaluate and save one run (caller holds its lock); returns its record, or None without data."""
     run = job.run
@@ -812,7 +827,7 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         config_hash=job.config_hash,
         versions=versions(),
         data_args=dataclasses.asdict(recipe.data),  # with the data location the hash leaves out
-        protocol=protocol_record(recipe.data, recipe.ser, len(job.dev) > 0, trainer),
+        protocol=protocol_record(recipe.data, recipe.ser, len(job.dev) > 0, trainer, _achieved(notes, run)),
         details={"balancing": balance, "variant": balancing_variant(recipe.ser)},
     )
     record.save(job.folder)

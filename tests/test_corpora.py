@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -301,6 +303,43 @@ def test_one_bad_file_never_stops_a_preparation(tmp_path):
     assert reasons["F_01_OISHI_S_9_SAD_1.wav"].startswith("unreadable")
     assert reasons["F_01_OISHI_S_9_SAD_2.wav"].startswith("empty file")
     assert reasons["F_01_OISHI_S_9_SAD_3.wav"].startswith("too short")
+
+
+class Blocked(Exception):
+    """Raised by fails_after; not an OSError, so no `except OSError` on the way can swallow it."""
+
+
+@contextmanager
+def fails_after(seconds: int):
+    """Raise Blocked in the block after `seconds` (SIGALRM interrupts a blocking open() of a FIFO)."""
+
+    def timeout(*_):
+        raise Blocked(f"still running after {seconds} s (blocked on a FIFO?)")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_fifo_in_a_corpus_folder_or_a_manifest_is_skipped_not_waited_on(tmp_path):
+    """A FIFO named like audio, in a layout loader's folder or listed in a manifest, is reported as skipped with its
+    file type; preparation checks the type (predict's check_audio_file) before anything opens it."""
+    folder = F.make_mesd(tmp_path) / "Mexican Emotional Speech Database (MESD)"
+    os.mkfifo(folder / "Fear_M_A_tubo.wav")
+    F.write_audio(tmp_path / "m" / "a.wav", 16000)
+    os.mkfifo(tmp_path / "m" / "pipe.wav")
+    manifest = write_manifest(tmp_path / "m", "path,label,language\na.wav,angry,FRE\npipe.wav,sad,FRE\n")
+    for source in ("mesd", str(manifest)):
+        with fails_after(20):
+            _, report = prepare(source, tmp_path, tmp_path / "cache")
+        reasons = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+        pipe = "Fear_M_A_tubo.wav" if source == "mesd" else "pipe.wav"
+        assert reasons[pipe].startswith("not a regular file") and "is a FIFO" in reasons[pipe], reasons
+        assert report["kept_total"] == (6 if source == "mesd" else 1)
 
 
 def test_cache_is_reused_and_invalidated(tmp_path, monkeypatch):

@@ -176,7 +176,7 @@ def test_dev_split_is_disjoint_stratified_and_speaker_disjoint(protocol):
 
     y, langs, spk = _data(n_per_cell=30, speakers=12)
     tr, te, _ = split_indices(y, langs, spk, protocol, 0.3, seed=0)
-    tr2, dev, notes = dev_indices(y, langs, spk, tr, 0.1, protocol, seed=0)
+    tr2, dev, notes = dev_indices(y, langs, spk, tr, te, 0.1, protocol, seed=0)
     parts = [set(tr2), set(dev), set(te)]
     assert sum(map(len, parts)) == len(y) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
     assert set(y[dev]) == set(range(6))  # every emotion on dev
