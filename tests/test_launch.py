@@ -318,7 +318,7 @@ def test_local_runs_per_gpu_shares_each_device_keeps_pythonpath_and_resumes_a_ki
     out = tmp_path / "out"
     out.mkdir()
     crash = GridJob(9, "crash", 0.5, (PY, "-c", RESUMABLE, str(tmp_path), "crash"), str(tmp_path))
-    jobs = [dummy_job(i, 1.5, out, tmp_path) for i in range(5)] + [crash]
+    jobs = [dummy_job(i, 3.0, out, tmp_path) for i in range(5)] + [crash]  # long enough to overlap on busy cores
     args = LaunchArguments(launcher="local", devices="0,1", runs_per_gpu=2)
     result = launch.submit(jobs, args, tmp_path / "launch")
     assert result.failed == ["crash"] and len(set(result.job_ids)) == 6  # the SIGKILLed run is reported
@@ -335,6 +335,21 @@ def test_local_runs_per_gpu_shares_each_device_keeps_pythonpath_and_resumes_a_ki
         assert max(sum(a <= t < b for a, b, d in intervals if d == dev) for t in starts) == 2
     again = launch.submit([crash], args, tmp_path / "launch")  # launch again: the killed run resumes
     assert again.failed == [] and (tmp_path / "log.txt").read_text().splitlines()[-1] == "resumed"
+
+
+def test_no_subprocess_environment_replaces_the_callers_pythonpath():
+    """A GPU machine without registry access installs wheels into /tmp/site and reaches them through PYTHONPATH: a
+    test, benchmark or module that starts Python with its PYTHONPATH set to the checkout alone loses them (it must
+    prepend the checkout to the caller's)."""
+    needle = '"PYTHONPATH": ' + "str("  # split so that this file does not match itself
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for folder in ("hf_ser", "tests", "benchmarks")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if needle in line
+    ]
+    assert offenders == [], offenders
 
 
 def test_command_group_job_runs_side_by_side_reports_failures_and_never_reruns_a_finished_run(tmp_path, pythonpath):
