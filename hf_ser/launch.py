@@ -100,9 +100,8 @@ class LaunchArguments:
     max_parallel: int | None = field(
         default=None,
         metadata={
-            "help": "Runs at once (local: default one per "
-            "device slot, 1 on cpu; slurm: array "
-            "parallelism, default all)."
+            "help": "Runs at once (local: default one per device slot, --runs_per_gpu per GPU, 1 on cpu; slurm: "
+            "array tasks at once, each running --runs_per_gpu runs; default all)."
         },
     )
     gpus_per_run: int = field(
@@ -309,12 +308,13 @@ class RunsFailedError(RuntimeError):
 
     def __init__(self, codes: dict[str, int]):
         """`codes`: run name -> exit code of each failed command."""
+        self.codes = dict(codes)
         self.names = sorted(codes)
         super().__init__(FAILED_RUNS + ", ".join(f"{n} (exit {codes[n]})" for n in self.names))
 
     def __reduce__(self):
         """Pickled with its codes (submitit pickles a job's exception into its result)."""
-        return (RunsFailedError, ({n: int(m) for n, m in re.findall(r"(\S+) \(exit (-?\d+)\)", str(self))},))
+        return (RunsFailedError, (self.codes,))
 
 
 FAILED_RUNS = "runs failed: "

@@ -619,7 +619,7 @@ def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
         return done
 
     recipe("--output_dir", str(tmp_path / "serial"))
-    recipe("--output_dir", str(tmp_path / "grid"), "--launcher", "local", "--devices", "cpu", "--max_parallel", "2")
+    recipe("--output_dir", str(tmp_path / "grid"), "--launcher", "local", "--devices", "cpu", "--runs_per_gpu", "2")
     listing = json.loads(recipe("--output_dir", str(tmp_path / "grid"), "--list_runs", "--format", "json").stdout)
     runs = listing["runs"] if isinstance(listing, dict) else listing
     assert len(runs) == 2 and all(r["state"] == "finished" for r in runs)
