@@ -115,7 +115,11 @@ def peak_rss_mb(path: Path, model_dir: Path, work: Path) -> float:
             "--output",
             str(work / f"{path.stem}.csv"),
         ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            "OMP_NUM_THREADS": "1",
+        },
         capture_output=True,
         text=True,
         check=True,

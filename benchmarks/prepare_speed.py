@@ -99,7 +99,11 @@ def run_worker(manifest: Path, cache_dir: Path, num_proc: int) -> dict:
         "--num_proc",
         str(num_proc),
     ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    }
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if res.returncode != 0:
         raise SystemExit(f"worker failed:\n{res.stderr[-3000:]}")

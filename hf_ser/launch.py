@@ -17,6 +17,11 @@ never trains beside another writer.
   come from a standard ``concurrent.futures.ThreadPoolExecutor`` with one worker per device slot (a slot is
   ``--gpus_per_run`` devices, or nothing with ``--devices cpu``); each worker submits its next job to its
   slot's executor and waits for it. Jobs leave the pool's queue in the order given: longest first.
+- ``--runs_per_gpu K`` (local): every GPU slot appears K times in the pool, so K runs share each device at once
+  (devices 0,1 with K=2: four slots). On SLURM, one array task per GPU runs K runs side by side
+  (:class:`CommandGroupJob`, runs of similar cost grouped together, longest first); a cluster that shares GPUs
+  between jobs itself (``gres/shard`` or ``gres/mps``) takes ``--slurm_extra gres=shard:N`` instead, one task
+  per run. K runs need K times one run's GPU memory.
 
 This module never imports ``recipe`` (the recipe imports it). ``submitit`` stays optional: only the two
 launchers need it.
@@ -30,6 +35,7 @@ import heapq
 import logging
 import os
 import queue
+import re
 import shlex
 import signal
 import subprocess
@@ -63,6 +69,12 @@ LOCAL_TIMEOUT_MIN = 60 * 24 * 30
 # How long a stopped training process gets to exit on SIGTERM before SIGKILL; SLURM signals the job
 # `signal_delay_s` (90 s) before its end, which leaves time to requeue after this.
 STOP_GRACE_S = 30
+# How often a task running several commands side by side looks at them (the runs last minutes to hours).
+POLL_S = 0.2
+# The one training rate measured on a GPU so far: 264 audio-seconds trained per GPU-second (= audio-hours per
+# GPU-hour), XLS-R 300M architecture, SERTrainer, micro-batch 16 x 4, bf16, W=1, one run on one NVIDIA H200
+# (92.4 samples/s, 2.7% MFU; main 6e46159, ../shared/gpu/README.md). Used only to print a predicted makespan.
+MEASURED_AUDIO_SECONDS_PER_GPU_SECOND = 264.0
 # Options of the launching command that the per-run command must not repeat (the integrator's grid flags).
 GRID_OPTIONS = ("list_runs", "format", "run_index", "run")
 # Folders never shared between cluster nodes: a SLURM job writing there is lost to the launching node.
@@ -88,13 +100,27 @@ class LaunchArguments:
     max_parallel: int | None = field(
         default=None,
         metadata={
-            "help": "Runs at once (local: default one per "
-            "device slot, 1 on cpu; slurm: array "
-            "parallelism, default all)."
+            "help": "Runs at once (local: default one per device slot, --runs_per_gpu per GPU, 1 on cpu; slurm: "
+            "array tasks at once, each running --runs_per_gpu runs; default all)."
         },
     )
     gpus_per_run: int = field(
         default=1, metadata={"help": "GPUs per run; above 1 the run trains with DDP (torchrun) across them."}
+    )
+    runs_per_gpu: int = field(
+        default=1,
+        metadata={
+            "help": "Runs sharing each GPU at once (local: K pool slots per device; slurm: one task per GPU runs K "
+            "runs side by side). Each needs its own GPU memory: K x one run's peak (16 x 4 micro-batches of XLS-R "
+            "300M peaked at 14 GiB on an H200). With --devices cpu: runs at once when --max_parallel is not given."
+        },
+    )
+    audio_seconds_per_gpu_second: float = field(
+        default=MEASURED_AUDIO_SECONDS_PER_GPU_SECOND,
+        metadata={
+            "help": "Training rate of one run on one GPU, for the printed makespan only (default 264: measured on "
+            "an H200, micro-batch 16 x 4, main 6e46159; benchmarks/gpu.py prints audio_hours_per_gpu_hour for yours)."
+        },
     )
     slurm_partition: str | None = field(default=None, metadata={"help": "slurm: partition (default: the cluster's)."})
     slurm_time: str = field(
@@ -277,6 +303,95 @@ class CommandJob(Checkpointable):
         return f"CommandJob({shlex.join(self.command)})"
 
 
+class RunsFailedError(RuntimeError):
+    """Some commands of a :class:`CommandGroupJob` failed; ``names`` are their runs (the message lists them)."""
+
+    def __init__(self, codes: dict[str, int]):
+        """`codes`: run name -> exit code of each failed command."""
+        self.codes = dict(codes)
+        self.names = sorted(codes)
+        super().__init__(FAILED_RUNS + ", ".join(f"{n} (exit {codes[n]})" for n in self.names))
+
+    def __reduce__(self):
+        """Pickled with its codes (submitit pickles a job's exception into its result)."""
+        return (RunsFailedError, (self.codes,))
+
+
+FAILED_RUNS = "runs failed: "
+
+
+def failed_run_names(message: str, names: Sequence[str]) -> list[str]:
+    """The runs of a group that its failure `message` names (submitit gives the error as text); all when none is."""
+    listed = re.search(re.escape(FAILED_RUNS) + r"(.*)", message)
+    found = {n for n, _ in re.findall(r"(\S+) \(exit (-?\d+)\)", listed.group(1))} if listed else set()
+    return [n for n in names if n in found] or list(names)
+
+
+class CommandGroupJob(Checkpointable):
+    """Several commands side by side in one submitit job: K runs sharing the job's GPU(s) (``--runs_per_gpu K``).
+
+    Each command is started as :class:`CommandJob` starts its one (preemption signal ignored). The job waits for
+    all, and fails with :class:`RunsFailedError` naming the runs whose command failed, after the others ended. On
+    preemption/timeout :meth:`checkpoint` stops the commands still running and requeues the job; the requeued job
+    starts only the commands that have not finished successfully, so no run is trained twice.
+    """
+
+    def __init__(
+        self, commands: Sequence[Sequence[str]], names: Sequence[str], cwd: str | None = None, env: dict | None = None
+    ):
+        """`commands[i]` trains run `names[i]`, in `cwd` with `env` added to the job's environment."""
+        if len(commands) != len(names) or len(set(names)) != len(names):
+            raise ValueError("one distinct run name per command")
+        self.commands = [tuple(c) for c in commands]
+        self.names = list(names)
+        self.cwd = cwd
+        self.env = dict(env or {})
+        self.finished: list[str] = []  # runs whose command exited 0 (kept across requeues)
+        self._processes: dict[str, subprocess.Popen] = {}
+
+    def __call__(self) -> list[str]:
+        """Run every unfinished command at once and wait for all; returns the run names, or raises RunsFailedError."""
+        env = {**os.environ, **self.env}
+        for name, command in zip(self.names, self.commands):
+            if name not in self.finished:
+                logger.info("%s: running %s", name, shlex.join(command))
+                self._processes[name] = _start_ignoring_preemption(command, self.cwd, env)
+        failed: dict[str, int] = {}
+        while self._processes:
+            for name, process in list(self._processes.items()):
+                code = process.poll()
+                if code is not None:
+                    self._ended(name, code, failed)
+            time.sleep(POLL_S)
+        if failed:
+            raise RunsFailedError(failed)
+        return list(self.names)
+
+    def _ended(self, name: str, code: int, failed: dict[str, int]) -> None:
+        """Record that run `name`'s command exited with `code`."""
+        del self._processes[name]
+        if code == 0:
+            self.finished.append(name)
+        else:
+            failed[name] = code
+
+    def checkpoint(self, *args, **kwargs) -> DelayedSubmission:
+        """Stop the commands still running (keeping those that already ended well) and resubmit the job."""
+        for name, process in list(self._processes.items()):
+            if process.poll() is None:
+                _stop(process)
+            self._ended(name, process.returncode, {})
+        return DelayedSubmission(self, *args, **kwargs)
+
+    def __getstate__(self) -> dict:
+        """Pickled without the live process handles."""
+        return {**self.__dict__, "_processes": {}}
+
+    def __repr__(self) -> str:
+        """The runs, as submitit's logs show the job."""
+        return f"CommandGroupJob({', '.join(self.names)})"
+
+
 def _stop(process: subprocess.Popen) -> None:
     """SIGTERM `process`, reap it within STOP_GRACE_S, else SIGKILL it.
 
@@ -333,6 +448,10 @@ def check_arguments(args: LaunchArguments) -> None:
         raise UserError(f"--gpus_per_run must be at least 1, not {args.gpus_per_run}")
     if args.max_parallel is not None and args.max_parallel < 1:
         raise UserError(f"--max_parallel must be at least 1, not {args.max_parallel}")
+    if args.runs_per_gpu < 1:
+        raise UserError(f"--runs_per_gpu must be at least 1, not {args.runs_per_gpu}")
+    if args.audio_seconds_per_gpu_second <= 0:
+        raise UserError(f"--audio_seconds_per_gpu_second must be positive, not {args.audio_seconds_per_gpu_second}")
     if args.launcher == "local":
         device_slots(args)
     if args.launcher == "slurm":
@@ -346,7 +465,9 @@ def device_slots(args: LaunchArguments, visible_gpus: int | None = None) -> list
     """The local pool's slots: each a tuple of GPU indices for one run (empty on cpu), at most --max_parallel.
 
     ``--devices 0,1,2,3 --gpus_per_run 2`` gives ((0, 1), (2, 3)); ``--devices cpu --max_parallel 2`` gives
-    ((), ()) - on a CPU every slot is the whole machine, so --max_parallel alone says how many run at once.
+    ((), ()) - on a CPU every slot is the whole machine, so --max_parallel (else --runs_per_gpu) says how many run
+    at once. ``--runs_per_gpu K`` repeats the GPU slots K times, round by round (``--devices 0,1
+    --runs_per_gpu 2``: (0,), (1,), (0,), (1,)), so the first runs spread over the devices before any shares one.
     """
     spec = args.devices.strip().lower()
     if spec == "auto":
@@ -356,7 +477,7 @@ def device_slots(args: LaunchArguments, visible_gpus: int | None = None) -> list
     if spec == "cpu":
         if args.gpus_per_run > 1:
             raise UserError("--gpus_per_run above 1 needs GPUs (with --devices cpu, --max_parallel runs several)")
-        return [()] * (args.max_parallel or 1)
+        return [()] * (args.max_parallel or args.runs_per_gpu)
     try:
         gpus = [int(d) for d in spec.split(",") if d.strip()]
     except ValueError:
@@ -366,7 +487,7 @@ def device_slots(args: LaunchArguments, visible_gpus: int | None = None) -> list
     g = args.gpus_per_run
     if len(gpus) < g:
         raise UserError(f"--gpus_per_run {g} needs at least {g} devices; --devices gives {len(gpus)}")
-    slots = [tuple(gpus[i : i + g]) for i in range(0, len(gpus) - g + 1, g)]
+    slots = [tuple(gpus[i : i + g]) for i in range(0, len(gpus) - g + 1, g)] * args.runs_per_gpu
     return slots[: args.max_parallel] if args.max_parallel else slots
 
 
@@ -407,7 +528,9 @@ def slurm_parameters(args: LaunchArguments) -> dict:
     ``--slurm_extra KEY=VALUE``: a key that submitit knows (cpus_per_task, mem, account, qos, constraint, exclude,
     ...) is passed as that parameter (submitit checks it); any other key goes verbatim into
     ``additional_parameters`` (``#SBATCH --KEY=VALUE``, e.g. ``mail-type=END``). Keys the launch flags set are
-    refused, naming the flag.
+    refused, naming the flag. ``gres=shard:N`` or ``gres=mps:N`` (a cluster that shares GPUs between jobs) replaces
+    the whole GPU a task would ask for, so SLURM packs several one-run tasks onto one GPU; it excludes
+    ``--runs_per_gpu`` above 1 (one task running K runs), which works on any cluster.
     """
     params: dict = {
         "nodes": 1,
@@ -438,7 +561,22 @@ def slurm_parameters(args: LaunchArguments) -> dict:
             additional[key] = value
     if additional:
         params["additional_parameters"] = additional
+    if _shares_gpus(params):
+        if args.runs_per_gpu > 1:
+            raise UserError(
+                "--slurm_extra gres=shard/mps shares GPUs through SLURM (one task per run); drop --runs_per_gpu, "
+                "or drop the gres option to run --runs_per_gpu runs in one task per GPU"
+            )
+        if args.gpus_per_run > 1:
+            raise UserError("--slurm_extra gres=shard/mps gives a run part of one GPU: --gpus_per_run must be 1")
+        del params["gpus_per_node"]
     return params
+
+
+def _shares_gpus(params: dict) -> bool:
+    """Whether the SLURM parameters ask for a share of a GPU (``gres=shard:N`` / ``gres=mps:N``), not a GPU."""
+    gres = str(params.get("gres", "")).lower()
+    return any(kind in gres.replace(",", ":").split(":") for kind in ("shard", "mps"))
 
 
 def _submitit_slurm_keys() -> set[str]:
@@ -516,14 +654,22 @@ def _submit_slurm(
         logger.warning("%s: not on a shared filesystem; SLURM tasks on other nodes will not see it", ", ".join(local))
     executor = submitit.SlurmExecutor(folder=folder, max_num_timeout=MAX_REQUEUES)
     executor.update_parameters(**params)
-    calls = [CommandJob(j.command, j.cwd) for j in ordered]
-    with executor.batch():  # one sbatch --array, task i = ordered[i]
+    groups = task_groups(ordered, args.runs_per_gpu)
+    calls = [
+        CommandJob(g[0].command, g[0].cwd)
+        if len(g) == 1
+        else CommandGroupJob([j.command for j in g], [j.name for j in g], g[0].cwd)
+        for g in groups
+    ]
+    with executor.batch():  # one sbatch --array, task i = groups[i]
         jobs = [executor.submit(call) for call in calls]
     array_id = jobs[0].job_id.split("_")[0]
+    shared = f" in {len(jobs)} task(s) of up to {args.runs_per_gpu} runs on one GPU" if args.runs_per_gpu > 1 else ""
     print(
-        f"submitted SLURM array {array_id}: {len(jobs)} run(s), longest first, "
-        f"{args.max_parallel or len(jobs)} at once; logs in {display_path(folder)}"
+        f"submitted SLURM array {array_id}: {len(ordered)} run(s){shared}, longest first, "
+        f"{args.max_parallel or len(jobs)} task(s) at once; logs in {display_path(folder)}"
     )
+    print(makespan_line([sum(j.cost for j in g) for g in groups], args.max_parallel or len(groups), args))
     report_id = None
     if report:
         after = submitit.SlurmExecutor(folder=folder)
@@ -536,10 +682,20 @@ def _submit_slurm(
         print(f"report job {report_id} runs after the array")
     failed: list[str] = []
     if args.wait:
-        failed = _wait(jobs, ordered)
+        failed = _wait(jobs, [[j.name for j in g] for g in groups])
         if report_id:
-            _wait([report_job], [GridJob(-1, "report", 0.0, report)])
+            failed += _wait([report_job], [["report"]])
     return LaunchResult([j.job_id for j in jobs], failed, report_id)
+
+
+def task_groups(ordered: Sequence[GridJob], runs_per_gpu: int) -> list[list[GridJob]]:
+    """The runs of each SLURM array task: `runs_per_gpu` consecutive runs of the longest-first order.
+
+    Consecutive runs have similar costs, so the runs sharing a GPU end at about the same time and the GPU is
+    rarely left to one straggler; the first task holds the longest runs.
+    """
+    k = max(1, runs_per_gpu)
+    return [list(ordered[i : i + k]) for i in range(0, len(ordered), k)]
 
 
 def _submit_local(
@@ -551,6 +707,7 @@ def _submit_local(
     for slot in slots:
         free.put(slot)
     cpu_threads = str(max(1, (os.cpu_count() or 1) // len(slots)))
+    share_cores = args.runs_per_gpu > 1  # K processes per GPU: the host's cores are shared like on a CPU
     job_ids: dict[int, str] = {}
 
     def run(job: GridJob) -> None:
@@ -559,8 +716,9 @@ def _submit_local(
         try:
             executor = submitit.LocalExecutor(folder=folder, max_num_timeout=MAX_REQUEUES)
             executor.update_parameters(timeout_min=LOCAL_TIMEOUT_MIN, gpus_per_node=len(slot), visible_gpus=slot)
-            # on CPU the slots share the cores: each job gets its share of threads unless the user chose
-            env = {} if slot or "OMP_NUM_THREADS" in os.environ else {"OMP_NUM_THREADS": cpu_threads}
+            # on CPU (or K runs per GPU) the slots share the cores: each job gets its share unless the user chose
+            shared = not slot or share_cores
+            env = {"OMP_NUM_THREADS": cpu_threads} if shared and "OMP_NUM_THREADS" not in os.environ else {}
             sub = executor.submit(CommandJob(job.command, job.cwd, env))
             job_ids[job.index] = sub.job_id
             logger.info("%s: job %s on %s", job.name, sub.job_id, ",".join(map(str, slot)) or "cpu")
@@ -572,6 +730,8 @@ def _submit_local(
         f"running {len(ordered)} run(s) longest first, {len(slots)} at once on "
         f"{' '.join(','.join(map(str, s)) for s in slots) if slots[0] else 'cpu'}; logs in {display_path(folder)}"
     )
+    if slots[0]:
+        print(makespan_line([j.cost for j in ordered], len(set(slots)), args))
     failed = []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(slots), thread_name_prefix="hf_ser-slot")
     try:
@@ -590,13 +750,37 @@ def _submit_local(
     return LaunchResult([job_ids[j.index] for j in ordered if j.index in job_ids], failed)
 
 
-def _wait(jobs: list, described: list[GridJob]) -> list[str]:
-    """Wait for submitit jobs; the names of those that failed."""
+def _wait(jobs: list, names: list[list[str]]) -> list[str]:
+    """Wait for submitit jobs, each running the runs `names[i]`; the names of the runs that failed."""
     failed = []
-    for sub, job in zip(jobs, described):
+    for sub, runs in zip(jobs, names):
         try:
             sub.result()
         except Exception as e:  # noqa: BLE001 - submitit raises its own errors for any failed job
-            logger.error("%s (job %s) failed: %s", job.name, sub.job_id, str(e).strip().splitlines()[0][:300])
-            failed.append(job.name)
+            lost = failed_run_names(str(e), runs)
+            logger.error("%s (job %s) failed: %s", ", ".join(lost), sub.job_id, str(e).strip().splitlines()[0][:300])
+            failed += lost
     return failed
+
+
+def makespan_line(costs: Sequence[float], gpu_groups: int, args: LaunchArguments) -> str:
+    """One line: the predicted makespan of jobs of `costs` (audio-s, in order) on `gpu_groups` GPUs (or groups).
+
+    A run takes cost / ``--audio_seconds_per_gpu_second`` seconds on one GPU (the default rate is the one
+    measured on an H200). Assumptions, said in the line: several GPUs per run scale linearly, and K runs sharing a
+    GPU go no faster together than one (their aggregate rate has not been measured), so a SLURM task of K runs
+    costs their sum.
+    """
+    rate = args.audio_seconds_per_gpu_second * args.gpus_per_run
+    hours = predicted_makespan([c / rate for c in costs], gpu_groups) / 3600
+    source = (
+        "measured on one H200, micro-batch 16 x 4, main 6e46159"
+        if args.audio_seconds_per_gpu_second == MEASURED_AUDIO_SECONDS_PER_GPU_SECOND
+        else "given"
+    )
+    notes = [f"{args.audio_seconds_per_gpu_second:g} audio-s per GPU-s ({source})"]
+    if args.gpus_per_run > 1:
+        notes.append(f"assumed linear over {args.gpus_per_run} GPUs per run")
+    if args.runs_per_gpu > 1:
+        notes.append(f"{args.runs_per_gpu} runs per GPU counted as no faster than one (unmeasured)")
+    return f"predicted makespan: {hours:.2f} h on {gpu_groups} GPU slot(s), longest first, at " + "; ".join(notes)

@@ -285,7 +285,7 @@ def train_head(
         save_strategy="no",
         report_to="none",
         remove_unused_columns=False,
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=not torch.cuda.is_available() or (args.device or "").startswith("cpu"),
         seed=args.seed,
         logging_steps=50,
         disable_tqdm=True,
@@ -307,8 +307,9 @@ def train_head(
     result = trainer.train()
     head_s = time.perf_counter() - start
     head.eval()
-    with torch.no_grad():
-        logits = head(torch.as_tensor(np.asarray(test_x))).logits.numpy()
+    with torch.no_grad():  # the Trainer moved the head to its device (CUDA when there is one): the inputs follow
+        test_features = torch.as_tensor(np.asarray(test_x), device=next(head.parameters()).device)
+        logits = head(test_features).logits.float().cpu().numpy()
     y_true, y_pred, langs = np.asarray(test["label"]), logits.argmax(1), np.asarray(test["language"])
     weights = torch.softmax(model.layer_weights.detach(), -1).tolist()
     model.save_pretrained(out / "model")

@@ -63,7 +63,12 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_app_on_localhost_gives_predicts_probabilities(model_dir, speech, tmp_path):
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(tmp_path),
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "hf_ser.app", "--model", str(model_dir), "--port", str(port), "--max_seconds", "3"],
         env=env,

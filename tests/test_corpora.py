@@ -489,7 +489,7 @@ def test_cli_module_entry_point(tmp_path):
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
     )
     assert res.returncode == 0
     assert next(l for l in res.stdout.splitlines() if l.startswith("emouerj ")).rstrip().endswith("yes")

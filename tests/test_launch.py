@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def note(event):
     with open(os.path.join(out, name + ".jsonl"), "a") as f:
         f.write(json.dumps({"event": event, "t": time.time(), "pid": os.getpid(),
                             "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"),
-                            "threads": os.environ.get("OMP_NUM_THREADS")}) + "\\n")
+                            "threads": os.environ.get("OMP_NUM_THREADS"),
+                            "pythonpath": os.environ.get("PYTHONPATH")}) + "\\n")
 note("start")
 time.sleep(seconds)
 note("end")
@@ -174,6 +176,51 @@ def test_device_slots_one_run_per_device_group_or_max_parallel_on_cpu():
             slots(LaunchArguments(**bad))
 
 
+def test_runs_per_gpu_repeats_each_device_slot_round_by_round():
+    slots = launch.device_slots
+    assert slots(LaunchArguments(devices="0,1", runs_per_gpu=2)) == [(0,), (1,), (0,), (1,)]
+    assert slots(LaunchArguments(devices="0,1,2,3", gpus_per_run=2, runs_per_gpu=3)) == [(0, 1), (2, 3)] * 3
+    assert slots(LaunchArguments(devices="0,1", runs_per_gpu=4, max_parallel=3)) == [(0,), (1,), (0,)]
+    assert slots(LaunchArguments(devices="cpu", runs_per_gpu=3)) == [(), (), ()]
+    assert slots(LaunchArguments(devices="cpu", runs_per_gpu=3, max_parallel=2)) == [(), ()]
+    with pytest.raises(UserError, match="--runs_per_gpu"):
+        launch.check_arguments(LaunchArguments(launcher="local", devices="0", runs_per_gpu=0))
+    with pytest.raises(UserError, match="--audio_seconds_per_gpu_second"):
+        launch.check_arguments(LaunchArguments(audio_seconds_per_gpu_second=0))
+    assert {"runs_per_gpu", "audio_seconds_per_gpu_second"} <= set(launch.launch_option_names())
+    argv = ["paper", "--runs_per_gpu", "2", "--audio_seconds_per_gpu_second", "300", "--seeds", "3"]
+    assert launch.recipe_command(argv, 0, python="py")[3:] == (
+        "paper",
+        "--seeds",
+        "3",
+        "--launcher",
+        "none",
+        "--run_index",
+        "0",
+    )
+
+
+def test_slurm_groups_consecutive_runs_per_gpu_and_gres_sharing_replaces_the_gpu():
+    jobs = launch.longest_first([GridJob(i, f"r{i}", c, ("true",)) for i, c in enumerate([1, 5, 3, 4, 2])])
+    groups = launch.task_groups(jobs, 2)
+    assert [[j.name for j in g] for g in groups] == [["r1", "r3"], ["r2", "r4"], ["r0"]]
+    assert [[j.name for j in g] for g in launch.task_groups(jobs, 1)] == [[j.name] for j in jobs]
+    shard = launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=shard:2"]))
+    assert shard["gres"] == "shard:2" and "gpus_per_node" not in shard  # SLURM packs the tasks onto shared GPUs
+    assert launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=gpu:a100:1"]))["gpus_per_node"]
+    for bad in ({"runs_per_gpu": 2}, {"gpus_per_run": 2}):
+        with pytest.raises(UserError, match="gres"):
+            launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=mps:50"], **bad))
+
+
+def test_makespan_line_uses_the_measured_h200_rate_unless_given():
+    args = LaunchArguments(launcher="local", devices="0,1")
+    line = launch.makespan_line([264 * 3600.0, 264 * 1800.0, 264 * 1800.0], 2, args)
+    assert line.startswith("predicted makespan: 1.00 h on 2 GPU slot(s)") and "measured on one H200" in line
+    line = launch.makespan_line([528 * 3600.0], 1, LaunchArguments(audio_seconds_per_gpu_second=528, runs_per_gpu=2))
+    assert line.startswith("predicted makespan: 1.00 h") and "(given)" in line and "unmeasured" in line
+
+
 def test_slurm_time_and_extra_options_map_to_submitit_parameters():
     assert [launch.slurm_minutes(t) for t in ("90", "1:30:00", "2-00:00:00", "45:30", "1-2")] == [
         90,
@@ -258,6 +305,71 @@ def test_local_gpu_slots_set_cuda_visible_devices_one_run_per_slot(tmp_path, pyt
         for b in seen.values():
             if a is not b and a[0]["t"] < b[1]["t"] and b[0]["t"] < a[1]["t"]:
                 assert a[0]["cuda"] != b[0]["cuda"]
+
+
+def test_local_runs_per_gpu_shares_each_device_keeps_pythonpath_and_resumes_a_killed_run(tmp_path, monkeypatch):
+    """--devices 0,1 --runs_per_gpu 2: four runs at once, two per device; the caller's PYTHONPATH reaches every job
+    (a GPU machine installs wheels in /tmp/site through it); a run killed mid-way is reported and resumes alone."""
+    site = tmp_path / "site"  # stands for /tmp/site: must survive into the job's environment
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), str(site), os.environ.get("PYTHONPATH")]))
+    )
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    crash = GridJob(9, "crash", 0.5, (PY, "-c", RESUMABLE, str(tmp_path), "crash"), str(tmp_path))  # starts last
+    jobs = [dummy_job(i, 3.0, out, tmp_path) for i in range(4)] + [crash]  # 3 s: long enough to overlap on busy cores
+    args = LaunchArguments(launcher="local", devices="0,1", runs_per_gpu=2)
+    result = launch.submit(jobs, args, tmp_path / "launch")
+    assert result.failed == ["crash"] and len(set(result.job_ids)) == 5  # the SIGKILLed run is reported
+    seen = events(out)
+    assert sorted(seen) == [f"run{i}" for i in range(4)]
+    for evs in seen.values():
+        assert [e["event"] for e in evs] == ["start", "end"]  # every run exactly once
+        assert evs[0]["pythonpath"] == os.environ["PYTHONPATH"]
+        assert evs[0]["threads"] == str(max(1, (os.cpu_count() or 1) // 4))  # 4 processes share the host
+    intervals = [(e[0]["t"], e[1]["t"], e[0]["cuda"]) for e in seen.values()]
+    starts = [a for a, _, _ in intervals]
+    assert max(sum(a <= t < b for a, b, _ in intervals) for t in starts) == 4  # four slots really overlap
+    for dev in ("0", "1"):  # never more than two on one device, and two did share each
+        assert max(sum(a <= t < b for a, b, d in intervals if d == dev) for t in starts) == 2
+    again = launch.submit([crash], args, tmp_path / "launch")  # launch again: the killed run resumes
+    assert again.failed == [] and (tmp_path / "log.txt").read_text().splitlines()[-1] == "resumed"
+
+
+def test_no_subprocess_environment_replaces_the_callers_pythonpath():
+    """A GPU machine without registry access installs wheels into /tmp/site and reaches them through PYTHONPATH: a
+    test, benchmark or module that starts Python with its PYTHONPATH set to the checkout alone loses them (it must
+    prepend the checkout to the caller's)."""
+    needle = '"PYTHONPATH": ' + "str("  # split so that this file does not match itself
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for folder in ("hf_ser", "tests", "benchmarks")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if needle in line
+    ]
+    assert offenders == [], offenders
+
+
+def test_command_group_job_runs_side_by_side_reports_failures_and_never_reruns_a_finished_run(tmp_path, pythonpath):
+    out = tmp_path / "out"
+    out.mkdir()
+    ok = dummy_job(0, 1.0, out, tmp_path)
+    group = launch.CommandGroupJob(
+        [ok.command, (PY, "-c", "import time, sys; time.sleep(0.5); sys.exit(3)")], ["run0", "broken"], str(tmp_path)
+    )
+    with pytest.raises(launch.RunsFailedError) as failure:
+        group()
+    assert failure.value.names == ["broken"] and group.finished == ["run0"]
+    assert "broken (exit 3)" in str(failure.value)
+    again = pickle.loads(pickle.dumps(failure.value))  # submitit pickles the job's error
+    assert isinstance(again, launch.RunsFailedError) and again.names == ["broken"]
+    assert launch.failed_run_names(f"Traceback ...\nRunsFailedError: {failure.value}", ["run0", "broken"]) == ["broken"]
+    assert launch.failed_run_names("killed by the OOM killer", ["run0", "broken"]) == ["run0", "broken"]
+    with pytest.raises(launch.RunsFailedError):
+        pickle.loads(pickle.dumps(group))()  # a requeue: only the failed command runs again
+    assert [e["event"] for e in events(out)["run0"]] == ["start", "end"]
 
 
 def test_local_failed_job_is_reported_and_others_finish(tmp_path, pythonpath):
@@ -382,6 +494,55 @@ def test_slurm_one_array_longest_first_with_options_then_a_report_job(tmp_path, 
     assert all([e["event"] for e in evs] == ["start", "end"] for evs in seen.values())
 
 
+def test_slurm_runs_per_gpu_one_task_per_gpu_runs_its_group_side_by_side(tmp_path, fake_slurm):
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = [dummy_job(i, s, out, tmp_path) for i, s in enumerate([0.6, 1.2, 0.3, 1.0])]
+    folder = tmp_path / "launch"
+    result = launch.submit(jobs, LaunchArguments(launcher="slurm", runs_per_gpu=2), folder)
+    assert result.job_ids == ["42_0", "42_1"]  # 4 runs, 2 tasks
+    script = (fake_slurm / "script_42.sh").read_text().splitlines()
+    assert "#SBATCH --array=0-1%2" in script and "#SBATCH --gpus-per-node=1" in script
+    for task in range(2):
+        done = run_array_task(folder, "42", task)
+        assert done.wait(120) == 0, done.stdout.read()
+    seen = events(out)
+    assert all([e["event"] for e in evs] == ["start", "end"] for evs in seen.values()) and len(seen) == 4
+    (a0, a1), (b0, b1) = [(seen[n][0]["t"], seen[n][1]["t"]) for n in ("run1", "run3")]
+    assert a0 < b1 and b0 < a1  # task 0 = the two longest runs, at the same time
+    assert max(seen["run1"][1]["t"], seen["run3"][1]["t"]) <= min(seen["run0"][0]["t"], seen["run2"][0]["t"])
+
+
+def test_slurm_preempted_group_requeues_only_its_unfinished_run(tmp_path, fake_slurm):
+    out = tmp_path / "out"
+    out.mkdir()
+    resumable = GridJob(0, "resumable", 9.0, (PY, "-c", RESUMABLE, str(tmp_path), "wait"), str(tmp_path))
+    folder = tmp_path / "launch"
+    launch.submit(
+        [resumable, dummy_job(1, 0.2, out, tmp_path), dummy_job(2, 0.1, out, tmp_path)],
+        LaunchArguments(launcher="slurm", runs_per_gpu=2),
+        folder,
+    )  # two tasks (one task alone would not be an array): [resumable, run1], [run2]
+    task = run_array_task(folder, "42", 0)
+    log = tmp_path / "log.txt"
+    deadline = time.time() + 60
+    while not (log.is_file() and log.read_text().startswith("started") and (out / "run1.jsonl").is_file()):
+        assert time.time() < deadline and task.poll() is None, task.stdout.read() if task.poll() is not None else ""
+        time.sleep(0.2)
+    while len(events(out)["run1"]) < 2:
+        time.sleep(0.1)
+    time.sleep(2 * launch.POLL_S + 0.2)  # the group has seen run1 end
+    os.kill(int(log.read_text().split()[1]), signal.SIGUSR2)  # SLURM signals every process: the run ignores it
+    os.kill(task.pid, signal.SIGUSR2)
+    task.wait(90)
+    assert (fake_slurm / "scontrol.log").read_text().split() == ["requeue", "42_0"]
+    assert log.read_text().splitlines()[1:] == ["terminated"]
+    requeued = run_array_task(folder, "42", 0)
+    assert requeued.wait(120) == 0, requeued.stdout.read()
+    assert log.read_text().splitlines()[-1] == "resumed" and (tmp_path / "done").is_file()
+    assert [e["event"] for e in events(out)["run1"]] == ["start", "end"]  # the finished run did not run again
+
+
 def test_slurm_preempted_task_stops_its_run_requeues_and_the_requeued_task_resumes(tmp_path, fake_slurm):
     job = GridJob(0, "run0", 1.0, (PY, "-c", RESUMABLE, str(tmp_path), "wait"), str(tmp_path))
     folder = tmp_path / "launch"
@@ -415,7 +576,7 @@ def _recipe_has_launcher() -> bool:
         capture_output=True,
         check=False,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
         timeout=120,
     ).stdout
     return all(flag in help_text for flag in ("--launcher", "--list_runs", "--run_index"))
@@ -427,7 +588,8 @@ def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
         pytest.skip("hf_ser.recipe has no --launcher/--list_runs/--run_index yet (launch.py not wired in)")
     # one thread everywhere: the grid's jobs would get cores / max_parallel = 1 each, and CPU reductions depend on the
     # thread count, so the serial reference runs with the same
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # keeps wheels in /tmp/site
+    env = {**os.environ, "PYTHONPATH": path, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     common = [
         "single_language",
         "--demo",
@@ -457,7 +619,7 @@ def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
         return done
 
     recipe("--output_dir", str(tmp_path / "serial"))
-    recipe("--output_dir", str(tmp_path / "grid"), "--launcher", "local", "--devices", "cpu", "--max_parallel", "2")
+    recipe("--output_dir", str(tmp_path / "grid"), "--launcher", "local", "--devices", "cpu", "--runs_per_gpu", "2")
     listing = json.loads(recipe("--output_dir", str(tmp_path / "grid"), "--list_runs", "--format", "json").stdout)
     runs = listing["runs"] if isinstance(listing, dict) else listing
     assert len(runs) == 2 and all(r["state"] == "finished" for r in runs)

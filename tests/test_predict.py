@@ -385,7 +385,11 @@ def test_killed_run_resumed_gives_the_uninterrupted_output(tmp_path, model_dir):
         "3",
         "--no_progress",
     ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "OMP_NUM_THREADS": "1",
+    }
     full, killed = tmp_path / "full.csv", tmp_path / "killed.csv"
     subprocess.run([*command, "--output", str(full)], env=env, check=True, timeout=300, capture_output=True)
     process = subprocess.Popen([*command, "--output", str(killed)], env=env, stderr=subprocess.DEVNULL)
@@ -443,7 +447,7 @@ def test_hostile_inputs_each_get_a_reason_and_nothing_hangs(tmp_path, model_dir)
         ],
         check=False,
         cwd=data,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
         capture_output=True,
         timeout=120,
     )
