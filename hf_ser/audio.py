@@ -62,8 +62,10 @@ class PreprocessConfig:
 
 
 def is_lfs_pointer(path: str | Path) -> bool:
-    """True if `path` is a git-LFS pointer file instead of audio."""
+    """True if `path` is a git-LFS pointer file instead of audio (a FIFO or device is never opened: it would block)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as f:
             return f.read(len(LFS_PREFIX)) == LFS_PREFIX
     except OSError:
