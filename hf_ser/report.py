@@ -1041,9 +1041,15 @@ def _ci_text(result: dict) -> str:
 
 
 def _p(p: float | None) -> str:
+    """A p-value for a table cell: 3 decimals, '< 0.001', or '//' when not computed."""
     if p is None:
         return "//"
     return f"{p:.3f}" if p >= 0.001 else "< 0.001"
+
+
+def _p_is(p: float) -> str:
+    """A p-value in a sentence: 'p = 0.016' or 'p < 0.001'."""
+    return f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
 
 
 def lineage_text(check: dict) -> list[str]:
@@ -1057,7 +1063,7 @@ def lineage_text(check: dict) -> list[str]:
     lines = [
         f"Lineage test (configuration level, exact rank test over {t['n_languages']} held-out languages): own-group "
         f"rank sum {t['rank_sum']} (expected {t['expected_rank_sum']:g} without a lineage effect), one-sided "
-        f"p = {_p(t['p'])}: {verdict} at {t['alpha']:g}. Mean own-group margin {t['mean_margin']:+.1f} points"
+        f"{_p_is(t['p'])}: {verdict} at {t['alpha']:g}. Mean own-group margin {t['mean_margin']:+.1f} points"
         f"{ci_text}. Null tested: {t['null']}.",
         EXCHANGEABILITY,
     ]
@@ -1065,8 +1071,8 @@ def lineage_text(check: dict) -> list[str]:
         ci = g["mean_margin_ci"]
         lines.append(
             f"{labels.group_title(group)} (descriptive): own group best for {g['best_count']} of {g['n_languages']} "
-            f"(the paper's statistic), p = {_p(g['p_best_count'])} under the rank null with independent languages; "
-            f"rank sum {g['rank_sum']}, p = {_p(g['p'])} (same null); mean margin {g['mean_margin']:+.1f}"
+            f"(the paper's statistic), {_p_is(g['p_best_count'])} under the rank null with independent languages; "
+            f"rank sum {g['rank_sum']}, {_p_is(g['p'])} (same null); mean margin {g['mean_margin']:+.1f}"
             + (f" [95% CI {ci[0]:+.1f}, {ci[1]:+.1f}]" if ci else "")
             + ". A per-group figure cannot tell lineage from this group's training data being better everywhere."
         )

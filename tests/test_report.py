@@ -631,3 +631,17 @@ def test_help_shows_plain_text_and_examples(capsys: pytest.CaptureFixture[str]) 
     text = capsys.readouterr().out
     assert "95% bootstrap" in text and "%%" not in text and "``" not in text
     assert "examples:" in text and "hf-ser report runs/" in text
+
+
+def test_analysis_index_shows_the_claim_check_under_a_heading_that_matches(tmp_path: Path) -> None:
+    from hf_ser.analysis import index
+
+    write_grid_with_predictions(tmp_path / "grid", shift=0.3, n=60)
+    runs = report.load_runs(tmp_path / "grid")
+    table = report.table3(runs, n_resamples=0)
+    claims = report.check_lineage_claim(runs, n_resamples=50)
+    page = index.build_page(tmp_path / "grid", tmp_path / "out", {}, [], [table], None, claims).markdown()
+    assert "## Table 3\n" in page and "Tables 2 and 3" not in page
+    assert "## Section 4.3 lineage claim" in page and "Lineage test (configuration level" in page
+    assert "| FRE | Neo-Latin |" in page and "1 of 6" in page
+    assert index.tables_heading([report.Table("", [], name="table2"), table]) == "Tables 2 and 3"

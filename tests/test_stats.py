@@ -50,6 +50,13 @@ def test_counting_metrics_equal_the_metric_definitions():
     assert np.isnan(point_metric([], [], "uar"))  # an empty test set has no score
 
 
+def test_an_empty_test_set_has_no_score_not_zero():
+    from hf_ser.metrics import scores
+
+    assert scores([], []) == {"uar": None, "f1": None, "wa": None, "n": 0}
+    assert all(np.isnan(f([], [])) for f in (uar, macro_f1, weighted_accuracy))
+
+
 def test_exact_rank_null_p_values_match_enumeration():
     # the paper's statistic: own group best for 4 of 5 languages, six configurations each
     assert best_count_p(4, [6] * 5) == pytest.approx(5 * (1 / 6) ** 4 * (5 / 6) + (1 / 6) ** 5)
