@@ -695,15 +695,15 @@ def to_latex(table: Table, ci: bool = False) -> str:
 
 
 def _heat_panel(
-    fig: Figure, ax: Any, rows: list[tuple[str, list[Cell | None]]], columns: list[str], title: str
+    fig: Figure, ax: Any, rows: list[tuple[str, list[Cell | None]]], columns: list[str], title: str, cmap_name: str
 ) -> None:
-    """One heat map of `rows` on its own colour scale (the panel's UAR range), with its own colour bar."""
+    """One heat map of `rows` on its own colour scale (the panel's UAR range, colour map `cmap_name`) and bar."""
     values = np.array([[np.nan if c is None else c.uar for c in cells] for _, cells in rows], dtype=float)
     finite = values[np.isfinite(values)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 100.0)
     if high - low < 1.0:
         low, high = low - 0.5, high + 0.5
-    cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
+    cmap = colormaps[cmap_name].with_extremes(bad="#d9d9d9")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=low, vmax=high, aspect="auto")
     for r, (_, cells) in enumerate(rows):
         for c, cell in enumerate(cells):
@@ -732,21 +732,24 @@ def table_figure(table: Table) -> Figure:
     cut = min((i for i in table.rule_before if 0 < i < len(table.rows)), default=len(table.rows))
     if min(table.rule_before, default=1) == 0:
         cut = 0  # only paper rows
-    halves = ((table.rows[:cut], "these runs"), (table.rows[cut:], "the paper's published numbers"))
+    halves = (
+        (table.rows[:cut], "these runs", "viridis"),
+        (table.rows[cut:], "the paper's published numbers", "cividis"),  # another map: visibly another scale
+    )
     panels = [half for half in halves if half[0]]
     with_std = any(c is not None and c.n_seeds > 1 for _, cells in table.rows for c in cells)
     cell_w = 1.55 if with_std else 1.0
     label_w = 0.09 * max(len(label) for label, _ in table.rows) + 0.4
-    heights = [len(rows) for rows, _ in panels]
+    heights = [len(rows) for rows, _, _ in panels]
     fig = Figure(
         figsize=(label_w + cell_w * len(table.columns) + 1.2, 1.6 + 0.42 * sum(heights) + 0.6 * len(panels)),
         layout="constrained",
     )
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
-    for ax, (rows, name) in zip(axes, panels):
+    for ax, (rows, name, cmap_name) in zip(axes, panels):
         scale = "own colour scale" if len(panels) > 1 else "colour = UAR"
-        _heat_panel(fig, ax, rows, table.columns, f"{name} ({scale})")
+        _heat_panel(fig, ax, rows, table.columns, f"{name} ({scale})", cmap_name)
     fig.suptitle(table.title, fontsize=9)
     if table.provenance:
         fig.supxlabel(table.provenance, fontsize=7)

@@ -207,7 +207,12 @@ def plot(points: list[dict], power: dict, path: str | Path) -> Path:
     ax.set_xlabel("planted own-group effect (UAR points, simulated)")
     ax.set_ylabel("grids significant at 5% (%)")
     ax.set_ylim(0, 102)
-    ax.set_title("Power of the rank test (simulation)", fontsize=9)
+    spec = power["spec"]
+    ax.set_title(
+        f"Power of the rank test (simulation: {spec['n_utterances']} test utterances/language, "
+        f"{spec['n_seeds']} seed(s))",
+        fontsize=9,
+    )
     if points:
         ax = axes[1]
         pts = [p for p in points if p["test"]]
