@@ -645,3 +645,18 @@ def test_analysis_index_shows_the_claim_check_under_a_heading_that_matches(tmp_p
     assert "## Section 4.3 lineage claim" in page and "Lineage test (configuration level" in page
     assert "| FRE | Neo-Latin |" in page and "1 of 6" in page
     assert index.tables_heading([report.Table("", [], name="table2"), table]) == "Tables 2 and 3"
+
+
+def test_displayed_and_tested_margins_are_one_definition_with_unequal_seed_counts(tmp_path: Path) -> None:
+    """Configurations weigh the same whatever their seed count: the table's margin is the bootstrapped one."""
+    import shutil
+
+    from hf_ser.lineage_sim import GridSpec, write_grid
+
+    root = write_grid(tmp_path / "grid", GridSpec(n_utterances=30, n_seeds=3), seed=5)
+    for held in ("ARA", "BEN", "FRE"):  # one seed left in a few configurations, three in the others
+        for seed in (1, 2):
+            shutil.rmtree(next(root.glob(f"xgroup-*-minus-{held}-seed{seed}")))
+    claims = report.check_lineage_claim(report.load_runs(root), n_resamples=20)
+    for c in claims:
+        assert c["tested_margin"] == pytest.approx(c["mean_margin"], abs=1e-9)
