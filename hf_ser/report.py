@@ -26,6 +26,7 @@ import io
 import logging
 import statistics
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1366,10 +1367,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``hf-ser report RUNS_DIR [--paper] [--ci] [--n_resamples N] [--output_dir DIR]``; exit code."""
     parser = ArgumentParser(
         prog="hf-ser report",
-        description="Build the paper's Tables 2 and 3 (md, csv, json, tex, png) with 95% bootstrap CIs and the "
-        "Sec. 4.3 claim check from a folder of runs: an exact rank test over the trained configurations "
-        "(the only source of 'significant'), hierarchical-bootstrap CIs of the margins, and the utterance-only "
-        "paired test labelled as conditional on the trained networks.",
+        description=textwrap.fill(
+            "Build the paper's Tables 2 and 3 (md, csv, json, tex, png) with 95% bootstrap CIs and the "
+            "Sec. 4.3 claim check from a folder of runs: an exact rank test over the trained configurations "
+            "(the only source of 'significant'), hierarchical-bootstrap CIs of the margins, and the utterance-only "
+            "paired test labelled as conditional on the trained networks.",
+            88,
+        ),
         epilog=HELP_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -27,6 +27,7 @@ import csv
 import io
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -242,18 +243,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1 :]
     parser = ArgumentParser(
         prog="hf-ser sensitivity",
-        description="Sensitivity of the Sec. 4.3 check: power of the configuration-level rank test on simulated "
-        "grids at planted effects of 0/5/10/20 UAR points, and the test on cross_group --demo grids trained at each "
-        "lineage shift.",
+        description=textwrap.fill(
+            "Sensitivity of the Sec. 4.3 check: power of the configuration-level rank test on simulated "
+            "grids at planted effects of 0/5/10/20 UAR points, and the test on cross_group --demo grids "
+            "trained at each lineage shift.",
+            88,
+        ),
         epilog="examples:\n  hf-ser sensitivity --power_only --output_dir runs/sensitivity\n"
         "  hf-ser sensitivity --analyse_only --output_dir runs/sensitivity\n"
         "  hf-ser sensitivity --output_dir runs/sensitivity -- --launcher local --max_parallel 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--output_dir", type=Path, default=Path("runs/sensitivity"), help="where runs and results go")
-    parser.add_argument("--shifts", type=float, nargs="+", default=list(DEFAULT_SHIFTS), help="lineage shifts to try")
-    parser.add_argument("--seeds", type=int, default=2, help="training seeds per shift")
-    parser.add_argument("--n_resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples for the CIs")
+    parser.add_argument(
+        "--shifts",
+        type=float,
+        nargs="+",
+        default=list(DEFAULT_SHIFTS),
+        help="lineage shifts to try (default %(default)s)",
+    )
+    parser.add_argument("--seeds", type=int, default=2, help="training seeds per shift (default %(default)s)")
+    parser.add_argument(
+        "--n_resamples",
+        type=int,
+        default=DEFAULT_RESAMPLES,
+        help="bootstrap resamples for the CIs (default %(default)s)",
+    )
     parser.add_argument("--analyse_only", action="store_true", help="do not train; analyse the runs already there")
     parser.add_argument("--power_only", action="store_true", help="neither train nor analyse: simulated power only")
     parser.add_argument(
