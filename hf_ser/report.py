@@ -1242,6 +1242,7 @@ def provenance(runs: list[dict]) -> dict:
         "backbones": [] if simulated else distinct(_backbone(r) for r in table_runs if _backbone(r) != "?"),
         "epochs": distinct(((r.get("config") or {}).get("training") or {}).get("num_train_epochs") for r in table_runs),
         "seeds_per_configuration": distinct(seeds_per_config.values()),
+        "folds": distinct(_fold(r) for r in table_runs),
         "split": distinct(data(r).get("split", "paper") for r in table_runs if data(r)) or [],
         "lineage_shift": distinct(data(r).get("lineage_shift") for r in table_runs if data(r).get("demo")),
         "test_utterances_per_language": [min(test_sizes), max(test_sizes)] if test_sizes else [],
@@ -1267,7 +1268,13 @@ def provenance_text(prov: dict) -> str:
     if prov["epochs"]:
         parts.append(f"{join(prov['epochs'])} epochs")
     if prov["seeds_per_configuration"]:
-        parts.append(f"{join(prov['seeds_per_configuration'])} seed(s) per configuration")
+        runs = join(prov["seeds_per_configuration"])
+        folds = prov.get("folds")
+        parts.append(
+            f"{runs} runs per configuration (seeds x folds {join(folds)})"
+            if folds
+            else f"{runs} seed(s) per configuration"
+        )
     if prov["split"]:
         parts.append(f"split {join(prov['split'])}")
     if prov["lineage_shift"]:
