@@ -31,16 +31,25 @@ METRIC_NAMES = ("uar", "f1", "wa")
 F1_DEFINITION = "macro-F1 over the classes present in each language's test labels"
 
 
+NO_SCORE = float("nan")  # an empty test set has no score (not 0.0: nothing was got wrong either)
+
+
 def uar(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
-    """Unweighted average recall over the classes present in ``y_true``."""
+    """Unweighted average recall over the classes present in ``y_true``; NaN (no score) for an empty test set."""
+    if not len(y_true):
+        return NO_SCORE
     return float(balanced_accuracy_score(y_true, y_pred))
 
 
 def macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
-    """Macro-F1 averaged over the classes present in ``y_true`` (predictions of absent classes still count as FP)."""
+    """Macro-F1 averaged over the classes present in ``y_true``; NaN (no score) for an empty test set.
+
+    A prediction of a class the labels lack is a miss (false negative) of the utterance's true class, so it
+    lowers that class's recall and F1; its false positive belongs to the absent class, which is not averaged.
+    """
     present = np.unique(np.asarray(y_true))
     if not len(present):
-        return 0.0
+        return NO_SCORE
     return float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0))
 
 
@@ -50,8 +59,8 @@ def macro_f1_sklearn(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
 
 
 def weighted_accuracy(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
-    """WA: plain accuracy (the share of utterances classified correctly)."""
-    return float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0
+    """WA: plain accuracy (the share of utterances classified correctly); NaN (no score) for an empty test set."""
+    return float(accuracy_score(y_true, y_pred)) if len(y_true) else NO_SCORE
 
 
 _SCRATCH = tempfile.TemporaryDirectory(prefix="hf_ser-metrics-")  # evaluate's own data dir; removed at exit
@@ -89,11 +98,12 @@ def evaluate_modules() -> tuple:
 def scores(y_true: Sequence[int], y_pred: Sequence[int]) -> dict:
     """{'uar', 'f1', 'wa', 'n'} for one set of predictions, computed by the package's ``evaluate`` modules.
 
-    F1 averages over the classes present in ``y_true``; the tests check these equal scikit-learn's.
+    F1 averages over the classes present in ``y_true``; the tests check these equal scikit-learn's. An empty test
+    set has no score: the three values are None (shown as '-'), never 0.0.
     """
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     if not len(y_true):
-        return {"uar": 0.0, "f1": 0.0, "wa": 0.0, "n": 0}
+        return {"uar": None, "f1": None, "wa": None, "n": 0}
     out: dict = {}
     for module in evaluate_modules():
         out.update(module.compute(predictions=y_pred, references=y_true))
@@ -124,9 +134,11 @@ def confusion(y_true: Sequence[int], y_pred: Sequence[int]) -> dict:
 def compute_metrics(eval_pred) -> dict:
     """Trainer hook: overall UAR / present-class macro-F1 / WA from an EvalPrediction (per language comes after).
 
+    An empty evaluation set gives NaN values (no score), which the Trainer logs as such.
+
     With ``load_best_model_at_end`` the Trainer selects on ``eval_uar`` (``metric_for_best_model="uar"``).
     """
     logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
     preds = np.asarray(logits).argmax(-1)
     out = scores(np.asarray(eval_pred.label_ids), preds)
-    return {k: out[k] for k in METRIC_NAMES}
+    return {k: NO_SCORE if out[k] is None else out[k] for k in METRIC_NAMES}

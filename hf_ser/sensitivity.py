@@ -1,26 +1,35 @@
-"""How strong must a lineage effect be for the Section 4.3 check to see it? A sensitivity curve on the demo corpus.
+"""How strong must a lineage effect be for the Section 4.3 check to see it? Power by simulation, and trained grids.
 
-The synthetic corpus can plant a lineage effect (``--lineage_shift``: Neo-Latin voices share emotion profiles
-that differ from the other group's). This command trains the cross_group grid (10 leave-one-out models) at
-each shift and seed, then runs the claim check on each shift's runs: the per-language own-group margins over
-the other group's mean with paired bootstrap CIs and Holm correction, and one pooled test of the mean margin.
-It writes ``sensitivity.{json,csv,md,png}`` and names the smallest shift the grid detects at 5%::
+Two measurements, written to ``sensitivity.{json,csv,md,png}``:
+
+- **Power by simulation** (always; seconds): simulated cross-group grids (:mod:`hf_ser.lineage_sim`, with the
+  spread between trainings measured on the demo grid: configurations 3.5 UAR points, seeds 1.2) at planted
+  own-group effects of 0, 5, 10 and 20 points, each tested with the report's configuration-level rank test
+  (:func:`hf_ser.stats.lineage_rank_test`). The rate at 0 is the false-positive rate; the smallest effect with
+  at least 80% power is named.
+- **Trained grids** (unless ``--power_only``): the cross_group ``--demo`` grid trained at each
+  ``--lineage_shift`` and seed (a shift is a change of the synthetic voices, not a number of UAR points), each
+  analysed with the same rank test; the smallest shift from which on every shift is detected is named::
 
     python -m hf_ser.sensitivity --output_dir runs/sensitivity                  # shifts 0 0.5 1, 2 seeds
     python -m hf_ser.sensitivity --output_dir runs/sensitivity --analyse_only   # redo the analysis only
+    python -m hf_ser.sensitivity --output_dir runs/sensitivity --power_only     # simulation only (seconds)
 
-Cost: one cross_group --demo grid is about 13 minutes on 2 idle CPU cores (5 epochs), so the default
-3 shifts x 2 seeds is about 80 minutes plus one synthetic corpus per shift; finished runs are reused, so a
+Cost of training: one cross_group --demo grid is about 13 minutes on 2 idle CPU cores (5 epochs), so the
+default 3 shifts x 2 seeds is about 80 minutes plus one synthetic corpus per shift; finished runs are reused, so a
 killed curve resumes. Extra recipe options go after ``--``: ``-- --languages FRE ITA ARA BEN``.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -29,12 +38,15 @@ from matplotlib.figure import Figure
 from . import recipe, report
 from .console import ArgumentParser, command, setup_logging
 from .errors import UserError
+from .lineage_sim import GridSpec, power_curve
 from .safe_io import atomic_write_json, atomic_write_text, display_path
 from .stats import ALPHA, DEFAULT_RESAMPLES
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SHIFTS = (0.0, 0.5, 1.0)
+DEFAULT_EFFECTS = (0.0, 5.0, 10.0, 20.0)  # planted own-group effects simulated, UAR points
+DEMO_TEST_UTTERANCES = 54  # test utterances per language of the --demo corpus (30 per cell x 6 emotions x 0.3)
 
 
 def shift_dir(output_dir: str | Path, shift: float) -> Path:
@@ -60,125 +72,161 @@ def train_shift(output_dir: str | Path, shift: float, seeds: int, extra: Sequenc
 
 
 def analyse_shift(output_dir: str | Path, shift: float, n_resamples: int, alpha: float = ALPHA) -> dict:
-    """The claim check at one shift: per-language margins and significance, and the pooled test."""
+    """The claim check at one shift: the configuration-level rank test, per-group figures, per-language margins."""
     runs = report.load_runs(shift_dir(output_dir, shift))
-    comparisons: list = []
-    claims = report.check_lineage_claim(runs, n_resamples, alpha, comparisons)
-    pooled = report.pooled_from_comparisons(comparisons, n_resamples, alpha)
-    tested = [c for c in claims if c.get("p_value") is not None]
+    claims = report.check_lineage_claim(runs, n_resamples, alpha)
+    check = report.lineage_test(claims, alpha)
     return {
         "shift": shift,
+        "test": check.get("test", {}),
+        "groups": check.get("groups", {}),
         "languages": {
             c["language"]: {
                 "group": c["group"],
                 "margin": c["mean_margin"],
                 "ci": c["mean_margin_ci"],
-                "p": c["p_value"],
-                "p_holm": c["p_holm"],
-                "significant": c["significant"],
+                "rank": c["rank"],
+                "n_configs": c["n_configs"],
             }
             for c in claims
         },
-        "n_tested": len(tested),
-        "n_significant_positive": sum(bool(c["significant"]) and c["mean_margin"] > 0 for c in tested),
-        "pooled": pooled,
-        "seeds": sorted({r.get("seed") for r in runs if r.get("family") == "cross_group"}),
+        "seeds": sorted({r.get("seed") for r in runs if r.get("family") == "cross_group"}, key=str),
+        "provenance": report.provenance(runs),
     }
 
 
-def smallest_detected(points: list[dict], key: str = "pooled") -> float | None:
-    """Smallest shift from which on every larger shift is detected too; None if none is.
+def _detected(point: dict) -> bool:
+    """The rank test rejects and the mean margin is positive (a negative margin is not a lineage effect)."""
+    test = point.get("test") or {}
+    return bool(test.get("significant")) and test.get("mean_margin", 0.0) > 0
 
-    Detected: the pooled mean own-group margin is significantly *positive* (key 'pooled'), or every tested
-    language's margin is (key 'all'). A significantly negative margin is not a lineage effect.
-    """
+
+def smallest_detected(points: list[dict]) -> float | None:
+    """Smallest shift from which on every larger shift is detected by the rank test too; None if none is."""
     detected = None
     for point in sorted(points, key=lambda p: p["shift"], reverse=True):
-        pooled = point["pooled"].get("all", {})
-        ok = (
-            bool(pooled.get("significant")) and pooled.get("margin", 0) > 0
-            if key == "pooled"
-            else (point["n_tested"] > 0 and point["n_significant_positive"] == point["n_tested"])
-        )
-        if not ok:
+        if not _detected(point):
             break
         detected = point["shift"]
     return detected
 
 
-def to_csv(points: list[dict]) -> str:
-    """One line per shift: pooled margin and CI, p, languages significant after Holm."""
+def simulated_power(n_utterances: int, seeds: int, n_grids: int, effects: Sequence[float] = DEFAULT_EFFECTS) -> dict:
+    """Rejection rate of the rank test on simulated grids of this design at each planted effect (UAR points).
+
+    Returns {'spec': design, 'curve': [{'effect', 'rate', 'se', 'n_grids'}], 'smallest_80': effect or None}.
+    """
+    spec = GridSpec(n_utterances=n_utterances, n_seeds=seeds)
+    curve = power_curve(spec, tuple(effects), n_grids=n_grids, seed=0)
+    powered = [c["effect"] for c in curve if c["effect"] > 0 and c["rate"] >= 0.8]
+    return {"spec": asdict(spec), "curve": curve, "smallest_80": min(powered) if powered else None}
+
+
+def to_csv(points: list[dict], power: dict) -> str:
+    """One line per trained shift (rank test, margin, CI) and one per simulated effect (rejection rate)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["shift", "mean_margin", "ci_low", "ci_high", "p", "significant", "n_significant_positive", "n_tested"]
-    )
+    writer.writerow(["source", "shift_or_effect", "mean_margin", "ci_low", "ci_high", "rank_sum", "p", "rate", "se"])
     for p in points:
-        t = p["pooled"].get("all") or {}
+        t = p["test"]
+        ci = t.get("mean_margin_ci") or (None, None)
         writer.writerow(
             [
+                "trained",
                 p["shift"],
-                *(f"{v:.2f}" if v is not None else "" for v in (t.get("margin"), *(t.get("ci") or (None, None)))),
+                *(f"{v:.2f}" if v is not None else "" for v in (t.get("mean_margin"), *ci)),
+                t.get("rank_sum", ""),
                 f"{t['p']:.4f}" if t else "",
-                t.get("significant", ""),
-                p["n_significant_positive"],
-                p["n_tested"],
+                "",
+                "",
             ]
         )
+    for c in power["curve"]:
+        writer.writerow(["simulated", c["effect"], "", "", "", "", "", f"{c['rate']:.4f}", f"{c['se']:.4f}"])
     return buffer.getvalue()
 
 
-def to_markdown(points: list[dict], detected: float | None, all_ten: float | None) -> str:
-    """The curve as a Markdown table and a sentence naming the smallest shift detected at 5%."""
+def to_markdown(points: list[dict], detected: float | None, power: dict) -> str:
+    """The simulated power curve and the trained shifts as Markdown tables, with the sentences naming the smallest."""
+    spec = power["spec"]
     lines = [
-        "| lineage_shift | mean own-group margin (points) | 95% CI | p | margins significant (Holm) |",
-        "|---|---|---|---|---|",
-    ]
-    for p in points:
-        t = p["pooled"].get("all")
-        if not t:
-            lines.append(f"| {p['shift']:g} | // | // | // | // |")
-            continue
-        lines.append(
-            f"| {p['shift']:g} | {t['margin']:+.1f} | [{t['ci'][0]:+.1f}, {t['ci'][1]:+.1f}] | "
-            f"{t['p']:.3f} | {p['n_significant_positive']} of {p['n_tested']} |"
-        )
-    found = "none of the shifts tried" if detected is None else f"lineage_shift {detected:g}"
-    every = "none of the shifts tried" if all_ten is None else f"{all_ten:g}"
-    lines += [
+        f"Power by simulation ({power['curve'][0]['n_grids']} grids per row; {spec['n_utterances']} test utterances "
+        f"per language, {spec['n_seeds']} seed(s), configuration SD {spec['config_sd']:g} and seed SD "
+        f"{spec['seed_sd']:g} UAR points; configuration-level rank test at 5%):",
         "",
-        (
-            f"Smallest shift detected at 5% (pooled paired bootstrap of the mean margin): {found}. "
-            f"Smallest shift with all per-language margins significant after Holm: {every}."
-        ),
+        "| planted own-group effect (UAR points) | share of grids significant | ± SE |",
+        "|---|---|---|",
+        *(f"| {c['effect']:g} | {100 * c['rate']:.1f}% | {100 * c['se']:.1f} |" for c in power["curve"]),
+        "",
+        "Smallest simulated effect detected with at least 80% power: "
+        + ("none of those tried" if power["smallest_80"] is None else f"+{power['smallest_80']:g} points")
+        + ". The row at 0 is the false-positive rate.",
     ]
+    if points:
+        lines += [
+            "",
+            "Trained grids (cross_group --demo; a lineage_shift changes the synthetic voices, it is not a number of "
+            "UAR points):",
+            "",
+            "| lineage_shift | mean own-group margin (points) | 95% CI | own-group rank sum (expected) | p (rank null) "
+            "| own group best, Neo-Latin / Others |",
+            "|---|---|---|---|---|---|",
+        ]
+        for p in points:
+            t = p["test"]
+            if not t:
+                lines.append(f"| {p['shift']:g} | // | // | // | // | // |")
+                continue
+            ci = t.get("mean_margin_ci")
+            best = " / ".join(f"{g['best_count']} of {g['n_languages']}" for g in p["groups"].values())
+            lines.append(
+                f"| {p['shift']:g} | {t['mean_margin']:+.1f} | "
+                + (f"[{ci[0]:+.1f}, {ci[1]:+.1f}]" if ci else "//")
+                + f" | {t['rank_sum']} ({t['expected_rank_sum']:g}) | {t['p']:.3f} | {best} |"
+            )
+        found = "none of the shifts tried" if detected is None else f"lineage_shift {detected:g}"
+        lines += ["", f"Smallest trained shift detected at 5% (configuration-level rank test): {found}."]
     return "\n".join(lines) + "\n"
 
 
-def plot(points: list[dict], path: str | Path) -> Path:
-    """Mean own-group margin with its 95% CI against the shift, and the count of significant languages."""
-    fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+def plot(points: list[dict], power: dict, path: str | Path) -> Path:
+    """Left: simulated power against the planted effect. Right (with trained grids): mean margin and CI per shift."""
+    fig = Figure(figsize=(9.6 if points else 5.0, 3.6), layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    pts = [p for p in points if p["pooled"].get("all")]
-    xs = [p["shift"] for p in pts]
-    ys = [p["pooled"]["all"]["margin"] for p in pts]
-    lo = [y - p["pooled"]["all"]["ci"][0] for y, p in zip(ys, pts)]
-    hi = [p["pooled"]["all"]["ci"][1] - y for y, p in zip(ys, pts)]
-    ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=4, label="mean own-group margin (95% CI)")
-    ax.axhline(0.0, color="grey", linewidth=1)
-    for x, y, p in zip(xs, ys, pts):
-        ax.annotate(
-            f"{p['n_significant_positive']}/{p['n_tested']}",
-            (x, y),
-            textcoords="offset points",
-            xytext=(6, 6),
-            fontsize=8,
-        )
-    ax.set_xlabel("lineage_shift (planted effect)")
-    ax.set_ylabel("UAR points")
-    ax.set_title("Sec. 4.3 check on the synthetic corpus (labels: languages significant after Holm)", fontsize=9)
-    ax.legend(fontsize=8, loc="upper left")
+    axes = fig.subplots(1, 2 if points else 1, squeeze=False)[0]
+    ax = axes[0]
+    curve = power["curve"]
+    ax.errorbar(
+        [c["effect"] for c in curve],
+        [100 * c["rate"] for c in curve],
+        yerr=[196 * c["se"] for c in curve],
+        marker="o",
+        capsize=4,
+    )
+    ax.axhline(5.0, color="grey", linewidth=1, linestyle=":")
+    ax.axhline(80.0, color="grey", linewidth=1, linestyle="--")
+    ax.set_xlabel("planted own-group effect (UAR points, simulated)")
+    ax.set_ylabel("grids significant at 5% (%)")
+    ax.set_ylim(0, 102)
+    spec = power["spec"]
+    ax.set_title(
+        f"Power of the rank test (simulation: {spec['n_utterances']} test utterances/language, "
+        f"{spec['n_seeds']} seed(s))",
+        fontsize=9,
+    )
+    if points:
+        ax = axes[1]
+        pts = [p for p in points if p["test"]]
+        xs = [p["shift"] for p in pts]
+        ys = [p["test"]["mean_margin"] for p in pts]
+        cis = [p["test"].get("mean_margin_ci") or (y, y) for p, y in zip(pts, ys)]
+        ax.errorbar(xs, ys, yerr=[[y - c[0] for y, c in zip(ys, cis)], [c[1] - y for y, c in zip(ys, cis)]], marker="o")
+        ax.axhline(0.0, color="grey", linewidth=1)
+        for x, y, p in zip(xs, ys, pts):
+            ax.annotate(f"p={p['test']['p']:.3f}", (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8)
+        ax.set_xlabel("lineage_shift (trained demo grids)")
+        ax.set_ylabel("mean own-group margin (UAR points)")
+        ax.set_title("Trained grids: margin (95% CI) and rank-test p", fontsize=9)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150)
@@ -195,41 +243,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1 :]
     parser = ArgumentParser(
         prog="hf-ser sensitivity",
-        description="Sensitivity of the Sec. 4.3 check to a planted lineage effect (demo corpus).",
+        description=textwrap.fill(
+            "Sensitivity of the Sec. 4.3 check: power of the configuration-level rank test on simulated "
+            "grids at planted effects of 0/5/10/20 UAR points, and the test on cross_group --demo grids "
+            "trained at each lineage shift.",
+            88,
+        ),
+        epilog="examples:\n  hf-ser sensitivity --power_only --output_dir runs/sensitivity\n"
+        "  hf-ser sensitivity --analyse_only --output_dir runs/sensitivity\n"
+        "  hf-ser sensitivity --output_dir runs/sensitivity -- --launcher local --max_parallel 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--output_dir", type=Path, default=Path("runs/sensitivity"), help="where runs and results go")
-    parser.add_argument("--shifts", type=float, nargs="+", default=list(DEFAULT_SHIFTS), help="lineage shifts to try")
-    parser.add_argument("--seeds", type=int, default=2, help="training seeds per shift")
-    parser.add_argument("--n_resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap resamples")
+    parser.add_argument(
+        "--shifts",
+        type=float,
+        nargs="+",
+        default=list(DEFAULT_SHIFTS),
+        help="lineage shifts to try (default %(default)s)",
+    )
+    parser.add_argument("--seeds", type=int, default=2, help="training seeds per shift (default %(default)s)")
+    parser.add_argument(
+        "--n_resamples",
+        type=int,
+        default=DEFAULT_RESAMPLES,
+        help="bootstrap resamples for the CIs (default %(default)s)",
+    )
     parser.add_argument("--analyse_only", action="store_true", help="do not train; analyse the runs already there")
+    parser.add_argument("--power_only", action="store_true", help="neither train nor analyse: simulated power only")
+    parser.add_argument(
+        "--n_utterances",
+        type=int,
+        default=None,
+        help="test utterances per language in the simulation (default: as in the analysed runs, else 54, the demo's)",
+    )
+    parser.add_argument(
+        "--power_grids", type=int, default=400, help="simulated grids per planted effect (default %(default)s)"
+    )
     args = parser.parse_args(argv)
     setup_logging()
-    if args.seeds < 1 or args.n_resamples < 1 or any(s < 0 for s in args.shifts):
-        raise UserError("--seeds and --n_resamples must be >= 1 and every shift >= 0")
+    if args.seeds < 1 or args.n_resamples < 1 or args.power_grids < 1 or any(s < 0 for s in args.shifts):
+        raise UserError("--seeds, --n_resamples and --power_grids must be >= 1 and every shift >= 0")
     shifts = sorted(set(args.shifts))
-    if not args.analyse_only:
+    if not (args.analyse_only or args.power_only):
         for shift in shifts:
             code = train_shift(args.output_dir, shift, args.seeds, extra)
             if code != 0:
                 logger.error("training at lineage_shift %g failed (exit %d)", shift, code)
                 return code
-    points = [analyse_shift(args.output_dir, s, args.n_resamples) for s in shifts]
-    detected = smallest_detected(points, "pooled")
-    all_ten = smallest_detected(points, "all")
+    points = [] if args.power_only else [analyse_shift(args.output_dir, s, args.n_resamples) for s in shifts]
+    sizes = [n for p in points for n in p["provenance"]["test_utterances_per_language"]]
+    n_utterances = args.n_utterances or (min(sizes) if sizes else DEMO_TEST_UTTERANCES)
+    power = simulated_power(n_utterances, args.seeds, args.power_grids)
+    detected = smallest_detected(points) if points else None
     payload = {
-        "shifts": shifts,
+        "shifts": shifts if points else [],
         "seeds": args.seeds,
         "points": points,
         "smallest_detected_shift": detected,
-        "smallest_shift_all_languages_significant": all_ten,
+        "power": power,
+        "test": "configuration-level exact rank test (hf_ser.stats.lineage_rank_test)",
         "alpha": ALPHA,
     }
     out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "sensitivity.json", payload)
-    atomic_write_text(out / "sensitivity.csv", to_csv(points))
-    markdown = to_markdown(points, detected, all_ten)
+    atomic_write_text(out / "sensitivity.csv", to_csv(points, power))
+    markdown = to_markdown(points, detected, power)
     atomic_write_text(out / "sensitivity.md", markdown)
-    plot(points, out / "sensitivity.png")
+    plot(points, power, out / "sensitivity.png")
     print(markdown)
     print(f"written to {display_path(out)}/sensitivity.{{json,csv,md,png}}")
     return 0

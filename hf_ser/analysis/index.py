@@ -6,8 +6,8 @@ Per trained run (a folder with metrics.json and model/), into ``RUNS_DIR/analysi
 (Fig. 1), t-SNE of two layers scaled to the depth like the paper's 4 and 18 of 24 (Fig. 2), the confusion
 matrices (Fig. 3) and the projector t-SNE (Fig. 4), with the run's feature cache in ``<run>/features/`` (or
 ``--cache_dir``/<run>); the run folders are only read. ``RUNS_DIR/analysis/`` also gets Tables 2 and 3 (from
-``hf_ser.report``) and the page, which embeds everything by relative path together with the few-shot curves
-found under RUNS_DIR (``few_shot-<LANG>/few_shot.png``).
+``hf_ser.report``), the Section 4.3 claim check, and the page, which embeds everything by relative path together
+with the few-shot curves found under RUNS_DIR (``few_shot-<LANG>/few_shot.png``).
 """
 
 from __future__ import annotations
@@ -196,20 +196,23 @@ def build_page(
     few_shots: list[Path],
     tables: list[report.Table],
     model: str | None,
+    claims: list[dict] | None = None,
 ) -> Page:
-    """Assemble the index page from the written figures and their JSON numbers."""
+    """Assemble the index page from the written figures and their JSON numbers (and the Sec. 4.3 claim check)."""
     page = Page(f"hf_ser analysis of {runs_dir.resolve().name}")
     page.text(
         f"Runs folder: {runs_dir.resolve()}. {len(analysed)} trained run(s); every figure below has its "
         f"numbers beside it (same name, .json / .csv). Regenerate with `python -m hf_ser.analysis all "
         f"{runs_dir}`."
     )
-    page.heading(2, "Tables 2 and 3")
+    page.heading(2, tables_heading(tables))
     if not tables:
         page.text("No single-language, multilingual or cross-group run: no table.")
     for t in tables:
         _table_block(page, t)
         page.images([(f"{t.name}.png", t.title)])
+    if claims:
+        claim_block(page, claims)
     folder = {name: out / name for name in analysed}
 
     def section(title: str, key: str, render) -> None:
@@ -276,6 +279,44 @@ def build_page(
     return page
 
 
+CLAIM_RESAMPLES = 1000  # bootstrap resamples for the claim check's margin CIs on the page (a few seconds)
+
+
+def tables_heading(tables: list[report.Table]) -> str:
+    """'Tables 2 and 3', 'Table 3', ... naming exactly the tables shown ('Tables' when none)."""
+    numbers = [t.name.removeprefix("table") for t in tables]
+    if not numbers:
+        return "Tables"
+    return f"Table {numbers[0]}" if len(numbers) == 1 else f"Tables {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+CLAIM_HEADER = ["Held-out", "Group", "Own-group UAR", "Other-group mean", "Margin over mean", "95% CI", "Own rank"]
+
+
+def claim_block(page: Page, claims: list[dict]) -> None:
+    """The Section 4.3 claim check as in ``claims.md``: summary, the configuration-level test (its null and
+    assumption), per-group figures and one row per held-out language."""
+    page.heading(2, "Section 4.3 lineage claim")
+    page.text(report.claim_summary(claims))
+    for line in report.lineage_text(report.lineage_test(claims)):
+        page.text(line)
+    rows = []
+    for r in claims:
+        ci = r.get("mean_margin_ci")
+        rows.append(
+            [
+                r["language"],
+                r["group_title"],
+                f"{r['own_group_uar']:.1f} ({r['own_group_train']})",
+                "//" if r["mean_other_uar"] is None else f"{r['mean_other_uar']:.1f} ({r['n_other']})",
+                "//" if r["mean_margin"] is None else f"{r['mean_margin']:+.1f}",
+                "//" if ci is None else f"[{ci[0]:+.1f}, {ci[1]:+.1f}]",
+                "//" if r["rank"] is None else f"{r['rank']} of {r['n_configs']}",
+            ]
+        )
+    page.table(CLAIM_HEADER, rows, "Margin = own-group UAR minus the mean of the other-group configurations.")
+
+
 def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -336,7 +377,8 @@ def run_all(
             report.plot_table(table, out / f"{table.name}.png")
             tables.append(table)
     few_shots = sorted(p for p in runs_dir.rglob("few_shot.json") if "analysis" not in p.relative_to(runs_dir).parts)
-    page = build_page(runs_dir, out, analysed, few_shots, tables, model)
+    claims = report.check_lineage_claim(runs, CLAIM_RESAMPLES)
+    page = build_page(runs_dir, out, analysed, few_shots, tables, model, claims)
     (out / "index.md").write_text(page.markdown(), encoding="utf-8")
     (out / "index.html").write_text(page.html(), encoding="utf-8")
     summary = {
@@ -351,6 +393,7 @@ def run_all(
             "runs_dir": str(runs_dir),
             "runs": summary,
             "tables": [t.name for t in tables],
+            "claims": report.claims_payload(claims) if claims else None,
             "few_shot": [str(p.relative_to(runs_dir)) for p in few_shots],
         },
     )
