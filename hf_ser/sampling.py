@@ -297,7 +297,8 @@ def length_buckets(
         return []
     low = min(max(1, min_length), max_length)
     edges = np.geomspace(low, max_length, num_buckets) if num_buckets > 1 else np.array([max_length])
-    return sorted({int(-(-int(np.ceil(e)) // multiple) * multiple) for e in edges})
+    edges = np.ceil(edges - 1e-6).astype(np.int64)  # geomspace's float error must not add a frame
+    return sorted({int(-(-e // multiple) * multiple) for e in edges})
 
 
 def bucket_length(longest: int, buckets: Sequence[int], multiple: int = 1) -> int:
