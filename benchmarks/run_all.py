@@ -25,6 +25,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 CPU_BENCHMARKS: tuple[str, ...] = (
     "padding",
     "trainer_overhead",
+    "host_ops",
     "eval_order",
     "input_pipeline",
     "prepare_speed",
@@ -39,6 +40,7 @@ SCRIPTS: dict[str, str] = {"onnx": "onnx_speed.py"}
 QUICK_ARGS: dict[str, list[str]] = {
     "padding": ["--epochs", "1", "--windows", "1"],
     "trainer_overhead": ["--quick"],
+    "host_ops": ["--quick"],
     "eval_order": ["--quick"],
     "input_pipeline": ["--quick"],
     "prepare_speed": ["--files", "120", "--small", "40"],
@@ -56,6 +58,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
         "by_window",
     ),
     "trainer_overhead": ("ratio",),
+    "host_ops": ("ops_per_sample_before", "ops_per_sample_after", "ops_ratio"),
     "eval_order": ("speedup", "same_metrics"),
     "input_pipeline": ("samples_per_s", "cache_bytes_per_audio_second"),
     "prepare_speed": ("realtime_factor", "peak_rss_mb_500", "peak_rss_mb_2000"),
@@ -97,6 +100,7 @@ TARGETS: tuple[Target, ...] = (
     Target("padding", "distinct_shapes_per_epoch", "<=", 32),
     Target("padding", "cross_corpus_positive_share", ">", 0.5),
     Target("trainer_overhead", "ratio", "<=", 1.05),
+    Target("host_ops", "ops_ratio", "<=", 0.5),
     Target("eval_order", "speedup", ">=", 1.5),
     Target("eval_order", "same_metrics", "==", True),
     Target("input_pipeline", "samples_per_s", ">=", 250.0),
