@@ -302,7 +302,7 @@ SDPA_BACKEND_HELP = (
 
 def resolve_sdpa_backend(choice: str, cuda: bool) -> str:
     """The concrete SDPA choice: 'auto' is 'flash_efficient' on CUDA (measured 2.3x cuDNN on an H200 for variable
-    shapes, /work/shared/gpu) and 'default' elsewhere; UserError for an unknown name."""
+    shapes) and 'default' elsewhere; UserError for an unknown name."""
     if choice not in SDPA_BACKENDS:
         raise UserError(f"--sdpa_backend must be one of {', '.join(SDPA_BACKENDS)}, not {choice!r}")
     if choice == "auto":

@@ -321,6 +321,23 @@ def gpu_micro_batch(total_gib: float) -> int:
     return 16
 
 
+def gpu_batch_defaults(explicit: set[str] | frozenset[str], total_gib: float) -> dict:
+    """The CUDA micro-batch and accumulation (:func:`gpu_micro_batch` x the rest of the effective 64), logged;
+    nothing when the user set either key (`explicit`)."""
+    if {"per_device_train_batch_size", "gradient_accumulation_steps"} & set(explicit):
+        return {}
+    batch = gpu_micro_batch(total_gib)
+    logger.info(
+        "GPU default: micro-batch %d x %d accumulation (effective %d, SupCon groups of contrastive_group_size; "
+        "%.0f GiB GPU; --per_device_train_batch_size / --gradient_accumulation_steps override)",
+        batch,
+        PAPER_EFFECTIVE_BATCH // batch,
+        PAPER_EFFECTIVE_BATCH,
+        total_gib,
+    )
+    return {"per_device_train_batch_size": batch, "gradient_accumulation_steps": PAPER_EFFECTIVE_BATCH // batch}
+
+
 def apply_device_defaults(
     train_args: TrainingArguments, ser_args: SERArguments, explicit: set[str] | frozenset[str] = frozenset()
 ) -> TrainingArguments:
@@ -341,19 +358,7 @@ def apply_device_defaults(
     if mp == "auto":
         logger.info("mixed_precision auto: %s (%s)", precision, torch.cuda.get_device_name(0) if cuda else "CPU")
     workers = train_args.dataloader_num_workers or (min(4, os.cpu_count() or 1) if cuda else 0)
-    changes: dict = {}
-    if cuda and not {"per_device_train_batch_size", "gradient_accumulation_steps"} & set(explicit):
-        total_gib = torch.cuda.get_device_properties(0).total_memory / 2**30
-        batch = gpu_micro_batch(total_gib)
-        changes = {"per_device_train_batch_size": batch, "gradient_accumulation_steps": PAPER_EFFECTIVE_BATCH // batch}
-        logger.info(
-            "GPU default: micro-batch %d x %d accumulation (effective %d; %.0f GiB GPU; --per_device_train_batch_size "
-            "/ --gradient_accumulation_steps override)",
-            batch,
-            PAPER_EFFECTIVE_BATCH // batch,
-            PAPER_EFFECTIVE_BATCH,
-            total_gib,
-        )
+    changes = gpu_batch_defaults(explicit, torch.cuda.get_device_properties(0).total_memory / 2**30) if cuda else {}
     persistent = train_args.dataloader_persistent_workers or (cuda and workers > 0)
     if cuda:
         logger.info("GPU default: %d loader workers, persistent %s, pinned memory %s", workers, persistent, True)
