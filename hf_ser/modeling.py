@@ -449,6 +449,8 @@ def build_model(
     The class is ``AutoModelForAudioClassification`` of the backbone's model type; the extractor is the backbone's
     own (log-mel for Whisper; for waveform models ``do_normalize`` and attention masks are switched on: the
     paper's per-utterance MVN). The backbone id is kept in ``config.hf_ser_backbone`` (read by backbone_info).
+    Waveform models draw their SpecAugment masks with tensor ops (:func:`use_tensor_spec_augment`; class, config and
+    checkpoint stay stock).
     """
     if model_name_or_path in RANDOM_BACKBONES:
         model_type = DEMO_BACKBONES.get(model_name_or_path, "wav2vec2")
