@@ -11,9 +11,13 @@ Emozionalmente (all of Italian) gets about 1% of it and EmoProsody 22%. ``corpus
   this is (close to) no corpus weight at all, with shuffled batches it is the paper's 1/size.
 - ``none``: no corpus weight.
 
-:func:`effective_corpus_shares` computes each corpus's expected share of the weighted cross-entropy from the
-corpus sizes, labels, weights and sampler, analytically; ``tests/test_losses.py`` checks it against the
-shares in the sampler's actual draws.
+Normalisation. The paper gives every sample a normalised weight (class x corpus) multiplying its CE, which implies
+that a sample's share of the gradient is proportional to its weight: a fixed normaliser. ``F.cross_entropy(weight=)``
+instead divides each batch by its own summed weights, which under length-sorted, mostly single-corpus batches
+cancels much of the corpus weight. Training here divides each contrastive group of ``n`` rows by the fixed
+``n x`` :func:`mean_drawn_weight` (the expected weight of a drawn row under the sampler), so the shares are what
+:func:`effective_corpus_shares` states; ``tests/test_losses.py`` replays the sampler's plan through the loss's own
+coefficients and checks them for every mode, with balanced and shuffled batches.
 """
 
 from __future__ import annotations
@@ -121,8 +125,10 @@ def effective_corpus_shares(
 ) -> np.ndarray:
     """Each corpus's expected share of the weighted cross-entropy (sums to 1), computed analytically.
 
-    share_k is proportional to draw probability_k x corpus weight_k x mean class weight over corpus k's rows: the
-    loss of a batch is sum(w_i CE_i) / sum(w_i), and a corpus contributes its draws times their weights.
+    share_k is proportional to draw probability_k x corpus weight_k x mean class weight over corpus k's rows. That is
+    the share the gradient gets because the cross-entropy's normaliser is fixed (the group size times
+    :func:`mean_drawn_weight`, see :func:`cross_entropy_coefficients`): every drawn row's coefficient is its weight
+    over one constant, so a corpus contributes its draws times their weights whatever the batches' composition.
     """
     ids = np.asarray(corpus_ids, dtype=np.int64)
     k = max(num_corpora or 0, int(ids.max(initial=-1)) + 1)
@@ -132,15 +138,78 @@ def effective_corpus_shares(
     return mass / mass.sum() if mass.sum() > 0 else mass
 
 
+def mean_drawn_weight(
+    corpus_ids: Sequence[int],
+    labels: Sequence[int] | None = None,
+    corpus_weight: torch.Tensor | None = None,
+    class_weight: torch.Tensor | None = None,
+    balanced: bool = True,
+    num_corpora: int | None = None,
+) -> float:
+    """Expected loss weight (class weight x corpus weight) of one drawn training row under the sampler.
+
+    The fixed normaliser of the cross-entropy (:func:`cross_entropy_coefficients`): a group of `n` rows is divided
+    by `n` times this, so the loss keeps the scale of a weighted mean while each row's gradient share stays
+    proportional to its own weight. The draw distribution is the same every epoch, so one value serves the run.
+    """
+    ids = np.asarray(corpus_ids, dtype=np.int64)
+    k = max(num_corpora or 0, int(ids.max(initial=-1)) + 1)
+    w = np.ones(len(ids))
+    if corpus_weight is not None:
+        w = w * corpus_weight.detach().cpu().numpy().astype(np.float64)[ids]
+    if class_weight is not None and labels is not None:
+        w = w * class_weight.detach().cpu().numpy().astype(np.float64)[np.asarray(labels, dtype=np.int64)]
+    return float((row_draw_probability(ids, k, balanced) * w).sum())
+
+
+def group_sizes(n: int, group_size: int | None, device: torch.device | None = None) -> tuple[torch.Tensor, int]:
+    """(group of each of `n` rows, number of groups): consecutive groups of `group_size` rows (the last may be
+    shorter); None or >= n is one group. Built on `device` from Python ints only (no host sync)."""
+    size = n if not group_size or group_size >= n else int(group_size)
+    return torch.arange(n, device=device) // max(size, 1), -(-n // max(size, 1))
+
+
+def cross_entropy_coefficients(
+    weight: torch.Tensor, group_size: int | None = None, mean_weight: float | None = None
+) -> torch.Tensor:
+    """Each row's coefficient in the weighted cross-entropy of a micro-batch: loss = sum(coefficient * CE).
+
+    Rows form consecutive contrastive groups (:func:`group_sizes`); the loss is the mean over groups of each group's
+    weighted CE, so a micro-batch of several groups gives the loss that accumulating the groups one micro-batch
+    each would. Inside a group of `n_g` rows the normaliser is:
+
+    - `mean_weight` given (what training uses): the fixed `n_g * mean_weight`, with `mean_weight` the expected
+      weight of a drawn row (:func:`mean_drawn_weight`). Every row's share of the gradient is then proportional to
+      its own weight whatever the group's composition, so the corpus shares are the ones
+      :func:`effective_corpus_shares` states.
+    - None: the group's summed weights, as ``F.cross_entropy(weight=...)`` normalises. With length-sorted, mostly
+      single-corpus groups this cancels much of the corpus weight.
+    """
+    n = weight.shape[0]
+    group, num_groups = group_sizes(n, group_size, weight.device)
+    if mean_weight is None:
+        norm = torch.zeros(num_groups, device=weight.device, dtype=weight.dtype).index_add_(0, group, weight)
+        norm = norm.clamp_min(1e-12)[group]
+    else:
+        size = n if not group_size or group_size >= n else int(group_size)
+        norm = (n - group * size).clamp(max=size).to(weight.dtype) * float(mean_weight)
+    return weight / (norm * num_groups)
+
+
 def weighted_cross_entropy(
     logits: torch.Tensor,
     labels: torch.Tensor,
     class_weight: torch.Tensor | None = None,
     sample_weight: torch.Tensor | None = None,
+    *,
+    group_size: int | None = None,
+    mean_weight: float | None = None,
 ) -> torch.Tensor:
-    """Cross-entropy weighted per class and per sample, normalised by the summed weights.
+    """Cross-entropy weighted per class and per sample, the mean over contrastive groups of each group's weighted CE.
 
-    With only ``class_weight`` this equals ``F.cross_entropy(weight=class_weight)``.
+    Normalised per group by the group's summed weights by default (with one group and only ``class_weight`` this is
+    ``F.cross_entropy(weight=class_weight)``), or by the fixed ``n_g * mean_weight`` (see
+    :func:`cross_entropy_coefficients`).
     """
     ce = F.cross_entropy(logits.float(), labels, reduction="none")
     w = torch.ones_like(ce)
@@ -148,27 +217,36 @@ def weighted_cross_entropy(
         w = w * class_weight.to(ce.device)[labels]
     if sample_weight is not None:
         w = w * sample_weight.to(ce.device, ce.dtype)
-    return (ce * w).sum() / w.sum().clamp_min(1e-12)
+    return (ce * cross_entropy_coefficients(w, group_size, mean_weight)).sum()
 
 
 def supervised_contrastive_loss(
-    embeddings: torch.Tensor, labels: torch.Tensor, temperature: float = 0.07
+    embeddings: torch.Tensor, labels: torch.Tensor, temperature: float = 0.07, group_size: int | None = None
 ) -> torch.Tensor:
-    """Supervised contrastive loss (Khosla et al. 2020, L_out) on L2-normalised embeddings.
+    """Supervised contrastive loss (Khosla et al. 2020, L_out) on L2-normalised embeddings, per contrastive group.
 
-    Computed in fp32 whatever the input dtype, with the row max subtracted and self-similarity excluded.
-    Anchors with no positive in the batch are left out of the mean; the reference implementation counts
-    them as zeros, which dilutes the term in small or imbalanced batches. No positives at all -> 0.
+    Rows form consecutive groups of `group_size` (None: one group); each anchor's positives and negatives are the
+    other rows of its group, and the result is the mean over groups, as accumulating the groups one micro-batch each
+    would. Computed in fp32 whatever the input dtype, with the row max subtracted and self-similarity (and other
+    groups) excluded. Anchors with no positive in their group are left out of the group's mean; the reference
+    implementation counts them as zeros, which dilutes the term in small or imbalanced batches. A group without
+    positives contributes 0.
     """
     z = F.normalize(embeddings.float(), dim=-1)
     n = z.shape[0]
-    logits = z @ z.T / temperature
+    group, num_groups = group_sizes(n, group_size, z.device)
+    same_group = group[:, None] == group[None, :]
     self_mask = torch.eye(n, dtype=torch.bool, device=z.device)
-    logits = logits.masked_fill(self_mask, -1e4)  # finite: exp() underflows to 0, no NaN for a batch of 1
+    others = same_group & ~self_mask
+    logits = z @ z.T / temperature
+    logits = logits.masked_fill(~others, -1e4)  # finite: exp() underflows to 0, no NaN for a group of 1
     logits = logits - logits.max(dim=1, keepdim=True).values.detach()
     log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-    positives = (labels[:, None] == labels[None, :]) & ~self_mask
+    positives = (labels[:, None] == labels[None, :]) & others
     n_pos = positives.sum(dim=1)
     mean_log_prob_pos = log_prob.masked_fill(~positives, 0.0).sum(dim=1) / n_pos.clamp_min(1)
     has_pos = (n_pos > 0).to(z.dtype)
-    return -(mean_log_prob_pos * has_pos).sum() / has_pos.sum().clamp_min(1.0)
+    zeros = torch.zeros(num_groups, device=z.device, dtype=z.dtype)
+    per_group = zeros.index_add(0, group, mean_log_prob_pos * has_pos)
+    anchors = zeros.index_add(0, group, has_pos)
+    return -(per_group / anchors.clamp_min(1.0)).mean()

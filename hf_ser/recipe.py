@@ -37,7 +37,14 @@ from .few_shot import FewShotArguments, run_few_shot
 from .hub import HubError, hub_repo_for_run, push_run
 from .labels import EMOTIONS, SAMPLING_RATE, check_languages, groups
 from .launch import LaunchArguments, check_arguments, estimate_cost, list_runs_command, recipe_jobs, submit
-from .losses import CORPUS_WEIGHTING, class_weights, corpus_weights, effective_corpus_shares, row_draw_probability
+from .losses import (
+    CORPUS_WEIGHTING,
+    class_weights,
+    corpus_weights,
+    effective_corpus_shares,
+    mean_drawn_weight,
+    row_draw_probability,
+)
 from .metrics import F1_DEFINITION, compute_metrics, confusion, per_language_metrics
 from .modeling import DEFAULT_BACKBONE, SDPA_BACKEND_HELP, attention_kernel, build_model, freeze, sdpa_backends
 from .runs import (
@@ -51,8 +58,14 @@ from .runs import (
     write_predictions,
 )
 from .safe_io import atomic_write_json, display_path, storage_error
-from .sampling import DEFAULT_LENGTH_WINDOW, expected_draws_per_utterance, length_sorted_order
-from .trainer import SERCollator, SERTrainer, make_transform
+from .sampling import (
+    DEFAULT_LENGTH_BUCKETS,
+    DEFAULT_LENGTH_WINDOW,
+    expected_draws_per_utterance,
+    length_buckets,
+    length_sorted_order,
+)
+from .trainer import DEFAULT_CONTRASTIVE_GROUP, SERCollator, SERTrainer, make_transform
 from .upstream import main as upstream_main
 
 logger = logging.getLogger("hf_ser")
@@ -115,7 +128,25 @@ class SERArguments:
     balanced_sampling: bool = field(default=True, metadata={"help": "Corpus-balanced micro-batches."})
     length_window: int = field(
         default=DEFAULT_LENGTH_WINDOW,
-        metadata={"help": "Micro-batches sorted by length together (1 = exact per-batch balance)."},
+        metadata={
+            "help": "Optimizer steps whose samples are sorted by length together, to cut padding (1 = no sorting: "
+            "every contrastive group exactly corpus-balanced)."
+        },
+    )
+    contrastive_group_size: int = field(
+        default=DEFAULT_CONTRASTIVE_GROUP,
+        metadata={
+            "help": "Rows per contrastive group: SupCon and the corpus balance are computed over consecutive groups "
+            "of this size inside a micro-batch (the paper's micro-batch, 16). The micro-batch must hold whole "
+            "groups; micro-batch 64 without accumulation trains exactly the objective of 16 x 4 accumulation."
+        },
+    )
+    length_buckets: int = field(
+        default=DEFAULT_LENGTH_BUCKETS,
+        metadata={
+            "help": "Pad each waveform batch to one of this many padded lengths (geometric from 1 s to the longest "
+            "training utterance, whole 20 ms frames), so the GPU meets few shapes; 0 = pad to the batch's longest."
+        },
     )
     augment: bool = field(default=True, metadata={"help": "Random gain and light noise on the train split."})
     mixed_precision: str = field(
@@ -126,7 +157,7 @@ class SERArguments:
         },
     )
     pad_to_multiple_of: int | None = field(
-        default=None, metadata={"help": "Pad batches to a multiple of this many samples (torch_compile)."}
+        default=None, metadata={"help": "Round padded batches up to a multiple of this many samples."}
     )
     keep_checkpoints: bool = field(default=False, metadata={"help": "Keep Trainer checkpoints after a run finishes."})
     ablation: str | None = field(
@@ -359,21 +390,38 @@ def apply_device_defaults(
         logger.info("mixed_precision auto: %s (%s)", precision, torch.cuda.get_device_name(0) if cuda else "CPU")
     workers = train_args.dataloader_num_workers or (min(4, os.cpu_count() or 1) if cuda else 0)
     changes = gpu_batch_defaults(explicit, torch.cuda.get_device_properties(0).total_memory / 2**30) if cuda else {}
-    persistent = train_args.dataloader_persistent_workers or (cuda and workers > 0)
+    step = step_defaults(train_args, cuda, workers)
     if cuda:
-        logger.info("GPU default: %d loader workers, persistent %s, pinned memory %s", workers, persistent, True)
+        logger.info(
+            "GPU default: %d loader workers, persistent %s, pinned memory %s",
+            workers,
+            step["dataloader_persistent_workers"],
+            step["dataloader_pin_memory"],
+        )
     return dataclasses.replace(
         train_args,
         **changes,
         fp16=precision == "fp16",
         bf16=precision == "bf16",
         dataloader_num_workers=workers,
-        dataloader_pin_memory=train_args.dataloader_pin_memory and cuda,
-        dataloader_persistent_workers=persistent,
+        **step,
         remove_unused_columns=False,
         push_to_hub=False,
         hub_token=None,
     )
+
+
+def step_defaults(train_args: TrainingArguments, cuda: bool, workers: int) -> dict:
+    """Training arguments that keep host work out of the step on a GPU: pinned memory with non-blocking host-to-device
+    copies, loader workers kept across epochs (not re-forked and re-warmed every epoch), and no NaN/Inf filter on the
+    logged loss (it reads the loss on the host, a device sync every micro-batch). On the CPU: none of them."""
+    pin = bool(train_args.dataloader_pin_memory and cuda)
+    return {
+        "dataloader_pin_memory": pin,
+        "dataloader_persistent_workers": bool(cuda and workers > 0) or train_args.dataloader_persistent_workers,
+        "logging_nan_inf_filter": train_args.logging_nan_inf_filter and not cuda,
+        "accelerator_config": dataclasses.replace(train_args.accelerator_config, non_blocking=pin),
+    }
 
 
 def run_languages(ser_args: SERArguments) -> list[str]:
@@ -479,6 +527,7 @@ def balancing(
         cw = class_weights(train_labels, len(EMOTIONS), draw_probability=drawn)
     corpus_w = corpus_weights(train_corpus, k, mode, balanced, train_labels, cw)
     shares = effective_corpus_shares(train_corpus, train_labels, corpus_w, cw, balanced, k)
+    normaliser = mean_drawn_weight(train_corpus, train_labels, corpus_w, cw, balanced, k)
     batch = train_args.per_device_train_batch_size
     draws = expected_draws_per_utterance(
         train_corpus, batch, float(train_args.num_train_epochs), balanced, max(1, train_args.world_size)
@@ -491,6 +540,8 @@ def balancing(
         else ("training labels" if cw is not None else "none"),
         "balanced_sampling": balanced,
         "epochs": float(train_args.num_train_epochs),
+        # the CE's fixed normaliser per row (expected weight of a drawn row): shares below are the gradient's
+        "mean_drawn_weight": round(normaliser, 6),
         "corpora": {
             name: {
                 "train_size": int(sizes[i]),
@@ -511,6 +562,15 @@ def balancing(
         ),
     )
     return cw, corpus_w, summary
+
+
+def train_buckets(ser_args: SERArguments, train_lengths: np.ndarray) -> list[int]:
+    """Padded lengths of the run's batches (``--length_buckets`` geometric buckets up to its longest training
+    utterance; [] = pad each batch to its longest)."""
+    if ser_args.length_buckets < 0:
+        raise RecipeError(f"--length_buckets must be >= 0 (0 = no buckets), not {ser_args.length_buckets}")
+    longest = int(np.max(train_lengths, initial=1))
+    return length_buckets(ser_args.length_buckets, longest) if ser_args.length_buckets else []
 
 
 def dev_training_args(train_args: TrainingArguments, has_dev: bool) -> TrainingArguments:
@@ -813,15 +873,17 @@ def _trainer(
         model=model,
         args=args,
         train_dataset=train.with_transform(make_transform(TrainAugment() if ser.augment else None, extractor)),
-        data_collator=SERCollator(extractor, ser.pad_to_multiple_of),
+        data_collator=SERCollator(extractor, ser.pad_to_multiple_of, train_buckets(ser, lengths)),
         compute_metrics=compute_metrics,
         processing_class=extractor,
         eval_dataset=job.dev.with_transform(make_transform(None, extractor)) if has_dev else None,
         callbacks=dev_callbacks(ser, has_dev),
         class_weight=class_weight,
         corpus_weight=corpus_weight,
+        mean_sample_weight=balance["mean_drawn_weight"],
         contrastive_weight=ser.contrastive_weight,
         temperature=ser.temperature,
+        contrastive_group_size=ser.contrastive_group_size,
         train_corpus_ids=corpus if ser.balanced_sampling else None,
         train_lengths=lengths,
         length_window=ser.length_window,

@@ -50,7 +50,7 @@ def test_is_a_batch_rebalance_sampler_with_the_attributes_trainer_and_accelerate
     assert (sampler.num_replicas, sampler.rank, sampler.epoch) == (1, 0, 0)
     sampler.set_epoch(3)
     assert sampler.epoch == 3
-    assert 1 <= DEFAULT_LENGTH_WINDOW <= 16
+    assert 1 <= DEFAULT_LENGTH_WINDOW <= 64
 
 
 @pytest.mark.parametrize("batch_size", [6, 7])
