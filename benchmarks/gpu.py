@@ -4,14 +4,16 @@
 in the recipe, LayerDrop off so that every step does the same work) on synthetic utterances drawn from the
 per-corpus duration models of `padding.py`, with the recipe's loss, corpus-balanced sampler, augmentation and
 AdamW. Each case changes only how the hardware is used (the objective stays the paper's: SupCon over groups of
-`contrastive_group` inside the micro-batch, effective batch 64):
+`contrastive_group` inside the micro-batch, effective batch 64). "buckets" pads every batch to one of the recipe's
+`--length_buckets` geometric lengths (`hf_ser.sampling.length_buckets`, `DEFAULT_LENGTH_BUCKETS`); "every length"
+pads each batch to its longest utterance. The sampler's length window is the recipe's default in every case:
 
     case                  micro-batch  group  shapes        SDPA kernels      precision   compile
     paper_16x4            16 x 4       16     every length  torch default     auto        off
-    buckets_16x4          16 x 4       16     1 s buckets   torch default     auto        off
+    buckets_16x4          16 x 4       16     buckets       torch default     auto        off
     sdpa_flash_efficient  16 x 4       16     every length  flash_efficient   auto        off
     sdpa_cudnn            16 x 4       16     every length  cudnn             auto        off
-    gpu_default           M x 64/M     16     1 s buckets   flash_efficient   auto        off   (the recipe's CUDA
+    gpu_default           M x 64/M     16     buckets       flash_efficient   auto        off   (the recipe's CUDA
     gpu_default_fp16      as gpu_default, fp16 + GradScaler                                      defaults; M from
     gpu_default_bf16      as gpu_default, bf16                                                   the GPU's memory)
     gpu_default_compile   as gpu_default, torch.compile
@@ -86,11 +88,16 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 from hf_ser.audio import TrainAugment  # noqa: E402
 from hf_ser.experiments import plan_runs  # noqa: E402
 from hf_ser.labels import CORPORA, EMOTIONS, SAMPLING_RATE, corpora_for_languages, groups  # noqa: E402
-from hf_ser.losses import class_weights, corpus_weights  # noqa: E402
+from hf_ser.losses import class_weights, corpus_weights, mean_drawn_weight  # noqa: E402
 from hf_ser.metrics import scores  # noqa: E402
 from hf_ser.modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model, sdpa_backends  # noqa: E402
 from hf_ser.recipe import PAPER_EFFECTIVE_BATCH, auto_mixed_precision, gpu_micro_batch  # noqa: E402
-from hf_ser.sampling import length_sorted_order  # noqa: E402
+from hf_ser.sampling import (  # noqa: E402
+    DEFAULT_LENGTH_BUCKETS,
+    DEFAULT_LENGTH_WINDOW,
+    length_buckets,
+    length_sorted_order,
+)
 from hf_ser.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
 
 H100_SXM_DENSE_TFLOPS = 989.0
@@ -142,7 +149,7 @@ class Case:
     name: str
     micro_batch: int = 16
     grad_accum: int = 4
-    buckets: bool = False  # pad every batch to a multiple of 1 s: few distinct shapes
+    buckets: bool = False  # pad every batch to one of the recipe's --length_buckets lengths: few distinct shapes
     sdpa_backend: str = "default"
     precision: str = "auto"
     compile: bool = False
@@ -299,7 +306,7 @@ def run_case(case: Case, train: datasets.Dataset, args: argparse.Namespace, barr
         "case": case.name,
         "precision": precision,
         "sdpa_backend": case.sdpa_backend,
-        "shape_buckets": "multiples of 1 s" if case.buckets else "none (every length)",
+        "shape_buckets": DEFAULT_LENGTH_BUCKETS if case.buckets else 0,
         "micro_batch": f"{case.micro_batch}x{case.grad_accum}",
         "contrastive_group": case.contrastive_group,
         "torch_compile": case.compile,
@@ -313,25 +320,24 @@ def run_case(case: Case, train: datasets.Dataset, args: argparse.Namespace, barr
         model.to(device)
         if args.freeze_feature_encoder:
             model.freeze_feature_encoder()
-        corpus_ids = np.asarray(train["corpus_id"])
-        labels = np.asarray(train["label"])
+        corpus_ids, labels = np.asarray(train["corpus_id"]), np.asarray(train["label"])
+        lengths = np.asarray(train["length"])
+        corpora = int(corpus_ids.max()) + 1
+        class_weight, corpus_weight = class_weights(labels, len(EMOTIONS)), corpus_weights(corpus_ids, corpora)
+        buckets = length_buckets(DEFAULT_LENGTH_BUCKETS, int(lengths.max())) if case.buckets else None
         with tempfile.TemporaryDirectory() as tmp:
             trainer = RecordingSERTrainer(
                 model=model,
                 args=training_arguments(tmp, precision, args, cuda, case),
                 train_dataset=train.with_transform(make_transform(TrainAugment())),
-                data_collator=SERCollator(extractor, SAMPLING_RATE if case.buckets else None),
-                class_weight=class_weights(labels, len(EMOTIONS)),
-                corpus_weight=corpus_weights(corpus_ids, int(corpus_ids.max()) + 1),
+                data_collator=SERCollator(extractor, bucket_lengths=buckets),
+                class_weight=class_weight,
+                corpus_weight=corpus_weight,
+                mean_sample_weight=mean_drawn_weight(corpus_ids, labels, corpus_weight, class_weight, True, corpora),
                 train_corpus_ids=corpus_ids,
-                train_lengths=np.asarray(train["length"]),
+                train_lengths=lengths,
                 length_window=args.length_window,
-                # groups smaller than the micro-batch need SERTrainer's contrastive_group_size
-                **(
-                    {"contrastive_group_size": case.contrastive_group}
-                    if case.contrastive_group < case.micro_batch
-                    else {}
-                ),
+                contrastive_group_size=case.contrastive_group,
             )
             timer = StepTimer(trainer.micro_batches, barrier, case.runs, args.warmup)
             trainer.add_callback(timer)
@@ -385,7 +391,7 @@ def run_side_by_side(case: Case, argv: list[str]) -> dict:
     result: dict = {
         "case": case.name,
         "runs": case.runs,
-        "shape_buckets": "multiples of 1 s" if case.buckets else "none (every length)",
+        "shape_buckets": DEFAULT_LENGTH_BUCKETS if case.buckets else 0,
         "micro_batch": f"{case.micro_batch}x{case.grad_accum}",
         "contrastive_group": case.contrastive_group,
     }
@@ -519,10 +525,11 @@ def format_table(configs: list[dict]) -> str:
         if "error" in c:
             lines.append(f"{head}  {c['error']}")
             continue
-        memory = c.get("peak_memory_gib") or c.get("peak_memory_gib_each")
-        memory = "-" if memory is None else (f"{memory:.2f}" if isinstance(memory, float) else str(memory))
+        memory = c.get("peak_memory_gib") or max(c.get("peak_memory_gib_each") or [None], key=lambda m: m or 0)
+        memory = "-" if memory is None else f"{memory:.2f}"
+        step = f"{c['step_ms']:>8.0f}" if "step_ms" in c else f"{'-':>8}"
         lines.append(
-            f"{head} {c['samples_per_s']:>10.1f} {c['audio_hours_per_gpu_hour']:>14.0f} {c.get('step_ms', 0):>8.0f} "
+            f"{head} {c['samples_per_s']:>10.1f} {c['audio_hours_per_gpu_hour']:>14.0f} {step} "
             f"{c['padded_fraction']:>8.1%} {c['distinct_shapes']:>7} {memory:>9} {c['mfu']:>6.1%}"
         )
     return "\n".join(lines)
@@ -537,7 +544,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="untimed optimizer steps first")
     parser.add_argument("--micro_batch", type=int, default=None, help="gpu_default micro-batch (default: by memory)")
     parser.add_argument("--eval_batch_size", type=int, default=16, help="batch of the eval-order part")
-    parser.add_argument("--length_window", type=int, default=1, help="sampler length window (1: exact balance)")
+    parser.add_argument(
+        "--length_window", type=int, default=DEFAULT_LENGTH_WINDOW, help="sampler length window (the recipe's default)"
+    )
     parser.add_argument("--size", type=int, default=2048, help="synthetic training utterances")
     parser.add_argument("--eval_size", type=int, default=600, help="evaluation utterances (0: skip eval order)")
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1), help="DataLoader workers")
@@ -547,14 +556,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--peak_tflops", type=float, default=H100_SXM_DENSE_TFLOPS, help="dense fp16/bf16 peak of the GPU for MFU"
     )
-    parser.add_argument("--max_seconds", type=float, default=None, help="crop utterances (smoke runs)")
+    parser.add_argument("--max_seconds", type=float, default=None, help="crop utterances")
+    parser.add_argument("--length_scale", type=float, default=1.0, help="scale every duration (smoke runs: 0.4)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cpu_smoke", action="store_true", help="run every case on the CPU with demo-tiny")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # one case as JSON: a K-runs process
     parser.add_argument("--barrier", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cpu_smoke:  # every case in a minute or two on 2 shared cores
-        smoke = {"size": 160, "eval_size": 32, "steps": 2, "warmup": 1, "workers": 0, "max_seconds": 1.5}
+        smoke = {"size": 160, "eval_size": 32, "steps": 2, "warmup": 1, "workers": 0, "length_scale": 0.4}
         for key, value in smoke.items():
             if argv is None or f"--{key}" not in argv:
                 setattr(args, key, value)
@@ -569,6 +579,7 @@ def training_split(args: argparse.Namespace) -> datasets.Dataset:
     corpus_idx, lengths, labels = synthetic_split(args.size, args.seed)
     if args.max_seconds:
         lengths = np.minimum(lengths, int(args.max_seconds * SAMPLING_RATE))
+    lengths = np.maximum(1, np.round(lengths * args.length_scale)).astype(np.int64)
     return synthetic_dataset(lengths, corpus_idx, labels, args.seed)
 
 
@@ -634,6 +645,7 @@ def main(argv: list[str] | None = None) -> dict:
         corpus_idx, lengths, labels = synthetic_split(args.eval_size, args.seed + 1)
         if args.max_seconds:
             lengths = np.minimum(lengths, int(args.max_seconds * SAMPLING_RATE))
+        lengths = np.maximum(1, np.round(lengths * args.length_scale)).astype(np.int64)
         data = synthetic_dataset(lengths, corpus_idx, labels, args.seed + 1).remove_columns("corpus_id")
         evaluation = eval_order(resolve_precision("auto", cuda), data, args)
         if "error" in evaluation:
