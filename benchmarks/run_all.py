@@ -25,6 +25,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 CPU_BENCHMARKS: tuple[str, ...] = (
     "padding",
     "trainer_overhead",
+    "host_ops",
     "eval_order",
     "input_pipeline",
     "prepare_speed",
@@ -37,8 +38,9 @@ ALL_BENCHMARKS: tuple[str, ...] = (*CPU_BENCHMARKS, "gpu")
 SCRIPTS: dict[str, str] = {"onnx": "onnx_speed.py"}
 # Arguments of a tiny run (`--quick`): the smoke test, not a measurement.
 QUICK_ARGS: dict[str, list[str]] = {
-    "padding": ["--epochs", "1", "--windows", "1", "16"],
+    "padding": ["--epochs", "1", "--windows", "1"],
     "trainer_overhead": ["--quick"],
+    "host_ops": ["--quick"],
     "eval_order": ["--quick"],
     "input_pipeline": ["--quick"],
     "prepare_speed": ["--files", "120", "--small", "40"],
@@ -48,8 +50,15 @@ QUICK_ARGS: dict[str, list[str]] = {
     "gpu": [],
 }
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "padding": ("default_window", "padded_fraction", "cross_corpus_positive_share", "by_window"),
+    "padding": (
+        "default_window",
+        "padded_fraction",
+        "distinct_shapes_per_epoch",
+        "cross_corpus_positive_share",
+        "by_window",
+    ),
     "trainer_overhead": ("ratio",),
+    "host_ops": ("ops_per_sample_before", "ops_per_sample_after", "ops_ratio"),
     "eval_order": ("speedup", "same_metrics"),
     "input_pipeline": ("samples_per_s", "cache_bytes_per_audio_second"),
     "prepare_speed": ("realtime_factor", "peak_rss_mb_500", "peak_rss_mb_2000"),
@@ -88,8 +97,10 @@ class Target:
 
 TARGETS: tuple[Target, ...] = (
     Target("padding", "padded_fraction", "<=", 0.15),
+    Target("padding", "distinct_shapes_per_epoch", "<=", 32),
     Target("padding", "cross_corpus_positive_share", ">", 0.5),
     Target("trainer_overhead", "ratio", "<=", 1.05),
+    Target("host_ops", "ops_ratio", "<=", 0.5),
     Target("eval_order", "speedup", ">=", 1.5),
     Target("eval_order", "same_metrics", "==", True),
     Target("input_pipeline", "samples_per_s", ">=", 250.0),

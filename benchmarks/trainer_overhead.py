@@ -46,11 +46,17 @@ from hf_ser.labels import EMOTIONS, SAMPLING_RATE  # noqa: E402
 from hf_ser.losses import (  # noqa: E402
     class_weights,
     corpus_weights,
+    mean_drawn_weight,
     supervised_contrastive_loss,
     weighted_cross_entropy,
 )
 from hf_ser.modeling import build_model  # noqa: E402
-from hf_ser.sampling import DEFAULT_LENGTH_WINDOW, CorpusBalancedBatchSampler  # noqa: E402
+from hf_ser.sampling import (  # noqa: E402
+    DEFAULT_LENGTH_BUCKETS,
+    DEFAULT_LENGTH_WINDOW,
+    CorpusBalancedBatchSampler,
+    length_buckets,
+)
 from hf_ser.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
 
 TARGET = 1.05
@@ -80,7 +86,10 @@ def build_trainers(
         logging_strategy="no",
         disable_tqdm=True,
     )
-    collator = SERCollator(extractor)
+    # the recipe's padding (length buckets) and loss (fixed CE normaliser, groups of 16), both trainers the same batches
+    collator = SERCollator(extractor, bucket_lengths=length_buckets(DEFAULT_LENGTH_BUCKETS, int(lengths.max())))
+    class_weight = class_weights(labels, len(EMOTIONS))
+    corpus_weight = corpus_weights(corpus_ids, int(corpus_ids.max()) + 1)
     # each trainer gets its own copy, so neither runs on a model laid out differently in memory
     stock = Trainer(model=copy.deepcopy(model), args=args, data_collator=collator)
     ser = SERTrainer(
@@ -88,8 +97,9 @@ def build_trainers(
         args=args,
         data_collator=collator,
         train_dataset=dataset.with_transform(make_transform(TrainAugment())),
-        class_weight=class_weights(labels, len(EMOTIONS)),
-        corpus_weight=corpus_weights(corpus_ids, int(corpus_ids.max()) + 1),
+        class_weight=class_weight,
+        corpus_weight=corpus_weight,
+        mean_sample_weight=mean_drawn_weight(corpus_ids, labels, corpus_weight, class_weight),
         contrastive_weight=0.1,
         temperature=0.07,
         train_corpus_ids=corpus_ids,
@@ -143,8 +153,10 @@ def loss_extra_ms(batch_size: int, proj_size: int, iters: int, seed: int, kind: 
     corpus_id = torch.randint(0, 8, (batch_size,), generator=gen)
 
     def paper() -> None:
-        loss = weighted_cross_entropy(logits, labels, class_weight, corpus_weight[corpus_id])
-        (loss + 0.1 * supervised_contrastive_loss(pooled, labels, 0.07)).backward()
+        loss = weighted_cross_entropy(
+            logits, labels, class_weight, corpus_weight[corpus_id], group_size=16, mean_weight=1.0
+        )
+        (loss + 0.1 * supervised_contrastive_loss(pooled, labels, 0.07, group_size=16)).backward()
 
     def plain() -> None:
         F.cross_entropy(logits, labels).backward()

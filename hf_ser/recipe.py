@@ -313,6 +313,7 @@ def parse_recipe(argv: list[str]) -> Recipe:
         ser.languages = check_languages(ser.languages)
     ser.corpus_weighting = normalize_corpus_weighting(ser.corpus_weighting)
     check_protocol_args(data, ser)
+    check_step_args(ser, training)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
     return Recipe(
         path.stem,
@@ -504,6 +505,23 @@ def check_protocol_args(data_args: DataArguments, ser_args: SERArguments) -> Non
         raise RecipeError("split emobox needs --emobox_dir (a clone of github.com/emo-box/EmoBox) and --fold >= 1")
 
 
+def check_step_args(ser_args: SERArguments, train_args: TrainingArguments) -> None:
+    """The micro-batch holds whole contrastive groups (or is one smaller group); the bucket count is not negative."""
+    group, batch = ser_args.contrastive_group_size, train_args.per_device_train_batch_size
+    if group < 1:
+        raise RecipeError(f"--contrastive_group_size must be >= 1 (the paper's is 16), not {group}")
+    if batch > group and batch % group:
+        raise RecipeError(
+            f"--per_device_train_batch_size {batch} is not a multiple of --contrastive_group_size {group}: a "
+            f"micro-batch must hold whole contrastive groups (e.g. {batch // group * group} or "
+            f"{-(-batch // group) * group})"
+        )
+    if ser_args.length_buckets < 0:
+        raise RecipeError(
+            f"--length_buckets must be >= 0 (0 = pad each batch to its longest), not {ser_args.length_buckets}"
+        )
+
+
 def balancing(
     train_labels: np.ndarray,
     train_corpus: np.ndarray,
@@ -567,8 +585,6 @@ def balancing(
 def train_buckets(ser_args: SERArguments, train_lengths: np.ndarray) -> list[int]:
     """Padded lengths of the run's batches (``--length_buckets`` geometric buckets up to its longest training
     utterance; [] = pad each batch to its longest)."""
-    if ser_args.length_buckets < 0:
-        raise RecipeError(f"--length_buckets must be >= 0 (0 = no buckets), not {ser_args.length_buckets}")
     longest = int(np.max(train_lengths, initial=1))
     return length_buckets(ser_args.length_buckets, longest) if ser_args.length_buckets else []
 

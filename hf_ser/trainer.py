@@ -103,8 +103,9 @@ class SERTrainer(Trainer):
 
     Args (besides ``Trainer``'s):
         class_weight, corpus_weight: per-class and per-corpus CE weights (None: none).
-        mean_sample_weight: the CE's fixed normaliser per row, :func:`hf_ser.losses.mean_drawn_weight` (None:
-            each group's summed weights, the ``F.cross_entropy(weight=)`` normalisation).
+        mean_sample_weight: the CE's fixed normaliser per row in training, :func:`hf_ser.losses.mean_drawn_weight`
+            (None, and always in evaluation: each group's summed weights, the ``F.cross_entropy(weight=)``
+            normalisation).
         contrastive_weight, temperature: lambda and tau of SupCon.
         contrastive_group_size: rows per contrastive group (SupCon and corpus balance); a micro-batch holds whole
             groups. Capped at the micro-batch.
@@ -201,8 +202,10 @@ class SERTrainer(Trainer):
         if corpus_id is not None and self.corpus_weight is not None:
             sample_weight = self.corpus_weight[corpus_id.to(logits.device, non_blocking=True)]
         group = self.contrastive_group_size
+        # the fixed normaliser describes the training sampler's draws; evaluation keeps a weighted mean per group
+        mean_weight = self.mean_sample_weight if model.training else None
         loss = weighted_cross_entropy(
-            logits, labels, self.class_weight, sample_weight, group_size=group, mean_weight=self.mean_sample_weight
+            logits, labels, self.class_weight, sample_weight, group_size=group, mean_weight=mean_weight
         )
         if self.contrastive_weight > 0 and self._pooled is not None:
             loss = loss + self.contrastive_weight * supervised_contrastive_loss(

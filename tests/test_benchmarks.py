@@ -96,6 +96,18 @@ def test_run_all_writes_results_and_checks_targets(tmp_path: Path, capsys: pytes
     assert set(run_all.REQUIRED_KEYS["padding"]) <= set(results["padding"])
     text = capsys.readouterr().out
     assert "padding: padded_fraction" in text and "(target <= 0.15)" in text
+    assert "distinct_shapes_per_epoch" in text and "(target <= 32)" in text
+
+
+def test_padding_data_root_fails_clearly_instead_of_using_synthetic_durations(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    padding = importlib.import_module("padding")
+    with pytest.raises(SystemExit) as exit_info:
+        padding.main(["--data_root", str(tmp_path / "absent"), "--corpora", "cafe"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "--data_root" in captured.err and "cafe" in captured.err and "synthetic data" not in captured.out
 
 
 def test_targets_report_missing_and_unmet_figures() -> None:

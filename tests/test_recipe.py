@@ -25,6 +25,13 @@ def test_unknown_key(capsys):
     assert code == 2 and "--no_such_key" in text
 
 
+def test_micro_batch_must_hold_whole_contrastive_groups(capsys):
+    code, text = _run(capsys, ["neo_latin", "--demo", "--per_device_train_batch_size", "24"])
+    assert code == 2 and "--contrastive_group_size 16" in text and "16 or 32" in text
+    code, text = _run(capsys, ["neo_latin", "--demo", "--length_buckets", "-1"])
+    assert code == 2 and "--length_buckets" in text
+
+
 def test_unknown_language_code(capsys):
     code, text = _run(capsys, ["neo_latin", "--demo", "--languages", "FRE", "XYZ"])
     assert code == 2 and "unknown language code 'XYZ'" in text and "FRE ITA POR" in text

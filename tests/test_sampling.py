@@ -19,10 +19,14 @@ from transformers.trainer_pt_utils import BatchRebalanceSampler
 from hf_ser.sampling import (
     DEFAULT_LENGTH_WINDOW,
     CorpusBalancedBatchSampler,
+    bucket_length,
     corpus_share_error,
     cross_corpus_positive_share,
+    distinct_shapes,
+    length_buckets,
     length_sorted_order,
     padded_fraction,
+    padded_shapes,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,3 +312,79 @@ def test_expected_draws_per_utterance_match_the_samplers_draws(replicas):
         assert counts[ids == k].mean() == pytest.approx(expected[k], rel=0.02)
     assert expected[0] / expected[2] == pytest.approx(123 / 7)  # small corpora cycled, large sub-sampled
     assert expected_draws_per_utterance(ids, 8, 10, balanced=False) == {0: 10.0, 1: 10.0, 2: 10.0}
+
+
+@pytest.mark.parametrize(("window", "replicas"), [(1, 1), (3, 1), (2, 2)])
+def test_micro_batch_of_four_groups_is_what_four_accumulation_steps_see(window, replicas):
+    """Micro-batch 64 (groups of 16, no accumulation) yields, step for step, the groups that micro-batch 16 with 4
+    accumulation steps yields, the epoch's shorter last step included."""
+    corpus_ids, lengths = make_data((300, 120, 45))
+    for rank in range(replicas):
+        common = dict(length_window=window, seed=3, num_replicas=replicas, rank=rank, group_size=16, groups_per_step=4)
+        accumulated = CorpusBalancedBatchSampler(corpus_ids, lengths, 16, **common)
+        fused = CorpusBalancedBatchSampler(corpus_ids, lengths, 64, **common)
+        for epoch in (0, 1):
+            accumulated.set_epoch(epoch)
+            fused.set_epoch(epoch)
+            small, big = list(accumulated), list(fused)
+            assert len(big) == len(fused) == math.ceil(len(small) / 4)
+            assert [sum(small[i : i + 4], []) for i in range(0, len(small), 4)] == big
+            assert len(big[-1]) < 64  # 465 rows: 30 groups, the last step holds fewer groups
+
+
+def test_window_1_groups_inside_a_micro_batch_are_each_exactly_balanced():
+    corpus_ids, lengths = make_data((300, 120, 45, 80))
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, 64, length_window=1, group_size=16)
+    for batch in sampler:
+        for start in range(0, len(batch), 16):
+            assert (counts(batch[start : start + 16], corpus_ids, 4) == 4).all()
+
+
+def test_groups_of_a_step_span_its_length_range_and_windows_stay_exact():
+    """W > 1: a step's groups are dealt at random from its length-sorted block (so a group of 16 pads like the step),
+    blocks are length-disjoint, and each window of W steps has exact corpus shares."""
+    corpus_ids, lengths = make_data((500, 120, 30, 11))
+    sampler = CorpusBalancedBatchSampler(corpus_ids, lengths, 16, length_window=4, group_size=16, groups_per_step=4)
+    windows = sampler.plan()
+    assert all(w.shape == (16, 16) for w in windows[:-1])
+    for window in windows[:-1]:
+        assert (counts(window, corpus_ids, 4) == 64).all()
+        steps = window.reshape(4, 64)
+        spans = sorted((lengths[s].min(), lengths[s].max()) for s in steps)
+        assert all(hi <= lo for (_, hi), (lo, _) in zip(spans, spans[1:]))
+        for step in steps:  # every group reaches into the longest quarter of its step
+            top = np.sort(lengths[step])[-16]
+            assert sum(lengths[g].max() >= top for g in step.reshape(4, 16)) >= 2
+
+
+def test_rejects_micro_batches_of_partial_groups():
+    corpus_ids, lengths = make_data((20, 5))
+    with pytest.raises(ValueError, match="multiple of group_size"):
+        CorpusBalancedBatchSampler(corpus_ids, lengths, 24, group_size=16)
+    with pytest.raises(ValueError, match="groups_per_step"):
+        CorpusBalancedBatchSampler(corpus_ids, lengths, 32, group_size=16, groups_per_step=3)
+
+
+def test_length_buckets_are_geometric_whole_frames_and_cover_the_longest():
+    buckets = length_buckets(24, 205_000)
+    assert buckets == sorted(set(buckets)) and len(buckets) == 24
+    assert buckets[0] == 16000 and buckets[-1] >= 205_000 and all(b % 320 == 0 for b in buckets)
+    ratios = np.diff(np.log(buckets))
+    assert ratios.max() - ratios.min() < 0.02  # geometric up to the rounding to 20 ms
+    assert length_buckets(0, 205_000) == []
+    assert length_buckets(5, 8000) == [8000]  # all below the 1 s floor: one bucket
+    with pytest.raises(ValueError, match="length_buckets 0"):
+        length_buckets(-1, 100)
+    assert bucket_length(16001, buckets) == buckets[1]
+    assert bucket_length(300_000, buckets, multiple=320) == 300_160  # beyond the last bucket: its own length
+    assert bucket_length(777, [], multiple=1) == 777
+
+
+def test_padded_shapes_and_fraction_with_buckets():
+    lengths = np.array([100, 50, 300, 290, 30])
+    batches = [[0, 1], [2, 3], [4]]
+    assert padded_fraction(batches, lengths) == pytest.approx(1 - 770 / (200 + 600 + 30))
+    sizes, padded = padded_shapes(batches, lengths, [128, 320])
+    assert sizes.tolist() == [2, 2, 1] and padded.tolist() == [128, 320, 128]
+    assert padded_fraction(batches, lengths, [128, 320]) == pytest.approx(1 - 770 / (256 + 640 + 128))
+    assert distinct_shapes(batches, lengths, [128, 320]) == 3 and distinct_shapes([[0], [4]], lengths, [128]) == 1

@@ -4,11 +4,11 @@ import numpy as np
 import soundfile as sf
 import torch
 from conftest import tone_dataset
-from transformers import TrainingArguments, pipeline
+from transformers import TrainerCallback, TrainingArguments, pipeline
 
 from hf_ser.audio import TrainAugment, decode_wav
 from hf_ser.labels import EMOTIONS
-from hf_ser.losses import class_weights, corpus_weights
+from hf_ser.losses import class_weights, corpus_weights, mean_drawn_weight
 from hf_ser.modeling import build_model
 from hf_ser.trainer import SERCollator, SERTrainer, make_transform
 
@@ -159,3 +159,89 @@ def test_log_mel_transform_follows_the_model_extractor():
         assert model(input_features=batch["input_features"]).logits.shape == (3, 6)
     augmented = make_transform(TrainAugment(noise_p=0.0, gain_p=1.0), fe)(ds[:1])["input_features"][0]
     assert not np.allclose(augmented, rows["input_features"][0])  # gain changes the log-mel level: no MVN undoes it
+
+
+class _RecordingTrainer(SERTrainer):
+    """SERTrainer that keeps each micro-batch's (GA-scaled) loss and the rows' real lengths and labels."""
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        self.rows.append(torch.stack([inputs["attention_mask"].sum(1), inputs["labels"]], 1))
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self.losses.append(loss.detach().clone())
+        return loss
+
+
+class _GradientsBeforeStep(TrainerCallback):
+    """Copy every gradient just before each optimizer step (parameters without one, e.g. the unused SpecAugment
+    embedding, are left out in both runs)."""
+
+    def __init__(self):
+        self.steps: list[torch.Tensor] = []
+
+    def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+        grads = [p.grad.detach().ravel().clone() for p in model.parameters() if p.grad is not None]
+        self.steps.append(torch.cat(grads))
+
+
+def _train_two_steps(tmp_path, ds, batch_size: int, accumulation: int, padded: int, group: int = 16):
+    """Two optimizer steps of the paper's objective (class + corpus weights, fixed normaliser, SupCon 0.1 over groups
+    of 16, balanced length-windowed sampler) on demo-tiny in fp32; returns (step losses, step gradients, rows)."""
+    torch.manual_seed(0)
+    model, fe = build_model("demo-tiny", layerdrop=0.0)
+    model.config.mask_time_prob = 0.0  # no random SpecAugment: the two runs must see identical forwards
+    corpus = np.searchsorted(["c1", "c2", "c3", "c4"], ds["corpus"])
+    labels = np.asarray(ds["label"])
+    cw, kw = class_weights(labels, 6), corpus_weights(corpus)
+    train = ds.add_column("corpus_id", corpus.tolist())
+    args = TrainingArguments(
+        output_dir=str(tmp_path / f"out{batch_size}"),
+        per_device_train_batch_size=batch_size,
+        gradient_accumulation_steps=accumulation,
+        learning_rate=1e-3,
+        max_steps=2,
+        report_to="none",
+        remove_unused_columns=False,
+        use_cpu=True,
+        dataloader_pin_memory=False,
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
+    )
+    grads = _GradientsBeforeStep()
+    trainer = _RecordingTrainer(
+        model=model,
+        args=args,
+        train_dataset=train.with_transform(make_transform(None)),
+        data_collator=SERCollator(fe, bucket_lengths=[padded]),  # one padded length: the same shapes in both runs
+        class_weight=cw,
+        corpus_weight=kw,
+        mean_sample_weight=mean_drawn_weight(corpus, labels, kw, cw),
+        contrastive_weight=0.1,
+        temperature=0.07,
+        contrastive_group_size=group,
+        train_corpus_ids=corpus,
+        train_lengths=np.asarray(ds["length"]),
+        length_window=2,
+        callbacks=[grads],
+    )
+    trainer.rows, trainer.losses = [], []
+    trainer.train()
+    losses = torch.stack(trainer.losses).reshape(2, accumulation).sum(1)
+    return losses, torch.stack(grads.steps), torch.cat(trainer.rows)
+
+
+def test_contrastive_group_micro_batch_64_trains_exactly_16_x_4_accumulation(tmp_path):
+    """--per_device_train_batch_size 64 --gradient_accumulation_steps 1 with groups of 16 gives the loss and the
+    gradients of 16 x 4 accumulation (through the real Trainer's accumulation), in fp32 to 1e-5; one group of 64
+    over the same rows does not."""
+    ds = tone_dataset(128, corpora=("c1", "c2", "c3", "c4"))
+    padded = -(-max(ds["length"]) // 320) * 320
+    loss_acc, grad_acc, rows_acc = _train_two_steps(tmp_path, ds, 16, 4, padded)
+    loss_big, grad_big, rows_big = _train_two_steps(tmp_path, ds, 64, 1, padded)
+    assert torch.equal(rows_acc, rows_big)  # the sampler laid out the same rows in the same groups
+    assert grad_acc.shape == grad_big.shape and grad_acc.shape[0] == 2
+    torch.testing.assert_close(loss_big, loss_acc, rtol=1e-5, atol=0)
+    for step in range(2):
+        relative = (grad_big[step] - grad_acc[step]).norm() / grad_acc[step].norm()
+        assert relative <= 1e-5, (step, float(relative))
+    assert float(grad_acc[0].norm()) > 0
