@@ -46,7 +46,7 @@ from .losses import (
     row_draw_probability,
 )
 from .metrics import F1_DEFINITION, compute_metrics, confusion, per_language_metrics
-from .modeling import DEFAULT_BACKBONE, build_model, freeze
+from .modeling import DEFAULT_BACKBONE, SDPA_BACKEND_HELP, attention_kernel, build_model, freeze, sdpa_backends
 from .runs import (
     RunBusy,
     RunLock,
@@ -84,7 +84,11 @@ class ModelArguments:
         },
     )
     classifier_proj_size: int = field(default=256, metadata={"help": "Projector width (paper: 256)."})
-    attn_implementation: str = field(default="sdpa", metadata={"help": "'sdpa', 'eager' or 'flash_attention_2'."})
+    attn_implementation: str = field(
+        default="sdpa",
+        metadata={"help": "'sdpa', 'eager' or 'flash_attention_2' (WavLM has no SDPA path: it always runs eager)."},
+    )
+    sdpa_backend: str = field(default="auto", metadata={"help": SDPA_BACKEND_HELP})
     freeze_feature_encoder: bool = field(
         default=True, metadata={"help": "Keep the convolutional feature encoder frozen."}
     )
@@ -145,7 +149,13 @@ class SERArguments:
         },
     )
     augment: bool = field(default=True, metadata={"help": "Random gain and light noise on the train split."})
-    mixed_precision: str = field(default="auto", metadata={"help": "'auto' (fp16 on GPU), 'fp16', 'bf16' or 'no'."})
+    mixed_precision: str = field(
+        default="auto",
+        metadata={
+            "help": "'auto' (bf16 on GPUs that support it natively, fp16 + GradScaler on older ones, fp32 on CPU), "
+            "'fp16' (the paper's), 'bf16' or 'no'."
+        },
+    )
     pad_to_multiple_of: int | None = field(
         default=None, metadata={"help": "Round padded batches up to a multiple of this many samples."}
     )
@@ -196,6 +206,15 @@ PARSER_TYPES = (
 )
 # Options that say which runs to plan or where to put them, not what a run computes: outside the run hash.
 NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages")
+MODEL_NOT_IN_RUN_HASH = ("sdpa_backend",)  # which attention kernel computes the same function
+# Keys whose CUDA default (apply_device_defaults) differs from recipes/defaults.yaml: a value given in the recipe
+# file, by --demo or on the command line always wins.
+GPU_MICRO_BATCH = 64  # H200, XLS-R 300M: 64 x 1 ran 392-406 samples/s vs 162 for 16 x 4 and 382 for 128 x 1
+PAPER_EFFECTIVE_BATCH = 64  # the paper's 16 x 4
+# Peak memory per utterance of micro-batch and fixed memory (weights, grads, AdamW) of XLS-R 300M training, from
+# the one H200 measurement (16 x 4 peaked at 13.7 GiB): used to pick a smaller micro-batch on smaller GPUs.
+GIB_PER_UTTERANCE = 0.56
+FIXED_GIB = 4.8
 DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc", "data_root")  # where data lives, not what it is (the fingerprint is)
 
 
@@ -304,29 +323,89 @@ def parse_recipe(argv: list[str]) -> Recipe:
         few,
         grid,
         launch,
-        apply_device_defaults(training, ser),
+        apply_device_defaults(training, ser, explicit=cli_keys | set(recipe) | set(demo_keys)),
         overridden,
         push_to_hub=training.push_to_hub,
         hub_token=training.hub_token,
     )
 
 
-def apply_device_defaults(train_args: TrainingArguments, ser_args: SERArguments) -> TrainingArguments:
-    """Training arguments for this machine: fp16 on GPU by default, loader workers, and what the Trainer must not do
-    (push, drop columns, or hold the Hub token: it would be pickled into training_args.bin of every checkpoint)."""
+def auto_mixed_precision(cuda: bool) -> str:
+    """What ``mixed_precision: auto`` means on this machine: 'bf16' on a GPU with native bf16 (Ampere and later),
+    'fp16' (+ GradScaler) on older GPUs, 'no' on CPU. bf16 needs no loss scaling and was not slower than fp16
+    anywhere it was measured (H200: 92-79 vs 94-64 samples/s); the paper trained in fp16."""
+    if not cuda:
+        return "no"
+    try:
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError:  # torch < 2.4 has no including_emulation
+        native = torch.cuda.is_bf16_supported()
+    return "bf16" if native else "fp16"
+
+
+def gpu_micro_batch(total_gib: float) -> int:
+    """The largest of 64 / 32 / 16 whose estimated peak (FIXED_GIB + GIB_PER_UTTERANCE per utterance, a linear
+    extrapolation of the H200's 13.7 GiB at 16) fits in 80% of the GPU's `total_gib`; 16 at least (the paper's
+    micro-batch and contrastive group)."""
+    for batch in (GPU_MICRO_BATCH, 32, 16):
+        if FIXED_GIB + GIB_PER_UTTERANCE * batch <= 0.8 * total_gib:
+            return batch
+    return 16
+
+
+def gpu_batch_defaults(explicit: set[str] | frozenset[str], total_gib: float) -> dict:
+    """The CUDA micro-batch and accumulation (:func:`gpu_micro_batch` x the rest of the effective 64), logged;
+    nothing when the user set either key (`explicit`)."""
+    if {"per_device_train_batch_size", "gradient_accumulation_steps"} & set(explicit):
+        return {}
+    batch = gpu_micro_batch(total_gib)
+    logger.info(
+        "GPU default: micro-batch %d x %d accumulation (effective %d, SupCon groups of contrastive_group_size; "
+        "%.0f GiB GPU; --per_device_train_batch_size / --gradient_accumulation_steps override)",
+        batch,
+        PAPER_EFFECTIVE_BATCH // batch,
+        PAPER_EFFECTIVE_BATCH,
+        total_gib,
+    )
+    return {"per_device_train_batch_size": batch, "gradient_accumulation_steps": PAPER_EFFECTIVE_BATCH // batch}
+
+
+def apply_device_defaults(
+    train_args: TrainingArguments, ser_args: SERArguments, explicit: set[str] | frozenset[str] = frozenset()
+) -> TrainingArguments:
+    """Training arguments for this machine, and what the Trainer must not do (push, drop columns, or hold the Hub
+    token: it would be pickled into training_args.bin of every checkpoint).
+
+    Everywhere: ``mixed_precision: auto`` resolved by :func:`auto_mixed_precision`. On CUDA, unless the key is in
+    `explicit` (set in the recipe file, by --demo or on the command line): micro-batch :func:`gpu_micro_batch`
+    (64 on a >= 40 GiB GPU) with the accumulation that keeps the effective batch at 64 (the SupCon groups stay 16,
+    ``contrastive_group_size``, so the objective is the paper's), loader workers (4) that persist across epochs with
+    pinned memory. The choices are logged. CPU defaults are unchanged.
+    """
     cuda = torch.cuda.is_available()
     mp = ser_args.mixed_precision
     if mp not in ("auto", "fp16", "bf16", "no"):
         raise RecipeError(f"--mixed_precision must be auto, fp16, bf16 or no, not {mp!r}")
-    fp16 = mp == "fp16" or (mp == "auto" and cuda)
-    bf16 = mp == "bf16"
+    precision = auto_mixed_precision(cuda) if mp == "auto" else mp
+    if mp == "auto":
+        logger.info("mixed_precision auto: %s (%s)", precision, torch.cuda.get_device_name(0) if cuda else "CPU")
     workers = train_args.dataloader_num_workers or (min(4, os.cpu_count() or 1) if cuda else 0)
+    changes = gpu_batch_defaults(explicit, torch.cuda.get_device_properties(0).total_memory / 2**30) if cuda else {}
+    step = step_defaults(train_args, cuda, workers)
+    if cuda:
+        logger.info(
+            "GPU default: %d loader workers, persistent %s, pinned memory %s",
+            workers,
+            step["dataloader_persistent_workers"],
+            step["dataloader_pin_memory"],
+        )
     return dataclasses.replace(
         train_args,
-        fp16=fp16,
-        bf16=bf16,
+        **changes,
+        fp16=precision == "fp16",
+        bf16=precision == "bf16",
         dataloader_num_workers=workers,
-        **step_defaults(train_args, cuda, workers),
+        **step,
         remove_unused_columns=False,
         push_to_hub=False,
         hub_token=None,
@@ -378,7 +457,7 @@ def run_config(run: Run, recipe: Recipe, fingerprint: dict) -> dict:
     data = {k: v for k, v in dataclasses.asdict(recipe.data).items() if k not in DATA_NOT_IN_RUN_HASH}
     return {
         "run": run.to_dict(),
-        "model": dataclasses.asdict(recipe.model),
+        "model": {k: v for k, v in dataclasses.asdict(recipe.model).items() if k not in MODEL_NOT_IN_RUN_HASH},
         "data": data,
         # which recipe planned the run does not change it: a `paper` grid reuses a `cross_group` run
         "ser": {k: v for k, v in dataclasses.asdict(recipe.ser).items() if k not in NOT_IN_RUN_HASH},
@@ -868,9 +947,11 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
     if last:
         logger.info("%s: resuming from %s", run.dirname, last)
     t0 = time.time()
-    train_result = trainer.train(resume_from_checkpoint=last)
-    train_seconds = time.time() - t0
-    meta, logits = _evaluate(trainer, job.test)
+    with sdpa_backends(recipe.model.sdpa_backend) as kernels:
+        logger.info("%s: attention %s, SDPA kernels %s", run.dirname, attention_kernel(trainer.model), kernels)
+        train_result = trainer.train(resume_from_checkpoint=last)
+        train_seconds = time.time() - t0
+        meta, logits = _evaluate(trainer, job.test)
     y_true, y_pred = np.asarray(meta["label"]), logits.argmax(-1)
     languages = np.asarray(meta["language"])
     trainer.save_model(str(job.folder / "model"))

@@ -120,20 +120,45 @@ def test_targets_report_missing_and_unmet_figures() -> None:
     assert any("same_metrics" in line and "missing" in line for line in lines)
 
 
-def test_gpu_benchmark_code_path_on_cpu(capsys: pytest.CaptureFixture) -> None:
-    """`--cpu_smoke` runs the GPU benchmark's training, timing, FLOPs and eval-order code with demo-tiny.
+GPU_CONFIG_KEYS = (
+    "shape_buckets",
+    "micro_batch",
+    "contrastive_group",
+    "samples_per_s",
+    "mfu",
+    "audio_hours_per_gpu_hour",
+)
 
-    48 utterances are 3 micro-batches: the timed second step is the epoch's short one (1 micro-batch of 16).
-    """
-    argv = (
-        "--cpu_smoke --steps 1 --warmup 1 --grad_accum 2 --size 48 --eval_size 16 --max_seconds 0.5 "
-        "--precisions fp32 bf16 --attention sdpa --windows 1 4 --workers 0"
-    ).split()
+
+def test_gpu_benchmark_code_path_on_cpu(capsys: pytest.CaptureFixture) -> None:
+    """`--cpu_smoke` runs the GPU benchmark's training, timing, FLOPs, projection and eval-order code with demo-tiny;
+    one case here (the slow test below runs them all)."""
+    argv = "--cpu_smoke --cases paper_16x4 --runs_per_gpu 1 --size 64 --eval_size 16".split()
     returned = importlib.import_module("gpu").main(argv)
     assert last_json_line(capsys) == json.loads(json.dumps(returned))
-    configs = returned["configs"]
-    assert [(c["precision"], c["window"]) for c in configs] == [("fp32", 1), ("bf16", 1), ("fp32", 4), ("bf16", 4)]
-    for c in configs:
-        assert "error" not in c, c
-        assert c["samples"] == 16 and c["samples_per_s"] > 0 and 0 < c["mfu"] <= c["mfu_padded"]
-    assert returned["eval_order"]["same_metrics"] is True
+    (config,) = returned["configs"]
+    assert "error" not in config, config
+    assert set(GPU_CONFIG_KEYS) <= set(config)
+    assert config["samples"] == 2 * 64 and config["samples_per_s"] > 0 and 0 < config["mfu"] <= config["mfu_padded"]
+    assert config["micro_batch"] == "16x4" and config["contrastive_group"] == 16
+    assert returned["eval_order"]["same_metrics"] is True and "error" not in returned["eval_order"]
+    # the paper grid at one seed: 4,054 audio-hours x 3 seeds in docs/cluster.md
+    assert returned["paper_grid_audio_hours"] == pytest.approx(4054 / 3, rel=0.01)
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_cpu_smoke_runs_every_case(capsys: pytest.CaptureFixture) -> None:
+    """The Bar: `gpu.py --cpu_smoke` runs every case (buckets, SDPA kernels, 64 x 1 in groups of 16, fp16/bf16,
+    compile, two runs side by side in worker processes) without an error, with the keys of the JSON line and a
+    projected paper-grid time."""
+    returned = importlib.import_module("gpu").main(["--cpu_smoke"])
+    assert last_json_line(capsys) == json.loads(json.dumps(returned))
+    names = [c["case"] for c in returned["configs"]]
+    assert {"paper_16x4", "buckets_16x4", "sdpa_cudnn", "gpu_default", "gpu_default_compile"} <= set(names)
+    assert "runs_per_gpu_2" in names
+    for config in returned["configs"]:
+        assert "error" not in config, config
+        assert set(GPU_CONFIG_KEYS) <= set(config)
+    default = next(c for c in returned["configs"] if c["case"] == "gpu_default")
+    assert default["micro_batch"] == "64x1" and default["contrastive_group"] == 16
+    assert returned["projected_paper_grid_hours"] > 0 and "error" not in returned["eval_order"]

@@ -15,12 +15,17 @@ from hf_ser.errors import UserError
 from hf_ser.labels import EMOTIONS
 from hf_ser.modeling import (
     DEMO_BACKBONES,
+    SDPA_BACKENDS,
+    attention_kernel,
     backbone_info,
     build_model,
     check_backbone,
     frame_mask,
     freeze,
     is_whisper,
+    resolve_sdpa_backend,
+    sdpa_backends,
+    span_mask,
     tiny_config,
 )
 from hf_ser.trainer import SERCollator, SERTrainer, make_transform
@@ -176,3 +181,96 @@ def test_per_layer_probe_every_family(demo_runs, alias):
         len(payload["layers"]) == config["num_hidden_layers" if "num_hidden_layers" in config else "encoder_layers"] + 1
     )
     assert all(0 <= e["uar"] <= 1 for e in payload["layers"])
+
+
+def test_tensor_spec_augment_matches_stock_mask_statistics():
+    """span_mask (tensor ops) masks the same share of real frames in spans of the same length as transformers'
+    numpy _compute_mask_indices, never a padded frame, and honours min_masks and short rows."""
+    from transformers.models.wav2vec2.modeling_wav2vec2 import _compute_mask_indices
+
+    torch.manual_seed(0)
+    np.random.seed(0)
+    width, prob, span = 300, 0.075, 10
+    lengths = torch.tensor([300, 200, 80, 40, 9] * 40)
+    real = (torch.arange(width)[None] < lengths[:, None]).numpy()
+    stock = np.stack(
+        [_compute_mask_indices((len(lengths), width), prob, span, torch.as_tensor(real).long(), 2) for _ in range(30)]
+    )
+    ours = torch.stack([span_mask(lengths, width, prob, span, 2) for _ in range(30)]).numpy()
+    stock &= real[None]  # the stock code parks a dummy span on a padded frame for rows without spans
+
+    def run_lengths(masks: np.ndarray) -> np.ndarray:
+        edges = np.diff(np.pad(masks.reshape(-1, width).astype(int), ((0, 0), (1, 1))), axis=1)
+        return np.nonzero(edges == -1)[1] - np.nonzero(edges == 1)[1]
+
+    assert not (ours & ~real[None]).any()
+    for length in (300, 200, 80, 40):  # masked share per real length within 5% of the stock share
+        rows = (lengths == length).numpy()
+        assert ours[:, rows].mean() == pytest.approx(stock[:, rows].mean(), rel=0.05)
+    assert ours[:, (lengths == 9).numpy()].sum() == 0  # shorter than one span: no start position
+    assert run_lengths(ours).mean() == pytest.approx(run_lengths(stock).mean(), rel=0.03)
+    assert run_lengths(ours).min() >= span
+
+
+@pytest.mark.parametrize("alias", ["demo-tiny", "demo-tiny-hubert", "demo-tiny-wavlm", "demo-tiny-data2vec"])
+def test_tensor_spec_augment_is_bound_and_config_stays_stock(alias, tmp_path):
+    """build_model binds the tensor mask to this instance only; the saved config keeps its SpecAugment keys and
+    reloads in the stock class with the stock method; eval mode leaves the input untouched."""
+    model, _ = build_model(alias)
+    base = getattr(model, model.base_model_prefix)
+    assert "_mask_hidden_states" in vars(base)
+    model.save_pretrained(tmp_path)
+    reloaded = type(model).from_pretrained(tmp_path)
+    assert "_mask_hidden_states" not in vars(getattr(reloaded, reloaded.base_model_prefix))
+    assert reloaded.config.mask_time_prob == model.config.mask_time_prob > 0
+    hidden = torch.randn(2, 50, model.config.hidden_size)
+    model.eval()
+    assert torch.equal(base._mask_hidden_states(hidden.clone()), hidden)
+    model.train()
+    masked = base._mask_hidden_states(hidden.clone(), attention_mask=torch.ones(2, 50, dtype=torch.long))
+    changed = (masked != hidden).any(-1)
+    assert changed.any() and torch.allclose(masked[changed], base.masked_spec_embed.expand_as(masked)[changed])
+
+
+def test_compiled_training_step_has_no_graph_break_at_the_mask(one_torch_thread):
+    """With the tensor mask the whole training forward of wav2vec2 (frozen feature encoder, padded batch) compiles
+    as one graph (fullgraph=True); the stock numpy mask breaks it in _compute_mask_indices. Backward runs too."""
+    torch.manual_seed(0)
+    model, _ = build_model("demo-tiny", layerdrop=0.0)
+    freeze(model, feature_encoder=True)
+    model.train()
+    x, mask = torch.randn(4, 16000), torch.ones(4, 16000, dtype=torch.long)
+    mask[1, 8000:] = 0
+
+    def loss(m, x, mask):
+        return m(input_values=x, attention_mask=mask).logits.square().mean()
+
+    loss(model, x, mask)  # transformers installs its output-capture hooks (under a lock) on the first call
+    torch._dynamo.reset()
+    torch.compile(loss, backend="aot_eager", fullgraph=True)(model, x, mask).backward()
+    assert model.classifier.weight.grad is not None
+    del getattr(model, model.base_model_prefix)._mask_hidden_states  # back to the stock numpy mask
+    torch._dynamo.reset()
+    explained = torch._dynamo.explain(loss)(model, x, mask)
+    assert explained.graph_break_count > 0
+    assert any("_compute_mask_indices" in str(b.user_stack) for b in explained.break_reasons)
+    torch._dynamo.reset()
+
+
+def test_sdpa_backend_choice_and_wavlm_attention():
+    """auto is flash+efficient on CUDA and torch's default on CPU; an unknown name is a UserError; every choice
+    runs a forward on the CPU (math is the fallback); WavLM reports its own bias attention."""
+    assert resolve_sdpa_backend("auto", cuda=True) == "flash_efficient"
+    assert resolve_sdpa_backend("auto", cuda=False) == "default"
+    with pytest.raises(UserError, match="--sdpa_backend"):
+        resolve_sdpa_backend("fastest", cuda=True)
+    model, _ = build_model("demo-tiny")
+    model.eval()
+    x = torch.randn(2, 8000)
+    outputs = []
+    for choice in SDPA_BACKENDS:
+        with sdpa_backends(choice, cuda=False), torch.no_grad():
+            outputs.append(model(input_values=x).logits)
+    assert all(torch.allclose(o, outputs[0], atol=1e-5) for o in outputs)
+    assert attention_kernel(model) == "sdpa"
+    assert "relative-position bias" in attention_kernel(build_model("demo-tiny-wavlm")[0])

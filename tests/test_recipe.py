@@ -239,3 +239,42 @@ def test_killed_grid_resumes_to_the_same_tables(tmp_path, hf_ser_cache):
 
     tables = [report.to_csv(report.table2(report.load_runs(d))) for d in (tmp_path / "straight", killed_dir)]
     assert tables[0] == tables[1] and tables[0].count("\n") >= 2
+
+
+def test_device_defaults_on_cpu_are_unchanged():
+    """CPU: the paper's 16 x 4, fp32 under mixed_precision auto, no loader workers."""
+    training = parse_recipe(["single_language"]).training
+    assert (training.per_device_train_batch_size, training.gradient_accumulation_steps) == (16, 4)
+    assert not training.fp16 and not training.bf16 and training.dataloader_num_workers == 0
+
+
+def test_gpu_defaults_by_memory_and_bf16_support(monkeypatch, caplog):
+    """CUDA: 64 x 1 on a large GPU (32 x 2 on 40 GiB, 16 x 4 on 24 GiB), logged; nothing when the user set the
+    micro-batch or the accumulation; auto precision is bf16 where native, else fp16, and fp32 on CPU."""
+    import logging
+
+    import torch
+
+    from hf_ser.recipe import auto_mixed_precision, gpu_batch_defaults
+
+    caplog.set_level(logging.INFO, logger="hf_ser")
+    assert gpu_batch_defaults(set(), 141) == {"per_device_train_batch_size": 64, "gradient_accumulation_steps": 1}
+    assert "micro-batch 64 x 1" in caplog.text
+    assert gpu_batch_defaults(set(), 40)["per_device_train_batch_size"] == 32
+    assert gpu_batch_defaults(set(), 24)["per_device_train_batch_size"] == 16
+    assert gpu_batch_defaults({"per_device_train_batch_size"}, 141) == {}
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: not including_emulation)
+    assert auto_mixed_precision(True) == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert auto_mixed_precision(True) == "fp16"  # emulated bf16 only (pre-Ampere): fp16
+    assert auto_mixed_precision(False) == "no"
+
+
+def test_sdpa_backend_is_a_key_outside_the_run_hash():
+    """--sdpa_backend parses, is listed in --help with the WavLM note, and does not change a run's identity."""
+    from hf_ser.recipe import run_config
+
+    a, b = parse_recipe(["single_language"]), parse_recipe(["single_language", "--sdpa_backend", "math"])
+    assert b.model.sdpa_backend == "math"
+    run = type("R", (), {"to_dict": lambda self: {}})()
+    assert run_config(run, a, {}) == run_config(run, b, {})
