@@ -39,7 +39,16 @@ class OneLineErrors:
         raise UserError(f"{message} (see `{self.prog} --help`)")
 
 
-class ArgumentParser(OneLineErrors, argparse.ArgumentParser):
+class PlainHelp:
+    """Mixin for argparse parsers: help text without the reStructuredText double backticks the docstrings it is
+    cut from use (``--flag`` reads as --flag in a terminal)."""
+
+    def format_help(self) -> str:
+        """argparse's help with every double backtick removed."""
+        return super().format_help().replace("``", "")
+
+
+class ArgumentParser(PlainHelp, OneLineErrors, argparse.ArgumentParser):
     """argparse with one-line errors and no abbreviated flags (``--out`` must not silently mean ``--output_dir``);
     used by every hf_ser command."""
 

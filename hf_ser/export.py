@@ -312,9 +312,7 @@ def build_parser() -> ArgumentParser:
         help="export to ONNX (the default and only format). The older form --onnx OUT still works but is "
         "deprecated: give the folder with --output_dir",
     )
-    p.add_argument(
-        "--output_dir", default=None, help="folder for model.onnx, config.json and preprocessor_config.json"
-    )
+    p.add_argument("--output_dir", default=None, help="folder for model.onnx, config.json and preprocessor_config.json")
     p.add_argument("--quantize", choices=("int8",), default=None, help="also write a dynamically quantised int8 model")
     p.add_argument("--verbose", action="store_true", help="show the exporter's and quantiser's own output")
     return p
