@@ -56,6 +56,24 @@ class ArgumentParser(PlainHelp, OneLineErrors, argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    def parse_args(self, args=None, namespace=None):  # noqa: D401 - argparse's method
+        """argparse's parse_args, except that an unknown flag after a sub-command (``hf-ser hub push --x``) is
+        reported by that sub-command's parser, whose --help lists the flags it takes."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            chosen_parser(self, parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+
+def chosen_parser(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost sub-command parser `parsed` went through (`parser` itself without sub-commands)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and action.dest != argparse.SUPPRESS:
+            name = getattr(parsed, action.dest, None)
+            if name in action.choices:
+                return chosen_parser(action.choices[name], parsed)
+    return parser
+
 
 def silence_stdout() -> None:
     """Point the process's stdout at /dev/null after the reader of a pipe went away.
