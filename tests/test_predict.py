@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import matplotlib.colors
 import numpy as np
 import pytest
 import soundfile as sf
@@ -568,3 +569,23 @@ def test_options_can_be_given_as_keywords(tmp_path, classifier):
     assert [r["kind"] for r in rows] == ["segment"] * 3 + ["file"] and all(len(r["scores"]) == 1 for r in rows)
     with pytest.raises(TypeError):
         predict.classify([f], classifier, chunk_seconds=1.0)  # replaced by segment="fixed", window=S
+
+
+def test_the_timeline_of_a_long_file_has_a_label_band_and_minutes():
+    """60 segments over 10 minutes: one band cell per segment in its label's colour, m:ss ticks, no grey neutral."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for k in range(60):
+        probs = dict(zip(EMOTIONS, rng.dirichlet(np.ones(6)).tolist()))
+        label = max(probs, key=probs.get)
+        rows.append({"kind": "segment", "start": 10.0 * k + 2, "end": 10.0 * k + 8, "probs": probs, "label": label})
+    rows.append({"kind": "file", "path": "long.wav", "start": 0.0, "end": 600.0, "label": "neutral", "score": 0.4})
+    fig = predict.timeline_figure(rows)
+    band, ax = fig.axes[:2]
+    assert len(band.patches) == 60
+    colours = predict.label_colours(EMOTIONS)
+    expected = [colours[r["label"]] for r in rows[:-1]]
+    assert [matplotlib.colors.to_hex(p.get_facecolor()) for p in band.patches] == expected
+    assert colours["neutral"] not in ("#7f7f7f", "#808080") and len(set(colours.values())) == 6
+    fig.canvas.draw()
+    assert ax.get_xlabel() == "time (min:s)" and "10:00" in [t.get_text() for t in ax.get_xticklabels()]
