@@ -1,4 +1,4 @@
-"""Command line: ``hf-ser corpora list`` and ``hf-ser corpora prepare NAME...`` (or ``python -m hf_ser.corpora``).
+"""Command line: ``hf-ser corpora list`` and ``hf-ser corpora prepare NAME...``.
 
 ``list`` shows every known corpus and whether it was found under the data root.
 ``prepare`` parses, preprocesses and caches corpora (names, manifest files, parquet/Arrow
