@@ -5,7 +5,7 @@
     hf-ser analysis {layers,tsne,confusion,all} ...
     hf-ser predict PATH... --model MODEL     label audio files (segments over time with --segment)
     hf-ser evaluate MODEL ...                score an existing audio-classification model on the test splits
-    hf-ser export RUN_OR_MODEL --onnx --output_dir OUT    ONNX export
+    hf-ser export RUN --output_dir OUT       ONNX export (fp32, --quantize int8)
     hf-ser app --model MODEL                 the web demo
     hf-ser corpora {list,prepare} ...        find and prepare corpora
     hf-ser synthetic --output_dir DIR        build the synthetic eSpeak corpus
