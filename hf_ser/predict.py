@@ -316,7 +316,8 @@ def load_classifier(model: str | None, device: str | None = None, onnx: str | No
     """
 
     if onnx:  # an ONNX export, run by onnxruntime (the onnx extra)
-        check_local_folder(onnx, "--onnx") if not Path(onnx).suffix == ".onnx" else None
+        if Path(onnx).suffix != ".onnx":  # a folder (a .onnx file is checked by the classifier)
+            check_local_folder(onnx, "--onnx")
         if model:
             check_same_model(model, onnx)
         return OnnxAudioClassifier(onnx)
