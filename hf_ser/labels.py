@@ -269,8 +269,8 @@ def check_languages(codes: list[str] | tuple[str, ...]) -> list[str]:
         c = resolve_language(code)
         if c is None:
             raise UserError(
-                f"unknown language {code!r}; give a code ({' '.join(LANGUAGES)}), an ISO 639 code (fr, fra) or an "
-                "English name (French)"
+                f"unknown language code {code!r}; known codes: {' '.join(LANGUAGES)}, or an ISO 639 code (fr, fra) "
+                "or an English name (French)"
             )
         out.append(c)
     return out

@@ -171,10 +171,11 @@ def test_language_names_and_iso_codes_give_the_papers_code():
         "CHI",
         "CHI",
     ]
-    with pytest.raises(UserError, match="unknown language 'klingon'.*ISO 639"):
+    with pytest.raises(UserError, match="unknown language code 'klingon'.*ISO 639"):
         check_languages(["klingon"])
 
 
 def test_corpora_list_says_a_missing_data_root():
     done = run("corpora", "list", "--data_root", "/does/not/exist")
-    assert done.returncode == 2 and "--data_root /does/not/exist does not exist" in done.stderr
+    assert done.returncode == 0 and "cafe" in done.stdout  # still where to get each corpus
+    assert "note: the data root /does/not/exist does not exist" in done.stderr

@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog=EXAMPLES,
         formatter_class=raw,
     )
-    p_list.add_argument("--data_root", default=None, help="folder holding one sub-folder per corpus (default data)")
+    p_list.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus (default data)")
     p_prep = sub.add_parser(
         "prepare",
         help="parse, preprocess and cache corpora; print a report for each",
@@ -193,18 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(logging.WARNING)
-    if args.command == "list":
-        root = args.data_root or "data"
-        why = missing_root(root)
-        if why and args.data_root is not None:  # a folder the user named is not there: say so, list nothing
-            raise UserError(
-                f"--data_root {display_path(root)} {why}; give the folder holding one sub-folder per corpus"
-            )
+    if args.command == "list":  # a missing data root still lists where to get each corpus, and says so
+        root = args.data_root
         print(list_corpora(root))
+        why = missing_root(root)
         if why:
             print(
-                f"note: the data root {display_path(root)} {why}; create it and put each corpus in its sub-folder "
-                "(docs/corpora.md), or give --data_root",
+                f"note: the data root {display_path(root)} {why}: every corpus is missing; create it and put each "
+                "corpus in its sub-folder (docs/corpora.md), or give --data_root",
                 file=sys.stderr,
             )
         return 0
