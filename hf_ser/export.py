@@ -11,9 +11,9 @@ and ``preprocessor_config.json`` so :class:`OnnxAudioClassifier` preprocesses an
 PyTorch pipeline. ``hf-ser predict FILES --onnx OUT`` runs it. onnx / onnxscript / onnxruntime are optional extras.
 Speed (CPU time, 1 thread, ``benchmarks/onnx_parts.py``): int8 quantises only MatMul/Gemm; the convolutional
 feature encoder stays fp32, since ConvInteger was slower than fp32 Conv (2.3x slower as QInt8, no faster as QUInt8,
-measured on the 512-channel XLS-R encoder). On the XLS-R 300M architecture one transformer layer runs 2.6x faster in
-int8 than in PyTorch fp32 and 24 layers give about 2.1x overall, the fp32 encoder being ~40% of the int8 time. On
-the demo model (hidden 96, 3 layers) MatMul is ~10% of the time, so int8 cannot reach 2x there.
+measured on the 512-channel XLS-R encoder). On the XLS-R 300M architecture one transformer layer runs 2.6-2.8x
+faster in int8 than in PyTorch fp32 and 24 layers give 2.1-2.25x overall (two runs), the fp32 encoder being 40-50%
+of the int8 time. On the demo model (hidden 96, 3 layers) MatMul is ~10% of the time, so int8 cannot reach 2x there.
 
 ``--onnx`` is the format switch (ONNX is the only format so far, and the default); the folder is ``--output_dir``
 as in every other command. The older ``--onnx OUT`` still works, with a deprecation notice.
