@@ -71,7 +71,13 @@ class DataArguments:
         },
     )
     folds: int = field(default=5, metadata={"help": "--split kfold: number of folds K."})
-    fold: int = field(default=1, metadata={"help": "--split kfold / emobox: which fold is the test part (1-based)."})
+    fold: int = field(
+        default=1,
+        metadata={
+            "help": "--split kfold / emobox: which fold is the test part (1-based); with kfold, --fold 0 runs every "
+            "fold in turn, into <output_dir>/fold<k>."
+        },
+    )
     emobox_dir: str | None = field(
         default=None, metadata={"help": "--split emobox: a clone of github.com/emo-box/EmoBox (or its data/ folder)."}
     )

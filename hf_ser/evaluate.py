@@ -1,4 +1,4 @@
-"""``hf-ser evaluate MODEL --languages ... | --demo``: score an existing audio-classification model, zero-shot.
+"""``hf-ser evaluate MODEL --languages ... | --demo``: score an existing audio-classification model as it is.
 
 Any checkpoint that ``AutoModelForAudioClassification`` loads (a Hub id or a folder) is run, without training,
 on the package's test splits (:func:`hf_ser.data.load_languages` + :func:`hf_ser.data.split_dataset` with the
@@ -14,13 +14,17 @@ as scikit-learn does for any predicted label, an extra class in macro-F1). Sever
 emotion add their probabilities. An emotion no model class maps to is never predicted (its utterances are misses).
 
 Writes ``--output_dir/<name>/``: ``metrics.json`` (a :class:`hf_ser.runs.RunRecord`, family ``external``, shown
-by ``hf_ser.report`` as a Table 2 row "external model, zero-shot"), ``predictions.csv`` (six-emotion
-probabilities) and ``logits.npy`` (the model's raw logits, rows in predictions.csv order, columns in its id2label
-order).
+by ``hf-ser report`` as a Table 2 row), ``predictions.csv`` (six-emotion probabilities) and ``logits.npy`` (the
+model's raw logits, rows in predictions.csv order, columns in its id2label order). ``<name>`` is the model's
+folder (the run folder for a run's ``model/``) or ``external-ORG--NAME`` for a Hub id. The record says whether the
+evaluation is zero-shot: only when the model is an hf_ser run whose training languages are known and none of them
+is tested (``protocol.zero_shot`` true); a model trained on a tested language is "scored as is", and a model whose
+training data is unknown says so (``zero_shot`` null).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import logging
@@ -34,13 +38,13 @@ import torch
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
 from .audio import decode_wav
-from .console import ArgumentParser, command, setup_logging
+from .console import ArgumentParser, check_local_folder, command, setup_logging
 from .data import DataArguments, DataMissing, load_languages, split_dataset
 from .errors import UserError
 from .labels import EMOTION_ALIASES, EMOTIONS, LANGUAGES, check_languages
 from .metrics import confusion, per_language_metrics
 from .modeling import padding_invariant
-from .runs import RunRecord, config_hash, data_fingerprint, write_predictions
+from .runs import RunRecord, RunRecordError, config_hash, data_fingerprint, write_predictions
 from .safe_io import display_path, safe_name
 from .sampling import length_sorted_order
 
@@ -140,6 +144,44 @@ def emotion_probabilities(
     return six, pred
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelOrigin:
+    """Where an evaluated model comes from: the folder to load, the row's name, and the languages it was trained
+    on when that is known (an hf_ser run folder's metrics.json), else None."""
+
+    path: str
+    name: str
+    trained_on: list[str] | None
+
+
+def model_origin(model: str) -> ModelOrigin:
+    """The :class:`ModelOrigin` of a MODEL argument: a run folder, its model/ folder, another local folder or a Hub
+    id. A path-looking value that is no folder is a UserError (never sent to the Hub)."""
+    check_local_folder(model, "MODEL")
+    p = Path(model).expanduser()
+    if not p.is_dir():
+        return ModelOrigin(model, safe_name(f"external-{model.rstrip('/').replace('/', '--')}"), None)
+    if (p / "model" / "config.json").is_file() and not (p / "config.json").is_file():
+        p = p / "model"
+    run_dir = p.parent if p.name == "model" else p
+    try:
+        trained = RunRecord.load(run_dir).train_languages or None
+    except RunRecordError:
+        trained = None
+    return ModelOrigin(str(p), safe_name(run_dir.resolve().name), trained)
+
+
+def protocol_row(origin: ModelOrigin, tested: list[str]) -> tuple[bool | None, str]:
+    """(zero_shot, the row's description): zero-shot only for a model known not to be trained on any tested
+    language."""
+    if origin.trained_on is None:
+        return None, "existing model scored as is (its training languages unknown)"
+    seen = sorted(set(origin.trained_on) & set(tested))
+    if seen:
+        return False, f"hf_ser model trained on {' '.join(origin.trained_on)}, scored as is"
+    return True, f"hf_ser model trained on {' '.join(origin.trained_on)}, zero-shot on {' '.join(tested)}"
+
+
 def load_external(model: str, device: str = "cpu"):
     """(model, feature extractor) of an audio-classification checkpoint, in eval mode; UserError when unloadable."""
     try:
@@ -191,12 +233,30 @@ def add_data_flags(parser: ArgumentParser) -> None:
             parser.add_argument(f"--{f.name}", type=kind, default=f.default, help=helptext)
 
 
+EXAMPLES = """examples:
+  hf-ser evaluate --demo runs/demo/multi-neo_latin-seed0 --languages fr it
+  hf-ser evaluate org/ser-model --languages French Spanish --data_root data --label_map '{"calm": null}'
+"""
+
+
 def build_parser() -> ArgumentParser:
     """The command's flags (data flags as in the recipes)."""
-    p = ArgumentParser(prog="hf-ser evaluate", description=__doc__.split("\n\n")[0])
-    p.add_argument("model", nargs="?", default=None, help="Hub id or folder of an audio-classification model")
+    p = ArgumentParser(
+        prog="hf-ser evaluate",
+        description=__doc__.split("\n\n")[0],
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "model", nargs="?", default=None, help="Hub id, run folder or folder of an audio-classification model"
+    )
     p.add_argument("--model", dest="model_flag", default=None, help="same as the positional MODEL")
-    p.add_argument("--languages", nargs="+", default=None, help="language codes (default: all with data)")
+    p.add_argument(
+        "--languages",
+        nargs="+",
+        default=None,
+        help="languages to test: codes (FRE), ISO 639 codes (fr, fra) or English names (default: all with data)",
+    )
     p.add_argument("--label_map", default=None, help="JSON object: model label -> emotion (or null to drop)")
     p.add_argument(
         "--unmapped",
@@ -204,9 +264,11 @@ def build_parser() -> ArgumentParser:
         default="renormalise",
         help="classes outside the six: renormalise over mapped classes (default) or count as misses",
     )
-    p.add_argument("--name", default=None, help="run folder name (default: external-<model>)")
-    p.add_argument("--output_dir", default="runs/external", help="folder receiving <name>/")
-    p.add_argument("--batch_size", type=int, default=8)
+    p.add_argument(
+        "--name", default=None, help="result folder name (default: the model's folder name, or external-ORG--NAME)"
+    )
+    p.add_argument("--output_dir", default="runs/external", help="folder receiving <name>/ (default runs/external)")
+    p.add_argument("--batch_size", type=int, default=8, help="utterances per forward pass (default 8)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     add_data_flags(p)
     return p
@@ -225,7 +287,8 @@ def evaluate_model(
 ) -> RunRecord:
     """Run `model` on the test splits of `languages`, print the mapping, save and return the run record."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    net, extractor = load_external(model, device)
+    origin = model_origin(model)
+    net, extractor = load_external(origin.path, device)
     model_labels = [str(net.config.id2label[i]) for i in range(int(net.config.num_labels))]
     mapping = resolve_label_map(model_labels, label_map)
     print(format_label_map(mapping, unmapped))
@@ -244,7 +307,9 @@ def evaluate_model(
     y_true = np.asarray(test["label"])
     langs = np.asarray(test["language"])
     metrics = per_language_metrics(y_true, y_pred, langs)
-    name = name or safe_name(f"external-{model.rstrip('/').replace('/', '--')}")
+    name = name or origin.name
+    tested = sorted(set(langs.tolist()), key=list(LANGUAGES).index)
+    zero_shot, row = protocol_row(origin, tested)
     out = Path(output_dir) / name
     out.mkdir(parents=True, exist_ok=True)
     meta = {k: test[k] for k in ("path", "language", "corpus", "speaker", "label", "length")}
@@ -260,7 +325,7 @@ def evaluate_model(
         family="external",
         name=name,
         train_languages=[],
-        eval_languages=sorted(set(langs.tolist()), key=list(LANGUAGES).index),
+        eval_languages=tested,
         metrics=metrics,
         confusion=confusion(y_true, y_pred),
         confusion_by_language={l: confusion(y_true[langs == l], y_pred[langs == l])["matrix"] for l in set(langs)},
@@ -271,14 +336,15 @@ def evaluate_model(
         versions={"torch": torch.__version__},
         data_args=dataclasses.asdict(data_args),
         protocol={
-            "zero_shot": True,
+            "zero_shot": zero_shot,
             "split": data_args.split,
             "test_size": data_args.test_size,
             "unmapped": unmapped,
-            "row": "external model, zero-shot",
+            "row": row,
         },
         details={
             "model": model,
+            "model_train_languages": origin.trained_on,
             "model_labels": model_labels,
             "label_map": mapping,
             "uncovered_emotions": [e for e in EMOTIONS if e not in mapping.values()],
@@ -297,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     model = args.model or args.model_flag
     if not model:
-        raise UserError("give the model to evaluate: python -m hf_ser.evaluate MODEL --languages ... | --demo")
+        raise UserError("give the model to evaluate: hf-ser evaluate MODEL --languages ... | --demo")
     fields = {f.name for f in dataclasses.fields(DataArguments)}
     data_args = DataArguments(**{k: v for k, v in vars(args).items() if k in fields})
     try:

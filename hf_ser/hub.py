@@ -19,6 +19,7 @@ Tokens are read by ``huggingface_hub`` itself (``hf auth login`` or ``HF_TOKEN``
 
 from __future__ import annotations
 
+import argparse
 import csv
 import importlib.util
 import json
@@ -1028,12 +1029,27 @@ def hub_repo_for_run(hub_model_id: str, run_name: str, n_runs: int) -> str:
 # ----------------------------------------------------------------------------- CLI
 
 
+HUB_EXAMPLES = """examples:
+  hf-ser hub push runs/demo/multi-neo_latin-seed0 --repo_id me/ser-demo --dry_run    # look first: nothing uploaded
+  hf-ser hub push runs/demo/multi-neo_latin-seed0 --repo_id me/ser-demo --private    # after `hf auth login`
+"""
+
+
 @command
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: 0 pushed (or staged), 1 the Hub could not be reached, 2 a user mistake."""
-    parser = ArgumentParser(prog="hf-ser hub", description=__doc__.split("\n\n")[0])
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = ArgumentParser(
+        prog="hf-ser hub", description=__doc__.split("\n\n")[0], epilog=HUB_EXAMPLES, formatter_class=raw
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("push", help="upload a finished run (model, feature extractor, card, metrics) in one commit")
+    p = sub.add_parser(
+        "push",
+        help="upload a finished run (model, feature extractor, card, metrics) in one commit",
+        description="Upload a finished run (model, feature extractor, model card, metrics) to the Hub in one commit.",
+        epilog=HUB_EXAMPLES,
+        formatter_class=raw,
+    )
     p.add_argument("run_dir", help="run folder <output_dir>/<run> holding metrics.json and model/")
     p.add_argument("--repo_id", required=True, help="USER/NAME or ORG/NAME on the Hub")
     p.add_argument("--private", action="store_true", help="create the repo as private")

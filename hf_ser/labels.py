@@ -230,13 +230,48 @@ def group_title(group: str) -> str:
     return GROUP_TITLES.get(group, group.replace("_", " ").title())
 
 
+# Other spellings of a language beyond its paper code, ISO 639-1/-3 codes and English name: ISO 639-2/B codes
+# and macrolanguage codes that differ from those, and the short names people write.
+LANGUAGE_ALIASES: dict[str, str] = {
+    "rum": "ROM",  # ISO 639-2/B (the paper's ROM is not ISO 639-3 `rom`, which is Romany)
+    "ara": "ARA",
+    "arabic": "ARA",
+    "zho": "CHI",
+    "chinese": "CHI",
+    "mandarin": "CHI",
+}
+
+
+def resolve_language(value: object) -> str | None:
+    """The paper's language code for a paper code, an ISO 639-1/-2/-3 code or an English name, any case ('fr',
+    'fra', 'French', 'FRE' -> 'FRE'); None when unknown or empty. The one table behind every flag and column
+    that names a language."""
+    if value is None:
+        return None
+    v = str(value).strip()
+    if not v or v.lower() == "nan":
+        return None
+    if v.upper() in LANGUAGES:
+        return v.upper()
+    low = v.lower()
+    for lang in LANGUAGES.values():
+        if low in (lang.iso639_1, lang.iso639_3, lang.name.lower()):
+            return lang.code
+    code = LANGUAGE_ALIASES.get(low)
+    return code if code in LANGUAGES else None
+
+
 def check_languages(codes: list[str] | tuple[str, ...]) -> list[str]:
-    """Upper-case and validate language codes; raise UserError naming the valid ones."""
+    """The paper's codes of the languages given as paper codes, ISO 639 codes or English names
+    (:func:`resolve_language`); UserError naming the unknown one and the known codes."""
     out = []
     for code in codes:
-        c = str(code).strip().upper()
-        if c not in LANGUAGES:
-            raise UserError(f"unknown language code {code!r}; known codes: {' '.join(LANGUAGES)}")
+        c = resolve_language(code)
+        if c is None:
+            raise UserError(
+                f"unknown language code {code!r}; known codes: {' '.join(LANGUAGES)}, or an ISO 639 code (fr, fra) "
+                "or an English name (French)"
+            )
         out.append(c)
     return out
 

@@ -1,8 +1,10 @@
-"""``python -m hf_ser.predict PATH... --model DIR_OR_HUB_ID``: label the emotion of audio files, over time.
+"""``hf-ser predict PATH... --model DIR_OR_HUB_ID``: label the emotion of audio files, over time.
 
-PATH can be audio files, folders (searched recursively for the formats soundfile decodes: wav, flac, ogg,
-aiff/aif and, with libsndfile >= 1.1, mp3) or manifests (.csv / .jsonl with a ``path`` column; relative paths
-are resolved against the manifest's folder). Files are checked before anything opens them (a FIFO or a header
+PATH can be audio files, folders (searched recursively) or manifests (.csv / .jsonl with a ``path`` column;
+relative paths are resolved against the manifest's folder). In a folder every file is accounted for: the formats
+soundfile decodes (wav, flac, ogg, opus, aiff/aif, mp3) are classified; m4a/aac/mp4/wma/webm are decoded by the
+``ffmpeg`` binary when it is installed (else their row says how to convert them); any other file gets a
+``skipped`` row. Files are checked before anything opens them (a FIFO or a header
 claiming 2e9 Hz is an error row, never a hang or a huge allocation), decoded block by block with soundfile,
 prepared as for training (mono 16 kHz, DC removed, silence trimmed, loudness normalised) and classified by the
 stock ``transformers.pipeline("audio-classification")``, segments of many files batched in length order.
@@ -38,7 +40,10 @@ import io
 import json
 import logging
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,18 +52,20 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator
 from tqdm.auto import tqdm
-from transformers import pipeline
+from transformers import AutoConfig, pipeline
 
 from .audio import AudioError, PreprocessConfig, check_audio_file, finish_mono, load_mono
-from .console import ArgumentParser, command, setup_logging
+from .console import ArgumentParser, check_local_folder, command, setup_logging
 from .corpora.manifest import MANIFEST_SUFFIXES, read_manifest_rows
 from .corpora.scan import AUDIO_EXTENSIONS, walk_files
 from .errors import EXIT_FAILED, EXIT_OK, UserError
-from .export import OnnxAudioClassifier
+from .export import OnnxAudioClassifier, loading_bars
 from .safe_io import atomic_write_text, display_path, safe_name, spreadsheet_safe
 from .segments import VadParams, fixed_segments, iter_segment_audio, vad_segments
 
@@ -75,6 +82,27 @@ LONG_FILE_SECONDS = 300.0  # a file at least this long gets its own progress bar
 POOL_SECONDS = 300.0  # audio gathered (19 MB as float32) and sorted by length before each classifier pass;
 # the files whose segments are in the pool are "in flight": a kill loses at most them
 POOL_ITEMS = 512  # ... or this many segments, whichever comes first
+# Ogg Opus (.opus) is read by libsndfile >= 1.0.29 (soundfile lists OPUS among the OGG subtypes)
+SOUNDFILE_OPUS = "OPUS" in sf.available_subtypes("OGG")
+# what a folder scan classifies: the formats soundfile decodes, plus those only ffmpeg decodes (each of those
+# files gets a row saying how to convert it when the ffmpeg binary is absent)
+FFMPEG_EXTENSIONS: tuple[str, ...] = (".m4a", ".aac", ".mp4", ".wma", ".webm", ".amr", ".3gp", ".mka") + tuple(
+    e for e, ok in ((".opus", SOUNDFILE_OPUS), (".mp3", ".mp3" in AUDIO_EXTENSIONS)) if not ok
+)
+SCAN_EXTENSIONS: tuple[str, ...] = AUDIO_EXTENSIONS + ((".opus",) if SOUNDFILE_OPUS else ()) + FFMPEG_EXTENSIONS
+FFMPEG_TIMEOUT = 3600.0  # s: decoding an hour of AAC takes seconds; only a wedged ffmpeg takes this long
+EMOTION_COLOURS = {
+    "anger": "#d62728",
+    "disgust": "#2ca02c",
+    "fear": "#9467bd",
+    "happiness": "#ff7f0e",
+    "neutral": "#0f7f8c",
+    "sadness": "#1f4fb4",
+}
+TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+MINUTES_FROM = 120.0  # s: a timeline this long or longer is labelled in minutes
+POINTS_FROM = 20  # segments: above this many, probabilities are drawn as joined points at segment centres
+SKIPPED = "skipped"  # the reason of a folder file that is not audio (the error column of its row)
 
 
 class PredictError(UserError):
@@ -133,20 +161,41 @@ class PredictOptions:
 # ----------------------------------------------------------------------------- inputs and model
 
 
-def collect_inputs(paths: Sequence[str | Path]) -> list[str]:
-    """Expand files, folders (recursive) and manifests into a list of audio paths, in the order given.
+@dataclass
+class Inputs:
+    """What the paths given to predict expand to: the files to classify, in order, and why some are skipped.
 
-    Only regular files are read as manifests; anything else (a missing path, a FIFO named ``x.wav``) is
-    passed on and becomes an error row when it is checked.
+    ``skipped`` maps a file found in a folder that is not audio (``notes.txt``) to the reason; such a file is
+    still in ``files`` so that it gets its row in order (with the reason as its error). ``hidden`` counts the
+    dot files and macOS metadata a folder scan ignores; ``empty`` lists the folders that hold no file at all.
     """
-    files: list[str] = []
+
+    files: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    hidden: int = 0
+    empty: list[str] = field(default_factory=list)
+
+
+def scan_inputs(paths: Sequence[str | Path]) -> Inputs:
+    """Expand files, folders (recursive) and manifests into the files to classify, in the order given.
+
+    In a folder every file is accounted for: audio files (SCAN_EXTENSIONS) are classified, any other file gets
+    a ``skipped`` row naming its suffix. Only regular files are read as manifests; anything else (a missing
+    path, a FIFO named ``x.wav``) is passed on and becomes an error row when it is checked.
+    """
+    out = Inputs()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found, _ = walk_files(p, AUDIO_EXTENSIONS)
+            found, hidden = walk_files(p, ("",))  # "" matches every name: nothing in the folder goes unseen
+            out.hidden += hidden
             if not found:
-                logger.warning("no audio file (%s) under %s", " ".join(AUDIO_EXTENSIONS), display_path(p))
-            files += [str(f) for f in found]
+                out.empty.append(display_path(p) + (f" ({hidden} hidden file(s) ignored)" if hidden else ""))
+            for f in map(str, found):
+                out.files.append(f)
+                suffix = Path(f).suffix.lower()
+                if suffix not in SCAN_EXTENSIONS:
+                    out.skipped[f] = f"{SKIPPED}: not an audio file ({suffix or 'no suffix'})"
         elif p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
             try:
                 rows = read_manifest_rows(p)
@@ -159,14 +208,55 @@ def collect_inputs(paths: Sequence[str | Path]) -> list[str]:
                 )
             for row in rows:
                 q = Path(str(row["path"]).strip())
-                files.append(str(q if q.is_absolute() else p.parent / q))
+                out.files.append(str(q if q.is_absolute() else p.parent / q))
         else:
-            files.append(str(p))  # a missing, special or unreadable file becomes an error row
-    return files
+            out.files.append(str(p))  # a missing, special or unreadable file becomes an error row
+    return out
 
 
-def resolve_model(model: str) -> str:
-    """A model folder (a run folder's model/ is found too) or a Hub id, as given."""
+def collect_inputs(paths: Sequence[str | Path]) -> list[str]:
+    """The audio files to classify from files, folders and manifests (:func:`scan_inputs` minus skipped files)."""
+    inputs = scan_inputs(paths)
+    return [f for f in inputs.files if f not in inputs.skipped]
+
+
+def ffmpeg_decode(path: str, sampling_rate: int) -> str:
+    """Decode a file libsndfile cannot read (AAC in .m4a, ...) with the ffmpeg binary into a temporary mono
+    float32 WAV at `sampling_rate`; returns its path (the caller deletes it). AudioError when ffmpeg is absent
+    (with the command that converts the file) or fails.
+    """
+    name = display_path(path)
+    binary = shutil.which("ffmpeg")
+    if binary is None:
+        raise AudioError(
+            "needs ffmpeg",
+            f"libsndfile cannot read {Path(path).suffix or 'this format'} files; convert it with "
+            f"`ffmpeg -i '{name}' '{Path(name).with_suffix('.wav')}'`, or install ffmpeg and hf-ser decodes it itself",
+        )
+    fd, tmp = tempfile.mkstemp(suffix=".wav", prefix="hf_ser-")
+    os.close(fd)
+    command = [binary, "-nostdin", "-v", "error", "-y", "-i", path, "-vn", "-ac", "1", "-ar", str(sampling_rate)]
+    try:
+        done = subprocess.run(
+            [*command, "-c:a", "pcm_f32le", "-f", "wav", tmp], capture_output=True, timeout=FFMPEG_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        os.unlink(tmp)
+        raise AudioError("unreadable", f"ffmpeg took over {FFMPEG_TIMEOUT:g} s on {name}") from None
+    if done.returncode != 0:
+        os.unlink(tmp)
+        reason = " ".join(done.stderr.decode("utf-8", "replace").split())[-200:]
+        raise AudioError("unreadable", f"ffmpeg could not decode it: {display_path(reason)}")
+    return tmp
+
+
+def resolve_model(model: str, flag: str = "--model") -> str:
+    """A model folder (a run folder's model/ is found too) or a Hub id, as given.
+
+    A value that looks like a local path (:func:`~hf_ser.console.looks_like_path`) and is not a folder is a
+    UserError naming `flag`, never a Hub lookup with a confusing "Repo id must be..." message.
+    """
+    check_local_folder(model, flag)
     p = Path(model).expanduser()
     if p.is_dir():
         if (p / "config.json").is_file():
@@ -174,36 +264,77 @@ def resolve_model(model: str) -> str:
         if (p / "model" / "config.json").is_file():
             return str(p / "model")
         raise PredictError(
-            f"{display_path(p)} holds no config.json: give a run's model/ folder, a folder written "
-            f"by `python -m hf_ser.hub push --dry_run`, or a Hub model id"
+            f"{flag} {display_path(p)} holds no config.json: give a run's model/ folder, a folder written "
+            f"by `hf-ser hub push --dry_run`, or a Hub model id"
         )
     return model
 
 
-def load_classifier(model: str, device: str | None = None, onnx: str | None = None):
+# config keys that differ between a model folder and its ONNX export without changing the model
+_CONFIG_NOISE = (
+    "_name_or_path",
+    "transformers_version",
+    "torch_dtype",
+    "dtype",
+    "architectures",
+    "_attn_implementation",
+)
+
+
+def check_same_model(model: str, onnx: str) -> None:
+    """UserError when --model and --onnx name different models (their config.json differ beyond bookkeeping).
+
+    --onnx alone is enough (the export carries its config.json and extractor); --model beside it is only checked.
+    """
+    path = resolve_model(model)
+    folder = Path(onnx) if Path(onnx).is_dir() else Path(onnx).parent
+    try:
+        mine = AutoConfig.from_pretrained(path).to_dict()
+        theirs = AutoConfig.from_pretrained(folder).to_dict()
+    except (OSError, ValueError) as e:
+        raise PredictError(
+            f"cannot compare --model {model} with --onnx {display_path(onnx)} ({display_path(str(e))[:120]}); "
+            "drop --model: the ONNX export carries its own config"
+        ) from None
+    differ = sorted(k for k in mine.keys() | theirs.keys() if k not in _CONFIG_NOISE and mine.get(k) != theirs.get(k))
+    if differ:
+        raise PredictError(
+            f"--model {model} and --onnx {display_path(onnx)} are different models (config differs in "
+            f"{', '.join(differ[:5])}); give --onnx alone"
+        )
+
+
+def load_classifier(model: str | None, device: str | None = None, onnx: str | None = None, progress: bool = True):
     """The stock ``pipeline("audio-classification")`` of a local folder or Hub id, on `device` (default: cuda if any).
 
     Everything else in this module uses only this interface, so any object offering it can stand in (an
     ONNX Runtime session, a remote endpoint): ``classifier(iterable of {"raw", "sampling_rate"}, batch_size=,
     top_k=None)`` yielding one list of ``{"label", "score"}`` per input, ``classifier.feature_extractor.sampling_rate``
     and ``classifier.model.config.id2label``. With `onnx`, an onnxruntime session of that export
-    (``hf-ser export``) is that object.
+    (``hf-ser export``) is that object, and `model` (optional) must be the same model. `progress` False hides
+    transformers' "Loading weights" bar.
     """
 
     if onnx:  # an ONNX export, run by onnxruntime (the onnx extra)
+        if Path(onnx).suffix != ".onnx":  # a folder (a .onnx file is checked by the classifier)
+            check_local_folder(onnx, "--onnx")
+        if model:
+            check_same_model(model, onnx)
         return OnnxAudioClassifier(onnx)
-
+    if not model:
+        raise PredictError("give the model: --model RUN_OR_MODEL_DIR_OR_HUB_ID, or --onnx EXPORT_DIR")
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise PredictError("--device cuda was asked but torch sees no CUDA GPU; use --device cpu")
     path = resolve_model(model)
     try:
-        return pipeline("audio-classification", model=path, feature_extractor=path, device=device)
+        with loading_bars(progress):
+            return pipeline("audio-classification", model=path, feature_extractor=path, device=device)
     except (OSError, ValueError) as e:
         raise PredictError(
-            f"could not load the model {model!r}: {display_path(str(e))} -- give a run's model/ folder, a folder "
-            f"written by `python -m hf_ser.hub push --dry_run`, or a Hub id (downloaded once into the Hugging Face "
+            f"could not load --model {model!r}: {display_path(str(e))} -- give a run's model/ folder, a folder "
+            f"written by `hf-ser hub push --dry_run`, or a Hub id (downloaded once into the Hugging Face "
             f"cache; with HF_HUB_OFFLINE=1 only the cache is used)"
         ) from None
 
@@ -281,9 +412,17 @@ class Predictor:
     its segments are classified and every earlier file's rows are out.
     """
 
-    def __init__(self, classifier, options: PredictOptions = PredictOptions(), progress: bool = False):
-        """Bind a classifier (see :func:`load_classifier`) and checked options."""
+    def __init__(
+        self,
+        classifier,
+        options: PredictOptions = PredictOptions(),
+        progress: bool = False,
+        skipped: dict[str, str] | None = None,
+    ):
+        """Bind a classifier (see :func:`load_classifier`) and checked options; files in `skipped` (path ->
+        reason, see :class:`Inputs`) get a row with that reason and are never opened."""
         self.classifier = classifier
+        self.skipped = skipped or {}
         self.options = options.checked()
         self.labels = classifier_labels(classifier)
         self.sr = classifier_rate(classifier)
@@ -307,16 +446,40 @@ class Predictor:
             return None
         return tqdm(total=total, unit=unit, desc=desc, position=1, leave=False, disable=None)
 
+    def _readable(self, path: str) -> str:
+        """`path` when soundfile reads it, else a temporary WAV decoded by ffmpeg (FFMPEG_EXTENSIONS only);
+        AudioError with the reason (a skipped file, no ffmpeg and how to convert, an unreadable file)."""
+        if path in self.skipped:
+            raise AudioError(*self.skipped[path].split(": ", 1))
+        try:
+            check_audio_file(path)
+            return path
+        except AudioError as e:
+            if e.reason != "unreadable" or Path(path).suffix.lower() not in FFMPEG_EXTENSIONS:
+                raise
+        return ffmpeg_decode(path, self.sr)
+
     def _segments(self, job: _Job) -> Iterator[tuple[int, np.ndarray]]:
-        """(span index, prepared samples) of each segment of a file; a segment that fails is noted in the job."""
-        info = check_audio_file(job.path)
+        """(span index, prepared samples) of each segment of a file; a segment that fails is noted in the job.
+
+        A file only ffmpeg decodes is read from a temporary WAV, deleted once its segments are read."""
+        source = self._readable(job.path)
+        try:
+            yield from self._source_segments(job, source)
+        finally:
+            if source != job.path:
+                os.unlink(source)
+
+    def _source_segments(self, job: _Job, source: str) -> Iterator[tuple[int, np.ndarray]]:
+        """:meth:`_segments` reading the audio from `source` (the file itself or its ffmpeg decode)."""
+        info = check_audio_file(source)
         job.duration = info.frames / info.samplerate
         self.audio_seconds += job.duration
         job.mode = self._mode(job.duration)
         opts = self.options
         if job.mode == "none":
             stop = NONE_READ_SECONDS if job.duration > NONE_READ_SECONDS else None
-            wave = load_mono(job.path, self.sr, stop=stop)
+            wave = load_mono(source, self.sr, stop=stop)
             if opts.max_seconds and len(wave) > opts.max_seconds * self.sr:
                 self.cropped.append(job.path)
             job.spans = [(0.0, job.duration)]
@@ -325,9 +488,7 @@ class Predictor:
         if job.mode == "vad":
             bar = self._bar(job, round(job.duration, 1), "s", "VAD")
             try:
-                job.spans = vad_segments(
-                    job.path, opts.vad, on_block=(lambda n: bar.update(n / 16000)) if bar else None
-                )
+                job.spans = vad_segments(source, opts.vad, on_block=(lambda n: bar.update(n / 16000)) if bar else None)
             finally:
                 if bar:
                     bar.close()
@@ -337,7 +498,7 @@ class Predictor:
             job.spans = fixed_segments(job.duration, opts.window, opts.window_hop)
         job.bar = self._bar(job, len(job.spans), "segment", "segments")
         cfg = PreprocessConfig(sampling_rate=self.sr, max_seconds=None)
-        for k, raw in iter_segment_audio(job.path, job.spans, self.sr):
+        for k, raw in iter_segment_audio(source, job.spans, self.sr):
             try:
                 if len(raw) == 0:
                     raise AudioError("empty segment", "beyond the decoded audio")
@@ -693,25 +854,67 @@ def plot_name(path: str) -> str:
     return f"{safe_name(Path(path).stem)[:80]}-{digest}.png"
 
 
+def label_colours(labels: Sequence[str]) -> dict[str, str]:
+    """A colour per label: fixed ones for the six emotions (neutral a dark teal that reads on white and beside the
+    shading, not a grey), matplotlib's tab10 for any other label of an external model."""
+    spare = iter(c for c in TAB10 if c not in EMOTION_COLOURS.values())
+    return {label: EMOTION_COLOURS.get(label) or next(spare, "#000000") for label in labels}
+
+
+def _band_cells(segments: Sequence[dict], overlapping: bool) -> list[tuple[float, float, str]]:
+    """(start, end, top label) of each cell of the label band: a segment's own span, or for overlapping windows
+    the stretch closer to that window's centre than to its neighbours' (so cells never cover each other)."""
+    if not overlapping:
+        return [(r["start"], r["end"], r["label"]) for r in segments]
+    centres = [(r["start"] + r["end"]) / 2 for r in segments]
+    cells = []
+    for k, r in enumerate(segments):
+        lo = r["start"] if k == 0 else max(r["start"], (centres[k - 1] + centres[k]) / 2)
+        hi = r["end"] if k == len(segments) - 1 else min(r["end"], (centres[k] + centres[k + 1]) / 2)
+        cells.append((lo, hi, r["label"]))
+    return cells
+
+
+def _time_axis(ax, duration: float) -> None:
+    """Seconds on the x axis, or m:ss from MINUTES_FROM seconds on (a 10-minute file reads 0:00 ... 10:00)."""
+    if duration < MINUTES_FROM:
+        ax.set_xlabel("time (s)")
+        return
+    ax.set_xlabel("time (min:s)")
+    minutes = next((m for m in (1, 2, 5, 10, 15, 30, 60) if duration / (60 * m) <= 12), 120)  # at most 12 ticks
+    ax.xaxis.set_major_locator(MultipleLocator(60 * minutes))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{int(x // 60)}:{int(round(x % 60)):02d}"))
+
+
 def timeline_figure(rows: Sequence[dict]) -> Figure:
-    """One file's emotion timeline: each emotion's probability over time (steps over the classified segments,
-    broken where there is no segment; a point per window at its centre when windows overlap), segments
-    shaded, the file's label in the title."""
+    """One file's emotion timeline: a band with the top label of each segment (readable at any length: a
+    10-minute file's 60 segments are coloured blocks), and under it each emotion's probability over time (steps
+    over the classified segments, broken where there is no segment; a point per segment at its centre, joined, when
+    windows overlap or there are more than POINTS_FROM segments), segments shaded, the file's label in the title;
+    minutes on the time axis for long files."""
     file_row = rows[-1]
     segments = [r for r in rows if r["kind"] == "segment" and r["probs"]] or [r for r in rows if r["probs"]]
     labels = list(segments[0]["probs"]) if segments else []
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    colours = label_colours(labels)
+    duration = max(file_row["end"], 1e-3)
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    colours = dict(zip(labels, ["#d62728", "#8c564b", "#9467bd", "#ff7f0e", "#7f7f7f", "#1f77b4"]))
+    band, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 5])
     overlapping = any(b["start"] < a["end"] - 1e-6 for a, b in pairwise(segments))
+    # many segments: a point per segment at its centre, joined (flat steps broken at each pause read as dashes)
+    as_points = overlapping or len(segments) > POINTS_FROM
+    for start, end, label in _band_cells(segments, overlapping):
+        band.axvspan(start, end, color=colours.get(label, "#000000"), linewidth=0)
+    band.set_yticks([])
+    band.set_ylabel("top", rotation=0, ha="right", va="center", fontsize=8)
+    band.tick_params(axis="x", labelbottom=False)
     for i, r in enumerate([] if overlapping else segments):  # shading overlapping windows would cover everything
-        ax.axvspan(r["start"], r["end"], color="#000000", alpha=0.06 if i % 2 else 0.12, linewidth=0)
+        ax.axvspan(r["start"], r["end"], color="#000000", alpha=0.04 if i % 2 else 0.08, linewidth=0)
     for label in labels:
         xs: list[float] = []
         ys: list[float] = []
         for r in segments:
-            if overlapping:  # overlapping windows: one point per window, at its centre
+            if as_points:  # overlapping windows or many segments: one point per segment, at its centre
                 xs.append((r["start"] + r["end"]) / 2)
                 ys.append(r["probs"][label])
                 continue
@@ -720,13 +923,13 @@ def timeline_figure(rows: Sequence[dict]) -> Figure:
                 ys.append(np.nan)
             xs += [r["start"], r["end"]]
             ys += [r["probs"][label]] * 2
-        ax.plot(xs, ys, color=colours.get(label), label=label, linewidth=1.4, marker="." if overlapping else None)
-    ax.set_xlim(0, max(file_row["end"], 1e-3))
+        ax.plot(xs, ys, color=colours[label], label=label, linewidth=1.2, marker="." if as_points else None, ms=4)
+    ax.set_xlim(0, duration)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("time (s)")
+    _time_axis(ax, duration)
     ax.set_ylabel("probability")
     summary = f"{file_row['label']} ({file_row['score']:.2f})" if file_row["label"] else (file_row["error"] or "")
-    ax.set_title(f"{display_path(Path(file_row['path']).name)}: {summary}", fontsize=9)
+    band.set_title(f"{display_path(Path(file_row['path']).name)}: {summary}", fontsize=9)
     if labels:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return fig
@@ -743,6 +946,15 @@ def plot_timeline(rows: Sequence[dict], png: str | Path) -> Path:
 # ----------------------------------------------------------------------------- command
 
 
+EXAMPLES = """
+Examples:
+  hf-ser predict clip.wav --model runs/demo/multi-neo_latin-seed0
+  hf-ser predict recordings/ --model org/ser-model --output labels.csv --verbose
+  hf-ser predict interview.m4a --segment vad --plot timelines/ --model runs/demo/multi-neo_latin-seed0
+  hf-ser predict recordings/ --onnx runs/demo/onnx --format jsonl | head -1
+"""
+
+
 def build_parser() -> ArgumentParser:
     """The predict command's flags."""
     doc = __doc__ or ""
@@ -750,11 +962,16 @@ def build_parser() -> ArgumentParser:
         prog="hf-ser predict",
         description=doc.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=doc.split("\n\n", 1)[1],
+        epilog=doc.split("\n\n", 1)[1] + EXAMPLES,
     )
     d = VadParams()
     parser.add_argument("paths", nargs="+", help="audio files, folders or manifests (.csv/.jsonl with a path column)")
-    parser.add_argument("--model", required=True, help="model folder (a run's model/ or a --dry_run folder) or Hub id")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="model: a run folder, its model/ folder, a `hub push --dry_run` folder or a Hub id (org/name); "
+        "not needed with --onnx",
+    )
     parser.add_argument("--output", default=None, help="write to this file (.csv, .jsonl, .json) instead of stdout")
     parser.add_argument(
         "--format",
@@ -781,11 +998,36 @@ def build_parser() -> ArgumentParser:
         "model: the crop of --segment none and the longest VAD segment (default 20, the training "
         "crop; 0 = no limit)",
     )
-    parser.add_argument("--vad_threshold", type=float, default=d.threshold, help="speech probability threshold")
-    parser.add_argument("--min_speech", type=float, default=d.min_speech, help="drop speech shorter than this (s)")
-    parser.add_argument("--min_silence", type=float, default=d.min_silence, help="a pause this long (s) ends a segment")
-    parser.add_argument("--speech_pad", type=float, default=d.speech_pad, help="s added on each side of a segment")
-    parser.add_argument("--merge_gap", type=float, default=d.merge_gap, help="join segments closer than this (s)")
+    parser.add_argument(
+        "--vad_threshold",
+        type=float,
+        default=d.threshold,
+        help=f"VAD speech probability threshold (default {d.threshold:g})",
+    )
+    parser.add_argument(
+        "--min_speech",
+        type=float,
+        default=d.min_speech,
+        help=f"drop speech shorter than this, s (default {d.min_speech:g})",
+    )
+    parser.add_argument(
+        "--min_silence",
+        type=float,
+        default=d.min_silence,
+        help=f"a pause this long (s) ends a segment (default {d.min_silence:g})",
+    )
+    parser.add_argument(
+        "--speech_pad",
+        type=float,
+        default=d.speech_pad,
+        help=f"s added on each side of a segment (default {d.speech_pad:g})",
+    )
+    parser.add_argument(
+        "--merge_gap",
+        type=float,
+        default=d.merge_gap,
+        help=f"join segments closer than this, s (default {d.merge_gap:g})",
+    )
     parser.add_argument(
         "--aggregate",
         choices=AGGREGATES,
@@ -794,7 +1036,9 @@ def build_parser() -> ArgumentParser:
         "duration-weighted mean of probabilities (default), per-emotion max, or vote share",
     )
     parser.add_argument("--top_k", type=int, default=None, help="labels listed in `scores` (default: all)")
-    parser.add_argument("--batch_size", type=int, default=8, help="segments per forward pass (sorted by length)")
+    parser.add_argument(
+        "--batch_size", type=int, default=8, help="segments per forward pass, sorted by length (default 8)"
+    )
     parser.add_argument(
         "--pool_seconds",
         type=float,
@@ -805,12 +1049,16 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--plot", default=None, metavar="DIR", help="write one emotion timeline PNG per file here")
-    parser.add_argument("--no_progress", action="store_true", help="no progress bars")
+    parser.add_argument("--no_progress", action="store_true", help="no progress bars (model loading included)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="list every skipped or failed file on stderr as it comes"
+    )
     parser.add_argument(
         "--onnx",
         default=None,
-        metavar="PATH",
-        help="run this ONNX export (hf-ser export ... --onnx PATH) with onnxruntime instead of PyTorch",
+        metavar="DIR",
+        help="run this ONNX export (written by `hf-ser export RUN --output_dir DIR`) with onnxruntime instead of "
+        "PyTorch; replaces --model (given both, they must be the same model)",
     )
     return parser
 
@@ -837,6 +1085,26 @@ def options_from_args(args) -> PredictOptions:
     ).checked()
 
 
+def summary_line(n_done: int, errors: Counter, seconds: float, audio_seconds: float, output: str | None) -> str:
+    """The one line predict ends with: how many files were classified, skipped or failed (grouped by reason),
+    the speed (only when something was classified: files/s of nothing is noise) and the file written."""
+    n_skipped = errors.get(SKIPPED, 0)
+    failed = Counter({r: n for r, n in errors.items() if r != SKIPPED})
+    n_ok = n_done - n_skipped - sum(failed.values())
+    parts = [f"classified {n_ok} of {n_done - n_skipped} audio file(s)"]
+    if n_ok:
+        parts[0] += f" in {seconds:.1f} s: {n_done / seconds:.1f} files/s, {audio_seconds / seconds:.1f}x real time"
+    else:
+        parts[0] = f"nothing classified: 0 of {n_done - n_skipped} audio file(s)"
+    if n_skipped:
+        parts.append(f"skipped {n_skipped} file(s) that are not audio")
+    if failed:
+        parts.append(f"{sum(failed.values())} error(s): " + ", ".join(f"{n} {r}" for r, n in failed.most_common()))
+    if output:
+        parts.append(f"wrote {display_path(output)}")
+    return "; ".join(parts)
+
+
 @command
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the exit code (0 when at least one file was classified, 1 when none was)."""
@@ -846,12 +1114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     fmt = format_for(args.output, args.format)
     if args.resume and (not args.output or fmt == "table"):
         raise UserError("--resume needs --output in csv, jsonl or json (the file whose finished rows are kept)")
-    files = collect_inputs(args.paths)
+    inputs = scan_inputs(args.paths)
+    files = inputs.files
     if not files:
-        raise PredictError(
-            f"no audio file found in {display_path(' '.join(args.paths))} (searched for {' '.join(AUDIO_EXTENSIONS)})"
-        )
-    classifier = load_classifier(args.model, args.device, onnx=args.onnx)
+        raise PredictError(f"no file found in {', '.join(inputs.empty)}; give a folder with audio files")
+    for folder in inputs.empty:
+        logger.warning("no file in %s", folder)
+    classifier = load_classifier(args.model, args.device, onnx=args.onnx, progress=not args.no_progress)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets '?', not a crash
     writer = RowWriter(fmt, args.output, resume=args.resume)
@@ -861,7 +1130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info(
             "--resume: %d of %d file(s) already in %s", len(files) - len(todo), len(files), display_path(args.output)
         )
-    predictor = Predictor(classifier, options, progress=not args.no_progress)
+    predictor = Predictor(classifier, options, progress=not args.no_progress, skipped=inputs.skipped)
     start = time.perf_counter()
     n_done, errors = 0, Counter()
     try:
@@ -872,6 +1141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 n_done += 1
                 if file_row["error"]:
                     errors[file_row["error"].split(":")[0]] += 1
+                    if args.verbose:
+                        logger.info("%s: %s", display_path(file_row["path"]), file_row["error"])
                 else:
                     n_ok += 1
                 if args.plot:
@@ -883,20 +1154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         writer.close()
     seconds = max(time.perf_counter() - start, 1e-9)
-    summary = (
-        f"{sum(errors.values())} error(s): " + ", ".join(f"{n} {r}" for r, n in errors.most_common()) if errors else ""
-    )
-    print(
-        f"classified {n_done - sum(errors.values())} of {n_done} file(s) in {seconds:.1f} s: "
-        f"{n_done / seconds:.1f} files/s, {predictor.audio_seconds / seconds:.1f}x real time"
-        + (f"; {summary}" if summary else "")
-        + (f"; wrote {display_path(args.output)}" if args.output else ""),
-        file=sys.stderr,
-    )
-    if n_ok == 0:
-        print("error: no file could be classified (see the error column)", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    line = summary_line(n_done, errors, seconds, predictor.audio_seconds, args.output)
+    if inputs.hidden:
+        line += f"; ignored {inputs.hidden} hidden file(s)"
+    print(line + ("" if n_ok else " (see the error column)"), file=sys.stderr)
+    return EXIT_OK if n_ok else EXIT_FAILED
 
 
 if __name__ == "__main__":

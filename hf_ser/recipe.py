@@ -1,13 +1,17 @@
-"""``python -m hf_ser.recipe NAME [--key value ...]``: run one of the paper's experiments.
+"""``hf-ser recipe NAME [--key value ...]``: run one of the paper's experiments.
 
 A recipe is ``recipes/NAME.yaml`` on top of ``recipes/defaults.yaml`` (the paper's
 hyper-parameters) and, with ``--demo``, ``recipes/demo.yaml``; command-line keys win.
-All keys are fields of the dataclasses below or of ``TrainingArguments``, parsed by
-``HfArgumentParser``. Each run writes ``<output_dir>/<run>/metrics.json`` and ``model/``.
+Every key is a field of one of the argument dataclasses (model, data, loss/SER, few-shot, grid,
+launcher: ``hf-ser recipe NAME --help`` lists them with the recipe's values) or of
+``transformers.TrainingArguments`` (``hf-ser recipe NAME --help_all``), parsed by ``HfArgumentParser``.
+Each run writes ``<output_dir>/<run>/metrics.json`` and ``model/``.
 """
 
 from __future__ import annotations
 
+import argparse
+import copy
 import dataclasses
 import json
 import logging
@@ -15,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +33,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from . import __version__
 from .audio import TrainAugment
-from .console import OneLineErrors, command, setup_logging
+from .console import ArgumentParser, OneLineErrors, PlainHelp, command, setup_logging
 from .corpora import default_cache_dir
 from .data import DataArguments, load_languages, split_dataset_dev, subset, with_corpus_ids
 from .errors import EXIT_FAILED, EXIT_OK, UserError
@@ -222,8 +227,125 @@ class RecipeError(UserError):
     """A user mistake in the recipe name, a key or a value; printed without a traceback."""
 
 
-class RecipeParser(OneLineErrors, HfArgumentParser):
-    """HfArgumentParser whose argument errors are one-line UserErrors."""
+class RecipeParser(PlainHelp, OneLineErrors, HfArgumentParser):
+    """HfArgumentParser whose argument errors are one-line UserErrors, and whose ``--no_X`` flags say they
+    turn X off (HfArgumentParser gives them X's own help)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        negate_help(self._actions)
+
+
+def negate_help(actions: list[argparse.Action]) -> None:
+    """Give each ``--no_X`` flag HfArgumentParser adds for a boolean X that defaults to True a help of its own."""
+    for action in actions:
+        if action.option_strings and action.option_strings[0].startswith("--no_"):
+            action.help = f"turn --{action.dest} off (it is on by default)"
+
+
+# The recipe's own keys in `hf-ser recipe NAME --help`, one titled group per argument dataclass, in this order;
+# a field added to any of them shows up in its group without more code.
+HELP_GROUPS: tuple[tuple[type, str], ...] = (
+    (ModelArguments, "model"),
+    (DataArguments, "data"),
+    (SERArguments, "loss and balancing (SER)"),
+    (FewShotArguments, "few-shot (recipe few_shot)"),
+    (GridArguments, "grid: which planned runs to list or execute"),
+    (LaunchArguments, "launcher: where the runs execute"),
+)
+# TrainingArguments keys worth naming in the pointer at the end of the grouped help
+TRAINING_KEYS = ("output_dir", "learning_rate", "num_train_epochs", "per_device_train_batch_size", "seed")
+RECIPE_EXAMPLES = """examples:
+  hf-ser recipe {name} --demo --output_dir runs/demo      # tiny model, synthetic corpus: minutes on a CPU
+  hf-ser recipe {name} --list_runs                        # the planned runs, their state and cost
+  hf-ser recipe {name} --learning_rate 5e-5 --seeds 3     # any key, from any group or TrainingArguments
+"""
+
+
+class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help lines ending with the value the recipe gives a key (when it gives one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        """The action's help plus ``(recipe: VALUE)``; %% escaped so argparse prints what the help says."""
+        text = (action.help or "").replace("%", "%%")
+        negation = action.option_strings and action.option_strings[0].startswith("--no_")
+        if action.default not in (None, argparse.SUPPRESS) and action.option_strings and not negation:
+            shown = " ".join(map(str, action.default)) if isinstance(action.default, list) else action.default
+            text += f" (recipe: {str(shown).replace('%', '%%')})"
+        return text
+
+
+def recipe_comment(path: Path) -> str:
+    """The leading ``#`` comment of a recipe YAML (what the recipe is), as plain lines."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return "\n".join(lines)
+
+
+def first_sentence(text: str, limit: int = 100) -> str:
+    """The first sentence of a description on one line, cut at `limit` characters."""
+    flat = " ".join(text.split())
+    head = flat.split(". ")[0].split(": ")[0].rstrip(".:")
+    return head if len(head) <= limit else head[: limit - 3].rstrip() + "..."
+
+
+def recipe_help(name: str) -> str:
+    """``hf-ser recipe NAME --help``: the recipe's description, its keys grouped by dataclass with the values this
+    recipe gives them (defaults.yaml, then NAME.yaml), a pointer to TrainingArguments and examples."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else RECIPES_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise RecipeError(
+            f"unknown recipe {name!r}; available: {', '.join(available_recipes())} (or a path to a .yaml)"
+        )
+    known = {a.dest for a in RecipeParser(PARSER_TYPES)._actions}
+    values = {**_read_yaml(RECIPES_DIR / "defaults.yaml", known), **_read_yaml(path, known)}
+    values.pop("demo_overrides", None)
+    parser = ArgumentParser(
+        prog=f"hf-ser recipe {path.stem}",
+        usage=f"hf-ser recipe {path.stem} [--key value ...]",
+        description=recipe_comment(path),
+        formatter_class=_DefaultsFormatter,
+        add_help=False,
+    )
+    for dtype, title in HELP_GROUPS:
+        group = parser.add_argument_group(title, (dtype.__doc__ or "").strip())
+        hints = typing.get_type_hints(dtype)
+        for f in dataclasses.fields(dtype):
+            if f.init:
+                typed = copy.copy(f)  # HfArgumentParser reads the resolved type from the field itself
+                typed.type = hints[f.name]
+                HfArgumentParser._parse_dataclass_field(group, typed)
+    negate_help(parser._actions)
+    for action in parser._actions:  # one spelling per key, and a metavar saying what the value is
+        action.option_strings = action.option_strings[:1]
+        if action.nargs == "?":
+            action.metavar = "BOOL"
+        elif action.nargs != 0:
+            action.metavar = {int: "N", float: "X"}.get(action.type, "VALUE")
+    parser.set_defaults(**{k: v for k, v in values.items() if k in {a.dest for a in parser._actions}})
+    training = ", ".join(f"--{k}" + (f" ({values[k]})" if k in values else "") for k in TRAINING_KEYS)
+    parser.epilog = (
+        f"TrainingArguments: every field of transformers.TrainingArguments is a key too, e.g. {training}; "
+        f"`hf-ser recipe {path.stem} --help_all` lists them all.\n\n" + RECIPE_EXAMPLES.format(name=path.stem)
+    )
+    return parser.format_help()
+
+
+def recipes_help() -> str:
+    """``hf-ser recipe --help``: what a recipe is, each recipe with the first line of its description, and where
+    each recipe's keys are listed."""
+    rows = [(name, first_sentence(recipe_comment(RECIPES_DIR / f"{name}.yaml"))) for name in available_recipes()]
+    width = max(len(name) for name, _ in rows)
+    listing = "\n".join(f"  {name.ljust(width)}  {line}" for name, line in rows)
+    doc = (__doc__ or "").replace("``", "")
+    return (
+        f"usage: hf-ser recipe NAME [--key value ...]\n\n{doc.strip()}\n\nrecipes:\n{listing}\n\n"
+        "`hf-ser recipe NAME --help` lists the keys of a recipe with its values.\n\n"
+        + RECIPE_EXAMPLES.format(name="neo_latin")
+    )
 
 
 @dataclass
@@ -1118,11 +1240,13 @@ def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_logging()
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        print("recipes:", ", ".join(available_recipes()))
+        print(recipes_help())
         return EXIT_OK if argv else 2
-    if len(argv) >= 2 and argv[1] in ("-h", "--help"):
+    if "--help_all" in argv[1:]:
         RecipeParser(PARSER_TYPES, prog=f"hf-ser recipe {argv[0]}").print_help()
+        return EXIT_OK
+    if "-h" in argv[1:] or "--help" in argv[1:]:
+        print(recipe_help(argv[0]))
         return EXIT_OK
     if argv[0] == "upstream":  # the frozen-upstream benchmark has its own options (hf_ser.upstream)
         return upstream_main(argv[1:])

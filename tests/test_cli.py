@@ -1,14 +1,20 @@
 """One command-line convention: `hf-ser SUB --help` works, a user mistake is one line with exit 2, a bug a traceback."""
 
 import contextlib
+import dataclasses
 import io
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import hf_ser
 from hf_ser import cli
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # per sub-command: arguments that are a user mistake
 MISTAKES = {
@@ -88,3 +94,88 @@ def test_the_same_concept_has_the_same_flag_everywhere():
     flags |= set(re.findall(r"--[a-z_]+", run("hub", "push", "--help").stdout))
     assert "--output_dir" in flags and "--output" in flags
     assert not flags & {"--out", "--report", "--root", "--C", "--chunk_seconds"}
+
+
+def test_version():
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"hf-ser {hf_ser.__version__}"
+
+
+def test_help_reads_as_terminal_text_with_examples():
+    """No reStructuredText double backticks and no `python -m` hints in any --help; examples in each one."""
+    pages = {name: run(name, "--help").stdout for name in cli.available()}
+    pages["hf-ser"] = run("--help").stdout
+    pages["hub push"] = run("hub", "push", "--help").stdout
+    for name, text in pages.items():
+        assert "``" not in text, name
+    for name in ("hf-ser", "recipe", "predict", "export", "evaluate", "corpora"):
+        assert "hf-ser" in pages[name] and "xample" in pages[name], name
+        assert "python -m hf_ser" not in pages[name].replace("`python -m hf_ser.<module>`", ""), name
+
+
+def test_recipe_help_groups_the_recipes_own_keys_and_points_to_training_arguments():
+    from hf_ser import recipe
+
+    text = run("recipe", "neo_latin", "--help").stdout
+    titles = [title for _, title in recipe.HELP_GROUPS]
+    positions = [text.index(f"\n{title}:") for title in titles]
+    assert positions == sorted(positions) and text.rindex("TrainingArguments") > positions[-1]
+    for dtype, _ in recipe.HELP_GROUPS:  # every field of every group, a new one included, without more code
+        for f in dataclasses.fields(dtype):
+            assert f"--{f.name} " in text or f"--{f.name}\n" in text, f.name
+    assert "--per_device_eval_batch_size" not in text and len(text.splitlines()) < 300  # TrainingArguments apart
+    assert "(recipe: neo_latin)" in text  # the recipe's own values
+    negation = text[text.index("--no_freeze_feature_encoder") :].split("\n  --")[0]
+    assert "turn --freeze_feature_encoder off" in negation and "Keep the convolutional" not in negation
+    assert "--fold 0" in text
+    listing = run("recipe", "--help").stdout
+    assert "neo_latin" in listing and "below" not in listing and "recipe NAME --help" in listing
+
+
+def test_an_unknown_flag_after_a_subcommand_points_to_its_help():
+    done = run("hub", "push", "/x", "--repo_id", "a/b", "--bogus")
+    assert done.returncode == 2 and "(see `hf-ser hub push --help`)" in done.stderr
+
+
+def test_a_closed_pipe_exits_141_without_a_traceback():
+    """The console layer handles a reader that went away (`hf-ser ... | head -1`) for every command."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hf_ser.cli", "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == "", err
+    shell = subprocess.run(
+        ["bash", "-c", f"'{sys.executable}' -m hf_ser.cli recipe --help | head -1; exit ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert shell.returncode in (0, 141) and shell.stdout.startswith("usage") and "Traceback" not in shell.stderr
+
+
+def test_language_names_and_iso_codes_give_the_papers_code():
+    from hf_ser.errors import UserError
+    from hf_ser.labels import check_languages
+
+    assert check_languages(["fr", "fra", "French", "FRE", "rum", "ron", "ro", "Chinese", "zh"]) == [
+        "FRE",
+        "FRE",
+        "FRE",
+        "FRE",
+        "ROM",
+        "ROM",
+        "ROM",
+        "CHI",
+        "CHI",
+    ]
+    with pytest.raises(UserError, match="unknown language code 'klingon'.*ISO 639"):
+        check_languages(["klingon"])
+
+
+def test_corpora_list_says_a_missing_data_root():
+    done = run("corpora", "list", "--data_root", "/does/not/exist")
+    assert done.returncode == 0 and "cafe" in done.stdout  # still where to get each corpus
+    assert "note: the data root /does/not/exist does not exist" in done.stderr

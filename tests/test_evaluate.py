@@ -128,3 +128,26 @@ def test_model_without_emotion_classes_is_a_user_error(tmp_path, hf_ser_cache, c
     argv = [model, "--demo", "--languages", "FRE", "--synthetic_per_cell", "2", "--output_dir", str(tmp_path)]
     assert E.main(argv) == 2  # one line, exit 2, as from the shell
     assert re.search(r"error: no class of the model maps.*en, fr, de", capsys.readouterr().err)
+
+
+def test_a_local_model_is_named_by_its_folder_and_zero_shot_only_when_known(tmp_path):
+    """A run's model/ gives the run folder's name; a model trained on a tested language is not "zero-shot"."""
+    run = tmp_path / "runs" / "multi-neo_latin-seed0"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "config.json").write_text("{}")
+    metrics = {"all": {"uar": 0.5, "f1": 0.5}, "FRE": {"uar": 0.5, "f1": 0.5}}
+    record = {"run": run.name, "family": "multilingual", "train_languages": ["FRE", "ITA"], "metrics": metrics}
+    (run / "metrics.json").write_text(json.dumps(record))
+    for given in (run, run / "model"):
+        origin = E.model_origin(str(given))
+        assert origin.name == "multi-neo_latin-seed0" and origin.path == str(run / "model")
+        assert origin.trained_on == ["FRE", "ITA"]
+    assert E.protocol_row(origin, ["FRE"]) == (False, "hf_ser model trained on FRE ITA, scored as is")
+    assert E.protocol_row(origin, ["SPA"])[0] is True and "zero-shot on SPA" in E.protocol_row(origin, ["SPA"])[1]
+    other = tmp_path / "downloaded"
+    other.mkdir()
+    assert E.model_origin(str(other)).name == "downloaded" and E.model_origin(str(other)).trained_on is None
+    assert E.protocol_row(E.model_origin(str(other)), ["FRE"])[0] is None
+    assert E.model_origin("org/name").name == "external-org--name"
+    with pytest.raises(UserError, match="MODEL /no/such/model: the folder does not exist"):
+        E.model_origin("/no/such/model")

@@ -30,7 +30,7 @@ def exported(tmp_path_factory, one_torch_thread):
 
     handlers = logging.getLogger().handlers[:]
     root = _saved(tmp_path_factory.mktemp("run"), "demo-tiny")
-    assert main([str(root), "--onnx", str(root / "onnx"), "--quantize", "int8"]) == 0
+    assert main([str(root), "--onnx", "--output_dir", str(root / "onnx"), "--quantize", "int8"]) == 0
     logging.getLogger().handlers[:] = handlers
     return root
 
@@ -79,7 +79,8 @@ def test_classifier_matches_pipeline_interface(exported):
 
 @pytest.mark.slow
 def test_predict_onnx_flag(exported, tmp_path, capsys):
-    """hf_ser.predict --onnx OUT labels files as the PyTorch model does."""
+    """hf-ser predict --onnx OUT labels files as the PyTorch model does, with or without --model; a --model that
+    is another model is an error."""
     rng = np.random.default_rng(2)
     for i in range(3):
         t = np.arange(int(16000 * (1 + i))) / 16000
@@ -90,13 +91,12 @@ def test_predict_onnx_flag(exported, tmp_path, capsys):
         )
     files = [str(tmp_path / f"f{i}.wav") for i in range(3)]
     outs = []
-    for extra in ([], ["--onnx", str(exported / "onnx")]):
+    model = ["--model", str(exported / "model")]
+    for extra in (model, [*model, "--onnx", str(exported / "onnx")], ["--onnx", str(exported / "onnx")]):
         assert (
             predict.main(
                 [
                     *files,
-                    "--model",
-                    str(exported / "model"),
                     "--format",
                     "csv",
                     "--batch_size",
@@ -109,7 +109,25 @@ def test_predict_onnx_flag(exported, tmp_path, capsys):
             == 0
         )
         outs.append([line.split(",")[:2] for line in capsys.readouterr().out.strip().splitlines()])
-    assert outs[0] == outs[1]
+    assert outs[0] == outs[1] == outs[2]
+    other = _saved(tmp_path / "other", "demo-tiny-hubert")
+    assert predict.main([*files, "--model", str(other), "--onnx", str(exported / "onnx")]) == 2
+    assert "are different models" in capsys.readouterr().err
+
+
+def test_export_cli_output_dir_quiet_and_the_old_form(tmp_path, capsys):
+    """--output_dir is the folder; the old --onnx OUT still works with a notice; a missing folder says so; the
+    libraries' own chatter (torch.onnx progress, warnings) stays hidden without --verbose."""
+    root = _saved(tmp_path / "run", "demo-tiny")
+    assert main([str(root), "--onnx", str(tmp_path / "old")]) == 0
+    out = capsys.readouterr()
+    assert (tmp_path / "old" / "model.onnx").is_file() and "--onnx OUT is deprecated" in out.err
+    assert "[torch.onnx]" not in out.out + out.err and "UserWarning" not in out.err and "FutureWarning" not in out.err
+    assert out.out.strip() == f"run it: hf-ser predict FILES --onnx {tmp_path / 'old'}"
+    assert len([line for line in out.err.splitlines() if "hf_ser.export" in line]) == 3  # notice, loaded, fp32
+    assert main([str(tmp_path / "nonexist"), "--output_dir", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: the model folder {tmp_path / 'nonexist'} does not exist" in err and err.count("\n") == 1
 
 
 def test_whisper_export_fixed_window(tmp_path, one_torch_thread):

@@ -7,13 +7,16 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import matplotlib.colors
 import numpy as np
 import pytest
 import soundfile as sf
@@ -123,6 +126,81 @@ def test_resolve_model_accepts_a_run_folder(model_dir, tmp_path):
     assert predict.resolve_model("someone/ser-model") == "someone/ser-model"
     with pytest.raises(predict.PredictError, match="no config.json"):
         predict.resolve_model(str(tmp_path))
+
+
+def fake_m4a(path: Path) -> Path:
+    """The first bytes of an MPEG-4 audio file (an ftyp box, brand M4A): what libsndfile cannot read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack(">I", 24) + b"ftypM4A " + b"\0\0\0\0M4A isom" + b"\0" * 200)
+    return path
+
+
+def test_a_folder_accounts_for_every_file_without_ffmpeg(tmp_path, model_dir, capsys, monkeypatch):
+    """wav classified, m4a says it needs ffmpeg and how to convert, txt skipped: a row each, counted, listed."""
+    monkeypatch.setattr(predict.shutil, "which", lambda name: None)  # a machine without ffmpeg
+    folder = tmp_path / "mixed"
+    write(folder / "a.wav", speech_like(1.0))
+    fake_m4a(folder / "b.m4a")
+    (folder / "notes.txt").write_text("not audio")
+    (folder / ".DS_Store").write_bytes(b"x")
+    assert cli(folder, "--model", model_dir, "--format", "jsonl", "--verbose") == 0
+    out = capsys.readouterr()
+    rows = {Path(r["path"]).name: r for r in map(json.loads, out.out.splitlines())}
+    assert set(rows) == {"a.wav", "b.m4a", "notes.txt"}
+    assert rows["a.wav"]["label"] in EMOTIONS
+    assert (
+        rows["b.m4a"]["error"].startswith("needs ffmpeg: libsndfile cannot read .m4a")
+        and "ffmpeg -i" in (rows["b.m4a"]["error"])
+    )
+    assert rows["notes.txt"]["error"] == "skipped: not an audio file (.txt)"
+    assert "classified 1 of 2 audio file(s)" in out.err and "skipped 1 file(s)" in out.err
+    assert "1 needs ffmpeg" in out.err and "ignored 1 hidden file(s)" in out.err
+    assert "notes.txt: skipped" in out.err and "b.m4a: needs ffmpeg" in out.err  # --verbose lists them
+    assert cli(folder / "b.m4a", "--model", model_dir) == 1  # given directly: the same reason, never "Format not..."
+    assert "needs ffmpeg" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    shutil.which("ffmpeg") is None, reason="the ffmpeg binary is not installed (apt-get install ffmpeg)"
+)
+def test_opus_and_m4a_are_decoded_when_ffmpeg_is_there(tmp_path, model_dir, capsys):
+    wav = write(tmp_path / "src" / "a.wav", speech_like(1.5))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for suffix, codec in ((".opus", "libopus"), (".m4a", "aac")):
+        subprocess.run(["ffmpeg", "-v", "error", "-i", wav, "-c:a", codec, folder / f"a{suffix}"], check=True)
+    assert cli(folder, "--model", model_dir, "--format", "json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [Path(r["path"]).name for r in rows] == ["a.m4a", "a.opus"]
+    assert all(r["label"] in EMOTIONS and r["end"] == pytest.approx(1.5, abs=0.1) for r in rows)
+    assert not list(Path(tempfile.gettempdir()).glob("hf_ser-*.wav"))  # the ffmpeg decodes are gone
+
+
+def test_a_missing_model_folder_says_so_and_a_hub_id_still_goes_to_the_hub(tmp_path, model_dir, capsys):
+    f = write(tmp_path / "a.wav", speech_like(0.5))
+    for missing in ("/no/such/folder", "./nope", "~/nope-hf-ser", f"{tmp_path}/typo"):
+        assert cli(f, "--model", missing) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--model" in err and "does not exist" in err, err
+    assert predict.resolve_model("org/name") == "org/name"  # no local org/ folder: a Hub id
+    assert cli(f) == 2 and "--model" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_predict_quietly(tmp_path, model_dir):
+    """`hf-ser predict DIR | head -1`: exit 0 or 141, never a traceback; stdout closed at once: exactly 141."""
+    for i in range(3):
+        write(tmp_path / "in" / f"a{i}.wav", speech_like(0.5, seed=i))
+    command = [sys.executable, "-m", "hf_ser.cli", "predict", tmp_path / "in", "--model", model_dir, "--no_progress"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    for read_first_line in (True, False):
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        if read_first_line:
+            assert proc.stdout.readline().startswith(b"path")
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+        assert code in ((0, 141) if read_first_line else (141,)), err
+        assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
 # ----------------------------------------------------------------------------- classification
@@ -279,7 +357,8 @@ def test_cli_csv_file_and_exit_code_when_nothing_is_classified(tmp_path, model_d
     assert cli(tmp_path / "bad", "--model", model_dir, "--output", out_csv) == 1
     rows = list(csv.DictReader(out_csv.open()))
     assert len(rows) == 3 and all(r["error"] and not r["label"] for r in rows)
-    assert "no file could be classified" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "nothing classified: 0 of 3 audio file(s)" in err and "files/s" not in err and "real time" not in err
 
 
 def test_cli_table_and_segmented_jsonl(tmp_path, model_dir, capsys):
@@ -303,7 +382,8 @@ def test_cli_table_and_segmented_jsonl(tmp_path, model_dir, capsys):
 def test_cli_usage_errors_exit_2(tmp_path, model_dir, capsys):
     (tmp_path / "empty_dir").mkdir()
     assert cli(tmp_path / "empty_dir", "--model", model_dir) == 2
-    assert "no audio file found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no file found in" in err and err.count("\n") == 1  # one message, not a warning and an error
     f = write(tmp_path / "a.wav", speech_like(0.5))
     assert cli(f, "--model", tmp_path / "empty_dir") == 2
     assert "no config.json" in capsys.readouterr().err
@@ -484,7 +564,7 @@ def test_folder_of_100_wavs_with_3_broken_in_input_order_across_many_pools(tmp_p
     assert [r["path"] for r in rows] == predict.collect_inputs([folder])  # input order, whatever the batching
     assert sum(r["label"] in EMOTIONS and r["error"] is None for r in rows) == 97
     assert sorted(Path(r["path"]).name for r in rows if r["error"]) == ["empty.wav", "garbage.wav", "silent.wav"]
-    assert "classified 97 of 100 file(s)" in out.err
+    assert "classified 97 of 100 audio file(s)" in out.err
 
 
 def test_options_can_be_given_as_keywords(tmp_path, classifier):
@@ -493,3 +573,23 @@ def test_options_can_be_given_as_keywords(tmp_path, classifier):
     assert [r["kind"] for r in rows] == ["segment"] * 3 + ["file"] and all(len(r["scores"]) == 1 for r in rows)
     with pytest.raises(TypeError):
         predict.classify([f], classifier, chunk_seconds=1.0)  # replaced by segment="fixed", window=S
+
+
+def test_the_timeline_of_a_long_file_has_a_label_band_and_minutes():
+    """60 segments over 10 minutes: one band cell per segment in its label's colour, m:ss ticks, no grey neutral."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for k in range(60):
+        probs = dict(zip(EMOTIONS, rng.dirichlet(np.ones(6)).tolist()))
+        label = max(probs, key=probs.get)
+        rows.append({"kind": "segment", "start": 10.0 * k + 2, "end": 10.0 * k + 8, "probs": probs, "label": label})
+    rows.append({"kind": "file", "path": "long.wav", "start": 0.0, "end": 600.0, "label": "neutral", "score": 0.4})
+    fig = predict.timeline_figure(rows)
+    band, ax = fig.axes[:2]
+    assert len(band.patches) == 60
+    colours = predict.label_colours(EMOTIONS)
+    expected = [colours[r["label"]] for r in rows[:-1]]
+    assert [matplotlib.colors.to_hex(p.get_facecolor()) for p in band.patches] == expected
+    assert colours["neutral"] not in ("#7f7f7f", "#808080") and len(set(colours.values())) == 6
+    fig.canvas.draw()
+    assert ax.get_xlabel() == "time (min:s)" and "10:00" in [t.get_text() for t in ax.get_xticklabels()]

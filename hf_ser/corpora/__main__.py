@@ -1,4 +1,4 @@
-"""Command line: ``python -m hf_ser.corpora list`` and ``python -m hf_ser.corpora prepare NAME...``.
+"""Command line: ``hf-ser corpora list`` and ``hf-ser corpora prepare NAME...``.
 
 ``list`` shows every known corpus and whether it was found under the data root.
 ``prepare`` parses, preprocesses and caches corpora (names, manifest files, parquet/Arrow
@@ -9,6 +9,7 @@ code is non-zero only when nothing at all was prepared.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from pathlib import Path
@@ -16,13 +17,28 @@ from pathlib import Path
 from ..audio import PreprocessConfig
 from ..console import ArgumentParser, command, setup_logging
 from ..errors import StorageError, UserError
-from ..labels import CORPORA, EMOTIONS, LANGUAGES, group_title
+from ..labels import CORPORA, EMOTIONS, LANGUAGES, check_languages, group_title
 from ..safe_io import atomic_write_json, display_path
 from . import CorpusNotFound, corpus_folder, corpus_status, format_report, load_corpus
 
 logger = logging.getLogger(__name__)
 
 STATUS_TEXT = {"found": "yes", "manifest": "yes (manifest)", "empty": "empty folder", "missing": "no"}
+
+
+EXAMPLES = """examples:
+  hf-ser corpora list --data_root data
+  hf-ser corpora prepare cafe emovo --data_root data
+  hf-ser corpora prepare my_clips.csv --language fr --output reports.json   # a manifest: path,label[,language]
+"""
+
+
+def missing_root(data_root: str | Path) -> str | None:
+    """Why `data_root` cannot hold corpora ('does not exist', 'is a file...'), None when it is a folder."""
+    p = Path(data_root).expanduser()
+    if p.is_dir():
+        return None
+    return "is a file, not a folder" if p.exists() else "does not exist"
 
 
 def list_corpora(data_root: str | Path) -> str:
@@ -131,24 +147,42 @@ def prepare(
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m hf_ser.corpora``."""
-    parser = ArgumentParser(prog="hf-ser corpora", description=__doc__.split("\n\n")[0])
+    """Entry point of ``hf-ser corpora``."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = ArgumentParser(
+        prog="hf-ser corpora", description=__doc__.split("\n\n")[0], epilog=EXAMPLES, formatter_class=raw
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p_list = sub.add_parser("list", help="table of every known corpus and whether it is under the data root")
-    p_list.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus")
-    p_prep = sub.add_parser("prepare", help="parse, preprocess and cache corpora; print a report for each")
+    p_list = sub.add_parser(
+        "list",
+        help="table of every known corpus and whether it is under the data root",
+        epilog=EXAMPLES,
+        formatter_class=raw,
+    )
+    p_list.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus (default data)")
+    p_prep = sub.add_parser(
+        "prepare",
+        help="parse, preprocess and cache corpora; print a report for each",
+        epilog=EXAMPLES,
+        formatter_class=raw,
+    )
     p_prep.add_argument(
         "names",
         nargs="+",
         metavar="NAME",
         help="corpus name ('all' for every one), manifest file, parquet/Arrow folder or Hub id",
     )
-    p_prep.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus")
+    p_prep.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus (default data)")
     p_prep.add_argument("--output", default=None, help="write all reports to this JSON file")
     p_prep.add_argument("--cache_dir", default=None, help="default: $HF_SER_CACHE/prepared or ~/.cache/hf_ser/prepared")
     p_prep.add_argument("--num_proc", type=int, default=None, help="processes for audio preparation")
     p_prep.add_argument("--label_map", default=None, help="JSON file or inline JSON: native label -> emotion or null")
-    p_prep.add_argument("--language", default=None, help="language code for manifests/tables without a language column")
+    p_prep.add_argument(
+        "--language",
+        default=None,
+        help="language of manifests/tables without a language column: a code (FRE), an ISO 639 code (fr, fra) or "
+        "an English name (French)",
+    )
     p_prep.add_argument(
         "--option",
         action="append",
@@ -159,14 +193,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(logging.WARNING)
-    if args.command == "list":
-        print(list_corpora(args.data_root))
+    if args.command == "list":  # a missing data root still lists where to get each corpus, and says so
+        root = args.data_root
+        print(list_corpora(root))
+        why = missing_root(root)
+        if why:
+            print(
+                f"note: the data root {display_path(root)} {why}: every corpus is missing; create it and put each "
+                "corpus in its sub-folder (docs/corpora.md), or give --data_root",
+                file=sys.stderr,
+            )
         return 0
     options = _parse_options(args.option)
     if args.label_map:
         options["label_map"] = args.label_map
     if args.language:
-        options["language"] = args.language
+        options["language"] = check_languages([args.language])[0]
     reports = prepare(args.names, args.data_root, args.cache_dir, args.num_proc, args.output, options)
     prepared = [k for k, r in reports.items() if r.get("kept_total", 0) > 0 and "error" not in r]
     print(f"prepared {len(prepared)} of {len(reports)}: {', '.join(prepared) or 'none'}", flush=True)

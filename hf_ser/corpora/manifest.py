@@ -9,7 +9,7 @@ import csv
 import json
 from pathlib import Path
 
-from ..labels import EMOTION_ALIASES, EMOTIONS, LANGUAGES
+from ..labels import EMOTION_ALIASES, EMOTIONS, resolve_language
 from ..safe_io import safe_name
 from .scan import CorpusError, CorpusNotFound, Item, Scan, display_path
 
@@ -20,23 +20,6 @@ DEFAULT_LABEL_MAP: dict[str, str | None] = {
 }
 REQUIRED = ("path", "label", "language")
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json")
-
-
-def resolve_language(value: object) -> str | None:
-    """The paper's language code for a code, an ISO 639-1/-3 code or an English name ('fr', 'fra',
-    'French', 'FRE' -> 'FRE'); None when unknown or empty."""
-    if value is None:
-        return None
-    v = str(value).strip()
-    if not v or v.lower() == "nan":
-        return None
-    if v.upper() in LANGUAGES:
-        return v.upper()
-    low = v.lower()
-    for lang in LANGUAGES.values():
-        if low in (lang.iso639_1, lang.iso639_3, lang.name.lower()):
-            return lang.code
-    return None
 
 
 def load_label_map(spec: str | Path | dict | None) -> dict[str, str | None]:
