@@ -263,15 +263,17 @@ RECIPE_EXAMPLES = """examples:
 
 
 class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
-    """Help lines ending with the value the recipe gives a key (when it gives one)."""
+    """Help lines ending with the value the recipe gives a key (when it gives one), as ``(LABEL: VALUE)``."""
+
+    label = "recipe"
 
     def _get_help_string(self, action: argparse.Action) -> str:
-        """The action's help plus ``(recipe: VALUE)``; %% escaped so argparse prints what the help says."""
+        """The action's help plus ``(LABEL: VALUE)``; %% escaped so argparse prints what the help says."""
         text = (action.help or "").replace("%", "%%")
         negation = action.option_strings and action.option_strings[0].startswith("--no_")
         if action.default not in (None, argparse.SUPPRESS) and action.option_strings and not negation:
             shown = " ".join(map(str, action.default)) if isinstance(action.default, list) else action.default
-            text += f" (recipe: {str(shown).replace('%', '%%')})"
+            text += f" ({self.label}: {str(shown).replace('%', '%%')})"
         return text
 
 
@@ -302,12 +304,19 @@ def recipe_help(name: str) -> str:
         )
     known = {a.dest for a in RecipeParser(PARSER_TYPES)._actions}
     values = {**_read_yaml(RECIPES_DIR / "defaults.yaml", known), **_read_yaml(path, known)}
-    values.pop("demo_overrides", None)
+    return keys_help(values, path.stem, recipe_comment(path))
+
+
+def keys_help(values: dict, name: str, description: str, label: str = "recipe", example: str | None = None) -> str:
+    """The recipe keys grouped by argument dataclass, each with the value `values` gives it (shown as
+    ``(LABEL: VALUE)``), then the TrainingArguments pointer and examples for recipe `example` (default `name`):
+    the help of ``hf-ser recipe [NAME] --help``."""
+    values = {k: v for k, v in values.items() if k != "demo_overrides"}
     parser = ArgumentParser(
-        prog=f"hf-ser recipe {path.stem}",
-        usage=f"hf-ser recipe {path.stem} [--key value ...]",
-        description=recipe_comment(path),
-        formatter_class=_DefaultsFormatter,
+        prog=f"hf-ser recipe {name}",
+        usage=f"hf-ser recipe {name} [--key value ...]",
+        description=description,
+        formatter_class=type("Formatter", (_DefaultsFormatter,), {"label": label}),
         add_help=False,
     )
     for dtype, title in HELP_GROUPS:
@@ -329,22 +338,27 @@ def recipe_help(name: str) -> str:
     training = ", ".join(f"--{k}" + (f" ({values[k]})" if k in values else "") for k in TRAINING_KEYS)
     parser.epilog = (
         f"TrainingArguments: every field of transformers.TrainingArguments is a key too, e.g. {training}; "
-        f"`hf-ser recipe {path.stem} --help_all` lists them all.\n\n" + RECIPE_EXAMPLES.format(name=path.stem)
+        f"`hf-ser recipe {name} --help_all` lists them all.\n\n" + RECIPE_EXAMPLES.format(name=example or name)
     )
     return parser.format_help()
 
 
 def recipes_help() -> str:
-    """``hf-ser recipe --help``: what a recipe is, each recipe with the first line of its description, and where
-    each recipe's keys are listed."""
+    """``hf-ser recipe --help``: what a recipe is, each recipe with the first line of its description, then every
+    key grouped by dataclass with the value recipes/defaults.yaml gives it (a recipe may change it: ``hf-ser
+    recipe NAME --help`` shows that recipe's values)."""
     rows = [(name, first_sentence(recipe_comment(RECIPES_DIR / f"{name}.yaml"))) for name in available_recipes()]
     width = max(len(name) for name, _ in rows)
     listing = "\n".join(f"  {name.ljust(width)}  {line}" for name, line in rows)
     doc = (__doc__ or "").replace("``", "")
+    known = {a.dest for a in RecipeParser(PARSER_TYPES)._actions}
+    defaults = _read_yaml(RECIPES_DIR / "defaults.yaml", known)
+    keys = keys_help(defaults, "NAME", "", label="default", example="neo_latin")
+    keys = keys.split("\n\n", 1)[1] if keys.startswith("usage:") else keys  # the listing's usage line says it
     return (
         f"usage: hf-ser recipe NAME [--key value ...]\n\n{doc.strip()}\n\nrecipes:\n{listing}\n\n"
-        "`hf-ser recipe NAME --help` lists the keys of a recipe with its values.\n\n"
-        + RECIPE_EXAMPLES.format(name="neo_latin")
+        "Keys, with the values of recipes/defaults.yaml (`hf-ser recipe NAME --help` shows a recipe's own):\n\n"
+        + keys
     )
 
 

@@ -130,6 +130,9 @@ def test_recipe_help_groups_the_recipes_own_keys_and_points_to_training_argument
     assert "--fold 0" in text
     listing = run("recipe", "--help").stdout
     assert "neo_latin" in listing and "below" not in listing and "recipe NAME --help" in listing
+    for key in ("--contrastive_group_size", "--length_buckets", "--runs_per_gpu", "--sdpa_backend"):
+        assert key in listing, key  # the bare help lists every key too, with the defaults' values
+    assert "(default: 16)" in listing and "(recipe: " not in listing
 
 
 def test_an_unknown_flag_after_a_subcommand_points_to_its_help():
