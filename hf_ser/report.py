@@ -498,7 +498,7 @@ def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
             used.append(exp)
 
     for name, exp in _external_models(runs):  # existing models scored without training, one row each
-        table.rows.append((f"External model, zero-shot: {name}", _row(exp, columns, columns, n_resamples)))
+        table.rows.append((f"{_external_row_kind(exp)}: {name}", _row(exp, columns, columns, n_resamples)))
         used.append(exp)
 
     table = _finish(table, used)
@@ -515,6 +515,17 @@ def _external_models(runs: list[dict]) -> list[tuple[str, _Experiment]]:
             name = str(run.get("name") or run["run"])
             by_name.setdefault(name, _Experiment("external", None, (), None, [])).runs.append(run)
     return sorted(by_name.items())
+
+
+def _external_row_kind(exp: _Experiment) -> str:
+    """How an evaluated model's row is labelled, from its records' ``protocol.zero_shot`` (hf_ser.evaluate):
+    'zero-shot' only for a model known not to be trained on any tested language."""
+    flags = {(run.get("protocol") or {}).get("zero_shot") for run in exp.runs}
+    if flags == {True}:
+        return "External model, zero-shot"
+    if False in flags:
+        return "Existing model, trained on a tested language, scored as is"
+    return "Existing model (training languages unknown), scored as is"
 
 
 def _own_group(exp: _Experiment) -> str | None:

@@ -507,14 +507,19 @@ def test_external_models_are_their_own_zero_shot_rows_and_frozen_upstream_runs_s
             tmp_path / folder
         )
 
-    save("ext-a", run="ext-a", family="external", name="someone/ser-a")
-    save("ext-b", run="ext-b", family="external", name="someone/ser-b")
+    save("ext-a", run="ext-a", family="external", name="someone/ser-a", protocol={"zero_shot": True})
+    save("ext-b", run="ext-b", family="external", name="someone/ser-b")  # training languages unknown
+    save("ext-c", run="ext-c", family="external", name="mine", protocol={"zero_shot": False})
     save(
         "frozen", run="frozen", family="multilingual", name="up", train=["FRE", "ITA"], protocol={"upstream": "frozen"}
     )
     table = report.table2(report.load_runs(tmp_path))
     rows = dict(table.rows)
-    assert list(rows) == ["External model, zero-shot: someone/ser-a", "External model, zero-shot: someone/ser-b"]
+    assert list(rows) == [
+        "Existing model, trained on a tested language, scored as is: mine",
+        "External model, zero-shot: someone/ser-a",
+        "Existing model (training languages unknown), scored as is: someone/ser-b",
+    ]
     assert str(rows["External model, zero-shot: someone/ser-a"][0]) == "40.0 / 30.0"
 
 
