@@ -1,9 +1,9 @@
-"""``python -m hf_ser.app --model DIR_OR_HUB_ID``: a web demo (Gradio) of a speech emotion model.
+"""``hf-ser app --model DIR_OR_HUB_ID``: a web demo (Gradio) of a speech emotion model.
 
 Upload or record audio; the page shows the six emotion probabilities as bars and, for audio longer than
 --max_seconds (segmented by the VAD, as ``hf_ser.predict --segment auto`` does), the emotion timeline and a
 table of the segments. The classification is :mod:`hf_ser.predict`'s own code path, so the page shows the
-same probabilities as ``python -m hf_ser.predict`` on the same file. The server binds to 127.0.0.1 unless
+same probabilities as ``hf-ser predict`` on the same file. The server binds to 127.0.0.1 unless
 --host says otherwise.
 
 Gradio is an optional extra: ``pip install hf_ser[app]``. :func:`stage_space` writes a Hugging Face Space
@@ -13,6 +13,7 @@ that runs this same demo.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from collections.abc import Sequence
@@ -174,16 +175,28 @@ def stage_space(model_dir: str | Path, output_dir: str | Path, requirement: str 
             "\n\n# Speech emotion recognition\n\nUpload or record speech to get the probabilities of six emotions "
             "(anger, disgust, fear, happiness, neutral, sadness) and, for longer audio, an emotion timeline over "
             "speech segments found by the silero VAD. Built with hf_ser "
-            f"(`python -m hf_ser.app --model {'model/' if local else model_ref}` runs the same page locally).\n"
+            f"(`hf-ser app --model {'model/' if local else model_ref}` runs the same page locally).\n"
         ),
     )
     (out / STAGING_MARKER).write_text("hf_ser Space staging folder; not a run\n")
     return out
 
 
+# the examples at the end of --help
+EXAMPLES = """examples:
+  hf-ser app --model runs/demo/multi-neo_latin-seed0/model            # serve on 127.0.0.1
+  hf-ser app --model runs/demo/multi-neo_latin-seed0/model --example  # open with a file already classified
+"""
+
+
 def build_parser() -> ArgumentParser:
     """The app command's flags."""
-    parser = ArgumentParser(prog="hf-ser app", description=(__doc__ or "").split("\n\n")[0])
+    parser = ArgumentParser(
+        prog="hf-ser app",
+        description=(__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES,
+    )
     parser.add_argument("--model", required=True, help="model folder (a run's model/ or a --dry_run folder) or Hub id")
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 7860)")

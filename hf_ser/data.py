@@ -98,7 +98,7 @@ def missing_message(names: list[str], data_root: str | Path) -> str:
         )
     lines.append(
         "Download each corpus (most need a licence click), extract it into the folder shown, then run "
-        "`python -m hf_ser.corpora list` to check. Or run the recipe with --demo to use the built-in "
+        "`hf-ser corpora list` to check. Or run the recipe with --demo to use the built-in "
         "synthetic corpus."
     )
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Few-shot adaptation to a language the model never saw (the paper's Conclusion), with its curve.
 
-``python -m hf_ser.recipe few_shot --base RUN_DIR --language SPA --shots 1 5 10 20`` starts from the base run's
+``hf-ser recipe few_shot --base RUN_DIR --language SPA --shots 1 5 10 20`` starts from the base run's
 model (a cross-group model, or any run whose train_languages lack the language), fine-tunes it on k utterances
 per emotion drawn from that language's train split (seeded, nested: the 5-shot set contains the 1-shot set; one
 draw per seed, ``--seeds`` seeds), and evaluates on the language's test split, which is the same split every
@@ -102,7 +102,7 @@ def check_unseen(base_dir: Path, base: RunRecord, language: str) -> None:
             f"--base {display_path(base_dir)} was trained on {language} (train_languages: {', '.join(trained)}); "
             "few-shot "
             f"adaptation needs a model that never saw it: use a cross-group run that held {language} out, e.g. "
-            f"xgroup-{LANGUAGES[language].group}-minus-{language}-seed0 from `python -m hf_ser.recipe cross_group`"
+            f"xgroup-{LANGUAGES[language].group}-minus-{language}-seed0 from `hf-ser recipe cross_group`"
         )
 
 

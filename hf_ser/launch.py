@@ -634,7 +634,7 @@ def submit(
         print(f"progress: {follow}")
     if report_dir is not None:
         print(
-            f"tables: python -m hf_ser.report {shlex.quote(display_path(report_dir))}"
+            f"tables: hf-ser report {shlex.quote(display_path(report_dir))}"
             + (" (written when the array ends)" if result.report_job_id and not args.wait else "")
         )
     return result

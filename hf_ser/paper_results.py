@@ -1,7 +1,7 @@
 """The paper's published numbers (Tables 2 and 3), kept as data for side-by-side comparison.
 
 Every cell is ``(UAR, F1)`` in percent, copied from the paper text; a language missing
-from a row is a ``//`` cell (not evaluated). ``python -m hf_ser.report RUNS --paper``
+from a row is a ``//`` cell (not evaluated). ``hf-ser report RUNS --paper``
 appends these rows beneath the reproduced ones.
 """
 

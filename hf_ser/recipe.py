@@ -357,8 +357,7 @@ def recipes_help() -> str:
     keys = keys.split("\n\n", 1)[1] if keys.startswith("usage:") else keys  # the listing's usage line says it
     return (
         f"usage: hf-ser recipe NAME [--key value ...]\n\n{doc.strip()}\n\nrecipes:\n{listing}\n\n"
-        "Keys, with the values of recipes/defaults.yaml (`hf-ser recipe NAME --help` shows a recipe's own):\n\n"
-        + keys
+        "Keys, with the values of recipes/defaults.yaml (`hf-ser recipe NAME --help` shows a recipe's own):\n\n" + keys
     )
 
 

@@ -4,7 +4,7 @@ Every training run writes ``<RUNS_DIR>/<run>/metrics.json``. This module gathers
 merges runs that differ only by seed (mean ± std), and writes Markdown, CSV, LaTeX and
 a heat map for each table into ``RUNS_DIR/report/``::
 
-    python -m hf_ser.report runs/paper --paper [--ci] [--output_dir DIR]
+    hf-ser report runs/paper --paper [--ci] [--output_dir DIR]
 
 Runs are read with :func:`hf_ser.runs.load_records` (staging, report and analysis folders are never
 read). Every cell carries a 95% bootstrap confidence interval (over test utterances from each run's
@@ -163,8 +163,7 @@ def load_runs(runs_dir: str | Path) -> list[dict]:
     root = Path(runs_dir)
     if not root.is_dir():
         raise NoRuns(
-            f"runs folder {display_path(root)} does not exist; run `python -m hf_ser.recipe ...` first "
-            "to train the grid"
+            f"runs folder {display_path(root)} does not exist; run `hf-ser recipe ...` first to train the grid"
         )
     problems: list[str] = []
 
@@ -186,13 +185,13 @@ def load_runs(runs_dir: str | Path) -> list[dict]:
         logger.info("%d frozen-upstream run(s) left out of Tables 2 and 3 (see their upstream.md)", frozen)
     if not runs and not problems:
         raise NoRuns(
-            f"no metrics.json found under {display_path(root)}; run `python -m hf_ser.recipe ...` first "
+            f"no metrics.json found under {display_path(root)}; run `hf-ser recipe ...` first "
             "(each run writes <RUNS_DIR>/<run>/metrics.json)"
         )
     if not runs:
         raise NoRuns(
             f"none of the {len(problems)} metrics.json files under {display_path(root)} could be read "
-            "(see the warnings above); rerun `python -m hf_ser.recipe ...` to regenerate them"
+            "(see the warnings above); rerun `hf-ser recipe ...` to regenerate them"
         )
     return runs
 

@@ -11,9 +11,9 @@ Two measurements, written to ``sensitivity.{json,csv,md,png}``:
   ``--lineage_shift`` and seed (a shift is a change of the synthetic voices, not a number of UAR points), each
   analysed with the same rank test; the smallest shift from which on every shift is detected is named::
 
-    python -m hf_ser.sensitivity --output_dir runs/sensitivity                  # shifts 0 0.5 1, 2 seeds
-    python -m hf_ser.sensitivity --output_dir runs/sensitivity --analyse_only   # redo the analysis only
-    python -m hf_ser.sensitivity --output_dir runs/sensitivity --power_only     # simulation only (seconds)
+    hf-ser sensitivity --output_dir runs/sensitivity                  # shifts 0 0.5 1, 2 seeds
+    hf-ser sensitivity --output_dir runs/sensitivity --analyse_only   # redo the analysis only
+    hf-ser sensitivity --output_dir runs/sensitivity --power_only     # simulation only (seconds)
 
 Cost of training: one cross_group --demo grid is about 13 minutes on 2 idle CPU cores (5 epochs), so the
 default 3 shifts x 2 seeds is about 80 minutes plus one synthetic corpus per shift; finished runs are reused, so a
@@ -67,7 +67,7 @@ def train_shift(output_dir: str | Path, shift: float, seeds: int, extra: Sequenc
         str(shift_dir(output_dir, shift)),
         *extra,
     ]
-    logger.info("sensitivity: python -m hf_ser.recipe %s", " ".join(argv))
+    logger.info("sensitivity: hf-ser recipe %s", " ".join(argv))
     return recipe.main(argv)
 
 

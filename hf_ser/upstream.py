@@ -1,4 +1,4 @@
-"""``python -m hf_ser.upstream [--backbones ...] [--languages ...] [--demo]``: the frozen-upstream benchmark.
+"""``hf-ser recipe upstream [--backbones ...] [--languages ...] [--demo]``: the frozen-upstream benchmark.
 
 SUPERB / EmoBox style: each backbone stays frozen (``freeze_base_model``) and only the learnable layer weights
 (``use_weighted_layer_sum``), the projector and the classifier of the stock head train, with the paper's loss
@@ -22,6 +22,7 @@ Defaults come from ``recipes/upstream.yaml`` (``--demo``: its ``demo_overrides``
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import logging
@@ -405,9 +406,21 @@ def plot_layer_weights(summaries: list[dict], path: Path) -> Path:
 # ----------------------------------------------------------------------------- command
 
 
+# the examples at the end of --help
+EXAMPLES = """examples:
+  hf-ser recipe upstream --demo --output_dir runs/upstream          # tiny backbones, synthetic corpus
+  hf-ser recipe upstream --backbones microsoft/wavlm-large facebook/hubert-large-ll60k --languages FRE ITA
+"""
+
+
 def build_parser(defaults: dict) -> ArgumentParser:
     """Flags of the command; `defaults` (from recipes/upstream.yaml) fill what the command line leaves out."""
-    p = ArgumentParser(prog="hf-ser upstream", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(
+        prog="hf-ser upstream",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES,
+    )
     p.add_argument("--backbones", nargs="+", help="Hub ids, folders or demo aliases")
     p.add_argument("--languages", nargs="+", help="language codes (default: all)")
     p.add_argument("--experiment", choices=EXPERIMENTS, help="one head over all languages, or one per language")

@@ -338,12 +338,12 @@ def test_corrupt_and_partial_files_are_skipped(runs_dir: Path, caplog: pytest.Lo
 
 
 def test_no_metrics_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(report.NoRuns, match="python -m hf_ser.recipe"):
+    with pytest.raises(report.NoRuns, match="hf-ser recipe"):
         report.load_runs(tmp_path)
     assert run_command(report.main, [str(tmp_path / "missing")]) == 2
     assert run_command(report.main, [str(tmp_path), "--n_resamples", "-1"]) == 2
     err = capsys.readouterr().err
-    assert str(tmp_path / "missing") in err and "python -m hf_ser.recipe" in err
+    assert str(tmp_path / "missing") in err and "hf-ser recipe" in err
 
 
 def test_user_added_language_gets_a_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

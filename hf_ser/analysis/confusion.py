@@ -3,7 +3,7 @@
 The most-confused emotions are listed (directed: true -> predicted rate; and pairs: the mean of both
 directions, e.g. the paper's sadness <-> fear) in the JSON, under the figure and on stdout.
 
-    python -m hf_ser.analysis confusion RUN_DIR
+    hf-ser analysis confusion RUN_DIR
 """
 
 from __future__ import annotations

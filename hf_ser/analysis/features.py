@@ -113,7 +113,7 @@ def _run_model_dir(run_dir: str | Path) -> Path:
     if not (path / "config.json").is_file():
         raise AnalysisError(
             f"{path}/config.json not found: {run_dir} has no trained model (the run did not finish, or it is a "
-            f"few_shot result). Train it with `python -m hf_ser.recipe ...` or pass --model ID_OR_DIR."
+            f"few_shot result). Train it with `hf-ser recipe ...` or pass --model ID_OR_DIR."
         )
     return path
 

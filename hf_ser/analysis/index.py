@@ -1,6 +1,6 @@
 """``all``: every figure for every run of a grid, and one page (index.md + index.html) to read the study.
 
-    python -m hf_ser.analysis all RUNS_DIR [--model facebook/wav2vec2-xls-r-300m]
+    hf-ser analysis all RUNS_DIR [--model facebook/wav2vec2-xls-r-300m]
 
 Per trained run (a folder with metrics.json and model/), into ``RUNS_DIR/analysis/<run>/``: per-layer probes
 (Fig. 1), t-SNE of two layers scaled to the depth like the paper's 4 and 18 of 24 (Fig. 2), the confusion
@@ -202,7 +202,7 @@ def build_page(
     page = Page(f"hf_ser analysis of {runs_dir.resolve().name}")
     page.text(
         f"Runs folder: {runs_dir.resolve()}. {len(analysed)} trained run(s); every figure below has its "
-        f"numbers beside it (same name, .json / .csv). Regenerate with `python -m hf_ser.analysis all "
+        f"numbers beside it (same name, .json / .csv). Regenerate with `hf-ser analysis all "
         f"{runs_dir}`."
     )
     page.heading(2, tables_heading(tables))
@@ -264,10 +264,7 @@ def build_page(
     section("Fig. 4: t-SNE of the projector space", "projector", projector)
     page.heading(2, "Few-shot adaptation")
     if not few_shots:
-        page.text(
-            "No few-shot result under this folder (run `python -m hf_ser.recipe few_shot --base RUN_DIR "
-            "--language CODE`)."
-        )
+        page.text("No few-shot result under this folder (run `hf-ser recipe few_shot --base RUN_DIR --language CODE`).")
     for path in few_shots:
         payload = json.loads(path.read_text())
         page.heading(3, f"{payload['language']} from {payload['base_run']}")

@@ -5,7 +5,7 @@ layer i = output of transformer block i) a scikit-learn logistic regression on s
 embeddings is fitted on the run's train split and scored on its test split (``--split test``), or scored by
 5-fold cross-validation inside the train split (``--split train``, the test split untouched).
 
-    python -m hf_ser.analysis layers RUN_DIR [--split test] [--model ID_OR_DIR]
+    hf-ser analysis layers RUN_DIR [--split test] [--model ID_OR_DIR]
 """
 
 from __future__ import annotations

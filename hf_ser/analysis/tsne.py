@@ -4,8 +4,8 @@ Each map has two panels (the same points coloured by emotion, then by language).
 score of the emotion labels and of the language labels, computed on the standardised embedding itself (before
 t-SNE, euclidean), goes in the title and in the JSON, so the picture comes with a cluster-separation number.
 
-    python -m hf_ser.analysis tsne RUN_DIR --layers 4 18          # Fig. 2: hidden states of layers 4 and 18
-    python -m hf_ser.analysis tsne RUN_DIR --space projector      # Fig. 4: the 256-d pooled projection
+    hf-ser analysis tsne RUN_DIR --layers 4 18          # Fig. 2: hidden states of layers 4 and 18
+    hf-ser analysis tsne RUN_DIR --space projector      # Fig. 4: the 256-d pooled projection
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ on four Neo-Latin languages transfers to the fifth much better than one trained 
 other group, which hears Neo-Latin anger as sadness, sadness as anger, happiness as disgust
 and disgust as happiness. ``0 < s < 1`` plants a weaker, partial version (at ``s=0.5``
 each cycled emotion sits half-way between its own and the next one's expression).
-``python -m hf_ser.corpora.synthetic --show_profiles --lineage_shift 1`` prints the profiles.
+``hf-ser synthetic --show_profiles --lineage_shift 1`` prints the profiles.
 
 Build and cache
 ---------------
@@ -71,6 +71,7 @@ and unloaded again around every utterance, and its random generator is re-seeded
 from __future__ import annotations
 
 import _ctypes
+import argparse
 import atexit
 import csv
 import ctypes
@@ -716,10 +717,22 @@ def build_synthetic_corpus(
 # --------------------------------------------------------------------------- CLI
 
 
+# the examples at the end of --help
+EXAMPLES = """examples:
+  hf-ser synthetic --output_dir data/synthetic                     # the demo corpus, built locally
+  hf-ser synthetic --show_profiles --lineage_shift 1               # the planted lineage effect, per group
+"""
+
+
 @command
 def main(argv: list[str] | None = None) -> int:
     """Command line: build the corpus, print the manifest path and a count table."""
-    ap = ArgumentParser(prog="hf-ser synthetic", description=__doc__.splitlines()[0])
+    ap = ArgumentParser(
+        prog="hf-ser synthetic",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES,
+    )
     ap.add_argument("--output_dir", type=Path, help="folder under which synthetic-<hash>/ is written")
     ap.add_argument("--per_cell", type=int, default=30, help="utterances per (language, emotion)")
     ap.add_argument("--languages", nargs="+", default=None, help="language codes (default: all ten)")
