@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hf_ser import cli
+from hf_ser import cli, console
 from hf_ser.errors import UserError
 from hf_ser.recipe import parse_recipe
 
@@ -109,13 +109,14 @@ def parse_only(name: str, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> N
     if mod.__name__ == "hf_ser.recipe" and not (argv and argv[0] == "upstream"):
         parse_recipe(argv)
         return
-    original = argparse.ArgumentParser.parse_args
+    for parser_class in (argparse.ArgumentParser, console.ArgumentParser):  # the console's overrides parse_args
+        original = parser_class.__dict__["parse_args"]
 
-    def parse_then_stop(self, args=None, namespace=None):
-        original(self, args, namespace)
-        raise Parsed
+        def parse_then_stop(self, args=None, namespace=None, original=original):
+            original(self, args, namespace)
+            raise Parsed
 
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+        monkeypatch.setattr(parser_class, "parse_args", parse_then_stop)
     main = getattr(mod.main, "__wrapped__", mod.main)  # without run_command: a UserError propagates to the test
     try:
         main(argv)
