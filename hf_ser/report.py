@@ -1064,14 +1064,14 @@ def _ci_text(result: dict) -> str:
     return f" [95% CI {low:+.1f}, {high:+.1f}]"
 
 
-def _p(p: float | None) -> str:
+def format_p(p: float | None) -> str:
     """A p-value for a table cell: 3 decimals, '< 0.001', or '//' when not computed."""
     if p is None:
         return "//"
     return f"{p:.3f}" if p >= 0.001 else "< 0.001"
 
 
-def _p_is(p: float) -> str:
+def format_p_is(p: float) -> str:
     """A p-value in a sentence: 'p = 0.016' or 'p < 0.001'."""
     return f"p = {p:.3f}" if p >= 0.001 else "p < 0.001"
 
@@ -1087,7 +1087,7 @@ def lineage_text(check: dict) -> list[str]:
     lines = [
         f"Lineage test (configuration level, exact rank test over {t['n_languages']} held-out languages): own-group "
         f"rank sum {t['rank_sum']} (expected {t['expected_rank_sum']:g} without a lineage effect), one-sided "
-        f"{_p_is(t['p'])}: {verdict} at {t['alpha']:g}. Mean own-group margin {t['mean_margin']:+.1f} points"
+        f"{format_p_is(t['p'])}: {verdict} at {t['alpha']:g}. Mean own-group margin {t['mean_margin']:+.1f} points"
         f"{ci_text}. Null tested: {t['null']}.",
         EXCHANGEABILITY,
     ]
@@ -1095,8 +1095,9 @@ def lineage_text(check: dict) -> list[str]:
         ci = g["mean_margin_ci"]
         lines.append(
             f"{labels.group_title(group)} (descriptive): own group best for {g['best_count']} of {g['n_languages']} "
-            f"(the paper's statistic), {_p_is(g['p_best_count'])} under the rank null with independent languages; "
-            f"rank sum {g['rank_sum']}, {_p_is(g['p'])} (same null); mean margin {g['mean_margin']:+.1f}"
+            f"(the paper's statistic), {format_p_is(g['p_best_count'])} under the rank null with independent "
+            "languages; "
+            f"rank sum {g['rank_sum']}, {format_p_is(g['p'])} (same null); mean margin {g['mean_margin']:+.1f}"
             + (f" [95% CI {ci[0]:+.1f}, {ci[1]:+.1f}]" if ci else "")
             + ". A per-group figure cannot tell lineage from this group's training data being better everywhere."
         )
@@ -1185,14 +1186,15 @@ def claims_markdown(results: list[dict], title: str, context: str = "") -> str:
         rank = "//" if r["rank"] is None else f"{r['rank']} of {r['n_configs']}"
         row = (
             f"| {r['language']} | {r['group_title']} | {r['own_group_uar']:.1f} ({r['own_group_train']}) | "
-            f"{other} | {margin} | {r['verdict']} | {mean} | {mean_margin} | {rank} | {_p(r['p_rank'])} |"
+            f"{other} | {margin} | {r['verdict']} | {mean} | {mean_margin} | {rank} | {format_p(r['p_rank'])} |"
         )
         if tested:
             if r.get("p_conditional") is None:
                 row += " // | // | // |"
             else:
                 low, high = r["mean_margin_ci"]
-                row += f" [{low:+.1f}, {high:+.1f}] | {_p(r['p_conditional'])} | {_p(r['p_conditional_holm'])} |"
+                conditional = f"{format_p(r['p_conditional'])} | {format_p(r['p_conditional_holm'])}"
+                row += f" [{low:+.1f}, {high:+.1f}] | {conditional} |"
         lines.append(row)
     lines += ["", P_LEGEND.format(rank=RANK_NULL, conditional=CONDITIONAL_NULL)]
     return "\n".join(lines) + "\n"
