@@ -28,6 +28,7 @@ except ImportError:  # run from a checkout without installing the package
 import datasets  # noqa: E402
 import torch  # noqa: E402
 from padding import SYNTHETIC_CORPORA, synthetic_columns  # noqa: E402
+from transformers import TrainingArguments  # noqa: E402
 
 from hf_ser.audio import encode_wav  # noqa: E402
 from hf_ser.corpora import FEATURES  # noqa: E402
@@ -120,6 +121,24 @@ def spread(values: Sequence[float]) -> tuple[float, float]:
     """(25th, 75th) percentiles: how noisy a repeated measurement was."""
     q25, q75 = np.percentile(np.asarray(values, dtype=np.float64), [25, 75])
     return float(q25), float(q75)
+
+
+def cpu_training_args(output_dir: str, batch_size: int, seed: int, accumulation: int = 1) -> TrainingArguments:
+    """TrainingArguments for a timed CPU training step: no workers, no saving, no logging, no progress bar, and
+    the extra columns (corpus ids) kept for SERTrainer."""
+    return TrainingArguments(
+        output_dir=output_dir,
+        per_device_train_batch_size=batch_size,
+        gradient_accumulation_steps=accumulation,
+        seed=seed,
+        use_cpu=True,
+        report_to="none",
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        save_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=True,
+    )
 
 
 def emit(result: dict) -> dict:

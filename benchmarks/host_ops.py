@@ -28,8 +28,8 @@ from collections import Counter
 
 import numpy as np
 import torch  # noqa: E402  (after `common`, which makes `hf_ser` importable)
-from common import add_common_args, clock, emit, set_threads, synthetic_dataset, synthetic_split
-from transformers import TrainingArguments, set_seed  # noqa: E402
+from common import add_common_args, clock, cpu_training_args, emit, set_threads, synthetic_dataset, synthetic_split
+from transformers import set_seed  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE  # noqa: E402
@@ -61,19 +61,7 @@ def build_trainer(
     set_seed(seed)
     model, extractor = build_model("demo-tiny")
     model.freeze_feature_encoder()
-    args = TrainingArguments(
-        output_dir=output_dir,
-        per_device_train_batch_size=batch,
-        gradient_accumulation_steps=accumulation,
-        seed=seed,
-        use_cpu=True,
-        report_to="none",
-        remove_unused_columns=False,
-        dataloader_num_workers=0,
-        save_strategy="no",
-        logging_strategy="no",
-        disable_tqdm=True,
-    )
+    args = cpu_training_args(output_dir, batch, seed, accumulation)
     buckets = length_buckets(DEFAULT_LENGTH_BUCKETS, int(lengths.max())) if bucketed else None
     trainer = SERTrainer(
         model=model,

@@ -37,8 +37,18 @@ from collections.abc import Sequence
 import numpy as np
 import torch  # noqa: E402  (after `common`, which makes `hf_ser` importable)
 import torch.nn.functional as F  # noqa: E402
-from common import add_common_args, clock, emit, median, set_threads, spread, synthetic_dataset, synthetic_split
-from transformers import Trainer, TrainingArguments, set_seed  # noqa: E402
+from common import (
+    add_common_args,
+    clock,
+    cpu_training_args,
+    emit,
+    median,
+    set_threads,
+    spread,
+    synthetic_dataset,
+    synthetic_split,
+)
+from transformers import Trainer, set_seed  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from hf_ser.audio import TrainAugment  # noqa: E402
@@ -74,18 +84,7 @@ def build_trainers(
     set_seed(seed)
     model, extractor = build_model("demo-tiny")
     model.freeze_feature_encoder()
-    args = TrainingArguments(
-        output_dir=output_dir,
-        per_device_train_batch_size=batch_size,
-        seed=seed,
-        use_cpu=True,
-        report_to="none",
-        remove_unused_columns=False,
-        dataloader_num_workers=0,
-        save_strategy="no",
-        logging_strategy="no",
-        disable_tqdm=True,
-    )
+    args = cpu_training_args(output_dir, batch_size, seed)
     # the recipe's padding (length buckets) and loss (fixed CE normaliser, groups of 16), both trainers the same batches
     collator = SERCollator(extractor, bucket_lengths=length_buckets(DEFAULT_LENGTH_BUCKETS, int(lengths.max())))
     class_weight = class_weights(labels, len(EMOTIONS))
