@@ -2,7 +2,7 @@
 
 The durations come from `padding.SYNTHETIC_CORPORA` (one log-normal per corpus, mean/sd in seconds, the paper's
 corpus sizes); the audio is a few harmonics at a random pitch plus noise, stored like a prepared corpus: 16-bit
-WAV bytes in a `datasets.Audio(decode=False)` column with the `hf_ser.corpora.FEATURES` schema.
+WAV bytes in a `datasets.Audio(decode=False)` column with the `hf_ser.data.corpora.FEATURES` schema.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import torch  # noqa: E402
 from padding import SYNTHETIC_CORPORA, synthetic_columns  # noqa: E402
 from transformers import TrainingArguments  # noqa: E402
 
-from hf_ser.audio import encode_wav  # noqa: E402
-from hf_ser.corpora import FEATURES  # noqa: E402
-from hf_ser.data import with_corpus_ids  # noqa: E402
+from hf_ser.data.audio import encode_wav  # noqa: E402
+from hf_ser.data.corpora import FEATURES  # noqa: E402
+from hf_ser.data.dataset import with_corpus_ids  # noqa: E402
 from hf_ser.labels import CORPORA, SAMPLING_RATE  # noqa: E402
 
 CORPUS_NAMES: tuple[str, ...] = tuple(SYNTHETIC_CORPORA)
@@ -73,7 +73,7 @@ def synthetic_split(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, n
     """`size` utterances drawn from the per-corpus duration models, in proportion to the corpus sizes.
 
     Returns corpus indices (into `CORPUS_NAMES`), lengths in samples and labels, in corpus order (corpora
-    concatenated, random order inside a corpus), which is the order `hf_ser.splits` leaves a test split in.
+    concatenated, random order inside a corpus), which is the order `hf_ser.data.splits` leaves a test split in.
     """
     corpus_ids, lengths, labels = synthetic_columns(seed)
     rows = np.sort(np.random.default_rng([seed, 7]).choice(len(corpus_ids), size, replace=False))

@@ -1,9 +1,9 @@
-"""Evaluation time in unsorted order versus length-sorted order (`hf_ser.sampling.length_sorted_order`).
+"""Evaluation time in unsorted order versus length-sorted order (`hf_ser.train.sampling.length_sorted_order`).
 
 A test split of `--size` synthetic utterances (tones plus noise) is drawn from the per-corpus duration models of
 `padding.py` (log-normal per corpus, in proportion to the paper's corpus sizes). `Trainer.predict` with the
 `demo-tiny` model, `SERCollator` and batch `--batch_size` runs over it in three orders: "unsorted" (a random
-permutation), "sorted" (`length_sorted_order`) and "split" (the order `hf_ser.splits` leaves a split in: corpora
+permutation), "sorted" (`length_sorted_order`) and "split" (the order `hf_ser.data.splits` leaves a split in: corpora
 concatenated, random inside each corpus, already partly grouped by length). Each order is predicted
 `--chunk_batches` batches at a time, the orders taking turns on each chunk (so that changing load on a shared
 machine hits all orders alike), `--repeats` times. `speedup` = unsorted time / sorted time, each the sum over
@@ -40,9 +40,9 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 
 from hf_ser.labels import SAMPLING_RATE  # noqa: E402
 from hf_ser.metrics import scores  # noqa: E402
-from hf_ser.modeling import build_model  # noqa: E402
-from hf_ser.sampling import length_sorted_order  # noqa: E402
-from hf_ser.trainer import SERCollator, make_transform  # noqa: E402
+from hf_ser.train.modeling import build_model  # noqa: E402
+from hf_ser.train.sampling import length_sorted_order  # noqa: E402
+from hf_ser.train.trainer import SERCollator, make_transform  # noqa: E402
 
 TARGET = 1.5
 

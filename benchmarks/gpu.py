@@ -5,7 +5,7 @@ in the recipe, LayerDrop off so that every step does the same work) on synthetic
 per-corpus duration models of `padding.py`, with the recipe's loss, corpus-balanced sampler, augmentation and
 AdamW. Each case changes only how the hardware is used (the objective stays the paper's: SupCon over groups of
 `contrastive_group` inside the micro-batch, effective batch 64). "buckets" pads every batch to one of the recipe's
-`--length_buckets` geometric lengths (`hf_ser.sampling.length_buckets`, `DEFAULT_LENGTH_BUCKETS`); "every length"
+`--length_buckets` geometric lengths (`hf_ser.train.sampling.length_buckets`, `DEFAULT_LENGTH_BUCKETS`); "every length"
 pads each batch to its longest utterance. The sampler's length window is the recipe's default in every case:
 
     case                  micro-batch  group  shapes        SDPA kernels      precision   compile
@@ -19,7 +19,7 @@ pads each batch to its longest utterance. The sampler's length window is the rec
     gpu_default_compile   as gpu_default, torch.compile
     runs_per_gpu_K        K processes of gpu_default side by side (aggregate samples/s vs one)
 
-'auto' precision is `hf_ser.recipe.auto_mixed_precision` (bf16 where the GPU has it natively, else fp16). A
+'auto' precision is `hf_ser.experiments.recipe.auto_mixed_precision` (bf16 where the GPU has it natively, else fp16). A
 `TrainerCallback` synchronises CUDA and stamps the end of every optimizer step; after `--warmup` steps, `--steps`
 steps are timed end to end (data loading, forward, backward, optimizer). Per case: samples/s, audio-hours per
 GPU-hour (seconds of real audio trained per wall second), step time, padded fraction, distinct padded shapes,
@@ -31,7 +31,7 @@ Then `Trainer.predict` over an evaluation split unsorted (and in the split's own
 gives the GPU's eval-order speedup (`eval_order`; with fp16/bf16 numerics a random model's near-tied predictions
 can flip between orders, so `prediction_agreement` is reported; `eval_order.py` is the exactness check).
 
-`projected_paper_grid_hours` is the paper grid at one seed (23 runs: planned by `hf_ser.experiments.plan_runs`,
+`projected_paper_grid_hours` is the paper grid at one seed (23 runs: planned by `hf_ser.experiments.families.plan_runs`,
 70% of each corpus's 6-class count x 10 epochs x the corpus's mean duration from `padding.py`, 3.0 s where it is
 unknown, as in docs/cluster.md: ~1,350 audio-hours) divided by the gpu_default case's audio-hours per GPU-hour
 (and by the K-runs aggregate in `projected_paper_grid_hours_runs_per_gpu`); training only, no fixed costs.
@@ -85,20 +85,20 @@ from transformers import Trainer, TrainerCallback, TrainingArguments, Wav2Vec2Co
 from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-from hf_ser.audio import TrainAugment  # noqa: E402
-from hf_ser.experiments import plan_runs  # noqa: E402
+from hf_ser.data.audio import TrainAugment  # noqa: E402
+from hf_ser.experiments.families import plan_runs  # noqa: E402
+from hf_ser.experiments.recipe import PAPER_EFFECTIVE_BATCH, auto_mixed_precision, gpu_micro_batch  # noqa: E402
 from hf_ser.labels import CORPORA, EMOTIONS, SAMPLING_RATE, corpora_for_languages, groups  # noqa: E402
-from hf_ser.losses import class_weights, corpus_weights, mean_drawn_weight  # noqa: E402
 from hf_ser.metrics import scores  # noqa: E402
-from hf_ser.modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model, sdpa_backends  # noqa: E402
-from hf_ser.recipe import PAPER_EFFECTIVE_BATCH, auto_mixed_precision, gpu_micro_batch  # noqa: E402
-from hf_ser.sampling import (  # noqa: E402
+from hf_ser.train.losses import class_weights, corpus_weights, mean_drawn_weight  # noqa: E402
+from hf_ser.train.modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model, sdpa_backends  # noqa: E402
+from hf_ser.train.sampling import (  # noqa: E402
     DEFAULT_LENGTH_BUCKETS,
     DEFAULT_LENGTH_WINDOW,
     length_buckets,
     length_sorted_order,
 )
-from hf_ser.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
+from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
 
 H100_SXM_DENSE_TFLOPS = 989.0
 PAPER_EPOCHS = 10

@@ -33,10 +33,10 @@ from transformers import set_seed  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE  # noqa: E402
-from hf_ser.losses import class_weights, corpus_weights, mean_drawn_weight  # noqa: E402
-from hf_ser.modeling import build_model  # noqa: E402
-from hf_ser.sampling import DEFAULT_LENGTH_BUCKETS, DEFAULT_LENGTH_WINDOW, length_buckets  # noqa: E402
-from hf_ser.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
+from hf_ser.train.losses import class_weights, corpus_weights, mean_drawn_weight  # noqa: E402
+from hf_ser.train.modeling import build_model  # noqa: E402
+from hf_ser.train.sampling import DEFAULT_LENGTH_BUCKETS, DEFAULT_LENGTH_WINDOW, length_buckets  # noqa: E402
+from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
 
 # name -> (micro-batch, accumulation steps, fixed CE normaliser, length buckets)
 CASES: dict[str, tuple[int, int, bool, bool]] = {

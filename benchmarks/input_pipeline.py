@@ -1,6 +1,6 @@
 """Samples per second that one DataLoader worker delivers through the training input pipeline.
 
-A prepared split of `--size` synthetic 3 s clips (16-bit WAV bytes from `hf_ser.audio.encode_wav`, `FEATURES`
+A prepared split of `--size` synthetic 3 s clips (16-bit WAV bytes from `hf_ser.data.audio.encode_wav`, `FEATURES`
 schema) is written with `save_to_disk` and read back with `load_from_disk` (memory-mapped Arrow, like the
 preparation cache), then read exactly as `SERTrainer` reads its train split: `with_transform(make_transform(
 TrainAugment()))` (WAV decode, light noise, mean-variance normalisation, gain) and `SERCollator` (feature-extractor
@@ -35,10 +35,10 @@ import torch  # noqa: E402
 from common import CORPUS_NAMES, add_common_args, clock, emit, synthetic_dataset
 from torch.utils.data import DataLoader  # noqa: E402
 
-from hf_ser.audio import TrainAugment, decode_wav, mean_variance_normalize  # noqa: E402
+from hf_ser.data.audio import TrainAugment, decode_wav, mean_variance_normalize  # noqa: E402
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE  # noqa: E402
-from hf_ser.modeling import feature_extractor  # noqa: E402
-from hf_ser.trainer import SERCollator, make_transform  # noqa: E402
+from hf_ser.train.modeling import feature_extractor  # noqa: E402
+from hf_ser.train.trainer import SERCollator, make_transform  # noqa: E402
 
 TARGET = 250.0
 

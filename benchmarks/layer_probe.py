@@ -1,7 +1,7 @@
-"""Cost of per-layer feature extraction (`hf_ser.analysis layers`) relative to one plain inference pass.
+"""Cost of per-layer feature extraction (`hf_ser.study.analysis layers`) relative to one plain inference pass.
 
 A split of `--size` synthetic utterances (tones plus noise, durations from the per-corpus models of `padding.py`)
-is embedded by `hf_ser.analysis.features.extract`: one forward pass per length-ordered batch with
+is embedded by `hf_ser.study.analysis.features.extract`: one forward pass per length-ordered batch with
 `output_hidden_states=True`, every hidden state mean-pooled over the attention mask and written batch by batch
 into one `.npy` memmap per layer (plus the projector, the final-LayerNorm output and the logits). The baseline
 is `predict_logits`: the same batches, the same data pipeline, logits only. Both run `--repeats` times,
@@ -37,9 +37,9 @@ from common import add_common_args, emit, median, set_threads, synthetic_dataset
 from transformers import Trainer, TrainingArguments  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-from hf_ser.analysis.features import extract, load_model, num_layer_entries, predict_logits  # noqa: E402
 from hf_ser.labels import SAMPLING_RATE  # noqa: E402
-from hf_ser.trainer import SERCollator, make_transform  # noqa: E402
+from hf_ser.study.analysis.features import extract, load_model, num_layer_entries, predict_logits  # noqa: E402
+from hf_ser.train.trainer import SERCollator, make_transform  # noqa: E402
 
 TARGET = 1.3
 

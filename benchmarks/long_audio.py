@@ -3,11 +3,11 @@
 Builds a speech track from eSpeak NG sentences (real synthetic speech, so the VAD fires) with pauses of
 0.4-1.5 s, and measures, side by side on one CPU thread:
 
-- the real-time factor (audio seconds per second of CPU time) of ``hf_ser.predict`` with the VAD on
+- the real-time factor (audio seconds per second of CPU time) of ``hf_ser.infer.predict`` with the VAD on
   (``--segment vad``: speech segments only) and off (``--segment fixed``, 4 s windows every 4 s over the
   whole file), for the demo model and for the XLS-R 300M architecture with random weights;
 - the VAD's own share of the time of a VAD run (its pass over the file alone, timed apart);
-- the peak RSS of ``python -m hf_ser.predict`` (each in a fresh process) on a 1-minute and on a 1-hour
+- the peak RSS of ``python -m hf_ser.infer.predict`` (each in a fresh process) on a 1-minute and on a 1-hour
   16 kHz file with the demo model (``--segment vad``): the streamed design keeps them within 300 MB.
 
 Prints the figures and, as its last line, one JSON object.
@@ -26,9 +26,9 @@ import numpy as np
 import soundfile as sf
 from common import add_common_args, clock, emit, set_threads
 
-from hf_ser import predict, segments
-from hf_ser.corpora import synthetic
-from hf_ser.modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model
+from hf_ser.data.corpora import synthetic
+from hf_ser.infer import predict, segments
+from hf_ser.train.modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SR = 16_000
@@ -36,7 +36,7 @@ SR = 16_000
 # parent (XLS-R loaded) reports 2 GB whatever it does; VmHWM belongs to the new address space.
 RSS_SCRIPT = (
     "import sys\n"
-    "from hf_ser.predict import main\n"
+    "from hf_ser.infer.predict import main\n"
     "code = main(sys.argv[1:])\n"
     "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
     "print('PEAK_RSS_KB', hwm, file=sys.stderr)\n"
@@ -98,7 +98,7 @@ def realtime(path: Path, model_dir: Path, audio_seconds: float, clock_kind: str)
 
 
 def peak_rss_mb(path: Path, model_dir: Path, work: Path) -> float:
-    """Peak RSS (MB) of a fresh ``hf_ser.predict --segment vad`` process on `path`."""
+    """Peak RSS (MB) of a fresh ``hf_ser.infer.predict --segment vad`` process on `path`."""
     result = subprocess.run(
         [
             sys.executable,

@@ -30,8 +30,8 @@ from common import add_common_args, clock, emit, set_threads
 from transformers import AutoModelForAudioClassification
 from transformers.utils import logging as hf_logging
 
-from hf_ser.export import ONNX_TYPES, export_onnx
-from hf_ser.modeling import _set_head, feature_extractor, xlsr_300m_config
+from hf_ser.infer.export import ONNX_TYPES, export_onnx
+from hf_ser.train.modeling import _set_head, feature_extractor, xlsr_300m_config
 
 LAYERS = (1, 3)  # two depths: their difference is the cost of two transformer layers
 

@@ -1,9 +1,9 @@
 """CPU inference speed of the ONNX export (fp32 and dynamic int8) relative to PyTorch, with parity and UAR.
 
-A demo model (`demo-tiny` wav2vec2 unless `--model`) is trained with `hf_ser.recipe neo_latin --demo`
+A demo model (`demo-tiny` wav2vec2 unless `--model`) is trained with `hf_ser.experiments.recipe neo_latin --demo`
 (one multilingual model) on the
 synthetic corpus (`--languages`, `--per_cell` utterances per language x emotion, `--epochs`), exported with
-`hf_ser.export --quantize int8`, and its test split is classified three ways on the same length-sorted batches
+`hf_ser.infer.export --quantize int8`, and its test split is classified three ways on the same length-sorted batches
 and the same number of threads (torch intra-op threads = onnxruntime intra-op threads = `--threads`):
 PyTorch (the stock model on its extractor's batches, as the pipeline runs it), onnxruntime fp32, onnxruntime int8.
 Each pass runs `--repeats` times, interleaved; speedups are median PyTorch time / median ONNX time.
@@ -37,12 +37,12 @@ from common import add_common_args, clock, emit, median, set_threads
 from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 from transformers.utils import logging as hf_logging
 
-from hf_ser import recipe
-from hf_ser.audio import decode_wav
-from hf_ser.data import run_datasets
-from hf_ser.export import OnnxAudioClassifier, export_onnx
+from hf_ser.data.audio import decode_wav
+from hf_ser.data.dataset import run_datasets
+from hf_ser.experiments import recipe
+from hf_ser.infer.export import OnnxAudioClassifier, export_onnx
 from hf_ser.metrics import uar
-from hf_ser.sampling import length_sorted_order
+from hf_ser.train.sampling import length_sorted_order
 
 
 def train_demo(out: Path, args) -> Path:
@@ -70,7 +70,7 @@ def train_demo(out: Path, args) -> Path:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="demo-tiny", help="a demo backbone alias (hf_ser.modeling.DEMO_BACKBONES)")
+    parser.add_argument("--model", default="demo-tiny", help="a demo backbone alias (modeling.DEMO_BACKBONES)")
     parser.add_argument(
         "--languages",
         nargs="+",

@@ -1,15 +1,15 @@
 """Padding, input shapes and contrastive-pair statistics of corpus-balanced batches for several length windows.
 
-For each `length_window` W (in optimizer steps), builds `hf_ser.sampling.CorpusBalancedBatchSampler` plans with
+For each `length_window` W (in optimizer steps), builds `hf_ser.train.sampling.CorpusBalancedBatchSampler` plans with
 contrastive groups of `--group_size` (16) and `--groups_per_step` (4) groups per optimizer step, and measures, for
 each micro-batch size in `--micro_batches` (16 = the paper's 16 x 4 accumulation, 64 = 64 x 1; both train the same
 groups): the fraction of padded frames when each micro-batch is padded to its longest row and when it is padded to
-its length bucket (`--length_buckets` geometric buckets, `hf_ser.sampling.length_buckets`, the recipe's default),
+its length bucket (`--length_buckets` geometric buckets, `hf_ser.train.sampling.length_buckets`, the recipe's default),
 and the number of distinct padded input shapes per epoch. Per W it also gives the share of same-label pairs inside
 a group that come from different corpora and the largest deviation from equal corpus shares per window.
 
 Durations are synthetic (one log-normal per corpus, the paper's corpus sizes, 6 random labels) unless
-`--data_root` names prepared corpora: then the training split of the recipe's data path (`hf_ser.data.
+`--data_root` names prepared corpora: then the training split of the recipe's data path (`hf_ser.data.dataset.
 load_languages` + `split_dataset`, the same preparation cache) is measured, and a missing corpus is an error.
 
     python benchmarks/padding.py [--data_root DIR [--corpora ...]] [--windows 1 4 16 32] [--micro_batches 16 64]
@@ -35,7 +35,7 @@ except ImportError:  # run from a checkout without installing the package
 
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE
-from hf_ser.sampling import (
+from hf_ser.train.sampling import (
     DEFAULT_LENGTH_BUCKETS,
     DEFAULT_LENGTH_WINDOW,
     CorpusBalancedBatchSampler,
@@ -77,10 +77,10 @@ def synthetic_columns(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def real_columns(data_root: str, corpora: list[str] | None, cache_dir: str | None) -> tuple[np.ndarray, ...]:
     """Corpus ids, lengths (samples) and labels of the training split that the recipe would train on.
 
-    Loads the prepared corpora under `data_root` the recipe's way (`hf_ser.data.load_languages`, all languages, the
+    Loads the prepared corpora under `data_root` the recipe's way (`dataset.load_languages`, all languages, the
     default paper split); a missing or unpreparable corpus raises `UserError` (no silent synthetic fallback).
     """
-    from hf_ser.data import DataArguments, load_languages, split_dataset
+    from hf_ser.data.dataset import DataArguments, load_languages, split_dataset
     from hf_ser.labels import groups
 
     args = DataArguments(data_root=data_root, corpora=corpora, cache_dir=cache_dir)

@@ -71,7 +71,7 @@ def write_manifest(folder: Path, files: list[tuple[str, float]], name: str) -> P
 def worker(manifest: str, cache_dir: str, num_proc: int) -> dict:
     """Prepare one manifest in this process; returns wall time and peak RSS (self + largest child)."""
     sys.path.insert(0, str(ROOT))
-    from hf_ser.corpora import load_corpus
+    from hf_ser.data.corpora import load_corpus
 
     t0 = time.perf_counter()
     ds, report = load_corpus(manifest, ".", cache_dir=cache_dir, num_proc=num_proc)

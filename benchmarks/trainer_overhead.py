@@ -51,23 +51,23 @@ from common import (
 from transformers import Trainer, set_seed  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-from hf_ser.audio import TrainAugment  # noqa: E402
+from hf_ser.data.audio import TrainAugment  # noqa: E402
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE  # noqa: E402
-from hf_ser.losses import (  # noqa: E402
+from hf_ser.train.losses import (  # noqa: E402
     class_weights,
     corpus_weights,
     mean_drawn_weight,
     supervised_contrastive_loss,
     weighted_cross_entropy,
 )
-from hf_ser.modeling import build_model  # noqa: E402
-from hf_ser.sampling import (  # noqa: E402
+from hf_ser.train.modeling import build_model  # noqa: E402
+from hf_ser.train.sampling import (  # noqa: E402
     DEFAULT_LENGTH_BUCKETS,
     DEFAULT_LENGTH_WINDOW,
     CorpusBalancedBatchSampler,
     length_buckets,
 )
-from hf_ser.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
+from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402
 
 TARGET = 1.05
 

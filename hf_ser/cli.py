@@ -12,9 +12,10 @@
     hf-ser hub push RUN_DIR --repo_id ID     share a run with its model card
     hf-ser sensitivity --output_dir DIR      the claim check's sensitivity curve over lineage_shift x seeds
 
-Every `python -m hf_ser.<module>` form keeps working. Conventions shared by every sub-command: folder
-outputs are --output_dir, file outputs --output, a model to load is --model; exit 0 when the work is done,
-1 when it failed, 2 when the input is wrong (one line, no traceback), 141 when the reader of a pipe stopped.
+Each command also runs as `python -m hf_ser.<module>`, with the module's dotted path (hf_ser.study.report,
+...; the recipe keeps hf_ser.recipe). Conventions shared by every sub-command: folder outputs are --output_dir,
+file outputs --output, a model to load is --model; exit 0 when the work is done, 1 when it failed, 2 when the
+input is wrong (one line, no traceback), 141 when the reader of a pipe stopped.
 `hf-ser SUB --help` shows a sub-command's flags and examples; `hf-ser --version` the version.
 
 Examples:
@@ -30,23 +31,23 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .console import command
-from .errors import EXIT_OK, EXIT_USAGE
+from hf_ser import __version__
+from hf_ser.console import command
+from hf_ser.errors import EXIT_OK, EXIT_USAGE
 
 # sub-command -> module whose ``main(argv)`` runs it; imported only when chosen (``hf-ser --help`` stays instant)
 SUBCOMMANDS: dict[str, str] = {
-    "recipe": "hf_ser.recipe",
-    "report": "hf_ser.report",
-    "analysis": "hf_ser.analysis.__main__",
-    "predict": "hf_ser.predict",
-    "evaluate": "hf_ser.evaluate",
-    "export": "hf_ser.export",
-    "app": "hf_ser.app",
-    "corpora": "hf_ser.corpora.__main__",
-    "synthetic": "hf_ser.corpora.synthetic",
-    "hub": "hf_ser.hub",
-    "sensitivity": "hf_ser.sensitivity",
+    "recipe": "hf_ser.experiments.recipe",
+    "report": "hf_ser.study.report",
+    "analysis": "hf_ser.study.analysis.__main__",
+    "predict": "hf_ser.infer.predict",
+    "evaluate": "hf_ser.infer.evaluate",
+    "export": "hf_ser.infer.export",
+    "app": "hf_ser.infer.app",
+    "corpora": "hf_ser.data.corpora.__main__",
+    "synthetic": "hf_ser.data.corpora.synthetic",
+    "hub": "hf_ser.hub.push",
+    "sensitivity": "hf_ser.study.sensitivity",
 }
 
 

@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_USAGE, UserError
+from hf_ser.errors import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_USAGE, UserError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

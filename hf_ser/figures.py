@@ -12,7 +12,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .labels import EMOTIONS, LANGUAGES
+from hf_ser.labels import EMOTIONS, LANGUAGES
 
 
 def new_figure(width: float, height: float) -> Figure:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import UserError
+from hf_ser.errors import UserError
 
 # The six target classes, in the fixed order used for class ids everywhere.
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
@@ -277,7 +277,7 @@ def check_languages(codes: list[str] | tuple[str, ...]) -> list[str]:
 
 
 # Native label names met in corpora and in other models' id2label -> the six classes (one table for manifests,
-# tables and hf_ser.evaluate); matching is on the lower-cased letters of a label.
+# tables and hf_ser.infer.evaluate); matching is on the lower-cased letters of a label.
 EMOTION_ALIASES: dict[str, str] = {
     **dict.fromkeys(("anger", "angry", "ang", "mad", "rage"), "anger"),
     **dict.fromkeys(("disgust", "disgusted", "dis", "disgusting"), "disgust"),

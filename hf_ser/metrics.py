@@ -24,8 +24,8 @@ import evaluate
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score
 
-from .labels import EMOTIONS, LANGUAGES
-from .metric_modules import path as metric_module_path
+from hf_ser.labels import EMOTIONS, LANGUAGES
+from hf_ser.metric_modules import path as metric_module_path
 
 METRIC_NAMES = ("uar", "f1", "wa")
 F1_DEFINITION = "macro-F1 over the classes present in each language's test labels"

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageError, UserError
+from hf_ser.errors import StorageError, UserError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

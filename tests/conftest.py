@@ -7,8 +7,8 @@ import datasets
 import numpy as np
 import pytest
 
-from hf_ser.audio import encode_wav
-from hf_ser.corpora import FEATURES
+from hf_ser.data.audio import encode_wav
+from hf_ser.data.corpora import FEATURES
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

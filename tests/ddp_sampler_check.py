@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 from transformers import Trainer, TrainingArguments
 
-from hf_ser.sampling import CorpusBalancedBatchSampler
+from hf_ser.train.sampling import CorpusBalancedBatchSampler
 
 # Kept in sync with tests/test_sampling.py (which recomputes the single-process plan).
 SIZES = (40, 13, 7)

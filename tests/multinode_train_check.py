@@ -19,9 +19,9 @@ from transformers import TrainingArguments
 sys.path.insert(0, os.path.dirname(__file__))
 from conftest import tone_dataset
 
-from hf_ser.losses import class_weights, corpus_weights
-from hf_ser.modeling import build_model
-from hf_ser.trainer import SERCollator, SERTrainer, make_transform
+from hf_ser.train.losses import class_weights, corpus_weights
+from hf_ser.train.modeling import build_model
+from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform
 
 BATCH_SIZE = 4
 GLOBAL_MICRO_BATCHES = 2  # per optimizer step: ranks x accumulation steps

@@ -1,4 +1,4 @@
-"""hf_ser.analysis: layer naming against transformers, one-pass extraction, probes, t-SNE, confusion, `all`."""
+"""hf_ser.study.analysis: layer naming against transformers, one-pass extraction, probes, t-SNE, confusion, `all`."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ import torch
 from conftest import tone_dataset
 from matplotlib.image import imread
 
-from hf_ser.analysis import __main__ as cli
-from hf_ser.analysis.confusion import confusion_panels, row_normalize, run_confusion, top_pairs
-from hf_ser.analysis.features import AnalysisError, check_layers, extract, load_model, num_layer_entries
-from hf_ser.analysis.index import Page
-from hf_ser.analysis.tsne import default_layers, embedding_map
 from hf_ser.labels import EMOTIONS
-from hf_ser.modeling import build_model, demo_config
+from hf_ser.study.analysis import __main__ as cli
+from hf_ser.study.analysis.confusion import confusion_panels, row_normalize, run_confusion, top_pairs
+from hf_ser.study.analysis.features import AnalysisError, check_layers, extract, load_model, num_layer_entries
+from hf_ser.study.analysis.index import Page
+from hf_ser.study.analysis.tsne import default_layers, embedding_map
+from hf_ser.train.modeling import build_model, demo_config
 
 BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -37,7 +37,7 @@ def assert_png_not_blank(path: Path) -> None:
 
 def train_tiny_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 1-epoch demo multilingual run on FRE + ITA (3 utterances per cell), trained once per test session."""
-    from hf_ser.recipe import main
+    from hf_ser.experiments.recipe import main
 
     out = tmp_path_factory.getbasetemp() / "analysis_tiny_grid"
     code = main(
@@ -109,7 +109,7 @@ def test_extraction_is_one_pass_pooled_over_the_mask_and_in_row_order(tmp_path):
     assert feats.projector().shape == (10, loaded.config.classifier_proj_size)
     assert list(feats.labels) == ds["label"] and list(feats.rows["path"]) == ds["path"]
     net, extractor = loaded.model, loaded.extractor
-    from hf_ser.trainer import make_transform
+    from hf_ser.train.trainer import make_transform
 
     for row in (0, 7):  # one utterance alone: no padding, so a plain mean over frames
         wave = make_transform(None)(ds[row : row + 1])["input_values"][0]
@@ -311,7 +311,8 @@ def test_report_and_analysis_write_nothing_under_home_nor_into_the_runs(grid, tm
     env.update(HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     env.pop("HF_HOME", None)
     script = (
-        "import sys; from hf_ser.report import main as report; from hf_ser.analysis.__main__ import main as analysis; "
+        "import sys; from hf_ser.study.report import main as report; "
+        "from hf_ser.study.analysis.__main__ import main as analysis; "
         f"sys.exit(report([{str(grid)!r}, '--output_dir', {str(report_dir)!r}]) or analysis(['all', {str(grid)!r}, "
         f"'--output_dir', {str(out)!r}, '--only', 'layers', 'confusion', '--no_progress']))"
     )

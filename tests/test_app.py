@@ -1,5 +1,5 @@
-"""Tests for hf_ser.app: the Gradio demo served on 127.0.0.1 and called through gradio_client gives
-hf_ser.predict's probabilities; the Space folder; the missing-extra message."""
+"""Tests for hf_ser.infer.app: the Gradio demo served on 127.0.0.1 and called through gradio_client gives
+hf_ser.infer.predict's probabilities; the Space folder; the missing-extra message."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from hf_ser import app, predict
-from hf_ser.corpora import synthetic
+from hf_ser.data.corpora import synthetic
 from hf_ser.errors import UserError
+from hf_ser.infer import app, predict
 from hf_ser.labels import EMOTIONS
-from hf_ser.modeling import build_model
-from hf_ser.runs import STAGING_MARKER
+from hf_ser.train.modeling import build_model
+from hf_ser.train.runs import STAGING_MARKER
 
 SR = 16_000
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +70,8 @@ def test_app_on_localhost_gives_predicts_probabilities(model_dir, speech, tmp_pa
         "GRADIO_TEMP_DIR": str(tmp_path),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "hf_ser.app", "--model", str(model_dir), "--port", str(port), "--max_seconds", "3"],
+        [sys.executable, "-m", "hf_ser.infer.app", "--model", str(model_dir), "--port", str(port)]
+        + ["--max_seconds", "3"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

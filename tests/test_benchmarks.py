@@ -64,7 +64,7 @@ def test_gpu_benchmark_skips_without_cuda(capsys: pytest.CaptureFixture) -> None
 
 def test_gpu_flops_formula_counts_frames_and_parameters() -> None:
     gpu = importlib.import_module("gpu")
-    from hf_ser.modeling import build_model
+    from hf_ser.train.modeling import build_model
 
     model, _ = build_model("demo-tiny")
     config = model.config

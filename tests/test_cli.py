@@ -74,7 +74,7 @@ def test_an_unknown_subcommand_is_a_user_mistake():
 
 def test_a_bug_keeps_its_traceback():
     code = (
-        "import sys, hf_ser.recipe as r\n"
+        "import sys, hf_ser.experiments.recipe as r\n"
         "def broken(*args): raise RuntimeError('injected bug')\n"
         "r.plan_grid = broken\n"
         "sys.exit(r.main(['neo_latin', '--demo', '--output_dir', '/tmp/hf_ser-bug']))\n"
@@ -114,7 +114,7 @@ def test_help_reads_as_terminal_text_with_examples():
 
 
 def test_recipe_help_groups_the_recipes_own_keys_and_points_to_training_arguments():
-    from hf_ser import recipe
+    from hf_ser.experiments import recipe
 
     text = run("recipe", "neo_latin", "--help").stdout
     titles = [title for _, title in recipe.HELP_GROUPS]

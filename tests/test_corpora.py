@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import corpus_fixtures as F  # noqa: E402
 
-from hf_ser.audio import AudioError, PreprocessConfig, read_audio, read_audio_bytes, to_mono  # noqa: E402
-from hf_ser.corpora import FEATURES, CorpusError, CorpusNotFound, load_corpus, scan_corpus, scan_source  # noqa: E402
-from hf_ser.corpora.__main__ import main as cli_main  # noqa: E402
+from hf_ser.data.audio import AudioError, PreprocessConfig, read_audio, read_audio_bytes, to_mono  # noqa: E402
+from hf_ser.data.corpora import FEATURES, CorpusError, CorpusNotFound, load_corpus, scan_corpus, scan_source  # noqa: E402
+from hf_ser.data.corpora.__main__ import main as cli_main  # noqa: E402
 from hf_ser.labels import CORPORA, EMOTIONS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -346,7 +346,7 @@ def test_cache_is_reused_and_invalidated(tmp_path, monkeypatch):
     F.make_mesd(tmp_path)
     cache = tmp_path / "cache"
     ds1, r1 = prepare("mesd", tmp_path, cache)
-    import hf_ser.corpora.prepare as base
+    import hf_ser.data.corpora.prepare as base
 
     def boom(*a, **k):
         raise AssertionError("the cache should have been used")
@@ -461,7 +461,7 @@ def test_parquet_language_option_and_missing_columns(tmp_path):
 
 
 def test_table_rows_read_lazily_across_row_groups(data_root):
-    from hf_ser.corpora.table import read_table_audio
+    from hf_ser.data.corpora.table import read_table_audio
 
     file = str(data_root / "resd" / "data" / "train-00000-of-00001.parquet")  # row groups of 4 rows
     sizes = [read_table_audio(file, i, "speech")[1] for i in (6, 0, 5, 1)]
@@ -485,7 +485,7 @@ def test_cli_list_shows_all_13_without_data(tmp_path, capsys):
 def test_cli_module_entry_point(tmp_path):
     F.make_emouerj(tmp_path)
     res = subprocess.run(
-        [sys.executable, "-m", "hf_ser.corpora", "list", "--data_root", str(tmp_path)],
+        [sys.executable, "-m", "hf_ser.data.corpora", "list", "--data_root", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,

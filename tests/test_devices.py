@@ -15,11 +15,11 @@ import pytest
 import torch
 from conftest import tone_dataset
 
-from hf_ser import evaluate as E
-from hf_ser import upstream as U
-from hf_ser.analysis import features as F
-from hf_ser.data import DataArguments
-from hf_ser.modeling import build_model, freeze
+from hf_ser.data.dataset import DataArguments
+from hf_ser.experiments import upstream as U
+from hf_ser.infer import evaluate as E
+from hf_ser.study.analysis import features as F
+from hf_ser.train.modeling import build_model, freeze
 
 
 class Reached(Exception):

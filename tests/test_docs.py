@@ -2,7 +2,7 @@
 
 Commands are ``hf-ser SUB ...``, ``python -m hf_ser.MODULE ...`` and ``... -m hf_ser.MODULE ...`` (torchrun) lines of
 fenced code blocks. Each is parsed in-process by the command's own parser and nothing runs: argparse commands stop
-right after ``parse_args`` (a sentinel is raised there), recipes go through :func:`hf_ser.recipe.parse_recipe`. Doc
+right after ``parse_args`` (a sentinel is raised there), recipes go through :func:`~.recipe.parse_recipe`. Doc
 notation is read as a reader would: ``[--flag VALUE]`` shows an optional part (kept), ``a|b|c`` alternatives (the
 first is taken), ``$VAR`` a shell variable (read as 0), ``# ...`` is a comment and ``\\`` continues a line.
 """
@@ -19,7 +19,7 @@ import pytest
 
 from hf_ser import cli, console
 from hf_ser.errors import UserError
-from hf_ser.recipe import parse_recipe
+from hf_ser.experiments.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -96,6 +96,8 @@ def documented_commands() -> list[tuple[str, str, list[str]]]:
 
 def _main_of(name: str):
     """The ``main(argv)`` of an ``hf-ser`` sub-command or an ``hf_ser.*`` module (a package: its __main__)."""
+    if name == "hf_ser.recipe":  # the documented `python -m hf_ser.recipe` alias runs `hf-ser recipe`
+        name = "recipe"
     module = cli.SUBCOMMANDS.get(name, name)
     mod = importlib.import_module(module)
     if not hasattr(mod, "main"):
@@ -106,7 +108,7 @@ def _main_of(name: str):
 def parse_only(name: str, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Parse `argv` with the command's own parser without running it; UserError (one line) when it does not parse."""
     mod = _main_of(name)
-    if mod.__name__ == "hf_ser.recipe" and not (argv and argv[0] == "upstream"):
+    if mod.__name__ == "hf_ser.experiments.recipe" and not (argv and argv[0] == "upstream"):
         parse_recipe(argv)
         return
     for parser_class in (argparse.ArgumentParser, console.ArgumentParser):  # the console's overrides parse_args
@@ -145,7 +147,7 @@ def test_documented_command_parses(where, name, argv, monkeypatch):
 
 def test_a_wrong_flag_in_a_doc_would_be_caught(monkeypatch):
     """The check itself: a stale flag (docs/sharing.md once showed `--out DIR`) fails to parse."""
-    name, argv = command_of("python -m hf_ser.hub push RUN --repo_id YOU/x --dry_run --out DIR")
+    name, argv = command_of("python -m hf_ser.hub.push push RUN --repo_id YOU/x --dry_run --out DIR")
     with pytest.raises(UserError, match="--out"):
         parse_only(name, argv, monkeypatch)
     name, argv = command_of("hf-ser recipe neo_latin --demo --no_such_key 1")

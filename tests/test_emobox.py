@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hf_ser.emobox import ascii_key, emobox_split, fold_key
+from hf_ser.data.emobox import ascii_key, emobox_split, fold_key
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTION2ID
 
@@ -187,7 +187,7 @@ def test_matched_test_set_is_exactly_the_folds_six_class_rows(corpus):
 
 def test_data_split_falls_back_for_other_corpora_and_says_so(corpus):
     datasets = pytest.importorskip("datasets")
-    from hf_ser.data import DataArguments, split_index_sets
+    from hf_ser.data.dataset import DataArguments, split_index_sets
 
     rows, emobox, expected_test = corpus
     ds = datasets.Dataset.from_dict(rows)

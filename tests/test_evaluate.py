@@ -1,4 +1,4 @@
-"""hf_ser.evaluate: label mapping of foreign label sets, metrics equal to a reference from the same logits."""
+"""hf_ser.infer.evaluate: label mapping of foreign label sets, metrics equal to a reference from the same logits."""
 
 import json
 import re
@@ -8,14 +8,14 @@ import pytest
 import torch
 from transformers import pipeline
 
-from hf_ser import evaluate as E
-from hf_ser.audio import decode_wav
-from hf_ser.data import DataArguments, load_languages, split_dataset
+from hf_ser.data.audio import decode_wav
+from hf_ser.data.dataset import DataArguments, load_languages, split_dataset
 from hf_ser.errors import UserError
+from hf_ser.infer import evaluate as E
 from hf_ser.labels import EMOTIONS
 from hf_ser.metrics import per_language_metrics
-from hf_ser.modeling import feature_extractor, tiny_config
-from hf_ser.runs import RunRecord, read_predictions
+from hf_ser.train.modeling import feature_extractor, tiny_config
+from hf_ser.train.runs import RunRecord, read_predictions
 
 # eight classes in an unusual order, with names that differ from ours, calm and surprised among them
 EIGHT = ["surprised", "Sad", "calm", "ANGRY", "fearful", "neutral", "joy", "disgusted"]

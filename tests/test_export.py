@@ -1,4 +1,4 @@
-"""hf_ser.export: ONNX parity with PyTorch on varied-length clips, int8, the pipeline-like classifier, --onnx."""
+"""hf_ser.infer.export: ONNX parity with PyTorch on varied-length clips, int8, the pipeline-like classifier, --onnx."""
 
 import numpy as np
 import pytest
@@ -6,10 +6,10 @@ import soundfile as sf
 import torch
 from transformers import pipeline
 
-from hf_ser import predict
 from hf_ser.errors import UserError
-from hf_ser.export import INT8_FILE, OnnxAudioClassifier, export_onnx, main
-from hf_ser.modeling import build_model
+from hf_ser.infer import predict
+from hf_ser.infer.export import INT8_FILE, OnnxAudioClassifier, export_onnx, main
+from hf_ser.train.modeling import build_model
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
@@ -124,7 +124,7 @@ def test_export_cli_output_dir_quiet_and_the_old_form(tmp_path, capsys):
     assert (tmp_path / "old" / "model.onnx").is_file() and "--onnx OUT is deprecated" in out.err
     assert "[torch.onnx]" not in out.out + out.err and "UserWarning" not in out.err and "FutureWarning" not in out.err
     assert out.out.strip() == f"run it: hf-ser predict FILES --onnx {tmp_path / 'old'}"
-    assert len([line for line in out.err.splitlines() if "hf_ser.export" in line]) == 3  # notice, loaded, fp32
+    assert len([line for line in out.err.splitlines() if "hf_ser.infer.export" in line]) == 3  # notice, loaded, fp32
     assert main([str(tmp_path / "nonexist"), "--output_dir", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert f"error: the model folder {tmp_path / 'nonexist'} does not exist" in err and err.count("\n") == 1

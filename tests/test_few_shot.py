@@ -1,4 +1,4 @@
-"""hf_ser.few_shot: k-shot draws, step budget, the unseen-language check, the upper bound, outputs, a demo run."""
+"""experiments.few_shot: k-shot draws, step budget, the unseen-language check, the upper bound, outputs, a demo run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from test_analysis import assert_png_not_blank, train_tiny_grid
 from transformers import TrainingArguments
 
-from hf_ser.few_shot import (
+from hf_ser.experiments.few_shot import (
     MIN_STEPS,
     FewShotError,
     adaptation_args,
@@ -23,9 +23,9 @@ from hf_ser.few_shot import (
     to_markdown,
     upper_bound,
 )
+from hf_ser.experiments.recipe import main as recipe_main
 from hf_ser.labels import EMOTIONS
-from hf_ser.recipe import main as recipe_main
-from hf_ser.runs import RunRecord
+from hf_ser.train.runs import RunRecord
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

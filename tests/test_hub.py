@@ -1,4 +1,4 @@
-"""Tests for hf_ser.hub: the model card, the staged upload folder, and the push and its failures (no network)."""
+"""Tests for hf_ser.hub.push: the model card, the staged upload folder, and the push and its failures (no network)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ import torch
 from huggingface_hub import HfApi, ModelCard, metadata_load
 from transformers import pipeline
 
-from hf_ser import hub
-from hf_ser.audio import AudioError, PreprocessConfig, prepare_for_pipeline, preprocess
-from hf_ser.corpora.synthetic import build_synthetic_corpus
+from hf_ser.data.audio import AudioError, PreprocessConfig, prepare_for_pipeline, preprocess
+from hf_ser.data.corpora.synthetic import build_synthetic_corpus
 from hf_ser.errors import UserError
+from hf_ser.hub import push as hub
+from hf_ser.infer.predict import classify, load_classifier
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES
 from hf_ser.metrics import uar
-from hf_ser.modeling import build_model
-from hf_ser.predict import classify, load_classifier
+from hf_ser.train.modeling import build_model
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 FAKE_TOKEN = "hf_FakeTokenForTests0123456789abcdef"
@@ -67,7 +67,7 @@ def make_run(
     demo: bool = True,
     heldout: str | None = None,
 ) -> Path:
-    """A finished run folder as hf_ser.recipe writes it, with local absolute paths in its config and predictions."""
+    """A finished run folder as the recipe writes it, with local absolute paths in its config and predictions."""
     evals = evals or train
     corpora = corpora or [f"synth_{l.lower()}" for l in train]
     run = root / name
@@ -577,7 +577,7 @@ def test_hub_repo_for_run():
 
 
 def test_dry_run_can_stage_a_space_next_to_the_model(tmp_path, model_dir, capsys):
-    from hf_ser.runs import find_run_folders
+    from hf_ser.train.runs import find_run_folders
 
     run = make_run(tmp_path, model_dir)
     assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--space"]) == 0

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hf_ser import report
-from hf_ser.corpora import CorpusError, prepare_scan, scan_manifest
-from hf_ser.data import DataArguments, split_dataset
+from hf_ser.data.corpora import CorpusError, prepare_scan, scan_manifest
+from hf_ser.data.dataset import DataArguments, split_dataset
 from hf_ser.errors import StorageError
 from hf_ser.labels import EMOTIONS
+from hf_ser.study import report
 
 SR = 16_000
 
@@ -177,7 +177,7 @@ def test_hostile_files_each_get_a_reason_and_the_rest_is_prepared(tmp_path):
         [
             sys.executable,
             "-m",
-            "hf_ser.corpora",
+            "hf_ser.data.corpora",
             "prepare",
             str(manifest),
             "--cache_dir",
@@ -208,7 +208,7 @@ def recipe(out: Path, manifest: Path, *extra: str) -> subprocess.CompletedProces
     argv = [
         sys.executable,
         "-m",
-        "hf_ser.recipe",
+        "hf_ser.experiments.recipe",
         "single_language",
         "--demo",
         "--corpora",
@@ -255,7 +255,7 @@ def test_two_grids_on_one_folder_train_every_run_once(tmp_path):
     argv = [
         sys.executable,
         "-m",
-        "hf_ser.recipe",
+        "hf_ser.experiments.recipe",
         "single_language",
         "--demo",
         "--corpora",
@@ -300,7 +300,7 @@ def test_a_hub_token_reaches_no_file(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     run = out / "single-FRE-seed0"
-    from hf_ser.hub import push_run
+    from hf_ser.hub.push import push_run
 
     push_run(run, "someone/demo", dry_run=True)
     files = [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -1,4 +1,4 @@
-"""Tests for hf_ser.launch: job order and cost, the per-run command, the local device pool and the SLURM array.
+"""Tests for experiments.launch: job order and cost, the per-run command, the local device pool and the SLURM array.
 
 SLURM is exercised without a cluster: fake ``sbatch``/``srun``/``scontrol`` on PATH let submitit's real
 SlurmExecutor write its job scripts and pickles, and each array task is then run the way SLURM runs it
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from hf_ser import launch
 from hf_ser.errors import UserError
-from hf_ser.launch import GridJob, LaunchArguments
+from hf_ser.experiments import launch
+from hf_ser.experiments.launch import GridJob, LaunchArguments
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -569,7 +569,7 @@ def test_slurm_preempted_task_stops_its_run_requeues_and_the_requeued_task_resum
 
 
 def _recipe_has_launcher() -> bool:
-    """Whether hf_ser.recipe already takes --launcher, --list_runs and --run_index (wired by the integrator)."""
+    """Whether the recipe already takes --launcher, --list_runs and --run_index (wired by the integrator)."""
     help_text = subprocess.run(
         [PY, "-m", "hf_ser.recipe", "single_language", "--help"],
         cwd=ROOT,
@@ -585,7 +585,7 @@ def _recipe_has_launcher() -> bool:
 @pytest.mark.slow
 def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
     if not _recipe_has_launcher():
-        pytest.skip("hf_ser.recipe has no --launcher/--list_runs/--run_index yet (launch.py not wired in)")
+        pytest.skip("hf_ser.experiments.recipe has no --launcher/--list_runs/--run_index yet (launch.py not wired in)")
     # one thread everywhere: the grid's jobs would get cores / max_parallel = 1 each, and CPU reductions depend on the
     # thread count, so the serial reference runs with the same
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # keeps wheels in /tmp/site
@@ -629,7 +629,7 @@ def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
     tables = {}
     for name in ("serial", "grid"):
         done = subprocess.run(
-            [PY, "-m", "hf_ser.report", str(tmp_path / name)],
+            [PY, "-m", "hf_ser.study.report", str(tmp_path / name)],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hf_ser.losses import class_weights, corpus_weights, supervised_contrastive_loss, weighted_cross_entropy
-from hf_ser.sampling import DEFAULT_LENGTH_WINDOW
+from hf_ser.train.losses import class_weights, corpus_weights, supervised_contrastive_loss, weighted_cross_entropy
+from hf_ser.train.sampling import DEFAULT_LENGTH_WINDOW
 
 
 def supcon_loop(z: torch.Tensor, labels: torch.Tensor, tau: float) -> float:
@@ -122,7 +122,7 @@ def _corpora(sizes=(12, 40, 150), seed=0):
 
 def _drawn_shares(ids, labels, corpus_w, class_w, epochs=30, batch_size=8):
     """Each corpus's share of sum(w_i) over the rows the balanced sampler actually draws."""
-    from hf_ser.sampling import CorpusBalancedBatchSampler
+    from hf_ser.train.sampling import CorpusBalancedBatchSampler
 
     sampler = CorpusBalancedBatchSampler(ids, np.ones(len(ids)), batch_size, seed=0)
     mass = np.zeros(ids.max() + 1)
@@ -141,7 +141,7 @@ def _drawn_shares(ids, labels, corpus_w, class_w, epochs=30, batch_size=8):
 @pytest.mark.parametrize("mode", ["paper", "sampler_aware", "none"])
 @pytest.mark.parametrize("with_class_weights", [False, True])
 def test_effective_shares_match_the_samplers_draws(mode, with_class_weights):
-    from hf_ser.losses import effective_corpus_shares
+    from hf_ser.train.losses import effective_corpus_shares
 
     ids, labels = _corpora()
     cw = class_weights(labels, 6) if with_class_weights else None
@@ -157,7 +157,7 @@ def test_effective_shares_match_the_samplers_draws(mode, with_class_weights):
 
 
 def test_sampler_aware_without_balanced_batches_is_the_papers_inverse_size():
-    from hf_ser.losses import effective_corpus_shares
+    from hf_ser.train.losses import effective_corpus_shares
 
     ids, labels = _corpora()
     aware = corpus_weights(ids, 3, mode="sampler_aware", balanced=False)
@@ -170,7 +170,7 @@ def test_sampler_aware_without_balanced_batches_is_the_papers_inverse_size():
 
 
 def test_class_weights_from_the_drawn_distribution():
-    from hf_ser.losses import row_draw_probability
+    from hf_ser.train.losses import row_draw_probability
 
     ids, labels = _corpora()
     p = row_draw_probability(ids, 3, balanced=True)
@@ -219,9 +219,9 @@ def _stored_and_realised(mode: str, balanced: bool, window: int, mean_weight: bo
 
     from transformers import TrainingArguments
 
-    from hf_ser.losses import cross_entropy_coefficients
-    from hf_ser.recipe import SERArguments, balancing
-    from hf_ser.sampling import CorpusBalancedBatchSampler
+    from hf_ser.experiments.recipe import SERArguments, balancing
+    from hf_ser.train.losses import cross_entropy_coefficients
+    from hf_ser.train.sampling import CorpusBalancedBatchSampler
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from padding import SYNTHETIC_CORPORA, synthetic_columns

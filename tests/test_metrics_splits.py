@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
+from hf_ser.data.splits import split_indices
 from hf_ser.errors import UserError
-from hf_ser.experiments import plan_runs
+from hf_ser.experiments.families import plan_runs
 from hf_ser.metric_modules import MODULES
 from hf_ser.metric_modules import path as metric_path
 from hf_ser.metrics import compute_metrics, confusion, macro_f1, macro_f1_sklearn, per_language_metrics
-from hf_ser.splits import split_indices
 
 
 def test_metrics_equal_sklearn():
@@ -153,7 +153,7 @@ def test_paper_grid_has_23_runs():
 
 
 def test_kfold_puts_every_utterance_in_exactly_one_test_fold():
-    from hf_ser.splits import kfold_indices
+    from hf_ser.data.splits import kfold_indices
 
     y, langs, spk = _data(speakers=8)
     spk[:5] = "unknown"  # a few utterances without speaker ids: their own groups
@@ -172,7 +172,7 @@ def test_kfold_puts_every_utterance_in_exactly_one_test_fold():
 
 @pytest.mark.parametrize("protocol", ["paper", "speaker"])
 def test_dev_split_is_disjoint_stratified_and_speaker_disjoint(protocol):
-    from hf_ser.splits import dev_indices
+    from hf_ser.data.splits import dev_indices
 
     y, langs, spk = _data(n_per_cell=30, speakers=12)
     tr, te, _ = split_indices(y, langs, spk, protocol, 0.3, seed=0)
@@ -189,7 +189,7 @@ def test_dev_split_is_disjoint_stratified_and_speaker_disjoint(protocol):
 
 
 def test_kfold_with_fewer_speakers_than_folds_cuts_utterances_and_says_so():
-    from hf_ser.splits import kfold_indices
+    from hf_ser.data.splits import kfold_indices
 
     y, langs, spk = _data(speakers=3)  # like the demo corpus: a handful of voices per language
     seen = np.zeros(len(y), dtype=int)

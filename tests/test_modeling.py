@@ -9,11 +9,11 @@ import torch
 from conftest import tone_dataset
 from transformers import pipeline
 
-from hf_ser import recipe
-from hf_ser.analysis.layers import run_layers
 from hf_ser.errors import UserError
+from hf_ser.experiments import recipe
 from hf_ser.labels import EMOTIONS
-from hf_ser.modeling import (
+from hf_ser.study.analysis.layers import run_layers
+from hf_ser.train.modeling import (
     DEMO_BACKBONES,
     SDPA_BACKENDS,
     attention_kernel,
@@ -28,7 +28,7 @@ from hf_ser.modeling import (
     span_mask,
     tiny_config,
 )
-from hf_ser.trainer import SERCollator, SERTrainer, make_transform
+from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform
 
 FAMILY_ALIASES = ["demo-tiny", "demo-tiny-hubert", "demo-tiny-wavlm", "demo-tiny-data2vec", "demo-tiny-whisper"]
 
@@ -174,7 +174,7 @@ def test_backbone_info_and_unsupported_backbone():
 @pytest.mark.slow
 @pytest.mark.parametrize("alias", FAMILY_ALIASES)
 def test_per_layer_probe_every_family(demo_runs, alias):
-    """hf_ser.analysis layers on each family's demo run: one probe per hidden state, finite scores."""
+    """hf_ser.study.analysis layers on each family's demo run: one probe per hidden state, finite scores."""
     payload = run_layers(demo_runs[alias])
     config = json.loads((demo_runs[alias] / "model" / "config.json").read_text())
     assert (

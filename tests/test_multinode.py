@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from hf_ser.modeling import build_model
-from hf_ser.sampling import CorpusBalancedBatchSampler
+from hf_ser.train.modeling import build_model
+from hf_ser.train.sampling import CorpusBalancedBatchSampler
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))

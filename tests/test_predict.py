@@ -1,4 +1,4 @@
-"""Tests for hf_ser.predict: inputs, agreement with a direct pipeline() call, segments and aggregation,
+"""Tests for hf_ser.infer.predict: inputs, agreement with a direct pipeline() call, segments and aggregation,
 outputs (csv/jsonl/json/table), resume after a kill, hostile inputs, plots, exit codes."""
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from hf_ser import predict
-from hf_ser.audio import PreprocessConfig, finish_mono, load_prepared
 from hf_ser.console import run_command
-from hf_ser.corpora import synthetic
+from hf_ser.data.audio import PreprocessConfig, finish_mono, load_prepared
+from hf_ser.data.corpora import synthetic
+from hf_ser.infer import predict
 from hf_ser.labels import EMOTIONS
-from hf_ser.modeling import build_model
+from hf_ser.train.modeling import build_model
 
 SR = 16_000
 ROOT = Path(__file__).resolve().parents[1]
@@ -449,7 +449,7 @@ def test_killed_run_resumed_gives_the_uninterrupted_output(tmp_path, model_dir):
     command = [
         sys.executable,
         "-m",
-        "hf_ser.predict",
+        "hf_ser.infer.predict",
         str(tmp_path / "in"),
         "--model",
         str(model_dir),
@@ -516,7 +516,7 @@ def test_hostile_inputs_each_get_a_reason_and_nothing_hangs(tmp_path, model_dir)
         [
             sys.executable,
             "-m",
-            "hf_ser.predict",
+            "hf_ser.infer.predict",
             ".",
             str(direct_fifo),
             "--model",

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from hf_ser.recipe import main, parse_recipe
+from hf_ser.experiments.recipe import main, parse_recipe
 
 
 def _run(capsys, argv):
@@ -101,8 +101,8 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     from conftest import tone_dataset
     from transformers import TrainerCallback
 
-    import hf_ser.recipe as R
-    from hf_ser.experiments import Run
+    import hf_ser.experiments.recipe as R
+    from hf_ser.experiments.families import Run
 
     ds = tone_dataset(48, languages=("FRE", "ITA"))
     train, test = ds.select(range(0, 36)), ds.select(range(36, 48))
@@ -157,7 +157,7 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
 
 
 def test_half_written_checkpoint_is_skipped(tmp_path):
-    from hf_ser.recipe import last_complete_checkpoint
+    from hf_ser.experiments.recipe import last_complete_checkpoint
 
     assert last_complete_checkpoint(tmp_path / "none") is None
     good, broken, empty = (tmp_path / f"checkpoint-{n}" for n in (4, 8, 12))
@@ -176,7 +176,7 @@ def _grid(out, *extra):
     argv = [
         sys.executable,
         "-m",
-        "hf_ser.recipe",
+        "hf_ser.experiments.recipe",
         "single_language",
         "--demo",
         "--languages",
@@ -200,7 +200,7 @@ def test_killed_grid_resumes_to_the_same_tables(tmp_path, hf_ser_cache):
     import signal
     import time
 
-    from hf_ser import report
+    from hf_ser.study import report
 
     straight = _grid(tmp_path / "straight")
     assert straight.wait(timeout=600) == 0, straight.stdout.read()
@@ -255,7 +255,7 @@ def test_gpu_defaults_by_memory_and_bf16_support(monkeypatch, caplog):
 
     import torch
 
-    from hf_ser.recipe import auto_mixed_precision, gpu_batch_defaults
+    from hf_ser.experiments.recipe import auto_mixed_precision, gpu_batch_defaults
 
     caplog.set_level(logging.INFO, logger="hf_ser")
     assert gpu_batch_defaults(set(), 141) == {"per_device_train_batch_size": 64, "gradient_accumulation_steps": 1}
@@ -272,7 +272,7 @@ def test_gpu_defaults_by_memory_and_bf16_support(monkeypatch, caplog):
 
 def test_sdpa_backend_is_a_key_outside_the_run_hash():
     """--sdpa_backend parses, is listed in --help with the WavLM note, and does not change a run's identity."""
-    from hf_ser.recipe import run_config
+    from hf_ser.experiments.recipe import run_config
 
     a, b = parse_recipe(["single_language"]), parse_recipe(["single_language", "--sdpa_backend", "math"])
     assert b.model.sdpa_backend == "math"

@@ -1,4 +1,4 @@
-"""Tests for hf_ser.report: tables 2/3 from fake metrics.json files, paper rows, claim check, CLI."""
+"""Tests for hf_ser.study.report: tables 2/3 from fake metrics.json files, paper rows, claim check, CLI."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from matplotlib.image import imread
 
-from hf_ser import labels, paper_results, report
+from hf_ser import labels
 from hf_ser.console import run_command
+from hf_ser.study import paper_results, report
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 OTHERS = ["ARA", "BEN", "CHI", "ENG", "RUS"]
@@ -329,7 +330,7 @@ def test_corrupt_and_partial_files_are_skipped(runs_dir: Path, caplog: pytest.Lo
     data = json.loads(partial.read_text(encoding="utf-8"))
     del data["metrics"]["ITA"]["f1"]
     partial.write_text(json.dumps(data), encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="hf_ser.report"):
+    with caplog.at_level(logging.WARNING, logger="hf_ser.study.report"):
         runs = report.load_runs(runs_dir)
     assert str(broken) in caplog.text and str(partial) in caplog.text
     assert "'f1'" in caplog.text
@@ -380,7 +381,7 @@ def write_grid_with_predictions(root: Path, shift: float, n: int = 150, seed: in
     import numpy as np
 
     from hf_ser.metrics import per_language_metrics
-    from hf_ser.runs import RunRecord, write_predictions
+    from hf_ser.train.runs import RunRecord, write_predictions
 
     rng = np.random.default_rng(seed)
     tests = {lang: (rng.integers(0, 6, n), rng.beta(2, 1.5, n)) for lang in NEO + OTHERS}
@@ -499,7 +500,7 @@ def test_balancing_ablation_variants_get_their_own_rows(tmp_path: Path) -> None:
 
 
 def test_external_models_are_their_own_zero_shot_rows_and_frozen_upstream_runs_stay_out(tmp_path):
-    from hf_ser.runs import RunRecord
+    from hf_ser.train.runs import RunRecord
 
     def save(folder, **kw):
         metrics = {"FRE": {"uar": 0.4, "f1": 0.3, "n": 9}, "ITA": {"uar": 0.5, "f1": 0.45, "n": 9}}
@@ -524,7 +525,7 @@ def test_external_models_are_their_own_zero_shot_rows_and_frozen_upstream_runs_s
 
 
 def test_runs_that_differ_only_in_backbone_are_rows_side_by_side(tmp_path):
-    from hf_ser.runs import RunRecord
+    from hf_ser.train.runs import RunRecord
 
     for backbone, uar in (("facebook/wav2vec2-xls-r-300m", 0.6), ("microsoft/wavlm-large", 0.7)):
         for lang in ("FRE", "ITA"):
@@ -564,7 +565,7 @@ def test_simulated_null_grids_are_rarely_and_planted_effects_usually_significant
     must. The verdict needs no bootstrap (the rank test uses the runs' UARs), so only the first grid of each kind
     has predictions.csv and bootstrap CIs; the heat maps are not drawn here (other tests draw them). ~15 s.
     """
-    from hf_ser.lineage_sim import GridSpec, write_grid
+    from hf_ser.study.lineage_sim import GridSpec, write_grid
 
     monkeypatch.setattr(report, "plot_table", lambda table, path: Path(path))
     flagged = {}
@@ -582,7 +583,7 @@ def test_simulated_null_grids_are_rarely_and_planted_effects_usually_significant
 
 
 def test_report_files_carry_their_provenance_and_the_paper_is_a_separate_panel(tmp_path: Path) -> None:
-    from hf_ser.lineage_sim import GridSpec, write_grid
+    from hf_ser.study.lineage_sim import GridSpec, write_grid
 
     root = write_grid(tmp_path / "grid", GridSpec(n_utterances=24, n_seeds=1), seed=3)
     for folder in root.iterdir():  # as a --demo grid records it
@@ -639,7 +640,7 @@ def test_help_shows_plain_text_and_examples(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_analysis_index_shows_the_claim_check_under_a_heading_that_matches(tmp_path: Path) -> None:
-    from hf_ser.analysis import index
+    from hf_ser.study.analysis import index
 
     write_grid_with_predictions(tmp_path / "grid", shift=0.3, n=60)
     runs = report.load_runs(tmp_path / "grid")
@@ -656,7 +657,7 @@ def test_displayed_and_tested_margins_are_one_definition_with_unequal_seed_count
     """Configurations weigh the same whatever their seed count: the table's margin is the bootstrapped one."""
     import shutil
 
-    from hf_ser.lineage_sim import GridSpec, write_grid
+    from hf_ser.study.lineage_sim import GridSpec, write_grid
 
     root = write_grid(tmp_path / "grid", GridSpec(n_utterances=30, n_seeds=3), seed=5)
     for held in ("ARA", "BEN", "FRE"):  # one seed left in a few configurations, three in the others

@@ -1,4 +1,4 @@
-"""hf_ser.runs: the run record (round trip, old files, clear errors), identity, atomic writes, the lock, discovery."""
+"""train.runs: the run record (round trip, old files, clear errors), identity, atomic writes, the lock, discovery."""
 
 import json
 import multiprocessing
@@ -11,7 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from hf_ser.runs import (
+from hf_ser.safe_io import atomic_write_json
+from hf_ser.train.runs import (
     STAGING_MARKER,
     RunBusy,
     RunLock,
@@ -25,7 +26,6 @@ from hf_ser.runs import (
     run_state,
     write_predictions,
 )
-from hf_ser.safe_io import atomic_write_json
 
 
 def record(name="single-FRE-seed0", uar=0.5, **kw) -> RunRecord:
@@ -138,7 +138,7 @@ def test_fingerprint_follows_rows_not_their_order(tmp_path):
 def test_lock_is_exclusive_and_dies_with_its_process(tmp_path):
     folder = tmp_path / "run"
     code = (
-        f"import time; from hf_ser.runs import RunLock\n"
+        f"import time; from hf_ser.train.runs import RunLock\n"
         f"with RunLock({str(folder)!r}):\n    print('locked', flush=True); time.sleep(60)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

@@ -1,4 +1,4 @@
-"""Tests for hf_ser.sampling: corpus-balanced, length-windowed, distributed-aware batches."""
+"""Tests for hf_ser.train.sampling: corpus-balanced, length-windowed, distributed-aware batches."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from transformers.trainer_pt_utils import BatchRebalanceSampler
 
-from hf_ser.sampling import (
+from hf_ser.train.sampling import (
     DEFAULT_LENGTH_WINDOW,
     CorpusBalancedBatchSampler,
     bucket_length,
@@ -296,7 +296,7 @@ def test_torchrun_two_ranks_are_disjoint_and_match_the_trainer_dataloader(tmp_pa
 
 @pytest.mark.parametrize("replicas", [1, 2])
 def test_expected_draws_per_utterance_match_the_samplers_draws(replicas):
-    from hf_ser.sampling import expected_draws_per_utterance
+    from hf_ser.train.sampling import expected_draws_per_utterance
 
     sizes = (7, 30, 123)
     ids = np.repeat(np.arange(3), sizes)

@@ -1,4 +1,4 @@
-"""Tests for hf_ser.segments: fixed windows, gap merging, streamed segment audio, the silero VAD on speech.
+"""Tests for hf_ser.infer.segments: fixed windows, gap merging, streamed segment audio, the silero VAD on speech.
 
 The long recording is built from eSpeak NG utterances (real synthetic speech, so the VAD fires) of known
 emotion with pauses between them; its true speech boundaries are where each utterance's level is within
@@ -12,11 +12,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from hf_ser import predict, segments
-from hf_ser.audio import load_mono, load_prepared
-from hf_ser.corpora import synthetic
+from hf_ser.data.audio import load_mono, load_prepared
+from hf_ser.data.corpora import synthetic
+from hf_ser.infer import predict, segments
 from hf_ser.labels import EMOTIONS
-from hf_ser.modeling import build_model
+from hf_ser.train.modeling import build_model
 
 SR = 16_000
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from test_report import write_grid_with_predictions
 
-from hf_ser import sensitivity
+from hf_ser.study import sensitivity
 
 
 def test_curve_from_prepared_runs_uses_the_rank_test_and_reports_simulated_power(tmp_path: Path) -> None:

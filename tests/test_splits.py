@@ -15,10 +15,8 @@ import datasets
 import numpy as np
 import pytest
 
-from hf_ser.data import DataArguments, split_index_sets
-from hf_ser.labels import EMOTIONS
-from hf_ser.recipe import protocol_record
-from hf_ser.splits import (
+from hf_ser.data.dataset import DataArguments, split_index_sets
+from hf_ser.data.splits import (
     FRACTION_TOLERANCE,
     achieved_fractions,
     dev_indices,
@@ -27,6 +25,8 @@ from hf_ser.splits import (
     pick_speakers,
     split_indices,
 )
+from hf_ser.experiments.recipe import protocol_record
+from hf_ser.labels import EMOTIONS
 
 SPEAKER_COUNTS = (1, 2, 3, 4, 5, 7, 12)
 SEEDS = (0, 1, 2)
@@ -70,7 +70,7 @@ def test_four_equal_speakers_get_a_quarter_in_test_and_the_record_says_so(caplog
         {"label": y, "language": langs, "speaker": spk, "corpus": ["synth"] * len(y), "path": [""] * len(y)}
     )
     args = DataArguments(split="speaker", test_size=0.3)
-    with caplog.at_level(logging.WARNING, logger="hf_ser.splits"):
+    with caplog.at_level(logging.WARNING, logger="hf_ser.data.splits"):
         tr, dev, te, notes = split_index_sets(ds, args)
     assert len(te) / len(y) == 0.25 and len(dev) == 0
     assert notes["achieved_fractions"]["ROM"] == {
@@ -91,13 +91,13 @@ def test_dev_size_is_honoured_and_too_few_speakers_are_named(caplog):
     with 40 speakers the share lands within one speaker's share of 10% and nothing is logged."""
     y, langs, spk = corpus(4, equal=True)
     tr, te, _ = split_indices(y, langs, spk, "speaker", 0.3, seed=0)
-    with caplog.at_level(logging.WARNING, logger="hf_ser.splits"):
+    with caplog.at_level(logging.WARNING, logger="hf_ser.data.splits"):
         tr2, dev, notes = dev_indices(y, langs, spk, tr, te, 0.1, "speaker", seed=0)
     assert len(np.unique(spk[dev])) == 1 and len(dev) / len(tr) == pytest.approx(1 / 3)
     assert any("ROM: 3 speakers are too few for dev_size 0.1" in r.getMessage() for r in caplog.records)
     caplog.clear()
     y, langs, spk = corpus(40, seed=1)
-    with caplog.at_level(logging.WARNING, logger="hf_ser.splits"):
+    with caplog.at_level(logging.WARNING, logger="hf_ser.data.splits"):
         tr, te, _ = split_indices(y, langs, spk, "speaker", 0.3, seed=0)
         tr2, dev, notes = dev_indices(y, langs, spk, tr, te, 0.1, "speaker", seed=0)
     assert abs(len(te) / len(y) - 0.3) <= FRACTION_TOLERANCE and abs(len(dev) / len(tr) - 0.1) <= FRACTION_TOLERANCE

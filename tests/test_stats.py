@@ -1,6 +1,6 @@
-"""hf_ser.stats: exact rank-test p-values, a lineage test calibrated on simulated grids, CIs that cover with seeds.
+"""study.stats: exact rank-test p-values, a lineage test calibrated on simulated grids, CIs that cover with seeds.
 
-The simulations are vectorised (hf_ser.lineage_sim) or use small bootstraps, so the whole file runs in about
+The simulations are vectorised (hf_ser.study.lineage_sim) or use small bootstraps, so the whole file runs in about
 half a minute on one core.
 """
 
@@ -9,9 +9,9 @@ import itertools
 import numpy as np
 import pytest
 
-from hf_ser.lineage_sim import GridSpec, rank_test_p, rejection_rate, simulate_uars
 from hf_ser.metrics import macro_f1, uar, weighted_accuracy
-from hf_ser.stats import (
+from hf_ser.study.lineage_sim import GridSpec, rank_test_p, rejection_rate, simulate_uars
+from hf_ser.study.stats import (
     best_count_p,
     bootstrap_ci,
     config_margin,

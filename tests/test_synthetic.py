@@ -1,4 +1,4 @@
-"""Tests of the eSpeak NG synthetic corpus (hf_ser.corpora.synthetic): all fast (a few seconds)."""
+"""Tests of the eSpeak NG synthetic corpus (hf_ser.data.corpora.synthetic): all fast (a few seconds)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hf_ser.corpora import synthetic as syn
+from hf_ser.data.corpora import synthetic as syn
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTIONS, LANGUAGES, SAMPLING_RATE
 
@@ -214,7 +214,7 @@ def test_cli(tmp_path, capsys):
 
 
 def test_manifest_reader_accepts_it(built):
-    from hf_ser.corpora.manifest import scan_manifest
+    from hf_ser.data.corpora.manifest import scan_manifest
 
     scan = scan_manifest(built["a"], corpus="synthetic")
     assert len(scan.items) == len(LANGS) * len(EMOTIONS) * PER_CELL and not scan.skipped

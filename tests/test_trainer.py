@@ -6,11 +6,11 @@ import torch
 from conftest import tone_dataset
 from transformers import TrainerCallback, TrainingArguments, pipeline
 
-from hf_ser.audio import TrainAugment, decode_wav
+from hf_ser.data.audio import TrainAugment, decode_wav
 from hf_ser.labels import EMOTIONS
-from hf_ser.losses import class_weights, corpus_weights, mean_drawn_weight
-from hf_ser.modeling import build_model
-from hf_ser.trainer import SERCollator, SERTrainer, make_transform
+from hf_ser.train.losses import class_weights, corpus_weights, mean_drawn_weight
+from hf_ser.train.modeling import build_model
+from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform
 
 
 def _trainer(tmp_path, ds, **kw):

@@ -1,4 +1,4 @@
-"""hf_ser.upstream: the head on cached pooled features equals the frozen stock model; features are reused; table."""
+"""experiments.upstream: the head on cached pooled features equals the frozen stock model; features reused; table."""
 
 import json
 
@@ -8,9 +8,9 @@ import torch
 from conftest import tone_dataset
 from transformers import pipeline
 
-from hf_ser import upstream as U
-from hf_ser.modeling import build_model, freeze
-from hf_ser.trainer import SERCollator, make_transform
+from hf_ser.experiments import upstream as U
+from hf_ser.train.modeling import build_model, freeze
+from hf_ser.train.trainer import SERCollator, make_transform
 
 FAMILIES = ["demo-tiny", "demo-tiny-hubert", "demo-tiny-wavlm", "demo-tiny-data2vec", "demo-tiny-whisper"]
 

@@ -1,0 +1,219 @@
+"""Command line: ``hf-ser corpora list`` and ``hf-ser corpora prepare NAME...``.
+
+``list`` shows every known corpus and whether it was found under the data root.
+``prepare`` parses, preprocesses and caches corpora (names, manifest files, parquet/Arrow
+folders or Hub ids), prints a report for each and optionally writes them all as one JSON
+object keyed by corpus name. A missing corpus or a bad file never stops the others; the exit
+code is non-zero only when nothing at all was prepared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from hf_ser.data.audio import PreprocessConfig
+from hf_ser.console import ArgumentParser, command, setup_logging
+from hf_ser.errors import StorageError, UserError
+from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES, check_languages, group_title
+from hf_ser.safe_io import atomic_write_json, display_path
+from hf_ser.data.corpora import CorpusNotFound, corpus_folder, corpus_status, format_report, load_corpus
+
+logger = logging.getLogger(__name__)
+
+STATUS_TEXT = {"found": "yes", "manifest": "yes (manifest)", "empty": "empty folder", "missing": "no"}
+
+
+EXAMPLES = """examples:
+  hf-ser corpora list --data_root data
+  hf-ser corpora prepare cafe emovo --data_root data
+  hf-ser corpora prepare my_clips.csv --language fr --output reports.json   # a manifest: path,label[,language]
+"""
+
+
+def missing_root(data_root: str | Path) -> str | None:
+    """Why `data_root` cannot hold corpora ('does not exist', 'is a file...'), None when it is a folder."""
+    p = Path(data_root).expanduser()
+    if p.is_dir():
+        return None
+    return "is a file, not a folder" if p.exists() else "does not exist"
+
+
+def list_corpora(data_root: str | Path) -> str:
+    """The table printed by ``list``: one row per registered corpus."""
+    header = ("name", "language", "group", "licence", "where to get it", "folder", "found")
+    rows = [header]
+    for info in CORPORA.values():
+        lang = LANGUAGES.get(info.language)
+        rows.append(
+            (
+                info.name,
+                f"{info.language} ({lang.name})" if lang else info.language,
+                group_title(lang.group) if lang else "?",
+                info.licence,
+                info.url,
+                display_path(corpus_folder(data_root, info.name)) + "/",
+                STATUS_TEXT[corpus_status(info.name, data_root)],
+            )
+        )
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _failure_report(name: str, path: str, reason: str, report: dict | None = None) -> dict:
+    """The report of a corpus that could not be prepared (same shape as a successful one)."""
+    if report:
+        return {**report, "error": reason}
+    return {
+        "corpus": name,
+        "files_seen": 0,
+        "kept": {e: 0 for e in EMOTIONS},
+        "kept_total": 0,
+        "dropped": {},
+        "skipped": [{"path": path, "reason": reason}],
+        "speakers": 0,
+        "hours": 0.0,
+        "sample_rates": {},
+        "channels": {},
+        "notes": [],
+        "cache": None,
+        "error": reason,
+    }
+
+
+def _parse_options(pairs: list[str]) -> dict:
+    """--option KEY=VALUE pairs as a dict; UserError naming a malformed pair."""
+    out: dict = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--option expects KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _options_for(name: str, options: dict) -> dict:
+    """Options for one source: plain keys apply to all, ``NAME.key`` only to corpus NAME."""
+    out = {k: v for k, v in options.items() if "." not in k}
+    out.update({k.split(".", 1)[1]: v for k, v in options.items() if k.split(".", 1)[0] == name and "." in k})
+    return out
+
+
+def prepare(
+    names: list[str],
+    data_root: str | Path = "data",
+    cache_dir: str | Path | None = None,
+    num_proc: int | None = None,
+    output: str | Path | None = None,
+    options: dict | None = None,
+    cfg: PreprocessConfig = PreprocessConfig(),
+) -> dict[str, dict]:
+    """Prepare each source in turn; returns ``{name: report}`` (failures included, with ``error``)."""
+    if names == ["all"]:
+        names = list(CORPORA)
+    reports: dict[str, dict] = {}
+    for name in names:
+        own = _options_for(name, options or {})
+        key = name if name in CORPORA else Path(name).stem if Path(name).suffix else Path(name).name or name
+        where = display_path(corpus_folder(data_root, name)) if name in CORPORA else name
+        try:
+            _, report = load_corpus(name, data_root, cache_dir=cache_dir, cfg=cfg, num_proc=num_proc, **own)
+            key = report.get("corpus", key) if name not in CORPORA else name
+            reports[key] = report
+            print(format_report(report), flush=True)
+        except StorageError:
+            raise  # the cache folder is unwritable: every corpus would fail the same way
+        except CorpusNotFound as e:
+            reports[key] = _failure_report(key, where, str(e), e.report)
+            print(f"== {key}: SKIPPED: {e}", flush=True)
+            if e.report:
+                print(format_report(e.report), flush=True)
+        except UserError as e:
+            reports[key] = _failure_report(key, where, str(e))
+            print(f"== {key}: FAILED: {e}", flush=True)
+        except Exception as e:  # a bug: its traceback is logged, and the other corpora still go on
+            logger.exception("%s: unexpected error", key)
+            reports[key] = _failure_report(key, where, f"{type(e).__name__}: {display_path(str(e))}")
+            print(f"== {key}: FAILED: {type(e).__name__}: {display_path(str(e))}", flush=True)
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(output, reports)
+    return reports
+
+
+@command
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``hf-ser corpora``."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = ArgumentParser(
+        prog="hf-ser corpora", description=__doc__.split("\n\n")[0], epilog=EXAMPLES, formatter_class=raw
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_list = sub.add_parser(
+        "list",
+        help="table of every known corpus and whether it is under the data root",
+        epilog=EXAMPLES,
+        formatter_class=raw,
+    )
+    p_list.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus (default data)")
+    p_prep = sub.add_parser(
+        "prepare",
+        help="parse, preprocess and cache corpora; print a report for each",
+        epilog=EXAMPLES,
+        formatter_class=raw,
+    )
+    p_prep.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="corpus name ('all' for every one), manifest file, parquet/Arrow folder or Hub id",
+    )
+    p_prep.add_argument("--data_root", default="data", help="folder holding one sub-folder per corpus (default data)")
+    p_prep.add_argument("--output", default=None, help="write all reports to this JSON file")
+    p_prep.add_argument("--cache_dir", default=None, help="default: $HF_SER_CACHE/prepared or ~/.cache/hf_ser/prepared")
+    p_prep.add_argument("--num_proc", type=int, default=None, help="processes for audio preparation")
+    p_prep.add_argument("--label_map", default=None, help="JSON file or inline JSON: native label -> emotion or null")
+    p_prep.add_argument(
+        "--language",
+        default=None,
+        help="language of manifests/tables without a language column: a code (FRE), an ISO 639 code (fr, fra) or "
+        "an English name (French)",
+    )
+    p_prep.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="loader option, e.g. --option oreau.release=_01, --option emofilm.part=all "
+        "(a NAME. prefix limits it to that corpus)",
+    )
+    args = parser.parse_args(argv)
+    setup_logging(logging.WARNING)
+    if args.command == "list":  # a missing data root still lists where to get each corpus, and says so
+        root = args.data_root
+        print(list_corpora(root))
+        why = missing_root(root)
+        if why:
+            print(
+                f"note: the data root {display_path(root)} {why}: every corpus is missing; create it and put each "
+                "corpus in its sub-folder (docs/corpora.md), or give --data_root",
+                file=sys.stderr,
+            )
+        return 0
+    options = _parse_options(args.option)
+    if args.label_map:
+        options["label_map"] = args.label_map
+    if args.language:
+        options["language"] = check_languages([args.language])[0]
+    reports = prepare(args.names, args.data_root, args.cache_dir, args.num_proc, args.output, options)
+    prepared = [k for k, r in reports.items() if r.get("kept_total", 0) > 0 and "error" not in r]
+    print(f"prepared {len(prepared)} of {len(reports)}: {', '.join(prepared) or 'none'}", flush=True)
+    return 0 if prepared else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

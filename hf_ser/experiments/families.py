@@ -1,0 +1,97 @@
+"""The paper's three experiment families as lists of runs (which languages train, which evaluate).
+
+Groups come from the language table (labels.LANGUAGES), so a user-added group gets its
+multilingual and leave-one-out runs with no code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from hf_ser.errors import UserError
+from hf_ser.labels import LANGUAGES, groups
+
+EXPERIMENTS = ("single_language", "multilingual", "cross_group", "paper")  # what a recipe can plan
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training: its name, family, training and evaluation languages."""
+
+    name: str
+    family: str
+    train_languages: tuple[str, ...]
+    eval_languages: tuple[str, ...]
+    group: str
+    heldout_language: str | None = None
+    seed: int = 0
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def dirname(self) -> str:
+        """Folder of the run under the output dir."""
+        return f"{self.name}-seed{self.seed}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready description."""
+        d = asdict(self)
+        d["train_languages"], d["eval_languages"] = list(self.train_languages), list(self.eval_languages)
+        d.pop("extra")
+        return d
+
+
+def single_language_runs(languages: list[str]) -> list[Run]:
+    """One model per language, trained and tested on it (Table 2 'Individual')."""
+    return [Run(f"single-{l}", "single_language", (l,), (l,), LANGUAGES[l].group) for l in languages]
+
+
+def multilingual_runs(group_names: list[str], languages: list[str]) -> list[Run]:
+    """One model per group (or 'all'), evaluated on every language it was trained on (Table 2 rows)."""
+    table = groups()
+    runs = []
+    for g in group_names:
+        if g != "all" and g not in table:
+            raise UserError(f"unknown group {g!r}; known: {', '.join(table)}, all")
+        langs = tuple(l for l in (languages if g == "all" else table[g]) if l in languages)
+        if langs:
+            runs.append(Run(f"multi-{g}", "multilingual", langs, langs, g))
+    return runs
+
+
+def cross_group_runs(group_names: list[str], languages: list[str]) -> list[Run]:
+    """Leave one language out per group; evaluate on it and on every language of the other groups (Table 3)."""
+    table = groups()
+    runs = []
+    for g in group_names:
+        members = [l for l in table[g] if l in languages]
+        others = [l for og, ls in table.items() if og != g for l in ls if l in languages]
+        for held in members:
+            train = tuple(l for l in members if l != held)
+            if train:
+                runs.append(Run(f"xgroup-{g}-minus-{held}", "cross_group", train, (held, *others), g, held))
+    return runs
+
+
+def plan_runs(family: str, languages: list[str], group_names: list[str] | None = None, seeds: int = 1) -> list[Run]:
+    """Runs of an experiment family over the given languages, repeated for seeds 0..seeds-1."""
+    if family not in EXPERIMENTS:
+        raise UserError(f"unknown experiment family {family!r}; known: {', '.join(EXPERIMENTS)}")
+    gnames = group_names or list(groups())
+    if family == "single_language":
+        runs = single_language_runs(languages)
+    elif family == "multilingual":
+        runs = multilingual_runs(gnames, languages)
+    elif family == "cross_group":
+        runs = cross_group_runs([g for g in gnames if g != "all"], languages)
+    else:
+        grp = [g for g in groups()]
+        runs = (
+            single_language_runs(languages)
+            + multilingual_runs(grp + ["all"], languages)
+            + cross_group_runs(grp, languages)
+        )
+    return [
+        Run(r.name, r.family, r.train_languages, r.eval_languages, r.group, r.heldout_language, s)
+        for s in range(seeds)
+        for r in runs
+    ]
