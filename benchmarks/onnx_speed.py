@@ -38,10 +38,10 @@ from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 from transformers.utils import logging as hf_logging
 
 from hf_ser.data.audio import decode_wav
-from hf_ser.data.dataset import run_datasets
 from hf_ser.experiments import recipe
 from hf_ser.infer.export import OnnxAudioClassifier, export_onnx
 from hf_ser.metrics import uar
+from hf_ser.train.run_data import run_datasets
 from hf_ser.train.sampling import length_sorted_order
 
 

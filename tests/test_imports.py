@@ -89,3 +89,43 @@ def test_no_hf_ser_import_inside_a_function():
 
 def test_the_checker_sees_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a -> b -> c -> a"]
+
+
+# The stages, bottom up (DESIGN.md "Next shape"): each imports only from its own stage and the ones below it.
+STAGES = ("core", "data", "train", "infer", "hub", "experiments", "study")
+
+
+def stage_of(module: str) -> str:
+    """The stage a module belongs to: its first folder under hf_ser, or the core for the top-level modules."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in STAGES else "core"
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every edge that climbs: 'a (stage) imports b (higher stage)'."""
+    rank = {s: i for i, s in enumerate(STAGES)}
+    return sorted(
+        f"{a} ({stage_of(a)}) imports {b} ({stage_of(b)})"
+        for a, targets in graph.items()
+        for b in targets
+        if rank[stage_of(b)] > rank[stage_of(a)]
+    )
+
+
+def test_stages_import_only_downwards_and_the_core_imports_no_stage():
+    graph, _ = import_graph()
+    assert {stage_of(m) for m in graph} == set(STAGES)  # every stage is a folder the walk found
+    assert upward_imports(graph) == []
+
+
+def test_the_checker_sees_an_upward_import():
+    graph = {
+        "hf_ser.labels": {"hf_ser.data.audio"},
+        "hf_ser.data.audio": {"hf_ser.train.runs"},
+        "hf_ser.train.runs": {"hf_ser.data.audio", "hf_ser.errors"},
+        "hf_ser.study.report": {"hf_ser.experiments.recipe"},
+    }
+    assert upward_imports(graph) == [
+        "hf_ser.data.audio (data) imports hf_ser.train.runs (train)",
+        "hf_ser.labels (core) imports hf_ser.data.audio (data)",
+    ]

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 
+from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.safe_io import atomic_write_json
 from hf_ser.train.runs import (
     STAGING_MARKER,
@@ -18,7 +19,6 @@ from hf_ser.train.runs import (
     RunLock,
     RunRecord,
     RunRecordError,
-    data_fingerprint,
     find_run_folders,
     finished_record,
     is_locked,

@@ -21,7 +21,6 @@ from hf_ser.data.corpora.synthetic import build_synthetic_corpus
 from hf_ser.data.emobox import emobox_notes, emobox_split
 from hf_ser.errors import UserError
 from hf_ser.labels import CORPORA, corpora_for_languages
-from hf_ser.train.runs import RunRecord
 from hf_ser.data.splits import UNKNOWN_SPEAKERS, achieved_fractions, dev_indices, kfold_indices, split_indices
 
 logger = logging.getLogger(__name__)
@@ -241,15 +240,3 @@ def with_corpus_ids(ds: datasets.Dataset) -> tuple[datasets.Dataset, list[str]]:
     names = sorted(set(ds["corpus"]))
     ids = np.searchsorted(np.asarray(names), np.asarray(ds["corpus"]))
     return ds.add_column("corpus_id", ids.tolist()), names
-
-
-def run_datasets(run_dir: str | Path) -> tuple[datasets.Dataset, datasets.Dataset, RunRecord]:
-    """Rebuild a finished run's (train, test) datasets from its record; returns them and the record."""
-    record = RunRecord.load(run_dir)
-    saved = record.data_args or record.config.get("data") or {}
-    known = {f.name for f in dataclasses.fields(DataArguments)}
-    args = DataArguments(**{k: v for k, v in saved.items() if k in known})
-    langs = sorted(set(record.train_languages) | set(record.eval_languages))
-    ds, _ = load_languages(langs, args)
-    train, test, _ = split_dataset(ds, args)
-    return subset(train, record.train_languages), subset(test, record.eval_languages), record

@@ -31,6 +31,7 @@ from transformers import AutoFeatureExtractor, AutoModelForAudioClassification, 
 
 from hf_ser.data.audio import TrainAugment
 from hf_ser.data.dataset import DataArguments, DataMissing, load_languages, split_dataset, subset, with_corpus_ids
+from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import EXIT_OK, UserError
 from hf_ser.figures import new_figure, save_figure
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES, check_languages
@@ -43,7 +44,6 @@ from hf_ser.train.runs import (
     RunRecord,
     RunRecordError,
     config_hash,
-    data_fingerprint,
     finished_record,
     load_records,
     write_predictions,

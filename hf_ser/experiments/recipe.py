@@ -37,6 +37,7 @@ from hf_ser.console import ArgumentParser, OneLineErrors, PlainHelp, command, se
 from hf_ser.data.audio import TrainAugment
 from hf_ser.data.corpora import default_cache_dir
 from hf_ser.data.dataset import DataArguments, load_languages, split_dataset_dev, subset, with_corpus_ids
+from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import EXIT_FAILED, EXIT_OK, UserError
 from hf_ser.experiments.families import EXPERIMENTS, Run, plan_runs
 from hf_ser.experiments.few_shot import FewShotArguments, run_few_shot
@@ -74,7 +75,6 @@ from hf_ser.train.runs import (
     RunLock,
     RunRecord,
     config_hash,
-    data_fingerprint,
     finished_record,
     run_state,
     write_predictions,

@@ -41,6 +41,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from hf_ser.console import ArgumentParser, command, setup_logging
 from hf_ser.data.dataset import DataArguments, DataMissing, load_languages, split_dataset, subset, with_corpus_ids
+from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import UserError
 from hf_ser.figures import new_figure, save_figure
 from hf_ser.infer.evaluate import add_data_flags
@@ -49,7 +50,7 @@ from hf_ser.metrics import confusion, per_language_metrics
 from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path, safe_name
 from hf_ser.train.losses import class_weights, corpus_weights
 from hf_ser.train.modeling import backbone_info, build_model, frame_mask, freeze
-from hf_ser.train.runs import RunRecord, config_hash, data_fingerprint, write_predictions
+from hf_ser.train.runs import RunRecord, config_hash, write_predictions
 from hf_ser.train.sampling import length_sorted_order
 from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform
 

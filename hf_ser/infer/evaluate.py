@@ -40,12 +40,13 @@ from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClas
 from hf_ser.console import ArgumentParser, check_local_folder, command, setup_logging
 from hf_ser.data.audio import decode_wav
 from hf_ser.data.dataset import DataArguments, DataMissing, load_languages, split_dataset
+from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTION_ALIASES, EMOTIONS, LANGUAGES, check_languages
 from hf_ser.metrics import confusion, per_language_metrics
 from hf_ser.safe_io import display_path, safe_name
 from hf_ser.train.modeling import padding_invariant
-from hf_ser.train.runs import RunRecord, RunRecordError, config_hash, data_fingerprint, write_predictions
+from hf_ser.train.runs import RunRecord, RunRecordError, config_hash, write_predictions
 from hf_ser.train.sampling import length_sorted_order
 
 logger = logging.getLogger("hf_ser.infer.evaluate")

@@ -2,10 +2,11 @@
 
 A run folder ``<output_dir>/<run>/`` holds ``metrics.json`` (a :class:`RunRecord`), ``predictions.csv``
 (one row per test utterance, :func:`write_predictions`) and ``model/``. Every module that reads or writes
-runs (recipe, few_shot, report, hub, analysis, data.run_datasets, evaluate) goes through this module.
+runs (recipe, few_shot, report, hub, analysis, evaluate) goes through this module (:mod:`hf_ser.train.run_data`
+rebuilds a finished run's datasets from its record).
 
 - **Identity.** :func:`config_hash` hashes what determines a result: the run's configuration *and* the
-  fingerprint of the data it trained and tested on (:func:`data_fingerprint`: every split row's path,
+  fingerprint of the data it trained and tested on (:func:`~hf_ser.data.fingerprint.data_fingerprint`: each row's path,
   label, language, corpus, speaker, length and the file's size and mtime). Editing a manifest row, a
   label map or an audio file changes the identity of exactly the runs whose rows changed.
 - **Atomic.** Records are written through a unique temporary file and renamed
@@ -45,7 +46,6 @@ STAGING_MARKER = ".hf_ser-staging"  # written into every folder that copies a ru
 SKIP_DIRS = frozenset({"report", "analysis", "hub", "checkpoints", "model"})
 SCHEMA_VERSION = 2
 FAMILIES = ("single_language", "multilingual", "cross_group", "few_shot", "external")
-TABLE_ROW_SEP = "::"  # "<table file>::<row>" paths name one row of a parquet/Arrow file
 
 
 class RunRecordError(UserError):
@@ -185,31 +185,6 @@ def _problem(data: Any) -> str | None:
 def config_hash(config: dict) -> str:
     """16 hex digits identifying a run: sha256 of its configuration (which includes the data fingerprint)."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _stamp(path: str) -> str:
-    """'size:mtime_ns' of the file behind a row path (a table row's file for 'file::row'), or 'missing'."""
-    file = path.rsplit(TABLE_ROW_SEP, 1)[0] if TABLE_ROW_SEP in path else path
-    try:
-        st = os.stat(file)
-    except OSError:
-        return "missing"
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-def data_fingerprint(rows: dict[str, Sequence]) -> str:
-    """16 hex digits over a split's rows: (path, label, language, corpus, speaker, length, file size and mtime).
-
-    `rows` maps those column names to equal-length sequences (a ``datasets.Dataset`` column dict). Rows are
-    sorted first, so the order a split was built in does not matter; any added, removed or relabelled row,
-    and any audio file rewritten since, changes the fingerprint.
-    """
-    cols = ("path", "label", "language", "corpus", "speaker", "length")
-    table = sorted(zip(*(list(map(str, rows[c])) for c in cols)))
-    h = hashlib.sha256()
-    for row in table:
-        h.update("\0".join((*row, _stamp(row[0]))).encode("utf-8", "surrogateescape") + b"\n")
-    return h.hexdigest()[:16]
 
 
 def finished_record(folder: str | os.PathLike, expected_hash: str) -> RunRecord | None:

@@ -44,7 +44,6 @@ from transformers import (
     set_seed,
 )
 
-from hf_ser.data.dataset import run_datasets
 from hf_ser.errors import UserError
 from hf_ser.safe_io import atomic_write_json
 from hf_ser.train.modeling import (
@@ -58,6 +57,7 @@ from hf_ser.train.modeling import (
     tiny_config,
     xlsr_300m_config,
 )
+from hf_ser.train.run_data import run_datasets
 from hf_ser.train.runs import RunRecord
 from hf_ser.train.sampling import length_sorted_order
 from hf_ser.train.trainer import SERCollator, make_transform
