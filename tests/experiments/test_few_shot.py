@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_analysis import assert_png_not_blank, train_tiny_grid
+from conftest import assert_png_not_blank, train_tiny_grid
 from transformers import TrainingArguments
 
 from hf_ser.experiments.few_shot import (

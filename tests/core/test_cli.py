@@ -14,7 +14,7 @@ import pytest
 import hf_ser
 from hf_ser import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # per sub-command: arguments that are a user mistake
 MISTAKES = {

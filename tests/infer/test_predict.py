@@ -30,7 +30,7 @@ from hf_ser.labels import EMOTIONS
 from hf_ser.train.modeling import build_model
 
 SR = 16_000
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -29,8 +29,8 @@ from hf_ser.train.sampling import (
     padded_shapes,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ddp_sampler_check
 
 

@@ -21,7 +21,7 @@ from hf_ser import cli, console
 from hf_ser.errors import UserError
 from hf_ser.experiments.recipe import parse_recipe
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^\s*```")
 MODULE_FLAG = re.compile(r"(?:^|\s)-m\s+(hf_ser[\w.]*)\s*(.*)$")

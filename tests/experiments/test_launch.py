@@ -22,7 +22,7 @@ from hf_ser.errors import UserError
 from hf_ser.experiments import launch
 from hf_ser.experiments.launch import GridJob, LaunchArguments
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 # A stand-in for one run: records start and end (time, pid, devices, threads) in OUT/<name>.jsonl.

@@ -24,7 +24,7 @@ from hf_ser.train.modeling import build_model
 from hf_ser.train.runs import STAGING_MARKER
 
 SR = 16_000
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 gradio_client = pytest.importorskip("gradio_client", reason="the app extra (pip install hf_ser[app]) is not installed")
 

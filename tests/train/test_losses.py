@@ -223,7 +223,7 @@ def _stored_and_realised(mode: str, balanced: bool, window: int, mean_weight: bo
     from hf_ser.train.losses import cross_entropy_coefficients
     from hf_ser.train.sampling import CorpusBalancedBatchSampler
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from padding import SYNTHETIC_CORPORA, synthetic_columns
 
     ids, lengths, labels = synthetic_columns(0)

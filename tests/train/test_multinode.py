@@ -19,8 +19,8 @@ import torch
 from hf_ser.train.modeling import build_model
 from hf_ser.train.sampling import CorpusBalancedBatchSampler
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ddp_sampler_check
 import multinode_train_check
 

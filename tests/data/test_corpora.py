@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import corpus_fixtures as F  # noqa: E402
 
@@ -26,7 +26,7 @@ from hf_ser.data.corpora import FEATURES, CorpusError, CorpusNotFound, load_corp
 from hf_ser.data.corpora.__main__ import main as cli_main  # noqa: E402
 from hf_ser.labels import CORPORA, EMOTIONS  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def kept(**counts: int) -> dict[str, int]:

@@ -119,7 +119,7 @@ def test_two_process_ddp_training_step(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    script = Path(__file__).parent / "ddp_train_check.py"
+    script = Path(__file__).resolve().parents[1] / "ddp_train_check.py"
     proc = subprocess.run(
         [
             sys.executable,

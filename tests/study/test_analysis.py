@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import tone_dataset
-from matplotlib.image import imread
+from conftest import assert_png_not_blank, tone_dataset, train_tiny_grid
 
 from hf_ser.labels import EMOTIONS
 from hf_ser.study.analysis import __main__ as cli
@@ -24,39 +23,7 @@ from hf_ser.study.analysis.index import Page
 from hf_ser.study.analysis.tsne import default_layers, embedding_map
 from hf_ser.train.modeling import build_model, demo_config
 
-BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def assert_png_not_blank(path: Path) -> None:
-    """The PNG opens and shows something (pixel variance well above a flat image's)."""
-    assert path.is_file(), f"{path} was not written"
-    image = imread(path)
-    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
-    assert float(image[..., :3].var()) > 1e-3, f"{path} looks blank"
-
-
-def train_tiny_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 1-epoch demo multilingual run on FRE + ITA (3 utterances per cell), trained once per test session."""
-    from hf_ser.experiments.recipe import main
-
-    out = tmp_path_factory.getbasetemp() / "analysis_tiny_grid"
-    code = main(
-        [
-            "neo_latin",
-            "--demo",
-            "--languages",
-            "FRE",
-            "ITA",
-            "--synthetic_per_cell",
-            "3",
-            "--num_train_epochs",
-            "1",
-            "--output_dir",
-            str(out),
-        ]
-    )  # a finished run is reused, not retrained
-    assert code == 0
-    return out
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -308,7 +275,7 @@ def test_report_and_analysis_write_nothing_under_home_nor_into_the_runs(grid, tm
     run = grid / "multi-neo_latin-seed0"
     before = _snapshot(run)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MPLCONFIGDIR", "HF_SER_OWNED"))}
-    env.update(HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.update(HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     env.pop("HF_HOME", None)
     script = (
         "import sys; from hf_ser.study.report import main as report; "
