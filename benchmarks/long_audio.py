@@ -26,7 +26,10 @@ import numpy as np
 import soundfile as sf
 from common import add_common_args, clock, emit, set_threads
 
-from hf_ser.data.corpora import synthetic
+from hf_ser.data.corpora.synthetic.build import plan_utterances
+from hf_ser.data.corpora.synthetic.espeak import get_engine
+from hf_ser.data.corpora.synthetic.profiles import emotion_profile
+from hf_ser.data.corpora.synthetic.render import render_utterance
 from hf_ser.infer import predict, segments
 from hf_ser.train.modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model
 
@@ -47,10 +50,10 @@ RSS_SCRIPT = (
 def speech_track(seed: int = 0) -> np.ndarray:
     """About 30 s of eSpeak NG sentences (English and French, six emotions) separated by 0.4-1.5 s pauses."""
     rng = np.random.default_rng(seed)
-    engine = synthetic.get_engine()
+    engine = get_engine()
     parts = []
-    for u in synthetic.plan_utterances(["ENG", "FRE"], 1, 2):
-        pcm, _ = synthetic.render_utterance(engine, u, synthetic.emotion_profile(u.emotion, "others"), seed=seed)
+    for u in plan_utterances(["ENG", "FRE"], 1, 2):
+        pcm, _ = render_utterance(engine, u, emotion_profile(u.emotion, "others"), seed=seed)
         parts += [pcm.astype(np.float32) / 32768, np.zeros(int(rng.uniform(0.4, 1.5) * SR), np.float32)]
     return np.concatenate(parts)
 

@@ -45,7 +45,7 @@ SUBCOMMANDS: dict[str, str] = {
     "export": "hf_ser.infer.export",
     "app": "hf_ser.infer.app",
     "corpora": "hf_ser.data.corpora.__main__",
-    "synthetic": "hf_ser.data.corpora.synthetic",
+    "synthetic": "hf_ser.data.corpora.synthetic.__main__",
     "hub": "hf_ser.hub.push",
     "sensitivity": "hf_ser.study.sensitivity",
 }

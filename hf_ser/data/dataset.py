@@ -17,7 +17,7 @@ import numpy as np
 
 from hf_ser.data.audio import PreprocessConfig
 from hf_ser.data.corpora import CorpusError, corpus_folder, default_cache_dir, load_corpus, prepare_scan, scan_manifest
-from hf_ser.data.corpora.synthetic import build_synthetic_corpus
+from hf_ser.data.corpora.synthetic.build import build_synthetic_corpus
 from hf_ser.data.emobox import emobox_notes, emobox_split
 from hf_ser.errors import UserError
 from hf_ser.labels import CORPORA, corpora_for_languages

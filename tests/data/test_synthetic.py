@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hf_ser.data.corpora import synthetic as syn
+from hf_ser.data.corpora.synthetic import build, espeak, profiles
+from hf_ser.data.corpora.synthetic.__main__ import main
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTIONS, LANGUAGES, SAMPLING_RATE
 
@@ -21,7 +22,7 @@ PER_CELL = 2
 def _build(root: Path, **kw) -> Path:
     args = dict(per_cell=PER_CELL, languages=LANGS, seed=0, speakers_per_language=2)
     args.update(kw)
-    return syn.build_synthetic_corpus(root, **args)
+    return build.build_synthetic_corpus(root, **args)
 
 
 def _rows(manifest: Path) -> list[dict]:
@@ -64,7 +65,7 @@ def test_manifest_and_audio(built):
         for emo in EMOTIONS:
             assert sum(r["language"] == lang and r["label"] == emo for r in rows) == PER_CELL
     assert {r["corpus"] for r in rows} == {"synthetic"}
-    assert {r["speaker"] for r in rows if r["language"] == "FRE"} <= {f"FRE-{v}" for v in syn._speaker_voices("FRE", 2)}
+    assert {r["speaker"] for r in rows if r["language"] == "FRE"} <= {f"FRE-{v}" for v in build._speaker_voices("FRE", 2)}
     assert len({r["speaker"] for r in rows}) == 2 * len(LANGS)
     for r in rows:
         path = manifest.parent / r["path"]
@@ -94,7 +95,7 @@ def test_deterministic_bytes(built):
 
 
 def test_engine_is_history_free():
-    eng = syn.get_engine()
+    eng = espeak.get_engine()
     kw = dict(rate=170, pitch=50, pitch_range=50, volume=100)
     first = eng.synthesize("The letter arrived on Tuesday.", "en+f2", **kw)
     eng.synthesize("La lettre est arrivée mardi.", "fr+m3", **kw)
@@ -110,7 +111,7 @@ def test_cache_reuse_and_resume(built, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("a cached build must not synthesise")
 
-    monkeypatch.setattr(syn, "render_utterance", boom)
+    monkeypatch.setattr(build, "render_utterance", boom)
     assert _build(manifest.parent.parent) == manifest
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
     monkeypatch.undo()
@@ -123,8 +124,8 @@ def test_cache_reuse_and_resume(built, tmp_path, monkeypatch):
     victim.unlink()
     m.unlink()
     calls = []
-    real = syn.render_utterance
-    monkeypatch.setattr(syn, "render_utterance", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    real = build.render_utterance
+    monkeypatch.setattr(build, "render_utterance", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     assert _build(root) == m and m.is_file()
     assert len(calls) == 1 and victim.read_bytes() == original
 
@@ -133,20 +134,20 @@ def test_lineage_profiles():
     groups = sorted({lang.group for lang in LANGUAGES.values()})
     assert groups == ["neo_latin", "others"]
     for e in EMOTIONS:
-        assert syn.emotion_profile(e, "neo_latin", 0.0) == syn.emotion_profile(e, "others", 0.0)
-    assert syn.emotion_profile("neutral", "neo_latin", 1.0) == syn.BASE_PROFILES["neutral"]
-    moved = [e for e in EMOTIONS if syn.emotion_profile(e, "neo_latin", 1.0) != syn.emotion_profile(e, "others", 1.0)]
+        assert profiles.emotion_profile(e, "neo_latin", 0.0) == profiles.emotion_profile(e, "others", 0.0)
+    assert profiles.emotion_profile("neutral", "neo_latin", 1.0) == profiles.BASE_PROFILES["neutral"]
+    moved = [e for e in EMOTIONS if profiles.emotion_profile(e, "neo_latin", 1.0) != profiles.emotion_profile(e, "others", 1.0)]
     assert moved == [e for e in EMOTIONS if e != "neutral"]
-    # What the module docstring documents for the two default groups.
-    assert syn.lineage_style("neo_latin").cycle == ("anger", "sadness", "happiness")
-    assert syn.lineage_style("others").cycle == ("anger", "happiness", "disgust")
-    nl, ot = (syn.emotion_profile("fear", g, 1.0) for g in ("neo_latin", "others"))
+    # What the profiles module docstring documents for the two default groups.
+    assert profiles.lineage_style("neo_latin").cycle == ("anger", "sadness", "happiness")
+    assert profiles.lineage_style("others").cycle == ("anger", "happiness", "disgust")
+    nl, ot = (profiles.emotion_profile("fear", g, 1.0) for g in ("neo_latin", "others"))
     assert ot.rate > nl.rate and ot.pitch < nl.pitch
-    nl_h, ot_h = (syn.emotion_profile("happiness", g, 1.0) for g in ("neo_latin", "others"))
+    nl_h, ot_h = (profiles.emotion_profile("happiness", g, 1.0) for g in ("neo_latin", "others"))
     assert nl_h.drive > 0 and ot_h.breath > 0 and ot_h.rate < nl_h.rate
     # A new group gets its own style, deterministically, from its name alone.
-    assert syn.lineage_style("germanic") == syn.lineage_style("germanic")
-    assert syn.lineage_style("germanic") not in (syn.lineage_style("neo_latin"), syn.lineage_style("others"))
+    assert profiles.lineage_style("germanic") == profiles.lineage_style("germanic")
+    assert profiles.lineage_style("germanic") not in (profiles.lineage_style("neo_latin"), profiles.lineage_style("others"))
 
 
 def test_lineage_shift_in_audio(built):
@@ -158,7 +159,7 @@ def test_lineage_shift_in_audio(built):
         return sf.read(str(base / rel))[0], sf.read(str(shifted / rel))[0]
 
     def delta(lang: str, emo: str) -> tuple[float, float]:
-        p0, p1 = (syn.emotion_profile(emo, LANGUAGES[lang].group, s) for s in (0.0, 1.0))
+        p0, p1 = (profiles.emotion_profile(emo, LANGUAGES[lang].group, s) for s in (0.0, 1.0))
         return p1.rate / p0.rate, p1.pitch - p0.pitch
 
     for lang in LANGS:
@@ -166,7 +167,7 @@ def test_lineage_shift_in_audio(built):
             x0, x1 = pair(lang, "neutral", i)
             assert np.array_equal(x0, x1), "neutral must not move"
     # The per-utterance jitter is the same in both builds, so what differs is the profile alone.
-    # Sadness: Neo-Latin speeds up, the others slow down (module docstring); durations follow.
+    # Sadness: Neo-Latin speeds up, the others slow down (profiles module docstring); durations follow.
     rate_ratio = {lang: delta(lang, "sadness")[0] for lang in LANGS}
     assert rate_ratio["FRE"] > 1.05 and rate_ratio["CHI"] < 0.95
     for lang in LANGS:
@@ -183,7 +184,7 @@ def test_lineage_shift_in_audio(built):
 
 
 def test_every_language_and_voice(tmp_path):
-    m = syn.build_synthetic_corpus(tmp_path, per_cell=1, speakers_per_language=1)
+    m = build.build_synthetic_corpus(tmp_path, per_cell=1, speakers_per_language=1)
     rows = _rows(m)
     assert sorted({r["language"] for r in rows}) == sorted(LANGUAGES)
     for r in rows:
@@ -193,18 +194,18 @@ def test_every_language_and_voice(tmp_path):
 
 def test_errors():
     with pytest.raises(UserError, match="unknown language"):
-        syn.build_synthetic_corpus("/nonexistent", languages=["XXX"])
+        build.build_synthetic_corpus("/nonexistent", languages=["XXX"])
     with pytest.raises(UserError, match="speakers_per_language"):
-        syn.build_synthetic_corpus("/nonexistent", languages=["ENG"], speakers_per_language=99)
+        build.build_synthetic_corpus("/nonexistent", languages=["ENG"], speakers_per_language=99)
     with pytest.raises(UserError, match="per_cell"):
-        syn.build_synthetic_corpus("/nonexistent", per_cell=0)
-    with pytest.raises(syn.ESpeakError, match="no voice"):
-        syn.get_engine().synthesize("x", "zz-nope", rate=170, pitch=50, pitch_range=50, volume=100)
+        build.build_synthetic_corpus("/nonexistent", per_cell=0)
+    with pytest.raises(espeak.ESpeakError, match="no voice"):
+        espeak.get_engine().synthesize("x", "zz-nope", rate=170, pitch=50, pitch_range=50, volume=100)
 
 
 def test_cli(tmp_path, capsys):
     assert (
-        syn.main(
+        main(
             ["--output_dir", str(tmp_path), "--languages", "ENG", "--per_cell", "1", "--speakers_per_language", "1"]
         )
         == 0

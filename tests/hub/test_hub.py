@@ -22,7 +22,7 @@ from huggingface_hub import HfApi, ModelCard, metadata_load
 from transformers import pipeline
 
 from hf_ser.data.audio import AudioError, PreprocessConfig, prepare_for_pipeline, preprocess
-from hf_ser.data.corpora.synthetic import build_synthetic_corpus
+from hf_ser.data.corpora.synthetic.build import build_synthetic_corpus
 from hf_ser.errors import UserError
 from hf_ser.hub import push as hub
 from hf_ser.infer.predict import classify, load_classifier

@@ -16,7 +16,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from hf_ser.data.corpora import synthetic
+from hf_ser.data.corpora.synthetic.build import plan_utterances
+from hf_ser.data.corpora.synthetic.espeak import get_engine
+from hf_ser.data.corpora.synthetic.profiles import emotion_profile
+from hf_ser.data.corpora.synthetic.render import render_utterance
 from hf_ser.errors import UserError
 from hf_ser.infer import app, predict
 from hf_ser.labels import EMOTIONS
@@ -44,10 +47,10 @@ def model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory) -> Path:
     """About 7 s of eSpeak NG speech (three sentences): segmented by the VAD when --max_seconds is 3."""
-    engine = synthetic.get_engine()
+    engine = get_engine()
     waves = [
-        synthetic.render_utterance(engine, u, synthetic.emotion_profile(u.emotion, "others"), seed=0)[0]
-        for u in synthetic.plan_utterances(["ENG"], 1, 2)[:3]
+        render_utterance(engine, u, emotion_profile(u.emotion, "others"), seed=0)[0]
+        for u in plan_utterances(["ENG"], 1, 2)[:3]
     ]
     path = tmp_path_factory.mktemp("audio") / "speech.wav"
     sf.write(path, np.concatenate(waves).astype(np.float32) / 32768, SR)

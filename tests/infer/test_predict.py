@@ -24,7 +24,10 @@ import torch
 
 from hf_ser.console import run_command
 from hf_ser.data.audio import PreprocessConfig, finish_mono, load_prepared
-from hf_ser.data.corpora import synthetic
+from hf_ser.data.corpora.synthetic.build import plan_utterances
+from hf_ser.data.corpora.synthetic.espeak import get_engine
+from hf_ser.data.corpora.synthetic.profiles import emotion_profile
+from hf_ser.data.corpora.synthetic.render import render_utterance
 from hf_ser.infer import predict
 from hf_ser.labels import EMOTIONS
 from hf_ser.train.modeling import build_model
@@ -263,14 +266,11 @@ def test_segment_none_crops_like_training_and_says_so(tmp_path, classifier, capl
 
 def espeak_speech(n: int) -> np.ndarray:
     """`n` English eSpeak NG sentences one after the other (real speech for the VAD), float32 at 16 kHz."""
-    engine = synthetic.get_engine()
-    utterances = synthetic.plan_utterances(["ENG"], 1, 2)[:n]
+    engine = get_engine()
+    utterances = plan_utterances(["ENG"], 1, 2)[:n]
     return (
         np.concatenate(
-            [
-                synthetic.render_utterance(engine, u, synthetic.emotion_profile("neutral", "others"), seed=0)[0]
-                for u in utterances
-            ]
+            [render_utterance(engine, u, emotion_profile("neutral", "others"), seed=0)[0] for u in utterances]
         ).astype(np.float32)
         / 32768
     )

@@ -13,7 +13,10 @@ import soundfile as sf
 import torch
 
 from hf_ser.data.audio import load_mono, load_prepared
-from hf_ser.data.corpora import synthetic
+from hf_ser.data.corpora.synthetic.build import plan_utterances
+from hf_ser.data.corpora.synthetic.espeak import get_engine
+from hf_ser.data.corpora.synthetic.profiles import emotion_profile
+from hf_ser.data.corpora.synthetic.render import render_utterance
 from hf_ser.infer import predict, segments
 from hf_ser.labels import EMOTIONS
 from hf_ser.train.modeling import build_model
@@ -35,11 +38,11 @@ def speech_extent(wave: np.ndarray, hop: int = 160) -> tuple[float, float]:
 def recording(tmp_path_factory) -> dict:
     """Six utterances (one per emotion, English eSpeak voices) alone as files and joined with pauses."""
     folder = tmp_path_factory.mktemp("speech")
-    engine = synthetic.get_engine()
-    utterances = [u for u in synthetic.plan_utterances(["ENG"], 1, 2)]
+    engine = get_engine()
+    utterances = [u for u in plan_utterances(["ENG"], 1, 2)]
     waves, alone = [], []
     for u in utterances:
-        pcm, _ = synthetic.render_utterance(engine, u, synthetic.emotion_profile(u.emotion, "others"), seed=0)
+        pcm, _ = render_utterance(engine, u, emotion_profile(u.emotion, "others"), seed=0)
         wave = pcm.astype(np.float32) / 32768
         alone.append(folder / f"{u.emotion}.wav")
         sf.write(alone[-1], wave, SR)
