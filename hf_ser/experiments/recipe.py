@@ -40,7 +40,8 @@ from hf_ser.data.dataset import DataArguments, load_languages, split_dataset_dev
 from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import EXIT_FAILED, EXIT_OK, UserError
 from hf_ser.experiments.families import EXPERIMENTS, Run, plan_runs
-from hf_ser.experiments.few_shot import FewShotArguments, run_few_shot
+from hf_ser.experiments.few_shot.inputs import FewShotArguments
+from hf_ser.experiments.few_shot.run import run_few_shot
 from hf_ser.experiments.launch import (
     LaunchArguments,
     check_arguments,

@@ -11,18 +11,10 @@ import pytest
 from conftest import assert_png_not_blank, train_tiny_grid
 from transformers import TrainingArguments
 
-from hf_ser.experiments.few_shot import (
-    MIN_STEPS,
-    FewShotError,
-    adaptation_args,
-    check_unseen,
-    plot_few_shot,
-    shot_indices,
-    summarise,
-    to_csv,
-    to_markdown,
-    upper_bound,
-)
+from hf_ser.experiments.few_shot.draws import MIN_STEPS, adaptation_args, shot_indices
+from hf_ser.experiments.few_shot.inputs import FewShotError, check_unseen
+from hf_ser.experiments.few_shot.outputs import plot_few_shot, summarise, to_csv, to_markdown
+from hf_ser.experiments.few_shot.upper_bound import upper_bound
 from hf_ser.experiments.recipe import main as recipe_main
 from hf_ser.labels import EMOTIONS
 from hf_ser.train.runs import RunRecord

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hf_ser.errors import UserError
-from hf_ser.experiments.few_shot import HEADER as FEW_SHOT_HEADER
-from hf_ser.experiments.few_shot import table_rows as few_shot_rows
+from hf_ser.experiments.few_shot.outputs import HEADER as FEW_SHOT_HEADER
+from hf_ser.experiments.few_shot.outputs import table_rows as few_shot_rows
 from hf_ser.safe_io import atomic_write_json
 from hf_ser.study import report
 from hf_ser.study.analysis.confusion import run_confusion
