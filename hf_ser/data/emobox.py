@@ -227,6 +227,111 @@ class _Index:
 # ----------------------------------------------------------------------------- the split
 
 
+def _match_part(
+    dataset: str,
+    fold: int,
+    part: str,
+    part_rows: list[dict],
+    label_map: dict,
+    index: _Index,
+    labels_arr: np.ndarray,
+    used: dict[int, str],
+) -> tuple[list[int], dict]:
+    """Match the six-class rows of one part (train or test) of a fold to the user's rows.
+
+    Returns (matched row indices, the part's report). `used` (row index -> part) is shared by both parts of
+    the fold, so a file matched twice is reported the second time, not used twice.
+    """
+    six = [r for r in part_rows if label_map.get(str(r["emo"])) is not None]
+    unknown = sorted({str(r["emo"]) for r in part_rows if str(r["emo"]) not in label_map})
+    matched, unmatched, disagree = [], [], 0
+    for r in six:
+        i, why = index.match(str(r["wav"]))
+        if i is None:
+            unmatched.append({"key": r.get("key"), "wav": r["wav"], "reason": why})
+            continue
+        if i in used:
+            unmatched.append(
+                {
+                    "key": r.get("key"),
+                    "wav": r["wav"],
+                    "reason": f"the same file as another row of the {used[i]} fold",
+                }
+            )
+            continue
+        used[i] = part
+        matched.append(i)
+        disagree += EMOTIONS[labels_arr[i]] != label_map[str(r["emo"])]
+    info = {
+        "rows": len(part_rows),
+        "six_class_rows": len(six),
+        "matched": len(matched),
+        "unmatched": len(unmatched),
+        "unmatched_examples": unmatched[:EXAMPLES],
+        "label_disagreements": int(disagree),
+        "labels_not_in_label_map": unknown,
+    }
+    if unmatched:
+        logger.warning(
+            "EmoBox %s fold %d %s: %d of %d six-class rows not found among your files (e.g. %s)",
+            dataset,
+            fold,
+            part,
+            len(unmatched),
+            len(six),
+            unmatched[0]["wav"],
+        )
+    return matched, info
+
+
+def _speakers_in_both(dataset: str, fold: int, speakers_arr: np.ndarray, matched_by_part: dict) -> list[str]:
+    """The (known) speakers of the matched rows that the fold puts in both train and test, with a warning."""
+    spk_train = {s for s in speakers_arr[matched_by_part["train"]] if s.strip().lower() not in ("", "unknown")}
+    spk_test = {s for s in speakers_arr[matched_by_part["test"]] if s.strip().lower() not in ("", "unknown")}
+    both = sorted(spk_train & spk_test)
+    if both:
+        logger.warning(
+            "EmoBox %s fold %d puts %d speaker(s) in both train and test: %s",
+            dataset,
+            fold,
+            len(both),
+            ", ".join(both[:10]),
+        )
+    return both
+
+
+def _lay_fold(
+    dataset: str,
+    corpus: str,
+    folder: Path,
+    fold: int,
+    arrays: tuple[list[str], np.ndarray, np.ndarray, np.ndarray],
+    covered: np.ndarray,
+    cache: dict,
+) -> tuple[dict[str, list[int]], dict]:
+    """Lay one dataset's fold over the rows of its corpus: marks them `covered` (in place).
+
+    `arrays` are the user's (paths, corpora, labels, speakers). Returns the matched row indices per part
+    ("train", "test") and the dataset's report.
+    """
+    paths, corpora_arr, labels_arr, speakers_arr = arrays
+    train_rows, test_rows, label_map = read_fold(folder, dataset, fold)
+    rows = np.flatnonzero(corpora_arr == corpus)
+    covered[rows] = True
+    index = _Index(rows, paths, cache)
+    info: dict = {"corpus": corpus, "fold": fold, "folder": display_path(folder)}
+    matched_by_part: dict[str, list[int]] = {}
+    used: dict[int, str] = {}
+    for part, part_rows in (("train", train_rows), ("test", test_rows)):
+        matched_by_part[part], info[part] = _match_part(
+            dataset, fold, part, part_rows, label_map, index, labels_arr, used
+        )
+    info["speakers_in_train_and_test"] = _speakers_in_both(dataset, fold, speakers_arr, matched_by_part)
+    outside = int(covered[rows].sum() - len(matched_by_part["train"]) - len(matched_by_part["test"]))
+    info["your_rows_in_neither"] = outside
+    return matched_by_part, info
+
+
 def emobox_split(
     paths: Sequence[str],
     corpora: Sequence[str],
@@ -272,70 +377,10 @@ def emobox_split(
             }
             logger.warning("EmoBox: %s", report[dataset]["error"])
             continue
-        train_rows, test_rows, label_map = read_fold(found[dataset], dataset, fold)
-        rows = np.flatnonzero(corpora_arr == corpus)
-        covered[rows] = True
-        index = _Index(rows, paths, cache)
-        info: dict = {"corpus": corpus, "fold": fold, "folder": display_path(found[dataset])}
-        matched_by_part: dict[str, list[int]] = {}
-        used: dict[int, str] = {}
-        for part, part_rows in (("train", train_rows), ("test", test_rows)):
-            six = [r for r in part_rows if label_map.get(str(r["emo"])) is not None]
-            unknown = sorted({str(r["emo"]) for r in part_rows if str(r["emo"]) not in label_map})
-            matched, unmatched, disagree = [], [], 0
-            for r in six:
-                i, why = index.match(str(r["wav"]))
-                if i is None:
-                    unmatched.append({"key": r.get("key"), "wav": r["wav"], "reason": why})
-                    continue
-                if i in used:
-                    unmatched.append(
-                        {
-                            "key": r.get("key"),
-                            "wav": r["wav"],
-                            "reason": f"the same file as another row of the {used[i]} fold",
-                        }
-                    )
-                    continue
-                used[i] = part
-                matched.append(i)
-                disagree += EMOTIONS[labels_arr[i]] != label_map[str(r["emo"])]
-            matched_by_part[part] = matched
-            info[part] = {
-                "rows": len(part_rows),
-                "six_class_rows": len(six),
-                "matched": len(matched),
-                "unmatched": len(unmatched),
-                "unmatched_examples": unmatched[:EXAMPLES],
-                "label_disagreements": int(disagree),
-                "labels_not_in_label_map": unknown,
-            }
-            if unmatched:
-                logger.warning(
-                    "EmoBox %s fold %d %s: %d of %d six-class rows not found among your files (e.g. %s)",
-                    dataset,
-                    fold,
-                    part,
-                    len(unmatched),
-                    len(six),
-                    unmatched[0]["wav"],
-                )
+        arrays = (paths, corpora_arr, labels_arr, speakers_arr)
+        matched_by_part, info = _lay_fold(dataset, corpus, found[dataset], fold, arrays, covered, cache)
         is_train[matched_by_part["train"]] = True
         is_test[matched_by_part["test"]] = True
-        spk_train = {s for s in speakers_arr[matched_by_part["train"]] if s.strip().lower() not in ("", "unknown")}
-        spk_test = {s for s in speakers_arr[matched_by_part["test"]] if s.strip().lower() not in ("", "unknown")}
-        both = sorted(spk_train & spk_test)
-        info["speakers_in_train_and_test"] = both
-        if both:
-            logger.warning(
-                "EmoBox %s fold %d puts %d speaker(s) in both train and test: %s",
-                dataset,
-                fold,
-                len(both),
-                ", ".join(both[:10]),
-            )
-        outside = int(covered[rows].sum() - len(matched_by_part["train"]) - len(matched_by_part["test"]))
-        info["your_rows_in_neither"] = outside
         report[dataset] = info
     return np.flatnonzero(is_train), np.flatnonzero(is_test), covered, report
 
