@@ -259,24 +259,16 @@ def run_backbone(backbone: str, train_all, test_all, args: UpstreamArguments, da
     return summaries
 
 
-def train_head(
-    name,
-    backbone,
-    model,
-    extractor,
-    train,
+def _head_trainer(
+    head: PooledHead,
+    out: Path,
     train_x,
-    test,
-    test_x,
+    labels: np.ndarray,
+    corpora: np.ndarray,
+    n_corpora: int,
     args: UpstreamArguments,
-    data_args: DataArguments,
-    extraction: dict,
-) -> dict:
-    """Train the stock head on cached features with SERTrainer, evaluate, save the stock model and the run record."""
-    out = Path(args.output_dir) / name
-    train, corpus_names = with_corpus_ids(train)
-    labels, corpora = np.asarray(train["label"]), np.asarray(train["corpus_id"])
-    head = PooledHead(model)
+) -> SERTrainer:
+    """The SERTrainer of the stock head on cached features (cosine schedule, class and corpus weights, CPU or GPU)."""
     targs = TrainingArguments(
         output_dir=str(out / "checkpoints"),
         per_device_train_batch_size=args.per_device_train_batch_size,
@@ -300,19 +292,47 @@ def train_head(
         train_dataset=FeatureRows(train_x, labels, corpora),
         data_collator=collate_rows,
         class_weight=class_weights(labels, len(EMOTIONS)),
-        corpus_weight=corpus_weights(corpora, len(corpus_names)),
+        corpus_weight=corpus_weights(corpora, n_corpora),
         contrastive_weight=args.contrastive_weight,
         temperature=args.temperature,
         train_corpus_ids=corpora,
         train_lengths=np.ones(len(labels)),
     )
-    start = time.perf_counter()
-    result = trainer.train()
-    head_s = time.perf_counter() - start
+    return trainer
+
+
+def _head_logits(head: PooledHead, test_x) -> np.ndarray:
+    """The trained head's logits on the cached test features (float32 numpy, on the CPU)."""
     head.eval()
     with torch.no_grad():  # the Trainer moved the head to its device (CUDA when there is one): the inputs follow
         test_features = torch.as_tensor(np.asarray(test_x), device=next(head.parameters()).device)
         logits = head(test_features).logits.float().cpu().numpy()
+    return logits
+
+
+def train_head(
+    name,
+    backbone,
+    model,
+    extractor,
+    train,
+    train_x,
+    test,
+    test_x,
+    args: UpstreamArguments,
+    data_args: DataArguments,
+    extraction: dict,
+) -> dict:
+    """Train the stock head on cached features with SERTrainer, evaluate, save the stock model and the run record."""
+    out = Path(args.output_dir) / name
+    train, corpus_names = with_corpus_ids(train)
+    labels, corpora = np.asarray(train["label"]), np.asarray(train["corpus_id"])
+    head = PooledHead(model)
+    trainer = _head_trainer(head, out, train_x, labels, corpora, len(corpus_names), args)
+    start = time.perf_counter()
+    result = trainer.train()
+    head_s = time.perf_counter() - start
+    logits = _head_logits(head, test_x)
     y_true, y_pred, langs = np.asarray(test["label"]), logits.argmax(1), np.asarray(test["language"])
     weights = torch.softmax(model.layer_weights.detach(), -1).tolist()
     model.save_pretrained(out / "model")
