@@ -46,6 +46,7 @@ def summarise(results: list[dict], zero: dict) -> list[dict]:
 
 
 def _cell(mean: float, std: float, n: int) -> str:
+    """A table cell: mean ± std over seeds, the mean alone when there is one seed."""
     return f"{mean:.1f}±{std:.1f}" if n > 1 else f"{mean:.1f}"
 
 

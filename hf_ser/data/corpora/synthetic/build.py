@@ -93,6 +93,7 @@ def plan_utterances(languages: list[str], per_cell: int, speakers_per_language: 
 
 
 def _check_languages(languages: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The checked language codes of a build (default: every language with a voice); errors name the fix."""
     codes = check_languages(list(languages) if languages is not None else list(ESPEAK_VOICES))
     for code in codes:
         if code not in ESPEAK_VOICES or code not in SENTENCES:
@@ -108,6 +109,7 @@ def _check_languages(languages: list[str] | tuple[str, ...] | None) -> list[str]
 
 
 def _write_atomic(path: Path, write) -> None:
+    """Call `write` on a temporary file beside `path`, then move it into place (no half-written file)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)

@@ -52,11 +52,13 @@ class ESpeakNG:
             self._unload(lib)
 
     def _collect(self, wav, n: int, events) -> int:
+        """The synthesis callback: keeps a copy of each chunk of samples; 0 tells eSpeak to go on."""
         if wav and n > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
         return 0
 
     def _load(self) -> ctypes.CDLL:
+        """Load the private copy of the library, initialise it (synchronous, callback, seeded) and type its calls."""
         lib = ctypes.CDLL(self._lib_path, mode=getattr(os, "RTLD_LOCAL", 0))
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
@@ -83,6 +85,7 @@ class ESpeakNG:
 
     @staticmethod
     def _unload(lib: ctypes.CDLL) -> None:
+        """Terminate eSpeak and dlclose the library, so the next load starts from fresh C statics."""
         lib.espeak_Terminate()
         dlclose = getattr(_ctypes, "dlclose", None) or getattr(_ctypes, "FreeLibrary", None)
         if dlclose is not None:

@@ -32,6 +32,7 @@ class Utterance:
 
 
 def _moving_average(x: np.ndarray, n: int) -> np.ndarray:
+    """Centred moving average of `x` over `n` samples (at least 1), same length as `x`."""
     return np.convolve(x, np.ones(max(n, 1)) / max(n, 1), mode="same")
 
 
