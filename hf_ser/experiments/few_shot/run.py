@@ -63,9 +63,7 @@ def _common_config(study: Study) -> dict:
         },
         "freeze_feature_encoder": study.model_args.freeze_feature_encoder,
         "min_steps": MIN_STEPS,
-        "test_fingerprint": data_fingerprint(
-            {c: study.test[c] for c in ("path", "label", "language", "corpus", "speaker", "length")}
-        ),
+        "test_fingerprint": data_fingerprint(_rows(study.test)),
     }
 
 
