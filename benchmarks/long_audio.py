@@ -30,7 +30,10 @@ from hf_ser.data.corpora.synthetic.build import plan_utterances
 from hf_ser.data.corpora.synthetic.espeak import get_engine
 from hf_ser.data.corpora.synthetic.profiles import emotion_profile
 from hf_ser.data.corpora.synthetic.render import render_utterance
-from hf_ser.infer import predict, segments
+from hf_ser.infer import segments
+from hf_ser.infer.predict.model import load_classifier
+from hf_ser.infer.predict.options import PredictOptions
+from hf_ser.infer.predict.predictor import classify
 from hf_ser.train.modeling import DEMO_BACKBONE, XLSR_300M_RANDOM, build_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +42,7 @@ SR = 16_000
 # parent (XLS-R loaded) reports 2 GB whatever it does; VmHWM belongs to the new address space.
 RSS_SCRIPT = (
     "import sys\n"
-    "from hf_ser.infer.predict import main\n"
+    "from hf_ser.infer.predict.__main__ import main\n"
     "code = main(sys.argv[1:])\n"
     "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
     "print('PEAK_RSS_KB', hwm, file=sys.stderr)\n"
@@ -80,14 +83,14 @@ def save_model(name: str, folder: Path) -> Path:
 
 def realtime(path: Path, model_dir: Path, audio_seconds: float, clock_kind: str) -> dict:
     """RTF with the VAD on and off, and the VAD's share of the VAD run, for one model on one file."""
-    classifier = predict.load_classifier(str(model_dir), "cpu")
+    classifier = load_classifier(str(model_dir), "cpu")
     out = {}
     for name, options in (
-        ("vad", predict.PredictOptions(segment="vad")),
-        ("fixed", predict.PredictOptions(segment="fixed", window=4.0, hop=4.0)),
+        ("vad", PredictOptions(segment="vad")),
+        ("fixed", PredictOptions(segment="fixed", window=4.0, hop=4.0)),
     ):
         start = clock(clock_kind)
-        rows = predict.classify([path], classifier, options)
+        rows = classify([path], classifier, options)
         seconds = clock(clock_kind) - start
         assert rows[-1]["error"] is None, rows[-1]["error"]
         out[f"rtf_{name}"] = audio_seconds / seconds

@@ -40,7 +40,7 @@ SUBCOMMANDS: dict[str, str] = {
     "recipe": "hf_ser.experiments.recipe",
     "report": "hf_ser.study.report",
     "analysis": "hf_ser.study.analysis.__main__",
-    "predict": "hf_ser.infer.predict",
+    "predict": "hf_ser.infer.predict.__main__",
     "evaluate": "hf_ser.infer.evaluate",
     "export": "hf_ser.infer.export",
     "app": "hf_ser.infer.app",

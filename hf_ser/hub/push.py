@@ -43,7 +43,8 @@ from hf_ser.console import ArgumentParser, command, setup_logging
 from hf_ser.data.audio import AudioError, PreprocessConfig, read_audio, resample, to_mono
 from hf_ser.errors import EXIT_FAILED, EXIT_OK, UserError
 from hf_ser.infer.app import stage_space
-from hf_ser.infer.predict import classify, load_classifier
+from hf_ser.infer.predict.model import load_classifier
+from hf_ser.infer.predict.predictor import classify
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES
 from hf_ser.metrics import F1_DEFINITION, uar
 from hf_ser.safe_io import display_path

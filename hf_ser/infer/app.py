@@ -22,16 +22,10 @@ from pathlib import Path
 
 from hf_ser.console import ArgumentParser, command, setup_logging
 from hf_ser.errors import UserError
-from hf_ser.infer.predict import (
-    AGGREGATES,
-    DEFAULT_MAX_SECONDS,
-    SEGMENT_MODES,
-    PredictOptions,
-    Predictor,
-    load_classifier,
-    resolve_model,
-    timeline_figure,
-)
+from hf_ser.infer.predict.model import load_classifier, resolve_model
+from hf_ser.infer.predict.options import AGGREGATES, DEFAULT_MAX_SECONDS, SEGMENT_MODES, PredictOptions
+from hf_ser.infer.predict.predictor import Predictor
+from hf_ser.infer.predict.timeline import timeline_figure
 from hf_ser.safe_io import atomic_write_text, display_path
 from hf_ser.train.runs import STAGING_MARKER
 
@@ -81,7 +75,7 @@ def build_demo(
     title: str = "Speech emotion recognition",
     example: str | None = None,
 ):
-    """The Gradio Blocks page around `classifier` (see :func:`hf_ser.infer.predict.load_classifier`).
+    """The Gradio Blocks page around `classifier` (see :func:`hf_ser.infer.predict.model.load_classifier`).
 
     With `example` (an audio file), the page opens with it loaded and already classified.
     """

@@ -25,7 +25,8 @@ from hf_ser.data.audio import AudioError, PreprocessConfig, prepare_for_pipeline
 from hf_ser.data.corpora.synthetic.build import build_synthetic_corpus
 from hf_ser.errors import UserError
 from hf_ser.hub import push as hub
-from hf_ser.infer.predict import classify, load_classifier
+from hf_ser.infer.predict.model import load_classifier
+from hf_ser.infer.predict.predictor import classify
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES
 from hf_ser.metrics import uar
 from hf_ser.train.modeling import build_model

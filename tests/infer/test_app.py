@@ -21,7 +21,10 @@ from hf_ser.data.corpora.synthetic.espeak import get_engine
 from hf_ser.data.corpora.synthetic.profiles import emotion_profile
 from hf_ser.data.corpora.synthetic.render import render_utterance
 from hf_ser.errors import UserError
-from hf_ser.infer import app, predict
+from hf_ser.infer import app
+from hf_ser.infer.predict.model import load_classifier
+from hf_ser.infer.predict.options import PredictOptions
+from hf_ser.infer.predict.predictor import Predictor, classify
 from hf_ser.labels import EMOTIONS
 from hf_ser.train.modeling import build_model
 from hf_ser.train.runs import STAGING_MARKER
@@ -95,8 +98,8 @@ def test_app_on_localhost_gives_predicts_probabilities(model_dir, speech, tmp_pa
     finally:
         server.terminate()
         server.wait(timeout=30)
-    classifier = predict.load_classifier(str(model_dir), "cpu")
-    rows = predict.classify([speech], classifier, predict.PredictOptions(max_seconds=3.0, window=1.0))
+    classifier = load_classifier(str(model_dir), "cpu")
+    rows = classify([speech], classifier, PredictOptions(max_seconds=3.0, window=1.0))
     expected = rows[-1]["probs"]
     got = {c["label"]: c["confidence"] for c in bars["confidences"]}
     assert got.keys() == set(EMOTIONS) and bars["label"] == rows[-1]["label"]
@@ -108,8 +111,8 @@ def test_app_on_localhost_gives_predicts_probabilities(model_dir, speech, tmp_pa
 
 
 def test_analyse_short_clip_has_no_timeline_and_errors_are_messages(model_dir, tmp_path):
-    classifier = predict.load_classifier(str(model_dir), "cpu")
-    predictor = predict.Predictor(classifier)
+    classifier = load_classifier(str(model_dir), "cpu")
+    predictor = Predictor(classifier)
     clip = tmp_path / "clip.wav"
     t = np.arange(SR) / SR
     sf.write(clip, (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), SR)
@@ -150,7 +153,7 @@ def test_missing_gradio_is_a_one_line_install_hint(monkeypatch):
 
 
 def test_an_example_opens_the_page_already_classified(model_dir, tmp_path, capsys):
-    classifier = predict.load_classifier(str(model_dir), "cpu")
+    classifier = load_classifier(str(model_dir), "cpu")
     clip = tmp_path / "clip.wav"
     t = np.arange(SR) / SR
     sf.write(clip, (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), SR)

@@ -7,8 +7,8 @@ import torch
 from transformers import pipeline
 
 from hf_ser.errors import UserError
-from hf_ser.infer import predict
 from hf_ser.infer.export import INT8_FILE, OnnxAudioClassifier, export_onnx, main
+from hf_ser.infer.predict.__main__ import main as predict_main
 from hf_ser.train.modeling import build_model
 
 pytest.importorskip("onnxruntime")
@@ -94,7 +94,7 @@ def test_predict_onnx_flag(exported, tmp_path, capsys):
     model = ["--model", str(exported / "model")]
     for extra in (model, [*model, "--onnx", str(exported / "onnx")], ["--onnx", str(exported / "onnx")]):
         assert (
-            predict.main(
+            predict_main(
                 [
                     *files,
                     "--format",
@@ -111,7 +111,7 @@ def test_predict_onnx_flag(exported, tmp_path, capsys):
         outs.append([line.split(",")[:2] for line in capsys.readouterr().out.strip().splitlines()])
     assert outs[0] == outs[1] == outs[2]
     other = _saved(tmp_path / "other", "demo-tiny-hubert")
-    assert predict.main([*files, "--model", str(other), "--onnx", str(exported / "onnx")]) == 2
+    assert predict_main([*files, "--model", str(other), "--onnx", str(exported / "onnx")]) == 2
     assert "are different models" in capsys.readouterr().err
 
 

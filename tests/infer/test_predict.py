@@ -28,7 +28,13 @@ from hf_ser.data.corpora.synthetic.build import plan_utterances
 from hf_ser.data.corpora.synthetic.espeak import get_engine
 from hf_ser.data.corpora.synthetic.profiles import emotion_profile
 from hf_ser.data.corpora.synthetic.render import render_utterance
-from hf_ser.infer import predict
+from hf_ser.infer.predict import inputs, predictor
+from hf_ser.infer.predict.__main__ import main
+from hf_ser.infer.predict.inputs import collect_inputs
+from hf_ser.infer.predict.model import load_classifier, resolve_model
+from hf_ser.infer.predict.options import PredictError, PredictOptions
+from hf_ser.infer.predict.predictor import aggregate, classify, pick_label
+from hf_ser.infer.predict.timeline import label_colours, timeline_figure
 from hf_ser.labels import EMOTIONS
 from hf_ser.train.modeling import build_model
 
@@ -50,7 +56,7 @@ def model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def classifier(model_dir):
-    return predict.load_classifier(str(model_dir), "cpu")
+    return load_classifier(str(model_dir), "cpu")
 
 
 def speech_like(seconds: float, sr: int = SR, seed: int = 0, channels: int = 1) -> np.ndarray:
@@ -96,7 +102,7 @@ def direct(classifier, wave: np.ndarray) -> dict[str, float]:
 
 def cli(*args: str) -> int:
     """Run the command under the exit-code convention (UserError -> 2)."""
-    return run_command(predict.main, [*map(str, args), "--no_progress"])
+    return run_command(main, [*map(str, args), "--no_progress"])
 
 
 def file_rows(rows: list[dict]) -> list[dict]:
@@ -115,20 +121,20 @@ def test_collect_inputs_folders_manifests_and_plain_paths(tmp_path):
     manifest.write_text("path,label\ndata/x/a.wav,anger\n" + f"{b},sadness\n")
     jsonl = tmp_path / "list.jsonl"
     jsonl.write_text(json.dumps({"path": "data/b.flac"}) + "\n")
-    files = predict.collect_inputs([tmp_path / "data", manifest, jsonl, tmp_path / "missing.wav"])
+    files = collect_inputs([tmp_path / "data", manifest, jsonl, tmp_path / "missing.wav"])
     assert files == [str(b), str(a), str(a), str(b), str(b), str(tmp_path / "missing.wav")]
     bad = tmp_path / "bad.csv"
     bad.write_text("file,label\na.wav,anger\n")
-    with pytest.raises(predict.PredictError, match="no 'path' column"):
-        predict.collect_inputs([bad])
+    with pytest.raises(PredictError, match="no 'path' column"):
+        collect_inputs([bad])
 
 
 def test_resolve_model_accepts_a_run_folder(model_dir, tmp_path):
-    assert predict.resolve_model(str(model_dir.parent)) == str(model_dir)
-    assert predict.resolve_model(str(model_dir)) == str(model_dir)
-    assert predict.resolve_model("someone/ser-model") == "someone/ser-model"
-    with pytest.raises(predict.PredictError, match="no config.json"):
-        predict.resolve_model(str(tmp_path))
+    assert resolve_model(str(model_dir.parent)) == str(model_dir)
+    assert resolve_model(str(model_dir)) == str(model_dir)
+    assert resolve_model("someone/ser-model") == "someone/ser-model"
+    with pytest.raises(PredictError, match="no config.json"):
+        resolve_model(str(tmp_path))
 
 
 def fake_m4a(path: Path) -> Path:
@@ -140,7 +146,7 @@ def fake_m4a(path: Path) -> Path:
 
 def test_a_folder_accounts_for_every_file_without_ffmpeg(tmp_path, model_dir, capsys, monkeypatch):
     """wav classified, m4a says it needs ffmpeg and how to convert, txt skipped: a row each, counted, listed."""
-    monkeypatch.setattr(predict.shutil, "which", lambda name: None)  # a machine without ffmpeg
+    monkeypatch.setattr(inputs.shutil, "which", lambda name: None)  # a machine without ffmpeg
     folder = tmp_path / "mixed"
     write(folder / "a.wav", speech_like(1.0))
     fake_m4a(folder / "b.m4a")
@@ -185,7 +191,7 @@ def test_a_missing_model_folder_says_so_and_a_hub_id_still_goes_to_the_hub(tmp_p
         assert cli(f, "--model", missing) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "--model" in err and "does not exist" in err, err
-    assert predict.resolve_model("org/name") == "org/name"  # no local org/ folder: a Hub id
+    assert resolve_model("org/name") == "org/name"  # no local org/ folder: a Hub id
     assert cli(f) == 2 and "--model" in capsys.readouterr().err
 
 
@@ -223,7 +229,7 @@ def test_same_predictions_as_pipeline_on_the_same_arrays(tmp_path, classifier):
         ]
     ):
         files.append(write(tmp_path / f"f{i}.wav", speech_like(seconds, sr, seed=i, channels=channels), sr))
-    rows = predict.classify(files, classifier, predict.PredictOptions(batch_size=3))
+    rows = classify(files, classifier, PredictOptions(batch_size=3))
     assert [r["path"] for r in rows] == [str(f) for f in files]  # input order, although batched by length
     assert all(r["kind"] == "file" for r in rows)  # short clips: classified whole
     for f, row in zip(files, rows):
@@ -237,7 +243,7 @@ def test_same_predictions_as_pipeline_on_the_same_arrays(tmp_path, classifier):
 
 def test_top_k_orders_and_truncates_scores(tmp_path, classifier):
     f = write(tmp_path / "a.wav", speech_like(0.7))
-    (row,) = predict.classify([f], classifier, predict.PredictOptions(top_k=2))
+    (row,) = classify([f], classifier, PredictOptions(top_k=2))
     values = list(row["scores"].values())
     assert len(values) == 2 and values == sorted(values, reverse=True) and values[0] == row["score"]
     assert len(row["probs"]) == len(EMOTIONS)
@@ -246,7 +252,7 @@ def test_top_k_orders_and_truncates_scores(tmp_path, classifier):
 def test_broken_files_get_error_rows_and_the_rest_is_classified(tmp_path, classifier):
     good = [write(tmp_path / f"ok{i}.wav", speech_like(0.6, seed=i)) for i in range(3)]
     bad = broken_files(tmp_path / "bad") + [tmp_path / "missing.wav"]
-    rows = predict.classify([good[0], *bad, *good[1:]], classifier)
+    rows = classify([good[0], *bad, *good[1:]], classifier)
     by_path = {r["path"]: r for r in rows}
     assert all(by_path[str(f)]["label"] in EMOTIONS and by_path[str(f)]["error"] is None for f in good)
     errors = {Path(p).name: r["error"] for p, r in by_path.items() if r["error"]}
@@ -258,7 +264,7 @@ def test_broken_files_get_error_rows_and_the_rest_is_classified(tmp_path, classi
 
 def test_segment_none_crops_like_training_and_says_so(tmp_path, classifier, caplog):
     f = write(tmp_path / "long.wav", speech_like(2.5))
-    (row,) = predict.classify([f], classifier, predict.PredictOptions(segment="none", max_seconds=1.0, window=1.0))
+    (row,) = classify([f], classifier, PredictOptions(segment="none", max_seconds=1.0, window=1.0))
     expected = direct(classifier, load_prepared(f, PreprocessConfig(max_seconds=1.0)))
     assert all(abs(row["scores"][k] - expected[k]) < 1e-5 for k in expected)
     assert "--segment vad or fixed" in caplog.text
@@ -279,7 +285,7 @@ def espeak_speech(n: int) -> np.ndarray:
 def test_auto_segments_long_files_with_the_vad(tmp_path, classifier):
     speech = espeak_speech(3)  # > 6 s, pauses under 0.6 s
     short, long = write(tmp_path / "short.wav", speech_like(1.0)), write(tmp_path / "long.wav", speech)
-    rows = predict.classify([short, long], classifier, predict.PredictOptions(max_seconds=3.0, window=1.0))
+    rows = classify([short, long], classifier, PredictOptions(max_seconds=3.0, window=1.0))
     assert [r["kind"] for r in rows if r["path"] == str(short)] == ["file"]
     kinds = [r["kind"] for r in rows if r["path"] == str(long)]
     assert kinds[-1] == "file" and kinds.count("segment") >= 2  # split to at most 3 s
@@ -292,7 +298,7 @@ def test_fixed_windows_and_the_duration_weighted_mean(tmp_path, classifier):
     speech = speech_like(5.0, seed=4)
     speech[2 * SR : 4 * SR] = 0.0  # a silent window in the middle
     f = write(tmp_path / "long.wav", speech)
-    rows = predict.classify([f], classifier, predict.PredictOptions(segment="fixed", window=2.0, hop=2.0))
+    rows = classify([f], classifier, PredictOptions(segment="fixed", window=2.0, hop=2.0))
     *seg, whole = rows
     assert [(r["start"], r["end"]) for r in seg] == [(0.0, 2.0), (2.0, 4.0), (3.0, 5.0)]
     assert seg[1]["error"].startswith("silent") and seg[1]["label"] is None
@@ -308,7 +314,7 @@ def test_fixed_windows_and_the_duration_weighted_mean(tmp_path, classifier):
 
 def test_a_file_with_only_silent_windows_is_an_error_row(tmp_path, classifier):
     f = write(tmp_path / "quiet.wav", np.zeros(4 * SR, dtype=np.float32))
-    rows = predict.classify([f], classifier, predict.PredictOptions(segment="fixed", window=2.0, hop=2.0))
+    rows = classify([f], classifier, PredictOptions(segment="fixed", window=2.0, hop=2.0))
     assert len(rows) == 3 and all(r["error"] for r in rows)
     assert rows[-1]["kind"] == "file" and rows[-1]["error"].startswith("no segment could be classified")
 
@@ -316,23 +322,23 @@ def test_a_file_with_only_silent_windows_is_an_error_row(tmp_path, classifier):
 def test_aggregations():
     spans = [(0.0, 1.0), (1.0, 4.0), (4.0, 5.0)]
     probs = [np.array([0.9, 0.1]), np.array([0.2, 0.8]), np.array([0.7, 0.3])]
-    np.testing.assert_allclose(predict.aggregate(spans, probs, "mean"), [(0.9 + 0.6 + 0.7) / 5, (0.1 + 2.4 + 0.3) / 5])
-    np.testing.assert_allclose(predict.aggregate(spans, probs, "max"), [0.9, 0.8])
-    np.testing.assert_allclose(predict.aggregate(spans, probs, "vote"), [2 / 3, 1 / 3])
-    assert predict.pick_label(np.array([0.5, 0.5]), tie_break=np.array([0.3, 0.7])) == 1
+    np.testing.assert_allclose(aggregate(spans, probs, "mean"), [(0.9 + 0.6 + 0.7) / 5, (0.1 + 2.4 + 0.3) / 5])
+    np.testing.assert_allclose(aggregate(spans, probs, "max"), [0.9, 0.8])
+    np.testing.assert_allclose(aggregate(spans, probs, "vote"), [2 / 3, 1 / 3])
+    assert pick_label(np.array([0.5, 0.5]), tie_break=np.array([0.3, 0.7])) == 1
 
 
 def test_unexpected_exception_while_reading_is_that_files_error_row(tmp_path, classifier, monkeypatch):
     good, bad = write(tmp_path / "good.wav", speech_like(0.6)), write(tmp_path / "bad.wav", speech_like(0.6))
-    real = predict.load_mono
+    real = predictor.load_mono
 
     def flaky(path, *args, **kwargs):
         if Path(path).name == "bad.wav":
             raise ZeroDivisionError("boom")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(predict, "load_mono", flaky)
-    rows = predict.classify([bad, good], classifier)
+    monkeypatch.setattr(predictor, "load_mono", flaky)
+    rows = classify([bad, good], classifier)
     assert rows[0]["error"] == "unexpected error: ZeroDivisionError: boom" and rows[1]["label"] in EMOTIONS
 
 
@@ -561,7 +567,7 @@ def test_folder_of_100_wavs_with_3_broken_in_input_order_across_many_pools(tmp_p
     assert cli(folder, "--model", model_dir, "--format", "jsonl", "--batch_size", "16", "--pool_seconds", "5") == 0
     out = capsys.readouterr()
     rows = [json.loads(line) for line in out.out.splitlines()]
-    assert [r["path"] for r in rows] == predict.collect_inputs([folder])  # input order, whatever the batching
+    assert [r["path"] for r in rows] == collect_inputs([folder])  # input order, whatever the batching
     assert sum(r["label"] in EMOTIONS and r["error"] is None for r in rows) == 97
     assert sorted(Path(r["path"]).name for r in rows if r["error"]) == ["empty.wav", "garbage.wav", "silent.wav"]
     assert "classified 97 of 100 audio file(s)" in out.err
@@ -569,10 +575,10 @@ def test_folder_of_100_wavs_with_3_broken_in_input_order_across_many_pools(tmp_p
 
 def test_options_can_be_given_as_keywords(tmp_path, classifier):
     f = write(tmp_path / "a.wav", speech_like(3.0))
-    rows = predict.classify([f], classifier, segment="fixed", window=1.0, hop=1.0, top_k=1)
+    rows = classify([f], classifier, segment="fixed", window=1.0, hop=1.0, top_k=1)
     assert [r["kind"] for r in rows] == ["segment"] * 3 + ["file"] and all(len(r["scores"]) == 1 for r in rows)
     with pytest.raises(TypeError):
-        predict.classify([f], classifier, chunk_seconds=1.0)  # replaced by segment="fixed", window=S
+        classify([f], classifier, chunk_seconds=1.0)  # replaced by segment="fixed", window=S
 
 
 def test_the_timeline_of_a_long_file_has_a_label_band_and_minutes():
@@ -584,10 +590,10 @@ def test_the_timeline_of_a_long_file_has_a_label_band_and_minutes():
         label = max(probs, key=probs.get)
         rows.append({"kind": "segment", "start": 10.0 * k + 2, "end": 10.0 * k + 8, "probs": probs, "label": label})
     rows.append({"kind": "file", "path": "long.wav", "start": 0.0, "end": 600.0, "label": "neutral", "score": 0.4})
-    fig = predict.timeline_figure(rows)
+    fig = timeline_figure(rows)
     band, ax = fig.axes[:2]
     assert len(band.patches) == 60
-    colours = predict.label_colours(EMOTIONS)
+    colours = label_colours(EMOTIONS)
     expected = [colours[r["label"]] for r in rows[:-1]]
     assert [matplotlib.colors.to_hex(p.get_facecolor()) for p in band.patches] == expected
     assert colours["neutral"] not in ("#7f7f7f", "#808080") and len(set(colours.values())) == 6

@@ -17,7 +17,10 @@ from hf_ser.data.corpora.synthetic.build import plan_utterances
 from hf_ser.data.corpora.synthetic.espeak import get_engine
 from hf_ser.data.corpora.synthetic.profiles import emotion_profile
 from hf_ser.data.corpora.synthetic.render import render_utterance
-from hf_ser.infer import predict, segments
+from hf_ser.infer import segments
+from hf_ser.infer.predict.model import load_classifier
+from hf_ser.infer.predict.options import PredictOptions
+from hf_ser.infer.predict.predictor import classify
 from hf_ser.labels import EMOTIONS
 from hf_ser.train.modeling import build_model
 
@@ -152,9 +155,9 @@ def test_vad_boundaries_within_0_3_s_of_the_truth(recording):
 def test_each_segment_gets_the_label_of_its_utterance_alone(recording, tmp_path):
     references = {e: load_prepared(p) for e, p in zip(recording["emotions"], recording["alone"])}
     classifier = SpectrumClassifier(references)
-    alone = predict.classify(recording["alone"], classifier, predict.PredictOptions(segment="none"))
+    alone = classify(recording["alone"], classifier, PredictOptions(segment="none"))
     assert [r["label"] for r in alone] == recording["emotions"]  # each utterance is its own class
-    rows = predict.classify([recording["joined"]], classifier, predict.PredictOptions(segment="vad"))
+    rows = classify([recording["joined"]], classifier, PredictOptions(segment="vad"))
     seg = [r for r in rows if r["kind"] == "segment"]
     assert [r["label"] for r in seg] == [r["label"] for r in alone]
     assert rows[-1]["kind"] == "file" and rows[-1]["label"] in EMOTIONS
@@ -166,9 +169,9 @@ def test_real_model_gives_each_segment_its_utterance_probabilities(recording, tm
     model, extractor = build_model("demo-tiny")
     model.save_pretrained(tmp_path / "m")
     extractor.save_pretrained(tmp_path / "m")
-    classifier = predict.load_classifier(str(tmp_path / "m"), "cpu")
-    alone = predict.classify(recording["alone"], classifier, predict.PredictOptions(segment="none"))
-    rows = predict.classify([recording["joined"]], classifier, predict.PredictOptions(segment="vad"))
+    classifier = load_classifier(str(tmp_path / "m"), "cpu")
+    alone = classify(recording["alone"], classifier, PredictOptions(segment="none"))
+    rows = classify([recording["joined"]], classifier, PredictOptions(segment="vad"))
     seg = [r for r in rows if r["kind"] == "segment"]
     assert [r["label"] for r in seg] == [r["label"] for r in alone]
     for a, s in zip(alone, seg):
@@ -181,5 +184,5 @@ def test_vad_on_silence_and_noise_finds_no_speech(tmp_path):
     sf.write(path, (0.001 * rng.standard_normal(3 * SR)).astype(np.float32), SR)
     assert segments.vad_segments(path) == []
     references = {"anger": np.ones(SR, np.float32), "fear": np.zeros(SR, np.float32)}
-    (row,) = predict.classify([path], SpectrumClassifier(references), predict.PredictOptions(segment="vad"))
+    (row,) = classify([path], SpectrumClassifier(references), PredictOptions(segment="vad"))
     assert row["kind"] == "file" and row["label"] is None and row["error"].startswith("no speech found")
