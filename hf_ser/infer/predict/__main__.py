@@ -81,7 +81,15 @@ def build_parser() -> ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=doc.split("\n\n", 1)[1] + EXAMPLES,
     )
-    d = VadParams()
+    _add_io_arguments(parser)
+    _add_segment_arguments(parser)
+    _add_vad_arguments(parser)
+    _add_run_arguments(parser)
+    return parser
+
+
+def _add_io_arguments(parser: ArgumentParser) -> None:
+    """The inputs, the model and the output: paths, --model, --output, --format, --resume."""
     parser.add_argument("paths", nargs="+", help="audio files, folders or manifests (.csv/.jsonl with a path column)")
     parser.add_argument(
         "--model",
@@ -97,6 +105,10 @@ def build_parser() -> ArgumentParser:
         help="output format (default: from --output's suffix, else a table on stdout)",
     )
     parser.add_argument("--resume", action="store_true", help="skip the files already complete in --output")
+
+
+def _add_segment_arguments(parser: ArgumentParser) -> None:
+    """How files are cut into segments: --segment, --window, --hop, --max_seconds."""
     parser.add_argument(
         "--segment",
         choices=SEGMENT_MODES,
@@ -115,6 +127,11 @@ def build_parser() -> ArgumentParser:
         "model: the crop of --segment none and the longest VAD segment (default 20, the training "
         "crop; 0 = no limit)",
     )
+
+
+def _add_vad_arguments(parser: ArgumentParser) -> None:
+    """The VAD's settings (--segment vad), defaults from :class:`VadParams`."""
+    d = VadParams()
     parser.add_argument(
         "--vad_threshold",
         type=float,
@@ -145,6 +162,10 @@ def build_parser() -> ArgumentParser:
         default=d.merge_gap,
         help=f"join segments closer than this, s (default {d.merge_gap:g})",
     )
+
+
+def _add_run_arguments(parser: ArgumentParser) -> None:
+    """Aggregation, batching, device, plots, progress and the ONNX backend."""
     parser.add_argument(
         "--aggregate",
         choices=AGGREGATES,
@@ -177,7 +198,6 @@ def build_parser() -> ArgumentParser:
         help="run this ONNX export (written by `hf-ser export RUN --output_dir DIR`) with onnxruntime instead of "
         "PyTorch; replaces --model (given both, they must be the same model)",
     )
-    return parser
 
 
 def options_from_args(args) -> PredictOptions:
