@@ -46,7 +46,7 @@ SUBCOMMANDS: dict[str, str] = {
     "app": "hf_ser.infer.app",
     "corpora": "hf_ser.data.corpora.__main__",
     "synthetic": "hf_ser.data.corpora.synthetic.__main__",
-    "hub": "hf_ser.hub.push",
+    "hub": "hf_ser.hub.__main__",
     "sensitivity": "hf_ser.study.sensitivity",
 }
 

@@ -51,7 +51,8 @@ from hf_ser.experiments.launch import (
     submit,
 )
 from hf_ser.experiments.upstream import main as upstream_main
-from hf_ser.hub.push import HubError, hub_repo_for_run, push_run
+from hf_ser.hub.errors import HubError
+from hf_ser.hub.push import hub_repo_for_run, push_run
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE, check_languages, groups
 from hf_ser.metrics import F1_DEFINITION, compute_metrics, confusion, per_language_metrics
 from hf_ser.safe_io import atomic_write_json, display_path, storage_error

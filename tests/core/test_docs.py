@@ -147,7 +147,7 @@ def test_documented_command_parses(where, name, argv, monkeypatch):
 
 def test_a_wrong_flag_in_a_doc_would_be_caught(monkeypatch):
     """The check itself: a stale flag (docs/sharing.md once showed `--out DIR`) fails to parse."""
-    name, argv = command_of("python -m hf_ser.hub.push push RUN --repo_id YOU/x --dry_run --out DIR")
+    name, argv = command_of("python -m hf_ser.hub push RUN --repo_id YOU/x --dry_run --out DIR")
     with pytest.raises(UserError, match="--out"):
         parse_only(name, argv, monkeypatch)
     name, argv = command_of("hf-ser recipe neo_latin --demo --no_such_key 1")

@@ -1,4 +1,4 @@
-"""Tests for hf_ser.hub.push: the model card, the staged upload folder, and the push and its failures (no network)."""
+"""Tests for hf_ser.hub: the model card, the staged upload folder, and the push and its failures (no network)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,19 @@ from transformers import pipeline
 from hf_ser.data.audio import AudioError, PreprocessConfig, prepare_for_pipeline, preprocess
 from hf_ser.data.corpora.synthetic.build import build_synthetic_corpus
 from hf_ser.errors import UserError
-from hf_ser.hub import push as hub
+from hf_ser.hub.__main__ import main
+from hf_ser.hub.card import build_model_card
+from hf_ser.hub.errors import HubError, HubUnreachable
+from hf_ser.hub.gap import _raw_pipeline_input, measure_pipeline_gap
+from hf_ser.hub.licences import corpus_card, resolve_licence
+from hf_ser.hub.push import hub_repo_for_run, push_run
+from hf_ser.hub.scrub import scrub_paths
 from hf_ser.infer.predict.model import load_classifier
 from hf_ser.infer.predict.predictor import classify
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES
 from hf_ser.metrics import uar
 from hf_ser.train.modeling import build_model
+from hf_ser.train.runs import read_predictions
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 FAKE_TOKEN = "hf_FakeTokenForTests0123456789abcdef"
@@ -148,7 +155,7 @@ def make_run(
         "versions": {"hf_ser": "0.1.0", "transformers": "5.24.0", "torch": "2.13.0+cpu", "python": "3.11.7"},
     }
     (run / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    by_lang = {l: [c for c in corpora if hub.corpus_card(c).language == l] or [corpora[0]] for l in evals}
+    by_lang = {l: [c for c in corpora if corpus_card(c).language == l] or [corpora[0]] for l in evals}
     with (run / "predictions.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["path", "language", "corpus", "speaker", "label", "pred"])
@@ -191,7 +198,7 @@ def assert_no_local_path(text: str, root: Path) -> None:
     ],
 )
 def test_resolve_licence_takes_the_most_restrictive(corpora, expected):
-    licence, note = hub.resolve_licence(corpora)
+    licence, note = resolve_licence(corpora)
     assert licence == expected
     assert f"`{expected}`" in note
 
@@ -212,7 +219,7 @@ def test_scrub_paths_keeps_names_and_hub_ids_only():
             "win": "C:\\Users\\me\\data",
         },
     }
-    out = hub.scrub_paths(cfg)
+    out = scrub_paths(cfg)
     assert out["data"] == {
         "data_root": "corpora",
         "cache_dir": "hf_ser",
@@ -233,7 +240,7 @@ def test_scrub_paths_keeps_names_and_hub_ids_only():
 
 def test_demo_card_metadata_round_trips_and_says_random_init(tmp_path, model_dir):
     run = make_run(tmp_path, model_dir)
-    card = hub.build_model_card(run, "someone/ser-demo")
+    card = build_model_card(run, "someone/ser-demo")
     path = tmp_path / "README.md"
     card.save(path)
     expected = card.data.to_dict()
@@ -255,7 +262,7 @@ def test_demo_card_metadata_round_trips_and_says_random_init(tmp_path, model_dir
 def test_card_model_index_has_uar_and_f1_per_evaluated_language(tmp_path, model_dir):
     run = make_run(tmp_path, model_dir)
     metrics = json.loads((run / "metrics.json").read_text())
-    card = hub.build_model_card(run, "someone/ser-demo")
+    card = build_model_card(run, "someone/ser-demo")
     index = card.data.to_dict()["model-index"]
     assert len(index) == 1 and index[0]["name"] == "ser-demo"
     results = index[0]["results"]
@@ -284,7 +291,7 @@ def test_card_for_real_corpora_names_base_model_licence_and_citations(tmp_path, 
         backbone="facebook/wav2vec2-xls-r-300m",
         demo=False,
     )
-    card = hub.build_model_card(run, "org/xlsr-ser-neo-latin")
+    card = build_model_card(run, "org/xlsr-ser-neo-latin")
     data = card.data.to_dict()
     assert data["base_model"] == "facebook/wav2vec2-xls-r-300m"
     assert data["license"] == "cc-by-nc-sa-4.0"  # CaFE is CC-BY-NC-SA
@@ -312,7 +319,7 @@ def test_card_for_cross_group_run_marks_zero_shot_languages(tmp_path, model_dir)
         demo=False,
         heldout="CHI",
     )
-    card = hub.build_model_card(run, "org/xgroup")
+    card = build_model_card(run, "org/xgroup")
     data = card.data.to_dict()
     assert data["language"] == ["bn", "ru"]  # training languages only
     assert data["datasets"] == ["Aniemore/resd", "sajid73/SUBESCO-audio-dataset"]
@@ -327,9 +334,9 @@ def test_card_for_cross_group_run_marks_zero_shot_languages(tmp_path, model_dir)
 
 def test_card_without_jinja_is_identical(tmp_path, model_dir, monkeypatch):
     run = make_run(tmp_path, model_dir)
-    with_jinja = str(hub.build_model_card(run, "someone/ser-demo"))
-    monkeypatch.setattr(hub, "_jinja_available", lambda: False)
-    assert str(hub.build_model_card(run, "someone/ser-demo")) == with_jinja
+    with_jinja = str(build_model_card(run, "someone/ser-demo"))
+    monkeypatch.setattr("hf_ser.hub.card._jinja_available", lambda: False)
+    assert str(build_model_card(run, "someone/ser-demo")) == with_jinja
 
 
 def test_licence_other_ships_terms_file(tmp_path, model_dir):
@@ -341,7 +348,7 @@ def test_licence_other_ships_terms_file(tmp_path, model_dir):
         demo=False,
         backbone="facebook/wav2vec2-xls-r-300m",
     )
-    staged = hub.push_run(run, "org/spa", dry_run=True)
+    staged = push_run(run, "org/spa", dry_run=True)
     data = ModelCard.load(staged / "README.md").data.to_dict()
     assert data["license"] == "other" and data["license_link"] == "LICENSE.md"
     terms = (staged / "LICENSE.md").read_text()
@@ -354,7 +361,7 @@ def test_licence_other_ships_terms_file(tmp_path, model_dir):
 def test_dry_run_folder_loads_offline_with_stock_transformers(tmp_path, model_dir, monkeypatch):
     run = make_run(tmp_path, model_dir)
     before = snapshot(run)
-    staged = hub.push_run(run, "someone/ser-demo", dry_run=True)
+    staged = push_run(run, "someone/ser-demo", dry_run=True)
     assert staged == run / "hub"
     assert {p.name for p in staged.iterdir()} == STAGED_FILES
     after = snapshot(run)
@@ -394,32 +401,31 @@ def test_dry_run_folder_loads_offline_with_stock_transformers(tmp_path, model_di
 def test_cli_dry_run_lists_and_replaces_its_own_folder(tmp_path, model_dir, capsys):
     run = make_run(tmp_path, model_dir)
     out = tmp_path / "upload"
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)]) == 0
+    assert main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)]) == 0
     printed = capsys.readouterr().out
     assert all(name in printed for name in STAGED_FILES - {".hf_ser-staging"})
     first = snapshot(out)
     assert (
-        hub.main(["push", str(run / "model"), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)])
-        == 0
+        main(["push", str(run / "model"), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(out)]) == 0
     )
     assert snapshot(out) == first  # same folder, rebuilt, from RUN_DIR/model too
     foreign = tmp_path / "notes"
     foreign.mkdir()
     (foreign / "todo.txt").write_text("mine")
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(foreign)]) == 2
+    assert main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--output_dir", str(foreign)]) == 2
     assert "not an earlier hf_ser staging folder" in capsys.readouterr().err
     assert (foreign / "todo.txt").read_text() == "mine"
 
 
 def test_incomplete_runs_are_refused_with_the_fix(tmp_path, model_dir):
     with pytest.raises(UserError, match="metrics.json not found"):
-        hub.push_run(tmp_path, "someone/x", dry_run=True)
+        push_run(tmp_path, "someone/x", dry_run=True)
     run = make_run(tmp_path, model_dir)
     (run / "model" / "preprocessor_config.json").unlink()
-    with pytest.raises(hub.HubError, match="preprocessor_config.json is missing"):
-        hub.push_run(run, "someone/x", dry_run=True)
-    with pytest.raises(hub.HubError, match="not a Hub model id"):
-        hub.push_run(run, "a/b/c", dry_run=True)
+    with pytest.raises(HubError, match="preprocessor_config.json is missing"):
+        push_run(run, "someone/x", dry_run=True)
+    with pytest.raises(HubError, match="not a Hub model id"):
+        push_run(run, "a/b/c", dry_run=True)
 
 
 # ----------------------------------------------------------------------------- push
@@ -470,7 +476,7 @@ def fake_token(no_stored_token, monkeypatch):
 def test_push_is_one_commit_of_the_dry_run_folder(tmp_path, model_dir, fake_token, capsys):
     run = make_run(tmp_path, model_dir)
     api = RecordingApi()
-    url = hub.push_run(run, "someone/ser-demo", private=True, revision="experiments", api=api)
+    url = push_run(run, "someone/ser-demo", private=True, revision="experiments", api=api)
     assert url == "https://huggingface.co/someone/ser-demo/commit/abc123"
     assert [c[0] for c in api.calls] == ["create_repo", "create_branch", "upload_folder"]
     assert api.calls[0][1] == {"repo_id": "someone/ser-demo", "private": True, "exist_ok": True, "repo_type": "model"}
@@ -480,7 +486,7 @@ def test_push_is_one_commit_of_the_dry_run_folder(tmp_path, model_dir, fake_toke
     assert "UAR 61.0%" in upload["commit_message"]
     assert not Path(upload["folder_path"]).exists()  # staged in a temporary folder, removed after
     assert not (run / "hub").exists()
-    dry = hub.push_run(run, "someone/ser-demo", dry_run=True, output_dir=tmp_path / "dry")
+    dry = push_run(run, "someone/ser-demo", dry_run=True, output_dir=tmp_path / "dry")
     assert api.uploaded == {p.name: p.read_bytes() for p in dry.iterdir()}
     # the token is read by huggingface_hub only: in no file and in no output
     captured = capsys.readouterr()
@@ -493,7 +499,7 @@ def test_push_is_one_commit_of_the_dry_run_folder(tmp_path, model_dir, fake_toke
 def test_push_with_a_bare_name_uses_the_token_owner_namespace(tmp_path, model_dir, fake_token):
     run = make_run(tmp_path, model_dir)
     api = RecordingApi()
-    assert hub.push_run(run, "ser-demo", api=api) == "https://huggingface.co/someone/ser-demo/commit/abc123"
+    assert push_run(run, "ser-demo", api=api) == "https://huggingface.co/someone/ser-demo/commit/abc123"
     assert [c[0] for c in api.calls] == ["whoami", "create_repo", "upload_folder"]
     assert api.calls[1][1]["repo_id"] == "someone/ser-demo" and api.calls[2][1]["revision"] is None
     assert b'model="someone/ser-demo"' in api.uploaded["README.md"]
@@ -503,11 +509,11 @@ def test_push_without_token_says_how_to_log_in(tmp_path, model_dir, no_stored_to
     run = make_run(tmp_path, model_dir)
     before = snapshot(run)
     api = RecordingApi()
-    with pytest.raises(hub.HubError) as err:
-        hub.push_run(run, "someone/ser-demo", api=api)
+    with pytest.raises(HubError) as err:
+        push_run(run, "someone/ser-demo", api=api)
     assert "hf auth login" in str(err.value) and "HF_TOKEN" in str(err.value)
     assert api.calls == [] and snapshot(run) == before
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo"]) == 2  # a missing login is the user's to fix
+    assert main(["push", str(run), "--repo_id", "someone/ser-demo"]) == 2  # a missing login is the user's to fix
 
 
 def test_push_offline_fails_cleanly(tmp_path, model_dir, fake_token, monkeypatch):
@@ -516,8 +522,8 @@ def test_push_offline_fails_cleanly(tmp_path, model_dir, fake_token, monkeypatch
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    with pytest.raises(hub.HubUnreachable, match="could not reach the Hugging Face Hub") as err:
-        hub.push_run(run, "someone/ser-demo")  # the real HfApi
+    with pytest.raises(HubUnreachable, match="could not reach the Hugging Face Hub") as err:
+        push_run(run, "someone/ser-demo")  # the real HfApi
     assert "HF_HUB_OFFLINE" in str(err.value) and FAKE_TOKEN not in str(err.value)
     assert snapshot(run) == before
     assert list((tmp_path / "tmp").iterdir()) == []  # staging removed
@@ -533,8 +539,8 @@ def test_push_connection_refused_fails_cleanly(tmp_path, model_dir, fake_token):
     run = make_run(tmp_path, model_dir)
     before = snapshot(run)
     api = HfApi(endpoint=f"http://127.0.0.1:{_free_port()}")  # nothing listens there
-    with pytest.raises(hub.HubUnreachable, match="could not reach the Hugging Face Hub"):
-        hub.push_run(run, "someone/ser-demo", api=api)
+    with pytest.raises(HubUnreachable, match="could not reach the Hugging Face Hub"):
+        push_run(run, "someone/ser-demo", api=api)
     assert snapshot(run) == before
 
 
@@ -561,8 +567,8 @@ def test_push_refused_token_fails_cleanly(tmp_path, model_dir, fake_token, statu
         run = make_run(tmp_path, model_dir)
         before = snapshot(run)
         api = HfApi(endpoint=f"http://127.0.0.1:{server.server_address[1]}")
-        with pytest.raises(hub.HubError) as err:
-            hub.push_run(run, "someone/ser-demo", api=api)
+        with pytest.raises(HubError) as err:
+            push_run(run, "someone/ser-demo", api=api)
     finally:
         server.shutdown()
         server.server_close()
@@ -573,15 +579,15 @@ def test_push_refused_token_fails_cleanly(tmp_path, model_dir, fake_token, statu
 
 
 def test_hub_repo_for_run():
-    assert hub.hub_repo_for_run("me/ser", "multi-neo_latin-seed0", 1) == "me/ser"
-    assert hub.hub_repo_for_run("me/ser", "multi-neo_latin-seed1", 2) == "me/ser-multi-neo_latin-seed1"
+    assert hub_repo_for_run("me/ser", "multi-neo_latin-seed0", 1) == "me/ser"
+    assert hub_repo_for_run("me/ser", "multi-neo_latin-seed1", 2) == "me/ser-multi-neo_latin-seed1"
 
 
 def test_dry_run_can_stage_a_space_next_to_the_model(tmp_path, model_dir, capsys):
     from hf_ser.train.runs import find_run_folders
 
     run = make_run(tmp_path, model_dir)
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--space"]) == 0
+    assert main(["push", str(run), "--repo_id", "someone/ser-demo", "--dry_run", "--space"]) == 0
     space = run / "space"
     readme = (space / "README.md").read_text()
     assert (
@@ -591,7 +597,7 @@ def test_dry_run_can_stage_a_space_next_to_the_model(tmp_path, model_dir, capsys
     )
     assert "Space for someone/ser-demo staged" in capsys.readouterr().out
     assert find_run_folders(tmp_path) == [run]  # neither hub/ nor space/ is ever read as a run
-    assert hub.main(["push", str(run), "--repo_id", "someone/ser-demo", "--space"]) == 2  # --space needs --dry_run
+    assert main(["push", str(run), "--repo_id", "someone/ser-demo", "--space"]) == 2  # --space needs --dry_run
 
 
 # ----------------------------------------------------------------------------- pipeline() against predict
@@ -628,10 +634,10 @@ def raw_test_run(tmp_path_factory, model_dir) -> Path:
 
 
 def test_pipeline_on_raw_files_is_measured_against_predict_and_stated_in_the_card(raw_test_run, tmp_path):
-    gap, note = hub.measure_pipeline_gap(raw_test_run)
+    gap, note = measure_pipeline_gap(raw_test_run)
     assert note == "measured" and gap is not None and gap.n == gap.n_test == 24
     # the prepared side is hf-ser predict itself, file by file ...
-    preds = hub.read_predictions(raw_test_run)
+    preds = read_predictions(raw_test_run)
     classifier = load_classifier(str(raw_test_run / "model"), "cpu")
     rows = classify(list(preds["path"]), classifier, segment="none")
     labels = [EMOTIONS.index(r["label"]) for r in rows]
@@ -645,16 +651,16 @@ def test_pipeline_on_raw_files_is_measured_against_predict_and_stated_in_the_car
             assert d["score"] == pytest.approx(row["probs"][d["label"]], abs=1e-4)
     # the raw side really is a different input: untrimmed audio gives other probabilities
     wave, sr = sf.read(rows[0]["path"], dtype="float32")
-    raw = stock(hub._raw_pipeline_input(rows[0]["path"], 16000), top_k=None)
+    raw = stock(_raw_pipeline_input(rows[0]["path"], 16000), top_k=None)
     assert max(abs(d["score"] - rows[0]["probs"][d["label"]]) for d in raw) > 1e-3
     # the card states both numbers and no longer claims the extractor alone reproduces training
-    text = hub.build_model_card(raw_test_run, "someone/ser-demo").text
+    text = build_model_card(raw_test_run, "someone/ser-demo").text
     assert f"UAR {100 * gap.uar_raw:.1f}% through `pipeline()`" in text
     assert f"against {100 * gap.uar_prepared:.1f}% with the training preparation" in text
     assert "all 24 test files" in text and "prepare_for_pipeline(wave, sr)" in text
     assert "feature extractor prepares it exactly as in training" not in text and "ffmpeg" in text
     # not measurable: said so, never a made-up number
-    skipped = hub.build_model_card(raw_test_run, "someone/ser-demo", pipeline_files=0).text
+    skipped = build_model_card(raw_test_run, "someone/ser-demo", pipeline_files=0).text
     assert "not measured (`--pipeline_check 0`)" in skipped
 
 
@@ -677,7 +683,7 @@ def test_prepare_for_pipeline_is_the_training_preparation():
 def test_card_uses_iso_codes_not_the_papers(tmp_path, model_dir):
     """The paper's ROM is Romany in ISO 639; cards name Romanian by its ISO codes (ro, ron) only."""
     run = make_run(tmp_path, model_dir)
-    card = hub.build_model_card(run, "someone/ser-demo", pipeline_files=0)
+    card = build_model_card(run, "someone/ser-demo", pipeline_files=0)
     text = card.content.split("---", 2)[2]
     assert re.search(r"\b(FRE|ITA|POR|ROM|SPA)\b", text) is None
     assert "Romanian (ro)" in text and "| ron |" in text and "ro" in card.data.language
