@@ -398,6 +398,32 @@ def _card_procedure(metrics: dict, run: dict) -> str:
     )
 
 
+def _citations(train_cards: list[CorpusCard]) -> list[str]:
+    """The card's citations: the method's paper, then each training corpus's citation once, in corpus order."""
+    citations = [
+        'The method follows F. A. Dal Rì, N. Garau, N. Conci, "Tackling cross-lingual generalization in '
+        'speech emotion recognition via linguistic grouping: a spotlight on Neo-Latin languages".'
+    ]
+    citations += list(dict.fromkeys(c.citation for c in train_cards if c.citation))
+    return citations
+
+
+def _intended_use(demo: bool) -> str:
+    """The card's intended-use paragraph (a demo checkpoint only tests tooling)."""
+    intended = (
+        "Research on speech emotion recognition: labelling or analysing short single-speaker utterances in the "
+        "training languages, comparing languages and corpora, or a starting point for fine-tuning on new data. "
+        "Inputs should be a few seconds of speech from one speaker; longer recordings are best cut into speech "
+        "segments (`hf-ser predict --segment vad`)."
+    )
+    if demo:
+        intended = (
+            "Testing and demonstrating tooling (training, sharing and inference scripts) end to end. "
+            "The model has no practical use on human speech."
+        )
+    return intended
+
+
 def card_context(
     metrics: dict,
     tests: dict[str, list[str]],
@@ -423,24 +449,10 @@ def card_context(
     licence, licence_note = resolve_licence(train_corpora)
     trained, evaluated = list(run.get("train_languages", [])), list(run.get("eval_languages", []))
     results_table, n_languages = _card_results(metrics, run, tests)
-    citations = [
-        'The method follows F. A. Dal Rì, N. Garau, N. Conci, "Tackling cross-lingual generalization in '
-        'speech emotion recognition via linguistic grouping: a spotlight on Neo-Latin languages".'
-    ]
-    citations += list(dict.fromkeys(c.citation for c in train_cards if c.citation))
+    citations = _citations(train_cards)
     pp = PreprocessConfig()
     max_seconds = data_cfg.get("max_seconds", pp.max_seconds)
-    intended = (
-        "Research on speech emotion recognition: labelling or analysing short single-speaker utterances in the "
-        "training languages, comparing languages and corpora, or a starting point for fine-tuning on new data. "
-        "Inputs should be a few seconds of speech from one speaker; longer recordings are best cut into speech "
-        "segments (`hf-ser predict --segment vad`)."
-    )
-    if demo:
-        intended = (
-            "Testing and demonstrating tooling (training, sharing and inference scripts) end to end. "
-            "The model has no practical use on human speech."
-        )
+    intended = _intended_use(demo)
     return {
         "title": f"Speech emotion recognition: {repo_id.split('/')[-1]}",
         "summary": _card_summary(metrics, run, init, backbone_name in RANDOM_BACKBONES, demo),
