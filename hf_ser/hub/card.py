@@ -71,16 +71,19 @@ def is_demo_run(metrics: dict) -> bool:
 
 
 def _pct(x: float | None) -> str:
+    """A fraction as a percentage with one decimal ('n/a' for None)."""
     return "n/a" if x is None else f"{100 * float(x):.1f}"
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of `rows` under `header` (pipes in cells escaped)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
 def _lang_name(code: str) -> str:
+    """The English name of a language code (an unknown code as given)."""
     return LANGUAGES[code].name if code in LANGUAGES else code
 
 
@@ -184,6 +187,7 @@ def build_card_data(metrics: dict, tests: dict[str, list[str]], model_name: str)
 
 
 def _hyperparameters(config: dict, run: dict) -> str:
+    """The card's table of training settings (optimiser, schedule, batch, loss, sampling, seed...)."""
     t, s, m = config.get("training", {}), config.get("ser", {}), config.get("model", {})
     bs, acc = t.get("per_device_train_batch_size"), t.get("gradient_accumulation_steps")
     precision = "bf16" if t.get("bf16") else "fp16" if t.get("fp16") else "fp32"
@@ -218,6 +222,7 @@ def _hyperparameters(config: dict, run: dict) -> str:
 
 
 def _split_protocol(data_cfg: dict, metrics: dict) -> str:
+    """How the train/test split was made (per-emotion or speaker-independent), with the per-language notes."""
     protocol, test_size, seed = (
         data_cfg.get("split", "paper"),
         data_cfg.get("test_size", 0.3),
@@ -248,6 +253,7 @@ def _split_protocol(data_cfg: dict, metrics: dict) -> str:
 
 
 def _limitations(run: dict, train_cards: list[CorpusCard], demo: bool) -> str:
+    """The card's list of limitations (demo, acted emotions, confounds, languages, untested groups, corpus notes)."""
     trained = list(run.get("train_languages", []))
     missing = [LANGUAGES[c].name for c in LANGUAGES if c not in trained]
     items = []
@@ -495,6 +501,7 @@ def card_context(
 
 
 def _jinja_available() -> bool:
+    """True when jinja2 is installed (ModelCard.from_template needs it)."""
     return importlib.util.find_spec("jinja2") is not None
 
 
@@ -503,6 +510,7 @@ def render_template(template: str, card_data: ModelCardData, context: dict[str, 
     values = {**card_data.to_dict(), **context, "card_data": card_data.to_yaml()}
 
     def field(m: re.Match) -> str:
+        """The value of one ``{{ name }}`` field; KeyError naming a field the context lacks."""
         if m.group(1) not in values:
             raise KeyError(f"{TEMPLATE_PATH.name}: no value for template field {m.group(1)!r}")
         return str(values[m.group(1)])

@@ -27,6 +27,7 @@ NETWORK_ERRORS = (ConnectionError, TimeoutError, httpx2.TransportError)
 
 
 def _login_hint() -> str:
+    """How to log in to the Hub (the end of every missing- or refused-token message)."""
     return (
         "log in with `hf auth login` (a token with write access from https://huggingface.co/settings/tokens) "
         "or set the HF_TOKEN environment variable"
@@ -34,6 +35,7 @@ def _login_hint() -> str:
 
 
 def _upload(api: HfApi, staged: Path, repo_id: str, private: bool, revision: str | None, message: str) -> str:
+    """Create the repo (and the branch `revision`) if needed and upload `staged` in one commit; returns its URL."""
     url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
     full_id = getattr(url, "repo_id", None) or repo_id
     if revision and revision != "main":

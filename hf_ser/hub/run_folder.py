@@ -28,6 +28,7 @@ def find_run_dir(path: str | Path) -> Path:
 
 
 def _model_files(run_dir: Path) -> list[Path]:
+    """The files of the run's model/ that go to the Hub; HubError when the model is incomplete or has no weights."""
     model_dir = run_dir / "model"
     for needed in ("config.json", "preprocessor_config.json"):
         if not (model_dir / needed).is_file():

@@ -41,6 +41,7 @@ def _is_local_path(value: str) -> bool:
 
 
 def _last_part(value: str) -> str:
+    """The last component of a path (a file or folder name), with / or \\ as separator."""
     return re.split(r"[\\/]", value.rstrip("/\\"))[-1] or value
 
 

@@ -18,6 +18,7 @@ from hf_ser.train.runs import STAGING_MARKER
 
 
 def _training_args(metrics: dict) -> dict:
+    """training_args.json: the run's configuration, config hash and versions, local paths scrubbed."""
     config = metrics.get("config", {})
     return scrub_paths(
         {
@@ -33,6 +34,7 @@ def _training_args(metrics: dict) -> dict:
 
 
 def _write_staged(run_dir: Path, repo_id: str, target: Path, pipeline_files: int = PIPELINE_CHECK_FILES) -> None:
+    """Write the upload folder into `target`: model files, card, scrubbed metrics and training args, LICENSE.md."""
     metrics = _load_metrics(run_dir)
     files = _model_files(run_dir)
     card = build_model_card(run_dir, repo_id, pipeline_files)
