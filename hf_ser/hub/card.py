@@ -17,8 +17,8 @@ from transformers import PretrainedConfig
 from hf_ser.data.audio import PreprocessConfig
 from hf_ser.hub.gap import PIPELINE_CHECK_FILES, PipelineGap, measure_pipeline_gap
 from hf_ser.hub.licences import SYNTHETIC_PREFIX, CorpusCard, corpus_card, resolve_licence
-from hf_ser.hub.run_folder import _load_metrics, find_run_dir
-from hf_ser.hub.scrub import _last_part, is_hub_id
+from hf_ser.hub.run_folder import find_run_dir, load_metrics
+from hf_ser.hub.scrub import is_hub_id, last_part
 from hf_ser.labels import EMOTIONS, LANGUAGES
 from hf_ser.metrics import F1_DEFINITION
 from hf_ser.train.modeling import RANDOM_BACKBONES, backbone_info
@@ -55,8 +55,8 @@ def pipeline_note(gap: PipelineGap | None, note: str) -> str:
     sample = "all" if gap.n == gap.n_test else f"a seeded sample of {gap.n} of the"
     return (
         f"**What skipping the preparation costs** (measured when this card was written, on {sample} {gap.n_test} "
-        f"test files of the run): UAR {_pct(gap.uar_raw)}% through `pipeline()` on the decoded audio as in the "
-        f"first snippet, against {_pct(gap.uar_prepared)}% with the training preparation (`prepare_for_pipeline`, "
+        f"test files of the run): UAR {pct(gap.uar_raw)}% through `pipeline()` on the decoded audio as in the "
+        f"first snippet, against {pct(gap.uar_prepared)}% with the training preparation (`prepare_for_pipeline`, "
         f"which is what `hf-ser predict` does); {gap.gap_points:+.1f} points for the preparation, and the two "
         f"gave the same label for {100 * gap.agreement:.0f}% of the files."
     )
@@ -70,7 +70,7 @@ def is_demo_run(metrics: dict) -> bool:
     )
 
 
-def _pct(x: float | None) -> str:
+def pct(x: float | None) -> str:
     """A fraction as a percentage with one decimal ('n/a' for None)."""
     return "n/a" if x is None else f"{100 * float(x):.1f}"
 
@@ -94,7 +94,7 @@ def _base_model(model_name: str) -> tuple[str | None, str]:
         return None, f"{kind} with **random initial weights** (no pre-trained backbone, `{model_name}`)"
     if is_hub_id(model_name):
         return model_name, f"pre-trained [`{model_name}`](https://huggingface.co/{model_name})"
-    return None, f"a local pre-trained checkpoint (`{_last_part(model_name)}`), not a Hub model"
+    return None, f"a local pre-trained checkpoint (`{last_part(model_name)}`), not a Hub model"
 
 
 def _eval_results(metrics: dict, run: dict, tests: dict[str, list[str]], data_cfg: dict) -> list[EvalResult]:
@@ -306,8 +306,8 @@ def _card_summary(metrics: dict, run: dict, init: str, random_init: bool, demo: 
     )
     if "all" in per_lang:
         summary += (
-            f" On the held-out test splits it reaches {_pct(per_lang['all']['uar'])}% UAR and "
-            f"{_pct(per_lang['all']['f1'])}% macro-F1 over {per_lang['all'].get('n', '?')} utterances."
+            f" On the held-out test splits it reaches {pct(per_lang['all']['uar'])}% UAR and "
+            f"{pct(per_lang['all']['f1'])}% macro-F1 over {per_lang['all'].get('n', '?')} utterances."
         )
     if demo:
         summary += " **This is a demonstration model trained on synthetic speech: do not use it on real data.**"
@@ -330,16 +330,16 @@ def _card_results(metrics: dict, run: dict, tests: dict[str, list[str]]) -> tupl
                 "yes" if lang in trained else "no (zero-shot)",
                 corp,
                 m.get("n", ""),
-                _pct(m.get("uar")),
-                _pct(m.get("f1")),
-                _pct(m.get("wa")),
+                pct(m.get("uar")),
+                pct(m.get("f1")),
+                pct(m.get("wa")),
             ]
         )
     n_languages = len(rows)
     if "all" in per_lang:
         a = per_lang["all"]
         rows.append(
-            ["**all (pooled)**", "", "", "", a.get("n", ""), _pct(a.get("uar")), _pct(a.get("f1")), _pct(a.get("wa"))]
+            ["**all (pooled)**", "", "", "", a.get("n", ""), pct(a.get("uar")), pct(a.get("f1")), pct(a.get("wa"))]
         )
     table = _md_table(
         [
@@ -534,7 +534,7 @@ def build_model_card(run_dir: str | Path, repo_id: str, pipeline_files: int = PI
     ``hf-ser predict`` (:func:`measure_pipeline_gap`), and the card states the UAR difference (0: not measured).
     """
     run_dir = find_run_dir(run_dir)
-    metrics = _load_metrics(run_dir)
+    metrics = load_metrics(run_dir)
     tests = evaluation_corpora(run_dir, metrics)
     card_data = build_card_data(metrics, tests, repo_id.split("/")[-1])
     gap, note = measure_pipeline_gap(run_dir, pipeline_files)

@@ -15,10 +15,10 @@ import httpx2
 from huggingface_hub import HfApi, get_token
 from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 
-from hf_ser.hub.card import _pct
+from hf_ser.hub.card import pct
 from hf_ser.hub.errors import HubError, HubUnreachable
 from hf_ser.hub.gap import PIPELINE_CHECK_FILES
-from hf_ser.hub.run_folder import _load_metrics, _model_files, find_run_dir
+from hf_ser.hub.run_folder import find_run_dir, load_metrics, model_files
 from hf_ser.hub.stage import stage_run
 from hf_ser.train.runs import STAGING_MARKER
 
@@ -73,14 +73,14 @@ def push_run(
         raise HubError(f"--repo_id {repo_id!r} is not a Hub model id; use USER/NAME or ORG/NAME")
     if dry_run:
         return stage_run(run_dir, repo_id, Path(output_dir) if output_dir else run_dir / "hub", pipeline_files)
-    metrics = _load_metrics(run_dir)
-    _model_files(run_dir)  # fail on an incomplete run before asking about tokens
+    metrics = load_metrics(run_dir)
+    model_files(run_dir)  # fail on an incomplete run before asking about tokens
     if (token or get_token()) is None:
         raise HubError(
             f"no Hugging Face token found: {_login_hint()}. Nothing was uploaded; `--dry_run` shows what would be."
         )
     uar = metrics.get("metrics", {}).get("all", {}).get("uar")
-    message = f"hf_ser: {metrics.get('run', run_dir.name)}" + (f" (UAR {_pct(uar)}%)" if uar is not None else "")
+    message = f"hf_ser: {metrics.get('run', run_dir.name)}" + (f" (UAR {pct(uar)}%)" if uar is not None else "")
     api = api if api is not None else HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="hf_ser_push_") as tmp:
         try:

@@ -12,7 +12,7 @@ from hf_ser.train.runs import RunRecord
 EXCLUDED_MODEL_FILES = frozenset({"training_args.bin"})
 
 
-def _load_metrics(run_dir: Path) -> dict:
+def load_metrics(run_dir: Path) -> dict:
     """The run's record as the dict the card is rendered from (RunRecordError, a UserError, when unusable)."""
     return RunRecord.load(run_dir).to_dict()
 
@@ -27,7 +27,7 @@ def find_run_dir(path: str | Path) -> Path:
     return p
 
 
-def _model_files(run_dir: Path) -> list[Path]:
+def model_files(run_dir: Path) -> list[Path]:
     """The files of the run's model/ that go to the Hub; HubError when the model is incomplete or has no weights."""
     model_dir = run_dir / "model"
     for needed in ("config.json", "preprocessor_config.json"):

@@ -40,7 +40,7 @@ def _is_local_path(value: str) -> bool:
     )
 
 
-def _last_part(value: str) -> str:
+def last_part(value: str) -> str:
     """The last component of a path (a file or folder name), with / or \\ as separator."""
     return re.split(r"[\\/]", value.rstrip("/\\"))[-1] or value
 
@@ -55,7 +55,7 @@ def scrub_paths(obj: Any, key: str | None = None) -> Any:
         return obj
     has_sep = "/" in obj or "\\" in obj
     if (key in PATH_KEYS and has_sep) or _is_local_path(obj):
-        return _last_part(obj)
+        return last_part(obj)
     if key == "model_name_or_path" and has_sep and not is_hub_id(obj):
-        return _last_part(obj)
+        return last_part(obj)
     return obj

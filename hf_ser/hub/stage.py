@@ -12,7 +12,7 @@ from hf_ser.hub.card import build_model_card
 from hf_ser.hub.errors import HubError
 from hf_ser.hub.gap import PIPELINE_CHECK_FILES
 from hf_ser.hub.licences import corpus_card, resolve_licence
-from hf_ser.hub.run_folder import _load_metrics, _model_files, find_run_dir
+from hf_ser.hub.run_folder import find_run_dir, load_metrics, model_files
 from hf_ser.hub.scrub import scrub_paths
 from hf_ser.train.runs import STAGING_MARKER
 
@@ -35,8 +35,8 @@ def _training_args(metrics: dict) -> dict:
 
 def _write_staged(run_dir: Path, repo_id: str, target: Path, pipeline_files: int = PIPELINE_CHECK_FILES) -> None:
     """Write the upload folder into `target`: model files, card, scrubbed metrics and training args, LICENSE.md."""
-    metrics = _load_metrics(run_dir)
-    files = _model_files(run_dir)
+    metrics = load_metrics(run_dir)
+    files = model_files(run_dir)
     card = build_model_card(run_dir, repo_id, pipeline_files)
     target.mkdir(parents=True)
     for f in files:
