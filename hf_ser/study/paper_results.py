@@ -17,7 +17,7 @@ TABLE3_SOURCE = f"{PAPER}, Table 3 (UAR / F1 cross-lingual generalization across
 
 Cells = dict[str, tuple[float, float]]
 
-# Row label -> language -> (UAR, F1). Row labels match the ones report.table2 builds
+# Row label -> language -> (UAR, F1). Row labels match the ones hf_ser.study.report.tables.table2 builds
 # (group titles from labels.group_title), plus the paper's external baseline row.
 TABLE2: dict[str, Cells] = {
     "Individual": {

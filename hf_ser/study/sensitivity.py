@@ -39,8 +39,11 @@ from hf_ser.console import ArgumentParser, command, setup_logging
 from hf_ser.errors import UserError
 from hf_ser.experiments import recipe
 from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path
-from hf_ser.study import report
 from hf_ser.study.lineage_sim import GridSpec, power_curve
+from hf_ser.study.report.claim_text import format_p, format_p_is
+from hf_ser.study.report.claims import check_lineage_claim, lineage_test
+from hf_ser.study.report.provenance import provenance
+from hf_ser.study.report.runs import load_runs
 from hf_ser.study.stats import ALPHA, DEFAULT_RESAMPLES
 
 logger = logging.getLogger(__name__)
@@ -74,9 +77,9 @@ def train_shift(output_dir: str | Path, shift: float, seeds: int, extra: Sequenc
 
 def analyse_shift(output_dir: str | Path, shift: float, n_resamples: int, alpha: float = ALPHA) -> dict:
     """The claim check at one shift: the configuration-level rank test, per-group figures, per-language margins."""
-    runs = report.load_runs(shift_dir(output_dir, shift))
-    claims = report.check_lineage_claim(runs, n_resamples, alpha)
-    check = report.lineage_test(claims, alpha)
+    runs = load_runs(shift_dir(output_dir, shift))
+    claims = check_lineage_claim(runs, n_resamples, alpha)
+    check = lineage_test(claims, alpha)
     return {
         "shift": shift,
         "test": check.get("test", {}),
@@ -92,7 +95,7 @@ def analyse_shift(output_dir: str | Path, shift: float, n_resamples: int, alpha:
             for c in claims
         },
         "seeds": sorted({r.get("seed") for r in runs if r.get("family") == "cross_group"}, key=str),
-        "provenance": report.provenance(runs),
+        "provenance": provenance(runs),
     }
 
 
@@ -183,7 +186,7 @@ def to_markdown(points: list[dict], detected: float | None, power: dict) -> str:
             lines.append(
                 f"| {p['shift']:g} | {t['mean_margin']:+.1f} | "
                 + (f"[{ci[0]:+.1f}, {ci[1]:+.1f}]" if ci else "//")
-                + f" | {t['rank_sum']} ({t['expected_rank_sum']:g}) | {report.format_p(t['p'])} | {best} |"
+                + f" | {t['rank_sum']} ({t['expected_rank_sum']:g}) | {format_p(t['p'])} | {best} |"
             )
         found = "none of the shifts tried" if detected is None else f"lineage_shift {detected:g}"
         lines += ["", f"Smallest trained shift detected at 5% (configuration-level rank test): {found}."]
@@ -232,7 +235,7 @@ def plot(points: list[dict], power: dict, path: str | Path) -> Path:
         ax.errorbar(xs, ys, yerr=[[y - c[0] for y, c in zip(ys, cis)], [c[1] - y for y, c in zip(ys, cis)]], marker="o")
         ax.axhline(0.0, color="grey", linewidth=1)
         for x, y, p in zip(xs, ys, pts):
-            label = report.format_p_is(p["test"]["p"])
+            label = format_p_is(p["test"]["p"])
             ax.annotate(label, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8)
         ax.set_xlabel("lineage_shift (trained demo grids)")
         ax.set_ylabel("mean own-group margin (UAR points)")

@@ -15,7 +15,9 @@ from hf_ser.data.corpora import CorpusError, prepare_scan, scan_manifest
 from hf_ser.data.dataset import DataArguments, split_dataset
 from hf_ser.errors import StorageError
 from hf_ser.labels import EMOTIONS
-from hf_ser.study import report
+from hf_ser.study.report.render import to_csv
+from hf_ser.study.report.runs import load_runs
+from hf_ser.study.report.tables import table2
 
 SR = 16_000
 
@@ -275,7 +277,7 @@ def test_two_grids_on_one_folder_train_every_run_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], logs
     trained = sum(log.count(": training on") for log in logs)
     assert trained == 3, logs  # three runs, each trained by exactly one of the two grids
-    tables = [report.to_csv(report.table2(report.load_runs(d))) for d in (tmp_path / "alone", tmp_path / "shared")]
+    tables = [to_csv(table2(load_runs(d))) for d in (tmp_path / "alone", tmp_path / "shared")]
     assert tables[0] == tables[1]
 
 

@@ -200,7 +200,9 @@ def test_killed_grid_resumes_to_the_same_tables(tmp_path, hf_ser_cache):
     import signal
     import time
 
-    from hf_ser.study import report
+    from hf_ser.study.report.render import to_csv
+    from hf_ser.study.report.runs import load_runs
+    from hf_ser.study.report.tables import table2
 
     straight = _grid(tmp_path / "straight")
     assert straight.wait(timeout=600) == 0, straight.stdout.read()
@@ -237,7 +239,7 @@ def test_killed_grid_resumes_to_the_same_tables(tmp_path, hf_ser_cache):
         assert p.stat().st_mtime_ns == stamp, f"{p.parent.name} was trained again"
         assert f"{p.parent.name}: finished earlier" in log
 
-    tables = [report.to_csv(report.table2(report.load_runs(d))) for d in (tmp_path / "straight", killed_dir)]
+    tables = [to_csv(table2(load_runs(d))) for d in (tmp_path / "straight", killed_dir)]
     assert tables[0] == tables[1] and tables[0].count("\n") >= 2
 
 

@@ -278,7 +278,7 @@ def test_report_and_analysis_write_nothing_under_home_nor_into_the_runs(grid, tm
     env.update(HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     env.pop("HF_HOME", None)
     script = (
-        "import sys; from hf_ser.study.report import main as report; "
+        "import sys; from hf_ser.study.report.__main__ import main as report; "
         "from hf_ser.study.analysis.__main__ import main as analysis; "
         f"sys.exit(report([{str(grid)!r}, '--output_dir', {str(report_dir)!r}]) or analysis(['all', {str(grid)!r}, "
         f"'--output_dir', {str(out)!r}, '--only', 'layers', 'confusion', '--no_progress']))"

@@ -13,7 +13,15 @@ from matplotlib.image import imread
 
 from hf_ser import labels
 from hf_ser.console import run_command
-from hf_ser.study import paper_results, report
+from hf_ser.study import paper_results
+from hf_ser.study.report.__main__ import main, write_report
+from hf_ser.study.report.cells import Cell, Table
+from hf_ser.study.report.claim_text import claim_line, claim_summary, conditional_summary, lineage_text
+from hf_ser.study.report.claims import check_lineage_claim, lineage_test, paper_runs
+from hf_ser.study.report.heatmap import table_figure
+from hf_ser.study.report.render import CI_NOTE, to_cells_csv, to_csv, to_json, to_latex, to_markdown
+from hf_ser.study.report.runs import NoRuns, load_runs
+from hf_ser.study.report.tables import table2, table3
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
 OTHERS = ["ARA", "BEN", "CHI", "ENG", "RUS"]
@@ -161,26 +169,26 @@ EXPECTED_TABLE3 = f"""\
 
 
 def test_table2_markdown_exact(runs_dir: Path) -> None:
-    table = report.table2(report.load_runs(runs_dir))
-    assert report.to_markdown(table) == EXPECTED_TABLE2
+    table = table2(load_runs(runs_dir))
+    assert to_markdown(table) == EXPECTED_TABLE2
 
 
 def test_table3_markdown_exact(runs_dir: Path) -> None:
-    table = report.table3(report.load_runs(runs_dir))
-    assert report.to_markdown(table) == EXPECTED_TABLE3
+    table = table3(load_runs(runs_dir))
+    assert to_markdown(table) == EXPECTED_TABLE3
 
 
 def test_single_seed_cells_are_plain(tmp_path: Path) -> None:
     write_run(tmp_path, "single-SPA-seed3", "single_language", ["SPA"], "neo_latin", {"SPA": (0.584, 0.574)}, seed=3)
-    table = report.table2(report.load_runs(tmp_path))
-    assert table.rows == [("Individual", [None, None, None, None, report.Cell(58.4, 57.4), *[None] * 5])]
+    table = table2(load_runs(tmp_path))
+    assert table.rows == [("Individual", [None, None, None, None, Cell(58.4, 57.4), *[None] * 5])]
     assert str(table.rows[0][1][4]) == "58.4 / 57.4"
-    assert "One seed per cell (3)." in report.to_markdown(table)
+    assert "One seed per cell (3)." in to_markdown(table)
 
 
 def test_csv_and_latex_contain_the_cells(runs_dir: Path) -> None:
-    runs = report.load_runs(runs_dir)
-    rows = list(csv.reader(io.StringIO(report.to_csv(report.table2(runs)))))
+    runs = load_runs(runs_dir)
+    rows = list(csv.reader(io.StringIO(to_csv(table2(runs)))))
     assert rows[0] == ["Train Set", *labels.LANGUAGES]
     by_label = {row[0]: dict(zip(rows[0][1:], row[1:])) for row in rows[1:]}
     assert by_label["Individual"]["FRE"] == "61.0±1.4 / 59.0±1.4"
@@ -188,7 +196,7 @@ def test_csv_and_latex_contain_the_cells(runs_dir: Path) -> None:
     assert by_label["Neo-Latin"]["RUS"] == "//"
     assert set(by_label) == {"Individual", "Neo-Latin", "All"}
 
-    tex = report.to_latex(report.table3(runs, paper=True))
+    tex = to_latex(table3(runs, paper=True))
     assert "\\begin{tabular}{l" + "c" * len(labels.LANGUAGES) + "}" in tex
     assert "ITA, POR, ROM, SPA & 59.0$\\pm$1.4 / 58.0$\\pm$1.4 & // &" in tex
     assert "BEN, CHI, ENG, RUS & 55.0 / 54.0 & 52.0 / 51.0" in tex
@@ -200,14 +208,14 @@ def test_csv_and_latex_contain_the_cells(runs_dir: Path) -> None:
 
 
 def test_paper_rows(runs_dir: Path) -> None:
-    runs = report.load_runs(runs_dir)
-    md2 = report.to_markdown(report.table2(runs, paper=True))
+    runs = load_runs(runs_dir)
+    md2 = to_markdown(table2(runs, paper=True))
     assert "| Paper: Individual | 66.4 / 65.6 | 81.0 / 81.1 | 75.1 / 72.7 |" in md2
     assert "| Paper: Baseline (Wav2Vec) [15] | 41.4 / 40.2 | 56.7 / 56.6 | // | // | 62.9 / 62.8 |" in md2
     assert "| **— paper —** |" in md2
     assert md2.index("| All |") < md2.index("**— paper —**") < md2.index("Paper: Individual")
     assert paper_results.TABLE2_SOURCE in md2
-    md3 = report.to_markdown(report.table3(runs, paper=True))
+    md3 = to_markdown(table3(runs, paper=True))
     assert "| Paper: ITA, POR, ROM, SPA | 58.4 / 57.4 | // | // | // | // | 37.4 / 37.3 |" in md3
     assert md3.count("| Paper: ") == len(paper_results.TABLE3)
 
@@ -239,14 +247,14 @@ def test_speaker_split_and_its_fallbacks_are_stated(tmp_path: Path) -> None:
     payload = json.loads(path.read_text(encoding="utf-8"))
     payload["config"], payload["split_notes"] = {"data": {"split": "speaker"}}, notes
     path.write_text(json.dumps(payload), encoding="utf-8")
-    caption = report.table2(report.load_runs(tmp_path)).caption
+    caption = table2(load_runs(tmp_path)).caption
     assert "Speaker-independent split" in caption
     assert "fallback: ITA (speaker ids missing or fewer than 2 speakers: fell back to the paper protocol)" in caption
     assert "FRE (" not in caption
 
 
 def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
-    claims = {c["language"]: c for c in report.check_lineage_claim(report.load_runs(runs_dir))}
+    claims = {c["language"]: c for c in check_lineage_claim(load_runs(runs_dir))}
     assert list(claims) == ["FRE", "ITA", "ARA"]
     assert claims["FRE"]["verdict"] == "yes" and claims["FRE"]["best_is_own_group"]
     assert claims["FRE"]["margin"] == pytest.approx(4.0)
@@ -254,7 +262,7 @@ def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
     assert claims["ITA"]["margin"] == pytest.approx(-2.0)
     assert claims["ARA"]["verdict"] == "no" and claims["ARA"]["best_train"] == "ITA, POR, ROM, SPA"
     assert claims["ARA"]["margin"] == pytest.approx(-7.0)
-    assert report.claim_line(claims["FRE"]) == (
+    assert claim_line(claims["FRE"]) == (
         "FRE: best unseen UAR 59.0 from ITA, POR, ROM, SPA (own group) -> yes "
         "(margin +4.0 points: own group 59.0 vs best other 55.0 from BEN, CHI, ENG, RUS; "
         "other-group mean 55.0 of 1 configuration, margin over mean +4.0; own rank 1 of 2)"
@@ -265,7 +273,7 @@ def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
     assert claims["ARA"]["n_other"] == 2 and claims["ARA"]["mean_other_uar"] == pytest.approx(31.0)
     assert claims["ARA"]["std_other_uar"] == pytest.approx(8.485, abs=1e-3)
     assert claims["ARA"]["mean_margin"] == pytest.approx(-1.0)
-    assert report.claim_summary(list(claims.values())) == (
+    assert claim_summary(list(claims.values())) == (
         "Lineage claim (Sec. 4.3): 1 of 3 held-out languages transfer best within their own group "
         "(Neo-Latin 1/2, Others 0/1). Own group above the other group's mean: Neo-Latin 1/2, mean +1.0 points; "
         "Others 0/1, mean -1.0 points."
@@ -273,7 +281,7 @@ def test_claim_check_on_constructed_runs(runs_dir: Path) -> None:
 
 
 def test_claim_check_on_the_papers_table3() -> None:
-    claims = {c["language"]: c["verdict"] for c in report.check_lineage_claim(report.paper_runs())}
+    claims = {c["language"]: c["verdict"] for c in check_lineage_claim(paper_runs())}
     assert claims == {
         "FRE": "yes",
         "ITA": "tie",
@@ -289,7 +297,7 @@ def test_claim_check_on_the_papers_table3() -> None:
 
 
 def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert report.main([str(runs_dir), "--paper"]) == 0
+    assert main([str(runs_dir), "--paper"]) == 0
     out = runs_dir / "report"
     for name in ("table2", "table3"):
         for ext in ("md", "csv", "tex", "png", "json"):
@@ -317,8 +325,8 @@ def test_write_report_files_and_cli(runs_dir: Path, capsys: pytest.CaptureFixtur
     assert "own group best for 4 of 5 (the paper's statistic), p = 0.003" in md
     assert claims["p_value_nulls"]["p_rank"].startswith("lineage does not matter")
     # Re-running reads the runs again but never the report folder it wrote.
-    assert report.main([str(runs_dir), "--output_dir", str(runs_dir / "elsewhere")]) == 0
-    assert report.main([str(runs_dir), "--out", str(runs_dir / "old-flag")]) == 2  # one spelling: --output_dir
+    assert main([str(runs_dir), "--output_dir", str(runs_dir / "elsewhere")]) == 0
+    assert main([str(runs_dir), "--out", str(runs_dir / "old-flag")]) == 2  # one spelling: --output_dir
     assert "paper's Table 3" not in (runs_dir / "elsewhere" / "claims.md").read_text(encoding="utf-8")
 
 
@@ -331,18 +339,18 @@ def test_corrupt_and_partial_files_are_skipped(runs_dir: Path, caplog: pytest.Lo
     del data["metrics"]["ITA"]["f1"]
     partial.write_text(json.dumps(data), encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="hf_ser.study.report"):
-        runs = report.load_runs(runs_dir)
+        runs = load_runs(runs_dir)
     assert str(broken) in caplog.text and str(partial) in caplog.text
     assert "'f1'" in caplog.text
     assert {r["run"] for r in runs} >= {"single-FRE-seed0", "multi-all-seed1"}
-    assert report.to_markdown(report.table2(runs)) == EXPECTED_TABLE2
+    assert to_markdown(table2(runs)) == EXPECTED_TABLE2
 
 
 def test_no_metrics_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(report.NoRuns, match="hf-ser recipe"):
-        report.load_runs(tmp_path)
-    assert run_command(report.main, [str(tmp_path / "missing")]) == 2
-    assert run_command(report.main, [str(tmp_path), "--n_resamples", "-1"]) == 2
+    with pytest.raises(NoRuns, match="hf-ser recipe"):
+        load_runs(tmp_path)
+    assert run_command(main, [str(tmp_path / "missing")]) == 2
+    assert run_command(main, [str(tmp_path), "--n_resamples", "-1"]) == 2
     err = capsys.readouterr().err
     assert str(tmp_path / "missing") in err and "hf-ser recipe" in err
 
@@ -350,9 +358,9 @@ def test_no_metrics_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_user_added_language_gets_a_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(labels.LANGUAGES, "CAT", labels.Language("CAT", "Catalan", "ca", "cat", "neo_latin", "Romance"))
     write_run(tmp_path, "single-CAT-seed0", "single_language", ["CAT"], "neo_latin", {"CAT": (0.5, 0.45)})
-    table = report.table2(report.load_runs(tmp_path))
+    table = table2(load_runs(tmp_path))
     assert table.columns[-1] == "CAT"
-    assert report.to_markdown(table).splitlines()[-1] == "| Individual |" + " // |" * 10 + " 50.0 / 45.0 |"
+    assert to_markdown(table).splitlines()[-1] == "| Individual |" + " // |" * 10 + " 50.0 / 45.0 |"
 
 
 def test_group_row_from_a_language_subset(tmp_path: Path) -> None:
@@ -365,7 +373,7 @@ def test_group_row_from_a_language_subset(tmp_path: Path) -> None:
         {"ARA": (0.9, 0.8), "BEN": (0.7, 0.6), "all": (0.8, 0.7)},
     )
     write_run(tmp_path, "multi-custom-seed0", "multilingual", ["SPA", "FRE"], "custom", {"FRE": (0.5, 0.4)})
-    table = report.table2(report.load_runs(tmp_path))
+    table = table2(load_runs(tmp_path))
     assert [(label, [str(c) for c in cells if c]) for label, cells in table.rows] == [
         ("Others", ["90.0 / 80.0", "70.0 / 60.0"]),
         ("FRE, SPA", ["50.0 / 40.0"]),
@@ -420,40 +428,40 @@ def write_grid_with_predictions(root: Path, shift: float, n: int = 150, seed: in
 
 def test_cells_carry_bootstrap_cis_from_predictions(tmp_path: Path) -> None:
     write_grid_with_predictions(tmp_path, shift=0.0)
-    table = report.table3(report.load_runs(tmp_path), n_resamples=300)
+    table = table3(load_runs(tmp_path), n_resamples=300)
     cells = [c for _, row in table.rows for c in row if c is not None]
     assert len(cells) == 60 and all(c.uar_ci and c.uar_ci[0] < c.uar < c.uar_ci[1] for c in cells)
     assert all(c.f1_ci[0] < c.f1 < c.f1_ci[1] and c.wa is not None and c.n == 150 for c in cells)
-    md = report.to_markdown(table, ci=True)
-    assert report.CI_NOTE in md and "[" in md.splitlines()[-1]
-    assert "[" not in report.to_markdown(table).splitlines()[-1]  # CIs only when asked in Markdown
-    rows = list(csv.DictReader(io.StringIO(report.to_cells_csv(table))))
+    md = to_markdown(table, ci=True)
+    assert CI_NOTE in md and "[" in md.splitlines()[-1]
+    assert "[" not in to_markdown(table).splitlines()[-1]  # CIs only when asked in Markdown
+    rows = list(csv.DictReader(io.StringIO(to_cells_csv(table))))
     assert len(rows) == 60 and float(rows[0]["uar_low"]) < float(rows[0]["uar"]) < float(rows[0]["uar_high"])
-    assert report.to_json(table)["rows"][0]["cells"]["FRE"]["uar_ci"] is not None
+    assert to_json(table)["rows"][0]["cells"]["FRE"]["uar_ci"] is not None
 
 
 def test_planted_lineage_effect_is_significant_and_every_p_value_names_its_null(tmp_path: Path) -> None:
     write_grid_with_predictions(tmp_path, shift=0.3)
-    claims = report.check_lineage_claim(report.load_runs(tmp_path), n_resamples=300)
+    claims = check_lineage_claim(load_runs(tmp_path), n_resamples=300)
     assert len(claims) == 10
     assert all(c["rank"] == 1 and c["mean_margin_ci"][0] > 0 for c in claims)
     assert all(c["p_conditional_holm"] >= c["p_conditional"] for c in claims)
     assert not any(c["significant"] for c in claims)  # one language of six configurations: p >= 1/6
-    check = report.lineage_test(claims)
+    check = lineage_test(claims)
     assert check["test"]["significant"] and check["test"]["rank_sum"] == 10
     assert check["test"]["p"] == pytest.approx(6.0**-10)
     assert check["groups"]["neo_latin"]["best_count"] == 5 and "significant" not in check["groups"]["neo_latin"]
-    text = "\n".join(report.lineage_text(check))
+    text = "\n".join(lineage_text(check))
     assert "significant at 0.05" in text and "Null tested: lineage does not matter" in text
     assert "Assumption: apart from lineage" in text
-    conditional = report.conditional_summary(claims)
+    conditional = conditional_summary(claims)
     assert conditional.startswith("Conditional on these trained networks") and "significant" not in conditional
 
 
 def test_null_lineage_grid_is_not_called_significant(tmp_path: Path) -> None:
     """Runs that differ only by chance: the configuration-level test does not fire and says which null it tests."""
     write_grid_with_predictions(tmp_path, shift=0.0, seed=1)
-    assert report.main([str(tmp_path), "--n_resamples", "200"]) == 0
+    assert main([str(tmp_path), "--n_resamples", "200"]) == 0
     claims = json.loads((tmp_path / "report" / "claims.json").read_text(encoding="utf-8"))
     assert claims["lineage_test"]["test"]["significant"] is False
     assert not any(c["significant"] for c in claims["languages"])
@@ -471,7 +479,7 @@ def test_kfold_runs_merge_like_seeds(tmp_path: Path) -> None:
         payload = json.loads(path.read_text(encoding="utf-8"))
         payload["data_args"] = {"split": "kfold", "folds": 2, "fold": fold}
         path.write_text(json.dumps(payload), encoding="utf-8")
-    table = report.table2(report.load_runs(tmp_path))
+    table = table2(load_runs(tmp_path))
     cell = table.rows[0][1][0]
     assert cell.n_seeds == 2 and cell.uar == pytest.approx(55.0)
     assert "x folds 1, 2" in table.caption
@@ -490,7 +498,7 @@ def test_balancing_ablation_variants_get_their_own_rows(tmp_path: Path) -> None:
         payload = json.loads(path.read_text(encoding="utf-8"))
         payload["variant"] = variant
         path.write_text(json.dumps(payload), encoding="utf-8")
-    table = report.table2(report.load_runs(tmp_path))
+    table = table2(load_runs(tmp_path))
     assert sorted(label for label, _ in table.rows) == [
         "Neo-Latin [both]",
         "Neo-Latin [neither]",
@@ -514,7 +522,7 @@ def test_external_models_are_their_own_zero_shot_rows_and_frozen_upstream_runs_s
     save(
         "frozen", run="frozen", family="multilingual", name="up", train=["FRE", "ITA"], protocol={"upstream": "frozen"}
     )
-    table = report.table2(report.load_runs(tmp_path))
+    table = table2(load_runs(tmp_path))
     rows = dict(table.rows)
     assert list(rows) == [
         "Existing model, trained on a tested language, scored as is: mine",
@@ -540,7 +548,7 @@ def test_runs_that_differ_only_in_backbone_are_rows_side_by_side(tmp_path):
                 metrics={lang: {"uar": uar, "f1": uar, "n": 9}, "all": {"uar": uar, "f1": uar, "n": 9}},
                 config={"model": {"model_name_or_path": backbone}},
             ).save(tmp_path / backbone.split("/")[-1] / f"single-{lang}-seed0")
-    rows = dict(report.table2(report.load_runs(tmp_path)).rows)
+    rows = dict(table2(load_runs(tmp_path)).rows)
     assert set(rows) == {"Individual [wav2vec2-xls-r-300m]", "Individual [wavlm-large]"}
     assert str(rows["Individual [wavlm-large]"][0]) == "70.0 / 70.0"
 
@@ -567,7 +575,7 @@ def test_simulated_null_grids_are_rarely_and_planted_effects_usually_significant
     """
     from hf_ser.study.lineage_sim import GridSpec, write_grid
 
-    monkeypatch.setattr(report, "plot_table", lambda table, path: Path(path))
+    monkeypatch.setattr("hf_ser.study.report.__main__.plot_table", lambda table, path: Path(path))
     flagged = {}
     for effect, grids in ((0.0, 16), (11.0, 6)):
         hits = 0
@@ -575,7 +583,7 @@ def test_simulated_null_grids_are_rarely_and_planted_effects_usually_significant
             root = write_grid(
                 tmp_path / f"e{effect:g}-{g}", GridSpec(effect=effect), seed=1000 * int(effect) + g, predictions=g == 0
             )
-            assert report.main([str(root), "--n_resamples", "20" if g == 0 else "0"]) == 0
+            assert main([str(root), "--n_resamples", "20" if g == 0 else "0"]) == 0
             hits += _any_significant(json.loads((root / "report" / "claims.json").read_text(encoding="utf-8")))
         flagged[effect] = hits
     capsys.readouterr()
@@ -594,7 +602,7 @@ def test_report_files_carry_their_provenance_and_the_paper_is_a_separate_panel(t
             "data": {"demo": True, "lineage_shift": 0.5, "split": "paper"},
         }
         (folder / "metrics.json").write_text(json.dumps(record), encoding="utf-8")
-    out = report.write_report(root, paper=True, n_resamples=0)
+    out = write_report(root, paper=True, n_resamples=0)
     context = (
         "Runs: synthetic eSpeak demo corpus (not real emotional speech); backbone demo-tiny; 5 epochs; "
         "1 seed(s) per configuration; split paper; lineage_shift 0.5; 24 test utterances per language."
@@ -605,8 +613,8 @@ def test_report_files_carry_their_provenance_and_the_paper_is_a_separate_panel(t
     for name in ("table3.md", "table3.tex", "table3.csv", "table3_cells.csv"):
         assert "shift 0.5" in (out / name).read_text(encoding="utf-8"), name  # LaTeX escapes the underscore
     assert json.loads((out / "table3.json").read_text(encoding="utf-8"))["provenance"]["synthetic"] is True
-    table = report.table3(report.load_runs(root), paper=True, n_resamples=0)
-    figure = report.table_figure(table)
+    table = table3(load_runs(root), paper=True, n_resamples=0)
+    figure = table_figure(table)
     panels = [ax for ax in figure.axes if ax.get_label() != "<colorbar>"]
     assert [ax.get_title(loc="left") for ax in panels] == [
         "these runs (own colour scale)",
@@ -626,14 +634,14 @@ def test_report_writes_every_file_before_printing(runs_dir: Path, monkeypatch: p
 
     monkeypatch.setattr("sys.stdout", ClosedPipe())
     with pytest.raises(BrokenPipeError):
-        report.write_report(runs_dir, n_resamples=0)
+        write_report(runs_dir, n_resamples=0)
     for name in ("claims.md", "claims.json", "table2.md", "table3.png", "table3_cells.csv"):
         assert (runs_dir / "report" / name).stat().st_size > 0
 
 
 def test_help_shows_plain_text_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        report.main(["--help"])
+        main(["--help"])
     text = capsys.readouterr().out
     assert "95% bootstrap" in text and "%%" not in text and "``" not in text
     assert "examples:" in text and "hf-ser report runs/" in text
@@ -643,14 +651,14 @@ def test_analysis_index_shows_the_claim_check_under_a_heading_that_matches(tmp_p
     from hf_ser.study.analysis import index
 
     write_grid_with_predictions(tmp_path / "grid", shift=0.3, n=60)
-    runs = report.load_runs(tmp_path / "grid")
-    table = report.table3(runs, n_resamples=0)
-    claims = report.check_lineage_claim(runs, n_resamples=50)
+    runs = load_runs(tmp_path / "grid")
+    table = table3(runs, n_resamples=0)
+    claims = check_lineage_claim(runs, n_resamples=50)
     page = index.build_page(tmp_path / "grid", tmp_path / "out", {}, [], [table], None, claims).markdown()
     assert "## Table 3\n" in page and "Tables 2 and 3" not in page
     assert "## Section 4.3 lineage claim" in page and "Lineage test (configuration level" in page
     assert "| FRE | Neo-Latin |" in page and "1 of 6" in page
-    assert index.tables_heading([report.Table("", [], name="table2"), table]) == "Tables 2 and 3"
+    assert index.tables_heading([Table("", [], name="table2"), table]) == "Tables 2 and 3"
 
 
 def test_displayed_and_tested_margins_are_one_definition_with_unequal_seed_counts(tmp_path: Path) -> None:
@@ -663,6 +671,6 @@ def test_displayed_and_tested_margins_are_one_definition_with_unequal_seed_count
     for held in ("ARA", "BEN", "FRE"):  # one seed left in a few configurations, three in the others
         for seed in (1, 2):
             shutil.rmtree(next(root.glob(f"xgroup-*-minus-{held}-seed{seed}")))
-    claims = report.check_lineage_claim(report.load_runs(root), n_resamples=20)
+    claims = check_lineage_claim(load_runs(root), n_resamples=20)
     for c in claims:
         assert c["tested_margin"] == pytest.approx(c["mean_margin"], abs=1e-9)

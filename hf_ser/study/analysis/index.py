@@ -23,11 +23,17 @@ from hf_ser.errors import UserError
 from hf_ser.experiments.few_shot.outputs import HEADER as FEW_SHOT_HEADER
 from hf_ser.experiments.few_shot.outputs import table_rows as few_shot_rows
 from hf_ser.safe_io import atomic_write_json
-from hf_ser.study import report
 from hf_ser.study.analysis.confusion import run_confusion
 from hf_ser.study.analysis.features import model_config, model_tag
 from hf_ser.study.analysis.layers import run_layers, summary_line
 from hf_ser.study.analysis.tsne import default_layers, run_tsne
+from hf_ser.study.report.cells import NOT_EVALUATED, Table
+from hf_ser.study.report.claim_text import claim_summary, claims_payload, lineage_text
+from hf_ser.study.report.claims import check_lineage_claim, lineage_test
+from hf_ser.study.report.heatmap import plot_table
+from hf_ser.study.report.render import ROW_HEADER, to_csv, to_markdown
+from hf_ser.study.report.runs import load_runs
+from hf_ser.study.report.tables import table2, table3
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +123,9 @@ def _url(path: str) -> str:
     return path.replace(os.sep, "/").replace(" ", "%20")
 
 
-def _table_block(page: Page, table: report.Table) -> None:
-    rows = [[label, *(report.NOT_EVALUATED if c is None else str(c) for c in cells)] for label, cells in table.rows]
-    page.table([report.ROW_HEADER, *table.columns], rows, table.caption)
+def _table_block(page: Page, table: Table) -> None:
+    rows = [[label, *(NOT_EVALUATED if c is None else str(c) for c in cells)] for label, cells in table.rows]
+    page.table([ROW_HEADER, *table.columns], rows, table.caption)
 
 
 def analyse_run(
@@ -194,7 +200,7 @@ def build_page(
     out: Path,
     analysed: dict[str, dict],
     few_shots: list[Path],
-    tables: list[report.Table],
+    tables: list[Table],
     model: str | None,
     claims: list[dict] | None = None,
 ) -> Page:
@@ -279,7 +285,7 @@ def build_page(
 CLAIM_RESAMPLES = 1000  # bootstrap resamples for the claim check's margin CIs on the page (a few seconds)
 
 
-def tables_heading(tables: list[report.Table]) -> str:
+def tables_heading(tables: list[Table]) -> str:
     """'Tables 2 and 3', 'Table 3', ... naming exactly the tables shown ('Tables' when none)."""
     numbers = [t.name.removeprefix("table") for t in tables]
     if not numbers:
@@ -294,8 +300,8 @@ def claim_block(page: Page, claims: list[dict]) -> None:
     """The Section 4.3 claim check as in ``claims.md``: summary, the configuration-level test (its null and
     assumption), per-group figures and one row per held-out language."""
     page.heading(2, "Section 4.3 lineage claim")
-    page.text(report.claim_summary(claims))
-    for line in report.lineage_text(report.lineage_test(claims)):
+    page.text(claim_summary(claims))
+    for line in lineage_text(lineage_test(claims)):
         page.text(line)
     rows = []
     for r in claims:
@@ -341,7 +347,7 @@ def run_all(
     Returns the index path and the failed steps ('<run>: <step>'), so the command can exit 1 when any failed.
     """
     runs_dir = Path(runs_dir)
-    runs = report.load_runs(runs_dir)
+    runs = load_runs(runs_dir)
     out = Path(output_dir) if output_dir else runs_dir / "analysis"
     out.mkdir(parents=True, exist_ok=True)
     analysed: dict[str, dict] = {}
@@ -367,14 +373,14 @@ def run_all(
             progress=progress,
         )
     tables = []
-    for table in (report.table2(runs), report.table3(runs)):
+    for table in (table2(runs), table3(runs)):
         if table.rows:
-            (out / f"{table.name}.md").write_text(report.to_markdown(table), encoding="utf-8")
-            (out / f"{table.name}.csv").write_text(report.to_csv(table), encoding="utf-8")
-            report.plot_table(table, out / f"{table.name}.png")
+            (out / f"{table.name}.md").write_text(to_markdown(table), encoding="utf-8")
+            (out / f"{table.name}.csv").write_text(to_csv(table), encoding="utf-8")
+            plot_table(table, out / f"{table.name}.png")
             tables.append(table)
     few_shots = sorted(p for p in runs_dir.rglob("few_shot.json") if "analysis" not in p.relative_to(runs_dir).parts)
-    claims = report.check_lineage_claim(runs, CLAIM_RESAMPLES)
+    claims = check_lineage_claim(runs, CLAIM_RESAMPLES)
     page = build_page(runs_dir, out, analysed, few_shots, tables, model, claims)
     (out / "index.md").write_text(page.markdown(), encoding="utf-8")
     (out / "index.html").write_text(page.html(), encoding="utf-8")
@@ -390,7 +396,7 @@ def run_all(
             "runs_dir": str(runs_dir),
             "runs": summary,
             "tables": [t.name for t in tables],
-            "claims": report.claims_payload(claims) if claims else None,
+            "claims": claims_payload(claims) if claims else None,
             "few_shot": [str(p.relative_to(runs_dir)) for p in few_shots],
         },
     )
