@@ -73,69 +73,91 @@ def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, 
     results = []
     for group, members in labels.groups().items():
         for lang in members:
-            candidates = []
-            tested: dict[str, list[_Experiment]] = {"own": [], "other": []}
-            for exp in experiments:
-                if lang in exp.train or (cell := exp.cell(lang, 0)) is None:
-                    continue
-                inside = [c for c in exp.train if c in members]
-                kind = "own" if len(inside) == len(exp.train) else ("other" if not inside else "mixed")
-                candidates.append(
-                    {"train": exp.label, "kind": kind, "uar": cell.uar, "f1": cell.f1, "n_seeds": cell.n_seeds}
-                )
-                tested["own" if kind == "own" else "other"].append(exp)
+            candidates, tested = _candidates(experiments, lang, members)
             own = [c for c in candidates if c["kind"] == "own"]
             if not own:
                 continue  # never held out of its own group
-            others = [c for c in candidates if c["kind"] != "own"]
-            best_own = max(own, key=lambda c: c["uar"])
-            best_other = max(others, key=lambda c: c["uar"]) if others else None
-            other_uars = np.array([c["uar"] for c in others], dtype=float)
-            mean_other = float(other_uars.mean()) if others else None
-            std_other = float(other_uars.std(ddof=1)) if len(others) > 1 else (0.0 if others else None)
-            if best_other is None:
-                margin, verdict, best = None, "n/a", best_own
-            else:
-                margin = best_own["uar"] - best_other["uar"]
-                verdict = "tie" if abs(margin) < TIE_POINTS else ("yes" if margin > 0 else "no")
-                best = best_own if margin > -TIE_POINTS else best_other
-            rank = own_rank(best_own["uar"], other_uars) if others else None
-            results.append(
-                {
-                    "language": lang,
-                    "group": group,
-                    "group_title": labels.group_title(group),
-                    "best_uar": best["uar"],
-                    "best_f1": best["f1"],
-                    "best_train": best["train"],
-                    "best_kind": best["kind"],
-                    "best_is_own_group": best["kind"] == "own",
-                    "own_group_uar": best_own["uar"],
-                    "own_group_train": best_own["train"],
-                    "best_other_uar": None if best_other is None else best_other["uar"],
-                    "best_other_train": None if best_other is None else best_other["train"],
-                    "margin": margin,
-                    "verdict": verdict,
-                    "mean_other_uar": mean_other,
-                    "std_other_uar": std_other,
-                    "n_other": len(others),
-                    "mean_margin": None if mean_other is None else best_own["uar"] - mean_other,
-                    "rank": rank,
-                    "n_configs": len(others) + 1 if others else None,
-                    "p_rank": None if rank is None else rank / (len(others) + 1),
-                    "significant": None,
-                    **_margin_tests(
-                        lang,
-                        [e for e in tested["own"] if e.label == best_own["train"]][:1],
-                        tested["other"],
-                        n_resamples,
-                        alpha,
-                    ),
-                    "candidates": candidates,
-                }
-            )
+            results.append(_language_result(lang, group, candidates, own, tested, n_resamples, alpha))
     _correct(results, alpha)
     return results
+
+
+def _candidates(
+    experiments: list[_Experiment], lang: str, members: list[str]
+) -> tuple[list[dict], dict[str, list[_Experiment]]]:
+    """The configurations that evaluated `lang` without training on it, and their experiments by kind.
+
+    Each candidate is {'train', 'kind' (own/other/mixed group of `members`), 'uar', 'f1', 'n_seeds'}, scored by its
+    mean over seeds; ``tested`` maps 'own' and 'other' (mixed included) to the experiments behind them.
+    """
+    candidates = []
+    tested: dict[str, list[_Experiment]] = {"own": [], "other": []}
+    for exp in experiments:
+        if lang in exp.train or (cell := exp.cell(lang, 0)) is None:
+            continue
+        inside = [c for c in exp.train if c in members]
+        kind = "own" if len(inside) == len(exp.train) else ("other" if not inside else "mixed")
+        candidates.append({"train": exp.label, "kind": kind, "uar": cell.uar, "f1": cell.f1, "n_seeds": cell.n_seeds})
+        tested["own" if kind == "own" else "other"].append(exp)
+    return candidates, tested
+
+
+def _language_result(
+    lang: str,
+    group: str,
+    candidates: list[dict],
+    own: list[dict],
+    tested: dict[str, list[_Experiment]],
+    n_resamples: int,
+    alpha: float,
+) -> dict:
+    """One held-out language's row of :func:`check_lineage_claim`: best own versus other configurations, margins,
+    rank and the margin tests (``significant`` and ``p_conditional_holm`` are filled in by :func:`_correct`)."""
+    others = [c for c in candidates if c["kind"] != "own"]
+    best_own = max(own, key=lambda c: c["uar"])
+    best_other = max(others, key=lambda c: c["uar"]) if others else None
+    other_uars = np.array([c["uar"] for c in others], dtype=float)
+    mean_other = float(other_uars.mean()) if others else None
+    std_other = float(other_uars.std(ddof=1)) if len(others) > 1 else (0.0 if others else None)
+    if best_other is None:
+        margin, verdict, best = None, "n/a", best_own
+    else:
+        margin = best_own["uar"] - best_other["uar"]
+        verdict = "tie" if abs(margin) < TIE_POINTS else ("yes" if margin > 0 else "no")
+        best = best_own if margin > -TIE_POINTS else best_other
+    rank = own_rank(best_own["uar"], other_uars) if others else None
+    return {
+        "language": lang,
+        "group": group,
+        "group_title": labels.group_title(group),
+        "best_uar": best["uar"],
+        "best_f1": best["f1"],
+        "best_train": best["train"],
+        "best_kind": best["kind"],
+        "best_is_own_group": best["kind"] == "own",
+        "own_group_uar": best_own["uar"],
+        "own_group_train": best_own["train"],
+        "best_other_uar": None if best_other is None else best_other["uar"],
+        "best_other_train": None if best_other is None else best_other["train"],
+        "margin": margin,
+        "verdict": verdict,
+        "mean_other_uar": mean_other,
+        "std_other_uar": std_other,
+        "n_other": len(others),
+        "mean_margin": None if mean_other is None else best_own["uar"] - mean_other,
+        "rank": rank,
+        "n_configs": len(others) + 1 if others else None,
+        "p_rank": None if rank is None else rank / (len(others) + 1),
+        "significant": None,
+        **_margin_tests(
+            lang,
+            [e for e in tested["own"] if e.label == best_own["train"]][:1],
+            tested["other"],
+            n_resamples,
+            alpha,
+        ),
+        "candidates": candidates,
+    }
 
 
 def _aligned(lang: str, runs: list[dict]) -> tuple[Any, list[Any]] | None:
