@@ -246,14 +246,8 @@ def plot(points: list[dict], power: dict, path: str | Path) -> Path:
     return path
 
 
-@command
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: train the cross_group demo grid per shift and seed, then write the sensitivity curve; exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    extra: list[str] = []
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1 :]
+def build_parser() -> ArgumentParser:
+    """The ``hf-ser sensitivity`` argument parser: shifts, seeds, resamples and what to skip (training, analysis)."""
     parser = ArgumentParser(
         prog="hf-ser sensitivity",
         description=textwrap.fill(
@@ -293,6 +287,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--power_grids", type=int, default=400, help="simulated grids per planted effect (default %(default)s)"
     )
+    return parser
+
+
+@command
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: train the cross_group demo grid per shift and seed, then write the sensitivity curve; exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging()
     if args.seeds < 1 or args.n_resamples < 1 or args.power_grids < 1 or any(s < 0 for s in args.shifts):
