@@ -219,6 +219,13 @@ def build_page(
         page.images([(f"{t.name}.png", t.title)])
     if claims:
         claim_block(page, claims)
+    _figure_sections(page, out, analysed, model)
+    _few_shot_block(page, out, few_shots)
+    return page
+
+
+def _figure_sections(page: Page, out: Path, analysed: dict[str, dict], model: str | None) -> None:
+    """Figs. 1-4 on the page, one section each with one entry per analysed run ('not run' or 'failed: ...' when so)."""
     folder = {name: out / name for name in analysed}
 
     def section(title: str, key: str, render) -> None:
@@ -268,6 +275,10 @@ def build_page(
     section("Fig. 2: t-SNE of intermediate layers", "tsne", tsne)
     section("Fig. 3: confusion matrices", "confusion", confusion)
     section("Fig. 4: t-SNE of the projector space", "projector", projector)
+
+
+def _few_shot_block(page: Page, out: Path, few_shots: list[Path]) -> None:
+    """The few-shot section: per few_shot.json, its table, its upper-bound note and its curve when drawn."""
     page.heading(2, "Few-shot adaptation")
     if not few_shots:
         page.text("No few-shot result under this folder (run `hf-ser recipe few_shot --base RUN_DIR --language CODE`).")
@@ -279,7 +290,6 @@ def build_page(
         png = path.with_name("few_shot.png")
         if png.is_file():
             page.images([(_rel(png, out), f"few-shot {payload['language']}")])
-    return page
 
 
 CLAIM_RESAMPLES = 1000  # bootstrap resamples for the claim check's margin CIs on the page (a few seconds)
@@ -322,6 +332,28 @@ def claim_block(page: Page, claims: list[dict]) -> None:
 
 def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _write_tables(runs: list[dict], out: Path) -> list[Table]:
+    """Tables 2 and 3 into `out` as .md, .csv and .png; returns the tables that have rows (those are written)."""
+    tables = []
+    for table in (table2(runs), table3(runs)):
+        if table.rows:
+            (out / f"{table.name}.md").write_text(to_markdown(table), encoding="utf-8")
+            (out / f"{table.name}.csv").write_text(to_csv(table), encoding="utf-8")
+            plot_table(table, out / f"{table.name}.png")
+            tables.append(table)
+    return tables
+
+
+def _step_summary(analysed: dict[str, dict]) -> dict[str, dict]:
+    """Per run, per step: 'ok' or {'error': message} (index.json's ``runs``)."""
+    return {
+        name: {
+            step: ({"error": v["error"]} if isinstance(v, dict) and "error" in v else "ok") for step, v in res.items()
+        }
+        for name, res in analysed.items()
+    }
 
 
 def run_all(
@@ -372,24 +404,13 @@ def run_all(
             cache_dir=Path(cache_dir) / name if cache_dir is not None else None,
             progress=progress,
         )
-    tables = []
-    for table in (table2(runs), table3(runs)):
-        if table.rows:
-            (out / f"{table.name}.md").write_text(to_markdown(table), encoding="utf-8")
-            (out / f"{table.name}.csv").write_text(to_csv(table), encoding="utf-8")
-            plot_table(table, out / f"{table.name}.png")
-            tables.append(table)
+    tables = _write_tables(runs, out)
     few_shots = sorted(p for p in runs_dir.rglob("few_shot.json") if "analysis" not in p.relative_to(runs_dir).parts)
     claims = check_lineage_claim(runs, CLAIM_RESAMPLES)
     page = build_page(runs_dir, out, analysed, few_shots, tables, model, claims)
     (out / "index.md").write_text(page.markdown(), encoding="utf-8")
     (out / "index.html").write_text(page.html(), encoding="utf-8")
-    summary = {
-        name: {
-            step: ({"error": v["error"]} if isinstance(v, dict) and "error" in v else "ok") for step, v in res.items()
-        }
-        for name, res in analysed.items()
-    }
+    summary = _step_summary(analysed)
     atomic_write_json(
         out / "index.json",
         {
