@@ -266,6 +266,44 @@ def _loader(
     return loader, order
 
 
+def _feature_arrays(
+    directory: Path, cfg: PretrainedConfig, n: int, entries: int, hidden: int, stable: bool
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
+    """The memory-mapped outputs of :func:`extract`, created in `directory`: one (n, hidden) array per layer entry,
+    the (n, classifier_proj_size) projector and, for a stable-layer-norm encoder (`stable`), the final norm."""
+    layers = [
+        np.lib.format.open_memmap(directory / f"layer_{i:02d}.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
+        for i in range(entries)
+    ]
+    projector = np.lib.format.open_memmap(
+        directory / "projector.npy", mode="w+", dtype=np.float32, shape=(n, int(cfg.classifier_proj_size))
+    )
+    final = (
+        np.lib.format.open_memmap(directory / "final_norm.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
+        if stable
+        else None
+    )
+    return layers, projector, final
+
+
+def _feature_meta(
+    model: AnalysisModel, cfg: PretrainedConfig, key: dict | None, n: int, entries: int, hidden: int, stable: bool
+) -> dict:
+    """meta.json of a feature cache: its key, sizes, layer names, the model and how frames were pooled."""
+    return {
+        "key": key or {},
+        "n": n,
+        "num_layer_entries": entries,
+        "num_hidden_layers": int(cfg.num_hidden_layers),
+        "hidden_size": hidden,
+        "final_norm": stable,
+        "model": model.source,
+        "model_tag": model.tag,
+        "layer_names": layer_names(cfg),
+        "pooling": "mean over the attention mask (feature frames)",
+    }
+
+
 def extract(
     model: AnalysisModel,
     dataset: datasets.Dataset,
@@ -286,18 +324,7 @@ def extract(
     cfg = net.config
     n, entries, hidden = len(dataset), num_layer_entries(cfg), int(cfg.hidden_size)
     stable = bool(getattr(cfg, "do_stable_layer_norm", False))
-    layers = [
-        np.lib.format.open_memmap(directory / f"layer_{i:02d}.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
-        for i in range(entries)
-    ]
-    projector = np.lib.format.open_memmap(
-        directory / "projector.npy", mode="w+", dtype=np.float32, shape=(n, int(cfg.classifier_proj_size))
-    )
-    final = (
-        np.lib.format.open_memmap(directory / "final_norm.npy", mode="w+", dtype=np.float32, shape=(n, hidden))
-        if stable
-        else None
-    )
+    layers, projector, final = _feature_arrays(directory, cfg, n, entries, hidden, stable)
     logits = np.zeros((n, int(cfg.num_labels)), dtype=np.float32)
     captured: dict[str, torch.Tensor] = {}
     handle = net.classifier.register_forward_pre_hook(lambda module, args: captured.__setitem__("pooled", args[0]))
@@ -337,18 +364,7 @@ def extract(
     np.save(directory / "logits.npy", logits)
     rows_frame = pd.DataFrame({c: dataset[c] for c in ROW_COLUMNS})
     rows_frame.to_csv(directory / "rows.csv", index=False)
-    meta = {
-        "key": key or {},
-        "n": n,
-        "num_layer_entries": entries,
-        "num_hidden_layers": int(cfg.num_hidden_layers),
-        "hidden_size": hidden,
-        "final_norm": stable,
-        "model": model.source,
-        "model_tag": model.tag,
-        "layer_names": layer_names(cfg),
-        "pooling": "mean over the attention mask (feature frames)",
-    }
+    meta = _feature_meta(model, cfg, key, n, entries, hidden, stable)
     atomic_write_json(directory / "meta.json", meta)
     return SplitFeatures(directory, meta, rows_frame)
 
