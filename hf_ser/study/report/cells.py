@@ -24,6 +24,7 @@ class Cell:
     n: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
+        """The cell as printed: `UAR / F1`, each with `±std` when it averages several seeds."""
         if self.n_seeds > 1 and self.uar_std is not None and self.f1_std is not None:
             return f"{self.uar:.1f}±{self.uar_std:.1f} / {self.f1:.1f}±{self.f1_std:.1f}"
         return f"{self.uar:.1f} / {self.f1:.1f}"

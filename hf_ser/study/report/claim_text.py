@@ -91,6 +91,7 @@ def conditional_summary(results: list[dict]) -> str:
 
 
 def _mean_text(result: dict) -> str:
+    """`other-group mean U±S of N configurations` (no std for a single configuration)."""
     if result["n_other"] == 1:
         return f"other-group mean {result['mean_other_uar']:.1f} of 1 configuration"
     return (

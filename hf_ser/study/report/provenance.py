@@ -15,9 +15,11 @@ def provenance(runs: list[dict]) -> dict:
     table_runs = [r for r in runs if r["family"] in TABLE_FAMILIES] or runs
 
     def distinct(values) -> list:
+        """The distinct values that are not None, sorted (as text, so mixed types sort)."""
         return sorted({v for v in values if v is not None}, key=str)
 
     def data(r: dict) -> dict:
+        """The run's data arguments (``data_args``, else the config's ``data``), {} when none."""
         return r.get("data_args") or (r.get("config") or {}).get("data") or {}
 
     simulated = all("simulated" in (r.get("config") or {}) for r in table_runs)
@@ -53,6 +55,7 @@ def provenance_text(prov: dict) -> str:
     """One sentence: what the runs are (corpus, model, epochs, seeds, split, shift); '' when no record says."""
 
     def join(values: list) -> str:
+        """Values joined by ', ', floats in their shortest form (0.5, not 0.500000)."""
         return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
 
     parts = []

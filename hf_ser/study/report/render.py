@@ -13,10 +13,12 @@ CI_NOTE = "[low, high] = 95% bootstrap CI over test utterances (and seeds)."
 
 
 def _cell_text(cell: Cell | None, ci: bool = False) -> str:
+    """A cell as text, `//` when not evaluated; with `ci`, with its 95% CIs."""
     return NOT_EVALUATED if cell is None else cell.text(ci)
 
 
 def _has_ci(table: Table) -> bool:
+    """Whether any cell of the table has a bootstrap CI."""
     return any(c is not None and c.uar_ci is not None for _, row in table.rows for c in row)
 
 
@@ -97,6 +99,7 @@ def to_cells_csv(table: Table) -> str:
 
 
 def _fmt(*values: float | None) -> list[str]:
+    """Numbers with two decimals, '' for None (the long CSV's cells)."""
     return ["" if v is None else f"{v:.2f}" for v in values]
 
 
@@ -134,6 +137,7 @@ _LATEX_ESCAPES = {
 
 
 def _latex(text: str) -> str:
+    """`text` escaped for LaTeX, with ±, em and en dashes in LaTeX's own spelling."""
     out = "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
     return out.replace("±", r"$\pm$").replace("—", "---").replace("–", "--")
 

@@ -20,15 +20,18 @@ logger = logging.getLogger("hf_ser.study.report")
 
 
 def _sort_key_language(code: str) -> tuple[int, str]:
+    """Sort key of a language code: the paper's order, languages it does not list after it by code."""
     order = list(labels.LANGUAGES)
     return (order.index(code), code) if code in order else (len(order), code)
 
 
 def _paper_order(codes: Sequence[str]) -> tuple[str, ...]:
+    """The language codes in the paper's order."""
     return tuple(sorted(codes, key=_sort_key_language))
 
 
 def _train_label(codes: Sequence[str]) -> str:
+    """A configuration's training languages as its row label, e.g. `ITA, POR, ROM, SPA`."""
     return ", ".join(_paper_order(codes))
 
 
@@ -45,10 +48,12 @@ class _Experiment:
 
     @property
     def label(self) -> str:
+        """The row label: training languages in the paper's order, then `[variant]` when there is one."""
         return _train_label(self.train) + (f" [{self.variant}]" if self.variant else "")
 
     @property
     def seeds(self) -> list[int | None]:
+        """Each run's seed (None where the record has none)."""
         return [r.get("seed") for r in self.runs]
 
     def cell(self, lang: str, n_resamples: int = DEFAULT_RESAMPLES) -> Cell | None:
@@ -110,6 +115,7 @@ def _replicate(run: dict) -> tuple:
 
 
 def _heldout(run: dict) -> str | None:
+    """The held-out language of a run (from its record, else inferred for cross_group), or None."""
     heldout = run.get("heldout_language")
     if heldout:
         return str(heldout).upper()

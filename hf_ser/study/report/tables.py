@@ -28,6 +28,7 @@ F1_NOTE = f"F1 = {F1_DEFINITION}."
 
 
 def _seed_note(experiments: list[_Experiment], cells_used: list[Cell]) -> str:
+    """How many seeds (or seeds x folds) each cell averages, naming the seeds; '' without cells."""
     counts = sorted({c.n_seeds for c in cells_used})
     seeds = sorted({s for e in experiments for s in e.seeds if s is not None})
     named = f" ({', '.join(str(s) for s in seeds)})" if seeds else ""
@@ -81,6 +82,7 @@ def _selection_note(experiments: list[_Experiment]) -> str:
 
 
 def _finish(table: Table, experiments: list[_Experiment]) -> Table:
+    """Set the table's notes (seeds, split, model selection, F1 definition, `//`) from the runs used; returns it."""
     cells = [c for _, row in table.rows for c in row if c is not None]
     notes = (
         _seed_note(experiments, cells),
@@ -100,6 +102,7 @@ def _row(exp: _Experiment, columns: list[str], shown: Sequence[str], n_resamples
 
 
 def _add_paper_rows(table: Table, paper_rows: list[tuple[str, dict[str, tuple[float, float]]]], source: str) -> None:
+    """Append the paper's published rows after a rule, labelled with PAPER_PREFIX, and say where they come from."""
     table.rule_before.append(len(table.rows))
     for label, cells in paper_rows:
         row = [Cell(*cells[lang]) if lang in cells else None for lang in table.columns]
@@ -197,6 +200,7 @@ def _external_row_kind(exp: _Experiment) -> str:
 
 
 def _own_group(exp: _Experiment) -> str | None:
+    """The group a cross_group configuration's held-out language belongs to (else the configuration's group)."""
     if exp.heldout and exp.heldout in labels.LANGUAGES:
         return labels.LANGUAGES[exp.heldout].group
     return exp.group
@@ -210,6 +214,7 @@ def table3(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
     experiments = _experiments(runs, "cross_group")
 
     def order(exp: _Experiment) -> tuple:
+        """Table 3's row order: own group in the paper's order, then held-out language, then label."""
         group = _own_group(exp)
         g = group_order.index(group) if group in group_order else len(group_order)
         return (g, _sort_key_language(exp.heldout) if exp.heldout else (len(columns) + 1, ""), exp.label)
