@@ -7,7 +7,6 @@ language and seeded, and every run of a grid takes its languages from that one s
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,9 @@ from hf_ser.data.audio import PreprocessConfig
 from hf_ser.data.corpora import CorpusError, corpus_folder, default_cache_dir, load_corpus, prepare_scan, scan_manifest
 from hf_ser.data.corpora.synthetic.build import build_synthetic_corpus
 from hf_ser.data.emobox import emobox_notes, emobox_split
+from hf_ser.data.splits import UNKNOWN_SPEAKERS, achieved_fractions, dev_indices, kfold_indices, split_indices
 from hf_ser.errors import UserError
 from hf_ser.labels import CORPORA, corpora_for_languages
-from hf_ser.data.splits import UNKNOWN_SPEAKERS, achieved_fractions, dev_indices, kfold_indices, split_indices
 
 logger = logging.getLogger(__name__)
 

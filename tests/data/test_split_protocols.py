@@ -1,16 +1,10 @@
 """Splits are disjoint, proportional, seeded and stable across experiments; k-fold and dev parts; fallbacks."""
 
-import evaluate
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 from hf_ser.data.splits import split_indices
 from hf_ser.errors import UserError
-from hf_ser.experiments.families import plan_runs
-from hf_ser.metric_modules import MODULES
-from hf_ser.metric_modules import path as metric_path
-from hf_ser.metrics import compute_metrics, confusion, macro_f1, macro_f1_sklearn, per_language_metrics
 
 
 def _data(n_per_cell=17, langs=("FRE", "ITA", "ENG"), speakers=6, seed=0):

@@ -65,7 +65,9 @@ def test_manifest_and_audio(built):
         for emo in EMOTIONS:
             assert sum(r["language"] == lang and r["label"] == emo for r in rows) == PER_CELL
     assert {r["corpus"] for r in rows} == {"synthetic"}
-    assert {r["speaker"] for r in rows if r["language"] == "FRE"} <= {f"FRE-{v}" for v in build._speaker_voices("FRE", 2)}
+    assert {r["speaker"] for r in rows if r["language"] == "FRE"} <= {
+        f"FRE-{v}" for v in build._speaker_voices("FRE", 2)
+    }
     assert len({r["speaker"] for r in rows}) == 2 * len(LANGS)
     for r in rows:
         path = manifest.parent / r["path"]
@@ -136,7 +138,11 @@ def test_lineage_profiles():
     for e in EMOTIONS:
         assert profiles.emotion_profile(e, "neo_latin", 0.0) == profiles.emotion_profile(e, "others", 0.0)
     assert profiles.emotion_profile("neutral", "neo_latin", 1.0) == profiles.BASE_PROFILES["neutral"]
-    moved = [e for e in EMOTIONS if profiles.emotion_profile(e, "neo_latin", 1.0) != profiles.emotion_profile(e, "others", 1.0)]
+    moved = [
+        e
+        for e in EMOTIONS
+        if profiles.emotion_profile(e, "neo_latin", 1.0) != profiles.emotion_profile(e, "others", 1.0)
+    ]
     assert moved == [e for e in EMOTIONS if e != "neutral"]
     # What the profiles module docstring documents for the two default groups.
     assert profiles.lineage_style("neo_latin").cycle == ("anger", "sadness", "happiness")
@@ -147,7 +153,10 @@ def test_lineage_profiles():
     assert nl_h.drive > 0 and ot_h.breath > 0 and ot_h.rate < nl_h.rate
     # A new group gets its own style, deterministically, from its name alone.
     assert profiles.lineage_style("germanic") == profiles.lineage_style("germanic")
-    assert profiles.lineage_style("germanic") not in (profiles.lineage_style("neo_latin"), profiles.lineage_style("others"))
+    assert profiles.lineage_style("germanic") not in (
+        profiles.lineage_style("neo_latin"),
+        profiles.lineage_style("others"),
+    )
 
 
 def test_lineage_shift_in_audio(built):
@@ -205,9 +214,7 @@ def test_errors():
 
 def test_cli(tmp_path, capsys):
     assert (
-        main(
-            ["--output_dir", str(tmp_path), "--languages", "ENG", "--per_cell", "1", "--speakers_per_language", "1"]
-        )
+        main(["--output_dir", str(tmp_path), "--languages", "ENG", "--per_cell", "1", "--speakers_per_language", "1"])
         == 0
     )
     out = capsys.readouterr().out

@@ -14,14 +14,14 @@ from pathlib import Path
 import datasets
 
 from hf_ser.data.audio import PreprocessConfig
-from hf_ser.labels import CORPORA
-from hf_ser.safe_io import display_path
 from hf_ser.data.corpora.manifest import MANIFEST_SUFFIXES, load_label_map, scan_manifest
 from hf_ser.data.corpora.prepare import FEATURES, default_cache_dir, format_report, prepare_scan
 from hf_ser.data.corpora.registry import LOADERS, register_loader
 from hf_ser.data.corpora.resd import dialogue_id
 from hf_ser.data.corpora.scan import AUDIO_EXTENSIONS, CorpusError, CorpusNotFound, Item, Scan, lfs_pointer_note
 from hf_ser.data.corpora.table import TABLE_SUFFIXES, scan_hub, scan_table
+from hf_ser.labels import CORPORA
+from hf_ser.safe_io import display_path
 
 MANIFEST_NAMES: tuple[str, ...] = ("manifest.csv", "manifest.tsv", "manifest.jsonl", "manifest.json")
 

@@ -14,12 +14,12 @@ import logging
 import sys
 from pathlib import Path
 
-from hf_ser.data.audio import PreprocessConfig
 from hf_ser.console import ArgumentParser, command, setup_logging
+from hf_ser.data.audio import PreprocessConfig
+from hf_ser.data.corpora import CorpusNotFound, corpus_folder, corpus_status, format_report, load_corpus
 from hf_ser.errors import StorageError, UserError
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES, check_languages, group_title
 from hf_ser.safe_io import atomic_write_json, display_path
-from hf_ser.data.corpora import CorpusNotFound, corpus_folder, corpus_status, format_report, load_corpus
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hf_ser.data.corpora.scan import CorpusError, Loader, Scan, display_path, find_named_dirs, scan_files, walk_dirs, walk_files
+from hf_ser.data.corpora.scan import (
+    CorpusError,
+    Loader,
+    Scan,
+    display_path,
+    find_named_dirs,
+    scan_files,
+    walk_dirs,
+    walk_files,
+)
 
 LANGUAGE = "FRE"
 LABEL_MAP: dict[str, str | None] = {

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from hf_ser.data.corpora.scan import CorpusError, Item, Loader, Scan, display_path, find_named_dirs, hidden_note, walk_dirs, walk_files
+from hf_ser.data.corpora.scan import (
+    CorpusError,
+    Item,
+    Loader,
+    Scan,
+    display_path,
+    find_named_dirs,
+    hidden_note,
+    walk_dirs,
+    walk_files,
+)
 
 LABEL_MAP: dict[str, str | None] = {
     "ans": "fear",  # ansia

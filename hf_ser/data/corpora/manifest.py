@@ -9,9 +9,9 @@ import csv
 import json
 from pathlib import Path
 
+from hf_ser.data.corpora.scan import CorpusError, CorpusNotFound, Item, Scan, display_path
 from hf_ser.labels import EMOTION_ALIASES, EMOTIONS, resolve_language
 from hf_ser.safe_io import safe_name
-from hf_ser.data.corpora.scan import CorpusError, CorpusNotFound, Item, Scan, display_path
 
 # Native names met in public corpora -> the six classes (None = drop, counted in the report).
 DEFAULT_LABEL_MAP: dict[str, str | None] = {

@@ -28,11 +28,19 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from hf_ser.data.audio import AudioError, PreprocessConfig, check_audio_file, encode_wav, load_prepared, preprocess, read_audio
-from hf_ser.labels import EMOTIONS, SAMPLING_RATE
-from hf_ser.safe_io import display_path, inside, safe_name, storage_error
+from hf_ser.data.audio import (
+    AudioError,
+    PreprocessConfig,
+    check_audio_file,
+    encode_wav,
+    load_prepared,
+    preprocess,
+    read_audio,
+)
 from hf_ser.data.corpora.scan import TABLE_ROW_SEP, CorpusError, CorpusNotFound, Item, Scan
 from hf_ser.data.corpora.table import read_table_audio
+from hf_ser.labels import EMOTIONS, SAMPLING_RATE
+from hf_ser.safe_io import display_path, inside, safe_name, storage_error
 
 logger = logging.getLogger(__name__)
 
