@@ -6,7 +6,7 @@ silent CREMA-D file, git-LFS pointers, ``..._SURPRISE_3].wav``, AppleDouble ``._
 ``.DS_Store``, a label outside the map, unrecognised names, missing and unlisted files).
 
 Every builder is ``make_<corpus>(data_root, ...) -> Path`` (the corpus folder
-``<data_root>/<name>``); the expected counts are written out in tests/test_corpora.py.
+``<data_root>/<name>``); the expected counts are written out in tests/data/test_corpora.py.
 Audio is 0.3-0.5 s of a tone, so a whole tree prepares in well under a second.
 """
 

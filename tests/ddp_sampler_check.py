@@ -1,4 +1,4 @@
-"""Check `CorpusBalancedBatchSampler` under a real process group; launched by tests/test_sampling.py.
+"""Check `CorpusBalancedBatchSampler` under a real process group; launched by tests/train/test_sampling.py.
 
 Usage: python -m torch.distributed.run --nproc_per_node 2 tests/ddp_sampler_check.py OUT_DIR
 
@@ -20,7 +20,7 @@ from transformers import Trainer, TrainingArguments
 
 from hf_ser.train.sampling import CorpusBalancedBatchSampler
 
-# Kept in sync with tests/test_sampling.py (which recomputes the single-process plan).
+# Kept in sync with tests/train/test_sampling.py (which recomputes the single-process plan).
 SIZES = (40, 13, 7)
 BATCH_SIZE = 6
 LENGTH_WINDOW = 2

@@ -1,4 +1,4 @@
-"""A tiny deterministic SERTrainer training, single-process or under torchrun; launched by tests/test_multinode.py.
+"""A tiny deterministic SERTrainer training, one process or under torchrun; launched by tests/train/test_multinode.py.
 
 Usage: torchrun --standalone --nproc_per_node 1 tests/multinode_train_check.py OUT_DIR  (1 rank, 2 accumulated)
        torchrun --nnodes 2 --nproc_per_node 1 ... tests/multinode_train_check.py OUT_DIR   (2 ranks, 1 micro-batch)

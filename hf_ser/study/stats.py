@@ -136,7 +136,7 @@ def bootstrap_ci(
       freedom (the variance is estimated from few seeds). Resampling the seeds themselves would count the
       utterance noise twice.
 
-    Coverage of the nominal 95% is checked by simulation in ``tests/test_stats.py`` (1, 3, 5 and 10 seeds,
+    Coverage of the nominal 95% is checked by simulation in ``tests/study/test_stats.py`` (1, 3, 5 and 10 seeds,
     shared and independent errors). Returns {'value', 'low', 'high', 'n', 'n_seeds', 'level'}.
     """
     if not runs:

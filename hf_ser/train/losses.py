@@ -16,7 +16,7 @@ that a sample's share of the gradient is proportional to its weight: a fixed nor
 instead divides each batch by its own summed weights, which under length-sorted, mostly single-corpus batches
 cancels much of the corpus weight. Training here divides each contrastive group of ``n`` rows by the fixed
 ``n x`` :func:`mean_drawn_weight` (the expected weight of a drawn row under the sampler), so the shares are what
-:func:`effective_corpus_shares` states; ``tests/test_losses.py`` replays the sampler's plan through the loss's own
+:func:`effective_corpus_shares` states; ``tests/train/test_losses.py`` replays the sampler's plan through the loss's own
 coefficients and checks them for every mode, with balanced and shuffled batches.
 """
 
