@@ -19,7 +19,8 @@ pads each batch to its longest utterance. The sampler's length window is the rec
     gpu_default_compile   as gpu_default, torch.compile
     runs_per_gpu_K        K processes of gpu_default side by side (aggregate samples/s vs one)
 
-'auto' precision is `hf_ser.experiments.recipe.auto_mixed_precision` (bf16 where the GPU has it natively, else fp16). A
+'auto' precision is `hf_ser.experiments.recipe.devices.auto_mixed_precision`
+(bf16 where the GPU has it natively, else fp16). A
 `TrainerCallback` synchronises CUDA and stamps the end of every optimizer step; after `--warmup` steps, `--steps`
 steps are timed end to end (data loading, forward, backward, optimizer). Per case: samples/s, audio-hours per
 GPU-hour (seconds of real audio trained per wall second), step time, padded fraction, distinct padded shapes,
@@ -87,7 +88,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 
 from hf_ser.data.audio import TrainAugment  # noqa: E402
 from hf_ser.experiments.families import plan_runs  # noqa: E402
-from hf_ser.experiments.recipe import PAPER_EFFECTIVE_BATCH, auto_mixed_precision, gpu_micro_batch  # noqa: E402
+from hf_ser.experiments.recipe.devices import PAPER_EFFECTIVE_BATCH, auto_mixed_precision, gpu_micro_batch  # noqa: E402
 from hf_ser.labels import CORPORA, EMOTIONS, SAMPLING_RATE, corpora_for_languages, groups  # noqa: E402
 from hf_ser.metrics import scores  # noqa: E402
 from hf_ser.train.losses import class_weights, corpus_weights, mean_drawn_weight  # noqa: E402

@@ -38,7 +38,7 @@ from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 from transformers.utils import logging as hf_logging
 
 from hf_ser.data.audio import decode_wav
-from hf_ser.experiments import recipe
+from hf_ser.experiments.recipe import __main__ as recipe
 from hf_ser.infer.export import OnnxAudioClassifier, export_onnx
 from hf_ser.metrics import uar
 from hf_ser.train.run_data import run_datasets

@@ -37,7 +37,7 @@ from hf_ser.errors import EXIT_OK, EXIT_USAGE
 
 # sub-command -> module whose ``main(argv)`` runs it; imported only when chosen (``hf-ser --help`` stays instant)
 SUBCOMMANDS: dict[str, str] = {
-    "recipe": "hf_ser.experiments.recipe",
+    "recipe": "hf_ser.experiments.recipe.__main__",
     "report": "hf_ser.study.report.__main__",
     "analysis": "hf_ser.study.analysis.__main__",
     "predict": "hf_ser.infer.predict.__main__",

@@ -93,7 +93,7 @@ def assert_png_not_blank(path: Path) -> None:
 
 def train_tiny_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 1-epoch demo multilingual run on FRE + ITA (3 utterances per cell), trained once per test session."""
-    from hf_ser.experiments.recipe import main
+    from hf_ser.experiments.recipe.__main__ import main
 
     out = tmp_path_factory.getbasetemp() / "analysis_tiny_grid"
     code = main(

@@ -11,7 +11,8 @@ from transformers import TrainingArguments
 sys.path.insert(0, os.path.dirname(__file__))
 from conftest import tone_dataset  # noqa: E402
 
-from hf_ser.experiments.recipe import ModelArguments, _layerdrop  # noqa: E402
+from hf_ser.experiments.recipe.arguments import ModelArguments  # noqa: E402
+from hf_ser.experiments.recipe.training import _layerdrop  # noqa: E402
 from hf_ser.train.losses import class_weights, corpus_weights  # noqa: E402
 from hf_ser.train.modeling import build_model  # noqa: E402
 from hf_ser.train.trainer import SERCollator, SERTrainer, make_transform  # noqa: E402

@@ -1,6 +1,6 @@
 """A grid's runs as scheduler jobs: a SLURM array or the local devices, through ``submitit``, longest first.
 
-The recipe plans a grid (``recipe.plan_grid``), keeps the runs that are not finished and hands them here as
+The recipe plans a grid (``recipe.plan.plan_grid``), keeps the runs that are not finished and hands them here as
 :class:`GridJob` s. Each job is one process, ``python -m hf_ser.recipe NAME ... --run_index I`` (under
 ``torchrun --standalone --nproc_per_node G`` with ``--gpus_per_run G > 1``: DDP inside the run), wrapped in
 :class:`CommandJob`, a ``submitit.helpers.Checkpointable``: on preemption or timeout submitit calls its

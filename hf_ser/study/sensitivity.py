@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 
 from hf_ser.console import ArgumentParser, command, setup_logging
 from hf_ser.errors import UserError
-from hf_ser.experiments import recipe
+from hf_ser.experiments.recipe import __main__ as recipe
 from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path
 from hf_ser.study.lineage_sim import GridSpec, power_curve
 from hf_ser.study.report.claim_text import format_p, format_p_is

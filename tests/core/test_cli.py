@@ -74,7 +74,7 @@ def test_an_unknown_subcommand_is_a_user_mistake():
 
 def test_a_bug_keeps_its_traceback():
     code = (
-        "import sys, hf_ser.experiments.recipe as r\n"
+        "import sys, hf_ser.experiments.recipe.__main__ as r\n"
         "def broken(*args): raise RuntimeError('injected bug')\n"
         "r.plan_grid = broken\n"
         "sys.exit(r.main(['neo_latin', '--demo', '--output_dir', '/tmp/hf_ser-bug']))\n"
@@ -114,13 +114,13 @@ def test_help_reads_as_terminal_text_with_examples():
 
 
 def test_recipe_help_groups_the_recipes_own_keys_and_points_to_training_arguments():
-    from hf_ser.experiments import recipe
+    from hf_ser.experiments.recipe.help import HELP_GROUPS
 
     text = run("recipe", "neo_latin", "--help").stdout
-    titles = [title for _, title in recipe.HELP_GROUPS]
+    titles = [title for _, title in HELP_GROUPS]
     positions = [text.index(f"\n{title}:") for title in titles]
     assert positions == sorted(positions) and text.rindex("TrainingArguments") > positions[-1]
-    for dtype, _ in recipe.HELP_GROUPS:  # every field of every group, a new one included, without more code
+    for dtype, _ in HELP_GROUPS:  # every field of every group, a new one included, without more code
         for f in dataclasses.fields(dtype):
             assert f"--{f.name} " in text or f"--{f.name}\n" in text, f.name
     assert "--per_device_eval_batch_size" not in text and len(text.splitlines()) < 300  # TrainingArguments apart

@@ -2,7 +2,7 @@
 
 Commands are ``hf-ser SUB ...``, ``python -m hf_ser.MODULE ...`` and ``... -m hf_ser.MODULE ...`` (torchrun) lines of
 fenced code blocks. Each is parsed in-process by the command's own parser and nothing runs: argparse commands stop
-right after ``parse_args`` (a sentinel is raised there), recipes go through :func:`~.recipe.parse_recipe`. Doc
+right after ``parse_args`` (a sentinel is raised there), recipes go through :func:`~.recipe.parse.parse_recipe`. Doc
 notation is read as a reader would: ``[--flag VALUE]`` shows an optional part (kept), ``a|b|c`` alternatives (the
 first is taken), ``$VAR`` a shell variable (read as 0), ``# ...`` is a comment and ``\\`` continues a line.
 """
@@ -19,7 +19,7 @@ import pytest
 
 from hf_ser import cli, console
 from hf_ser.errors import UserError
-from hf_ser.experiments.recipe import parse_recipe
+from hf_ser.experiments.recipe.parse import parse_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -108,7 +108,7 @@ def _main_of(name: str):
 def parse_only(name: str, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Parse `argv` with the command's own parser without running it; UserError (one line) when it does not parse."""
     mod = _main_of(name)
-    if mod.__name__ == "hf_ser.experiments.recipe" and not (argv and argv[0] == "upstream"):
+    if mod.__name__ == "hf_ser.experiments.recipe.__main__" and not (argv and argv[0] == "upstream"):
         parse_recipe(argv)
         return
     for parser_class in (argparse.ArgumentParser, console.ArgumentParser):  # the console's overrides parse_args

@@ -25,7 +25,7 @@ from hf_ser.data.splits import (
     pick_speakers,
     split_indices,
 )
-from hf_ser.experiments.recipe import protocol_record
+from hf_ser.experiments.recipe.protocol import protocol_record
 from hf_ser.labels import EMOTIONS
 
 SPEAKER_COUNTS = (1, 2, 3, 4, 5, 7, 12)

@@ -15,7 +15,7 @@ from hf_ser.experiments.few_shot.draws import MIN_STEPS, adaptation_args, shot_i
 from hf_ser.experiments.few_shot.inputs import FewShotError, check_unseen
 from hf_ser.experiments.few_shot.outputs import plot_few_shot, summarise, to_csv, to_markdown
 from hf_ser.experiments.few_shot.upper_bound import upper_bound
-from hf_ser.experiments.recipe import main as recipe_main
+from hf_ser.experiments.recipe.__main__ import main as recipe_main
 from hf_ser.labels import EMOTIONS
 from hf_ser.train.runs import RunRecord
 

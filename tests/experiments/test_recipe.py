@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from hf_ser.experiments.recipe import main, parse_recipe
+from hf_ser.experiments.recipe.__main__ import main
+from hf_ser.experiments.recipe.parse import parse_recipe
 
 
 def _run(capsys, argv):
@@ -101,15 +102,16 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
     from conftest import tone_dataset
     from transformers import TrainerCallback
 
-    import hf_ser.experiments.recipe as R
     from hf_ser.experiments.families import Run
+    from hf_ser.experiments.recipe import training
+    from hf_ser.experiments.recipe.plan import PlannedRun
 
     ds = tone_dataset(48, languages=("FRE", "ITA"))
     train, test = ds.select(range(0, 36)), ds.select(range(36, 48))
     run = Run("multi-test", "multilingual", ("FRE", "ITA"), ("FRE", "ITA"), "neo_latin")
 
     def job(out):
-        recipe = R.parse_recipe(
+        recipe = parse_recipe(
             [
                 "neo_latin",
                 "--demo",
@@ -123,31 +125,29 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
                 "true",
             ]
         )
-        return recipe, R.PlannedRun(
-            0, run, out / run.dirname, train, train.select([]), test, {"test": str(out)}, "hash"
-        )
+        return recipe, PlannedRun(0, run, out / run.dirname, train, train.select([]), test, {"test": str(out)}, "hash")
 
     recipe, planned = job(tmp_path / "straight")
-    straight = R.train_run(planned, recipe, {})
+    straight = training.train_run(planned, recipe, {})
 
     class KillAfterFirstEpoch(TrainerCallback):
         def on_epoch_begin(self, targs, state, control, **kw):
             if state.epoch and state.epoch >= 1:
                 raise _Killed()
 
-    class KilledTrainer(R.SERTrainer):
+    class KilledTrainer(training.SERTrainer):
         def __init__(self, *a, **kw):
             super().__init__(*a, **kw)
             self.add_callback(KillAfterFirstEpoch())
 
     recipe, planned = job(tmp_path / "killed")
-    monkeypatch.setattr(R, "SERTrainer", KilledTrainer)
+    monkeypatch.setattr(training, "SERTrainer", KilledTrainer)
     with pytest.raises(_Killed):
-        R.train_run(planned, recipe, {})
+        training.train_run(planned, recipe, {})
     out = tmp_path / "killed" / run.dirname
     assert not (out / "metrics.json").exists() and list((out / "checkpoints").glob("checkpoint-*"))
     monkeypatch.undo()
-    resumed = R.train_run(planned, recipe, {})
+    resumed = training.train_run(planned, recipe, {})
     assert resumed.metrics == straight.metrics
     assert resumed.confusion == straight.confusion
     # the probabilities, not only the argmax: the resumed model is the uninterrupted one
@@ -157,7 +157,7 @@ def test_killed_training_resumes_to_the_same_result(tmp_path, monkeypatch):
 
 
 def test_half_written_checkpoint_is_skipped(tmp_path):
-    from hf_ser.experiments.recipe import last_complete_checkpoint
+    from hf_ser.experiments.recipe.training import last_complete_checkpoint
 
     assert last_complete_checkpoint(tmp_path / "none") is None
     good, broken, empty = (tmp_path / f"checkpoint-{n}" for n in (4, 8, 12))
@@ -257,7 +257,7 @@ def test_gpu_defaults_by_memory_and_bf16_support(monkeypatch, caplog):
 
     import torch
 
-    from hf_ser.experiments.recipe import auto_mixed_precision, gpu_batch_defaults
+    from hf_ser.experiments.recipe.devices import auto_mixed_precision, gpu_batch_defaults
 
     caplog.set_level(logging.INFO, logger="hf_ser")
     assert gpu_batch_defaults(set(), 141) == {"per_device_train_batch_size": 64, "gradient_accumulation_steps": 1}
@@ -274,7 +274,7 @@ def test_gpu_defaults_by_memory_and_bf16_support(monkeypatch, caplog):
 
 def test_sdpa_backend_is_a_key_outside_the_run_hash():
     """--sdpa_backend parses, is listed in --help with the WavLM note, and does not change a run's identity."""
-    from hf_ser.experiments.recipe import run_config
+    from hf_ser.experiments.recipe.plan import run_config
 
     a, b = parse_recipe(["single_language"]), parse_recipe(["single_language", "--sdpa_backend", "math"])
     assert b.model.sdpa_backend == "math"

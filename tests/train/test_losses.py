@@ -219,7 +219,8 @@ def _stored_and_realised(mode: str, balanced: bool, window: int, mean_weight: bo
 
     from transformers import TrainingArguments
 
-    from hf_ser.experiments.recipe import SERArguments, balancing
+    from hf_ser.experiments.recipe.arguments import SERArguments
+    from hf_ser.experiments.recipe.balancing import balancing
     from hf_ser.train.losses import cross_entropy_coefficients
     from hf_ser.train.sampling import CorpusBalancedBatchSampler
 

@@ -10,7 +10,7 @@ from conftest import tone_dataset
 from transformers import pipeline
 
 from hf_ser.errors import UserError
-from hf_ser.experiments import recipe
+from hf_ser.experiments.recipe import __main__ as recipe
 from hf_ser.labels import EMOTIONS
 from hf_ser.study.analysis.layers import run_layers
 from hf_ser.train.modeling import (
