@@ -19,8 +19,22 @@ from pathlib import Path
 import pytest
 
 from hf_ser.errors import UserError
-from hf_ser.experiments import launch
-from hf_ser.experiments.launch import GridJob, LaunchArguments
+from hf_ser.experiments.launch.arguments import LaunchArguments
+from hf_ser.experiments.launch.jobs import (
+    GridJob,
+    estimate_cost,
+    launch_option_names,
+    list_runs_command,
+    longest_first,
+    makespan_line,
+    predicted_makespan,
+    recipe_command,
+    recipe_jobs,
+)
+from hf_ser.experiments.launch.local import device_slots
+from hf_ser.experiments.launch.processes import POLL_S, CommandGroupJob, CommandJob, RunsFailedError, failed_run_names
+from hf_ser.experiments.launch.slurm import node_local_paths, slurm_minutes, slurm_parameters, task_groups
+from hf_ser.experiments.launch.submission import check_arguments, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -82,14 +96,14 @@ def pythonpath(monkeypatch):
 
 
 def test_estimate_cost_is_samples_epochs_length_and_longest_first_shortens_the_makespan():
-    assert launch.estimate_cost(1000, 10, 2.5) == 25000.0
+    assert estimate_cost(1000, 10, 2.5) == 25000.0
     jobs = [GridJob(i, f"r{i}", c, ("true",)) for i, c in enumerate([1, 1, 1, 1, 1, 1, 1, 1, 8, 1])]
-    ordered = launch.longest_first(jobs)
+    ordered = longest_first(jobs)
     assert [j.index for j in ordered] == [8, 0, 1, 2, 3, 4, 5, 6, 7, 9]  # ties keep the plan order
     # plan order leaves the 8-unit run for last on 4 workers: 2 + 8; longest first: 8
-    assert launch.predicted_makespan([j.cost for j in jobs], 4) == 10
-    assert launch.predicted_makespan([j.cost for j in ordered], 4) == 8
-    assert launch.predicted_makespan([3, 3, 2, 2, 2], 1) == 12
+    assert predicted_makespan([j.cost for j in jobs], 4) == 10
+    assert predicted_makespan([j.cost for j in ordered], 4) == 8
+    assert predicted_makespan([3, 3, 2, 2, 2], 1) == 12
 
 
 def test_recipe_command_drops_launch_and_grid_options_and_uses_torchrun_for_several_gpus():
@@ -119,7 +133,7 @@ def test_recipe_command_drops_launch_and_grid_options_and_uses_torchrun_for_seve
         "--gpus_per_run",
         "2",
     ]
-    cmd = launch.recipe_command(argv, 5, 1, python="py")
+    cmd = recipe_command(argv, 5, 1, python="py")
     assert cmd == (
         "py",
         "-m",
@@ -135,7 +149,7 @@ def test_recipe_command_drops_launch_and_grid_options_and_uses_torchrun_for_seve
         "--run_index",
         "5",
     )
-    cmd = launch.recipe_command(argv, 5, 4, python="py")
+    cmd = recipe_command(argv, 5, 4, python="py")
     assert cmd[:7] == ("py", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4", "-m")
     assert cmd[7:] == (
         "hf_ser.recipe",
@@ -150,14 +164,14 @@ def test_recipe_command_drops_launch_and_grid_options_and_uses_torchrun_for_seve
         "--run_index",
         "5",
     )
-    jobs = launch.recipe_jobs(["single_language", "--launcher", "local"], [(0, "single-FRE-seed0", 3.0)])
+    jobs = recipe_jobs(["single_language", "--launcher", "local"], [(0, "single-FRE-seed0", 3.0)])
     assert jobs[0].command[-5:] == ("single_language", "--launcher", "none", "--run_index", "0")
     assert jobs[0].cwd == os.getcwd()
-    assert launch.list_runs_command(argv).endswith("paper --demo --output_dir runs/p --seeds 3 --list_runs")
+    assert list_runs_command(argv).endswith("paper --demo --output_dir runs/p --seeds 3 --list_runs")
 
 
 def test_device_slots_one_run_per_device_group_or_max_parallel_on_cpu():
-    slots = launch.device_slots
+    slots = device_slots
     assert slots(LaunchArguments(devices="0,1,2,3")) == [(0,), (1,), (2,), (3,)]
     assert slots(LaunchArguments(devices="0,1,2,3", gpus_per_run=2)) == [(0, 1), (2, 3)]
     assert slots(LaunchArguments(devices="0,1,2", gpus_per_run=2)) == [(0, 1)]
@@ -177,19 +191,19 @@ def test_device_slots_one_run_per_device_group_or_max_parallel_on_cpu():
 
 
 def test_runs_per_gpu_repeats_each_device_slot_round_by_round():
-    slots = launch.device_slots
+    slots = device_slots
     assert slots(LaunchArguments(devices="0,1", runs_per_gpu=2)) == [(0,), (1,), (0,), (1,)]
     assert slots(LaunchArguments(devices="0,1,2,3", gpus_per_run=2, runs_per_gpu=3)) == [(0, 1), (2, 3)] * 3
     assert slots(LaunchArguments(devices="0,1", runs_per_gpu=4, max_parallel=3)) == [(0,), (1,), (0,)]
     assert slots(LaunchArguments(devices="cpu", runs_per_gpu=3)) == [(), (), ()]
     assert slots(LaunchArguments(devices="cpu", runs_per_gpu=3, max_parallel=2)) == [(), ()]
     with pytest.raises(UserError, match="--runs_per_gpu"):
-        launch.check_arguments(LaunchArguments(launcher="local", devices="0", runs_per_gpu=0))
+        check_arguments(LaunchArguments(launcher="local", devices="0", runs_per_gpu=0))
     with pytest.raises(UserError, match="--audio_seconds_per_gpu_second"):
-        launch.check_arguments(LaunchArguments(audio_seconds_per_gpu_second=0))
-    assert {"runs_per_gpu", "audio_seconds_per_gpu_second"} <= set(launch.launch_option_names())
+        check_arguments(LaunchArguments(audio_seconds_per_gpu_second=0))
+    assert {"runs_per_gpu", "audio_seconds_per_gpu_second"} <= set(launch_option_names())
     argv = ["paper", "--runs_per_gpu", "2", "--audio_seconds_per_gpu_second", "300", "--seeds", "3"]
-    assert launch.recipe_command(argv, 0, python="py")[3:] == (
+    assert recipe_command(argv, 0, python="py")[3:] == (
         "paper",
         "--seeds",
         "3",
@@ -201,28 +215,28 @@ def test_runs_per_gpu_repeats_each_device_slot_round_by_round():
 
 
 def test_slurm_groups_consecutive_runs_per_gpu_and_gres_sharing_replaces_the_gpu():
-    jobs = launch.longest_first([GridJob(i, f"r{i}", c, ("true",)) for i, c in enumerate([1, 5, 3, 4, 2])])
-    groups = launch.task_groups(jobs, 2)
+    jobs = longest_first([GridJob(i, f"r{i}", c, ("true",)) for i, c in enumerate([1, 5, 3, 4, 2])])
+    groups = task_groups(jobs, 2)
     assert [[j.name for j in g] for g in groups] == [["r1", "r3"], ["r2", "r4"], ["r0"]]
-    assert [[j.name for j in g] for g in launch.task_groups(jobs, 1)] == [[j.name] for j in jobs]
-    shard = launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=shard:2"]))
+    assert [[j.name for j in g] for g in task_groups(jobs, 1)] == [[j.name] for j in jobs]
+    shard = slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=shard:2"]))
     assert shard["gres"] == "shard:2" and "gpus_per_node" not in shard  # SLURM packs the tasks onto shared GPUs
-    assert launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=gpu:a100:1"]))["gpus_per_node"]
+    assert slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=gpu:a100:1"]))["gpus_per_node"]
     for bad in ({"runs_per_gpu": 2}, {"gpus_per_run": 2}):
         with pytest.raises(UserError, match="gres"):
-            launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=mps:50"], **bad))
+            slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=["gres=mps:50"], **bad))
 
 
 def test_makespan_line_uses_the_measured_h200_rate_unless_given():
     args = LaunchArguments(launcher="local", devices="0,1")
-    line = launch.makespan_line([264 * 3600.0, 264 * 1800.0, 264 * 1800.0], 2, args)
+    line = makespan_line([264 * 3600.0, 264 * 1800.0, 264 * 1800.0], 2, args)
     assert line.startswith("predicted makespan: 1.00 h on 2 GPU slot(s)") and "measured on one H200" in line
-    line = launch.makespan_line([528 * 3600.0], 1, LaunchArguments(audio_seconds_per_gpu_second=528, runs_per_gpu=2))
+    line = makespan_line([528 * 3600.0], 1, LaunchArguments(audio_seconds_per_gpu_second=528, runs_per_gpu=2))
     assert line.startswith("predicted makespan: 1.00 h") and "(given)" in line and "unmeasured" in line
 
 
 def test_slurm_time_and_extra_options_map_to_submitit_parameters():
-    assert [launch.slurm_minutes(t) for t in ("90", "1:30:00", "2-00:00:00", "45:30", "1-2")] == [
+    assert [slurm_minutes(t) for t in ("90", "1:30:00", "2-00:00:00", "45:30", "1-2")] == [
         90,
         90,
         2880,
@@ -231,7 +245,7 @@ def test_slurm_time_and_extra_options_map_to_submitit_parameters():
     ]
     for bad in ("", "abc", "0", "1:2:3:4"):
         with pytest.raises(UserError):
-            launch.slurm_minutes(bad)
+            slurm_minutes(bad)
     args = LaunchArguments(
         launcher="slurm",
         slurm_partition="gpu",
@@ -240,7 +254,7 @@ def test_slurm_time_and_extra_options_map_to_submitit_parameters():
         gpus_per_run=2,
         slurm_extra=["account=lab", "cpus_per_task=8", "mem=64G", "mail-type=END", "reservation=maint"],
     )
-    params = launch.slurm_parameters(args)
+    params = slurm_parameters(args)
     assert params == {
         "nodes": 1,
         "ntasks_per_node": 1,
@@ -257,13 +271,13 @@ def test_slurm_time_and_extra_options_map_to_submitit_parameters():
     }
     for bad in (["partition=x"], ["time=10"], ["gpus-per-node=3"], ["novalue"]):
         with pytest.raises(UserError):
-            launch.slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=bad))
+            slurm_parameters(LaunchArguments(launcher="slurm", slurm_extra=bad))
     with pytest.raises(UserError, match="--launcher"):
-        launch.check_arguments(LaunchArguments(launcher="pbs"))
+        check_arguments(LaunchArguments(launcher="pbs"))
 
 
 def test_node_local_paths_are_flagged(tmp_path):
-    assert launch.node_local_paths(["/tmp/x", "/dev/shm", "/work/shared/x"]) == ["/tmp/x", "/dev/shm"]
+    assert node_local_paths(["/tmp/x", "/dev/shm", "/work/shared/x"]) == ["/tmp/x", "/dev/shm"]
 
 
 # ----------------------------------------------------------------------------- local pool
@@ -275,7 +289,7 @@ def test_local_cpu_runs_two_at_once_every_job_once_longest_first(tmp_path, pytho
     out.mkdir()
     jobs = [dummy_job(i, s, out, tmp_path) for i, s in enumerate([0.3, 2.0, 0.6, 1.5, 0.1])]
     args = LaunchArguments(launcher="local", devices="cpu", max_parallel=2)
-    result = launch.submit(jobs, args, tmp_path / "launch")
+    result = submit(jobs, args, tmp_path / "launch")
     assert result.failed == [] and len(result.job_ids) == len(set(result.job_ids)) == 5
     seen = events(out)
     assert sorted(seen) == [f"run{i}" for i in range(5)]
@@ -297,7 +311,7 @@ def test_local_gpu_slots_set_cuda_visible_devices_one_run_per_slot(tmp_path, pyt
     out.mkdir()
     jobs = [dummy_job(i, s, out, tmp_path) for i, s in enumerate([1.0, 1.0, 0.5, 0.5])]
     args = LaunchArguments(launcher="local", devices="0,1,2,3", gpus_per_run=2)
-    assert launch.submit(jobs, args, tmp_path / "launch").failed == []
+    assert submit(jobs, args, tmp_path / "launch").failed == []
     seen = events(out)
     assert {evs[0]["cuda"] for evs in seen.values()} == {"0,1", "2,3"}
     assert all(evs[0]["threads"] is None for evs in seen.values())  # GPU jobs keep the default threads
@@ -320,7 +334,7 @@ def test_local_runs_per_gpu_shares_each_device_keeps_pythonpath_and_resumes_a_ki
     crash = GridJob(9, "crash", 0.5, (PY, "-c", RESUMABLE, str(tmp_path), "crash"), str(tmp_path))  # starts last
     jobs = [dummy_job(i, 3.0, out, tmp_path) for i in range(4)] + [crash]  # 3 s: long enough to overlap on busy cores
     args = LaunchArguments(launcher="local", devices="0,1", runs_per_gpu=2)
-    result = launch.submit(jobs, args, tmp_path / "launch")
+    result = submit(jobs, args, tmp_path / "launch")
     assert result.failed == ["crash"] and len(set(result.job_ids)) == 5  # the SIGKILLed run is reported
     seen = events(out)
     assert sorted(seen) == [f"run{i}" for i in range(4)]
@@ -333,7 +347,7 @@ def test_local_runs_per_gpu_shares_each_device_keeps_pythonpath_and_resumes_a_ki
     assert max(sum(a <= t < b for a, b, _ in intervals) for t in starts) == 4  # four slots really overlap
     for dev in ("0", "1"):  # never more than two on one device, and two did share each
         assert max(sum(a <= t < b for a, b, d in intervals if d == dev) for t in starts) == 2
-    again = launch.submit([crash], args, tmp_path / "launch")  # launch again: the killed run resumes
+    again = submit([crash], args, tmp_path / "launch")  # launch again: the killed run resumes
     assert again.failed == [] and (tmp_path / "log.txt").read_text().splitlines()[-1] == "resumed"
 
 
@@ -356,18 +370,18 @@ def test_command_group_job_runs_side_by_side_reports_failures_and_never_reruns_a
     out = tmp_path / "out"
     out.mkdir()
     ok = dummy_job(0, 1.0, out, tmp_path)
-    group = launch.CommandGroupJob(
+    group = CommandGroupJob(
         [ok.command, (PY, "-c", "import time, sys; time.sleep(0.5); sys.exit(3)")], ["run0", "broken"], str(tmp_path)
     )
-    with pytest.raises(launch.RunsFailedError) as failure:
+    with pytest.raises(RunsFailedError) as failure:
         group()
     assert failure.value.names == ["broken"] and group.finished == ["run0"]
     assert "broken (exit 3)" in str(failure.value)
     again = pickle.loads(pickle.dumps(failure.value))  # submitit pickles the job's error
-    assert isinstance(again, launch.RunsFailedError) and again.names == ["broken"]
-    assert launch.failed_run_names(f"Traceback ...\nRunsFailedError: {failure.value}", ["run0", "broken"]) == ["broken"]
-    assert launch.failed_run_names("killed by the OOM killer", ["run0", "broken"]) == ["run0", "broken"]
-    with pytest.raises(launch.RunsFailedError):
+    assert isinstance(again, RunsFailedError) and again.names == ["broken"]
+    assert failed_run_names(f"Traceback ...\nRunsFailedError: {failure.value}", ["run0", "broken"]) == ["broken"]
+    assert failed_run_names("killed by the OOM killer", ["run0", "broken"]) == ["run0", "broken"]
+    with pytest.raises(RunsFailedError):
         pickle.loads(pickle.dumps(group))()  # a requeue: only the failed command runs again
     assert [e["event"] for e in events(out)["run0"]] == ["start", "end"]
 
@@ -376,7 +390,7 @@ def test_local_failed_job_is_reported_and_others_finish(tmp_path, pythonpath):
     out = tmp_path / "out"
     out.mkdir()
     bad = GridJob(9, "broken", 5.0, (PY, "-c", "import sys; sys.exit(3)"), str(tmp_path))
-    result = launch.submit(
+    result = submit(
         [dummy_job(0, 0.1, out, tmp_path), bad], LaunchArguments(launcher="local", devices="cpu"), tmp_path / "launch"
     )
     assert result.failed == ["broken"]
@@ -386,9 +400,9 @@ def test_local_failed_job_is_reported_and_others_finish(tmp_path, pythonpath):
 def test_killed_job_is_resubmitted_and_finishes_exactly_once(tmp_path, pythonpath):
     job = GridJob(0, "run0", 1.0, (PY, "-c", RESUMABLE, str(tmp_path), "crash"), str(tmp_path))
     args = LaunchArguments(launcher="local", devices="cpu")
-    first = launch.submit([job], args, tmp_path / "launch")
+    first = submit([job], args, tmp_path / "launch")
     assert first.failed == ["run0"] and not (tmp_path / "done").exists()  # SIGKILL mid-run
-    second = launch.submit([job], args, tmp_path / "launch")
+    second = submit([job], args, tmp_path / "launch")
     assert second.failed == [] and (tmp_path / "done").read_text() == "done\n"
     assert (tmp_path / "log.txt").read_text().splitlines()[-1] == "resumed"
 
@@ -398,7 +412,7 @@ def test_local_timeout_checkpoints_and_requeues_the_job(tmp_path, pythonpath):
     submitit = pytest.importorskip("submitit")
     executor = submitit.LocalExecutor(folder=tmp_path / "launch", max_num_timeout=3)
     executor.update_parameters(timeout_min=10 / 60, signal_delay_s=5)  # USR2 after ~5 s
-    job = executor.submit(launch.CommandJob((PY, "-c", RESUMABLE, str(tmp_path), "wait"), str(tmp_path)))
+    job = executor.submit(CommandJob((PY, "-c", RESUMABLE, str(tmp_path), "wait"), str(tmp_path)))
     assert job.result() == 0
     log = (tmp_path / "log.txt").read_text().splitlines()
     assert log[0].startswith("started") and log[0].endswith("usr2=True")  # the command ignores the signal itself
@@ -462,7 +476,7 @@ def test_slurm_one_array_longest_first_with_options_then_a_report_job(tmp_path, 
         slurm_extra=["account=lab", "cpus_per_task=8", "reservation=maint"],
     )
     folder = tmp_path / "launch"
-    result = launch.submit(jobs, args, folder, follow="python -m hf_ser.recipe x --list_runs", report_dir=out)
+    result = submit(jobs, args, folder, follow="python -m hf_ser.recipe x --list_runs", report_dir=out)
     assert result.job_ids == ["42_0", "42_1", "42_2"] and result.report_job_id == "43"
 
     script = (fake_slurm / "script_42.sh").read_text()
@@ -499,7 +513,7 @@ def test_slurm_runs_per_gpu_one_task_per_gpu_runs_its_group_side_by_side(tmp_pat
     out.mkdir()
     jobs = [dummy_job(i, s, out, tmp_path) for i, s in enumerate([0.6, 1.2, 0.3, 1.0])]
     folder = tmp_path / "launch"
-    result = launch.submit(jobs, LaunchArguments(launcher="slurm", runs_per_gpu=2), folder)
+    result = submit(jobs, LaunchArguments(launcher="slurm", runs_per_gpu=2), folder)
     assert result.job_ids == ["42_0", "42_1"]  # 4 runs, 2 tasks
     script = (fake_slurm / "script_42.sh").read_text().splitlines()
     assert "#SBATCH --array=0-1%2" in script and "#SBATCH --gpus-per-node=1" in script
@@ -518,7 +532,7 @@ def test_slurm_preempted_group_requeues_only_its_unfinished_run(tmp_path, fake_s
     out.mkdir()
     resumable = GridJob(0, "resumable", 9.0, (PY, "-c", RESUMABLE, str(tmp_path), "wait"), str(tmp_path))
     folder = tmp_path / "launch"
-    launch.submit(
+    submit(
         [resumable, dummy_job(1, 0.2, out, tmp_path), dummy_job(2, 0.1, out, tmp_path)],
         LaunchArguments(launcher="slurm", runs_per_gpu=2),
         folder,
@@ -531,7 +545,7 @@ def test_slurm_preempted_group_requeues_only_its_unfinished_run(tmp_path, fake_s
         time.sleep(0.2)
     while len(events(out)["run1"]) < 2:
         time.sleep(0.1)
-    time.sleep(2 * launch.POLL_S + 0.2)  # the group has seen run1 end
+    time.sleep(2 * POLL_S + 0.2)  # the group has seen run1 end
     os.kill(int(log.read_text().split()[1]), signal.SIGUSR2)  # SLURM signals every process: the run ignores it
     os.kill(task.pid, signal.SIGUSR2)
     task.wait(90)
@@ -546,7 +560,7 @@ def test_slurm_preempted_group_requeues_only_its_unfinished_run(tmp_path, fake_s
 def test_slurm_preempted_task_stops_its_run_requeues_and_the_requeued_task_resumes(tmp_path, fake_slurm):
     job = GridJob(0, "run0", 1.0, (PY, "-c", RESUMABLE, str(tmp_path), "wait"), str(tmp_path))
     folder = tmp_path / "launch"
-    result = launch.submit([job, dummy_job(1, 0.1, tmp_path, tmp_path)], LaunchArguments(launcher="slurm"), folder)
+    result = submit([job, dummy_job(1, 0.1, tmp_path, tmp_path)], LaunchArguments(launcher="slurm"), folder)
     assert result.job_ids == ["42_0", "42_1"]
     task = run_array_task(folder, "42", 0)
     log = tmp_path / "log.txt"
@@ -585,7 +599,7 @@ def _recipe_has_launcher() -> bool:
 @pytest.mark.slow
 def test_demo_grid_through_the_local_launcher_matches_the_serial_grid(tmp_path):
     if not _recipe_has_launcher():
-        pytest.skip("hf_ser.experiments.recipe has no --launcher/--list_runs/--run_index yet (launch.py not wired in)")
+        pytest.skip("hf_ser.experiments.recipe has no --launcher/--list_runs/--run_index yet (launch not wired in)")
     # one thread everywhere: the grid's jobs would get cores / max_parallel = 1 each, and CPU reductions depend on the
     # thread count, so the serial reference runs with the same
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # keeps wheels in /tmp/site

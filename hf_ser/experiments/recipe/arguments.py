@@ -13,7 +13,7 @@ from hf_ser.data.dataset import DataArguments
 from hf_ser.errors import UserError
 from hf_ser.experiments.families import EXPERIMENTS
 from hf_ser.experiments.few_shot.inputs import FewShotArguments
-from hf_ser.experiments.launch import LaunchArguments
+from hf_ser.experiments.launch.arguments import LaunchArguments
 from hf_ser.train.losses import CORPUS_WEIGHTING
 from hf_ser.train.modeling import DEFAULT_BACKBONE, SDPA_BACKEND_HELP
 from hf_ser.train.sampling import DEFAULT_LENGTH_BUCKETS, DEFAULT_LENGTH_WINDOW

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from hf_ser.data.corpora import default_cache_dir
 from hf_ser.errors import EXIT_FAILED, EXIT_OK
-from hf_ser.experiments.launch import list_runs_command, recipe_jobs, submit
+from hf_ser.experiments.launch.jobs import list_runs_command, recipe_jobs
+from hf_ser.experiments.launch.submission import submit
 from hf_ser.experiments.recipe.parse import Recipe
 from hf_ser.experiments.recipe.plan import Grid, PlannedRun, select_runs
 from hf_ser.experiments.recipe.training import train_run

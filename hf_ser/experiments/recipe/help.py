@@ -14,7 +14,7 @@ from transformers import HfArgumentParser
 from hf_ser.console import ArgumentParser
 from hf_ser.data.dataset import DataArguments
 from hf_ser.experiments.few_shot.inputs import FewShotArguments
-from hf_ser.experiments.launch import LaunchArguments
+from hf_ser.experiments.launch.arguments import LaunchArguments
 from hf_ser.experiments.recipe import __doc__ as PACKAGE_DOC
 from hf_ser.experiments.recipe.arguments import (
     PARSER_TYPES,

@@ -13,7 +13,8 @@ from transformers import TrainingArguments
 from hf_ser.data.dataset import DataArguments
 from hf_ser.experiments.families import EXPERIMENTS
 from hf_ser.experiments.few_shot.inputs import FewShotArguments
-from hf_ser.experiments.launch import LaunchArguments, check_arguments
+from hf_ser.experiments.launch.arguments import LaunchArguments
+from hf_ser.experiments.launch.submission import check_arguments
 from hf_ser.experiments.recipe.arguments import (
     PARSER_TYPES,
     GridArguments,

@@ -13,7 +13,7 @@ import numpy as np
 from hf_ser.data.dataset import load_languages, split_dataset_dev, subset
 from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.experiments.families import Run, plan_runs
-from hf_ser.experiments.launch import estimate_cost
+from hf_ser.experiments.launch.jobs import estimate_cost
 from hf_ser.experiments.recipe.arguments import RecipeError, SERArguments
 from hf_ser.experiments.recipe.parse import Recipe
 from hf_ser.labels import SAMPLING_RATE, groups
