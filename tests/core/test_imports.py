@@ -129,3 +129,33 @@ def test_the_checker_sees_an_upward_import():
         "hf_ser.data.audio (data) imports hf_ser.train.runs (train)",
         "hf_ser.labels (core) imports hf_ser.data.audio (data)",
     ]
+
+
+# One file is one concern: the limits the issue "The house in stages" set, checked on every module.
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 80
+
+
+def oversized() -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions (docstring included) over MAX_FUNCTION_LINES."""
+    found = []
+    for module, path in module_files().items():
+        text = path.read_text()
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            found.append(f"{module}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{module}.{node.name}: {length} lines")
+    return found
+
+
+def test_no_module_over_600_lines_and_no_function_over_80():
+    assert oversized() == []
+
+
+def test_each_stage_says_what_it_is_and_may_import():
+    for stage in STAGES[1:]:
+        doc = ast.get_docstring(ast.parse((ROOT / stage / "__init__.py").read_text()))
+        assert doc and "import" in doc, stage
