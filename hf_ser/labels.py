@@ -14,6 +14,31 @@ from hf_ser.errors import UserError
 # The six target classes, in the fixed order used for class ids everywhere.
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "neutral", "sadness")
 EMOTION2ID: dict[str, int] = {name: i for i, name in enumerate(EMOTIONS)}
+# The shared vocabulary every corpus's native labels map into (scan.NativeLabel.canonical): the six paper
+# EMOTIONS first, in their order, then the other classes the corpora carry.
+CANONICAL_EMOTIONS: tuple[str, ...] = (
+    *EMOTIONS,
+    "surprise",  # surprised, pleasant surprise (RAVDESS, TESS, SAVEE, ESD, IEMOCAP 'sur', ...)
+    "calm",  # RAVDESS and TurEV-DB 'calm', distinct from neutral
+    "contempt",  # MSP-Podcast, MEAD; EmoFilm's 'dis' (disprezzo)
+    "boredom",  # EmoDB 'L' (Langeweile)
+    "frustration",  # IEMOCAP 'fru'
+    "enthusiasm",  # RESD
+    "excitement",  # JL-Corpus 'excited', EMNS 'excited' (IEMOCAP 'exc' merges into happiness instead)
+    "amusement",  # EmoV-DB 'amused'
+    "sleepiness",  # EmoV-DB 'sleepy'
+    "anxiety",  # JL-Corpus 'anxious' (secondary emotion)
+    "apology",  # JL-Corpus 'apologetic'
+    "assertiveness",  # JL-Corpus 'assertive'
+    "concern",  # JL-Corpus 'concerned'
+    "encouragement",  # JL-Corpus 'encouraging'
+    "sarcasm",  # EMNS 'sarcastic'
+    "pain",  # ASVP-ESD 'pain'
+    "pleasure",  # ASVP-ESD 'pleasure'
+    "disappointment",  # ASVP-ESD 'disappointment'
+    "worry",  # MER2023 'worried'
+    "other",  # IEMOCAP 'oth'/'xxx', MSP-Podcast 'O'/'X': no agreed class
+)
 SAMPLING_RATE = 16_000
 
 

@@ -14,24 +14,27 @@ from pathlib import Path
 from hf_ser.data.corpora.scan import (
     CorpusError,
     Loader,
+    NativeLabel,
     Scan,
     display_path,
     find_named_dirs,
+    paper_label_map,
     scan_files,
     walk_dirs,
     walk_files,
 )
 
 LANGUAGE = "FRE"
-LABEL_MAP: dict[str, str | None] = {
-    "C": "anger",  # colère
-    "D": "disgust",  # dégoût
-    "J": "happiness",  # joie
-    "N": "neutral",  # neutre
-    "P": "fear",  # peur
-    "T": "sadness",  # tristesse
-    "S": None,  # surprise: dropped
+LABELS: dict[str, NativeLabel] = {
+    "C": NativeLabel("anger", "anger"),  # colère
+    "D": NativeLabel("disgust", "disgust"),  # dégoût
+    "J": NativeLabel("joy", "happiness"),  # joie
+    "N": NativeLabel("neutral", "neutral"),  # neutre
+    "P": NativeLabel("fear", "fear"),  # peur
+    "T": NativeLabel("sadness", "sadness"),  # tristesse
+    "S": NativeLabel("surprise", "surprise"),  # surprise: outside the six, dropped in `paper`
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 STEM = re.compile(r"^(?P<actor>\d{1,2})-(?P<emotion>[A-Za-z])-(?P<rest>\d+(?:-\d+)?)$")
 RELEASE_DIR = r"^cafe[ _-]?(\d+)k?$"
 EXTENSIONS = (".wav", ".aif", ".aiff")
@@ -79,4 +82,4 @@ def scan_cafe(root: Path, release: str | int = "48k") -> Scan:
     return scan
 
 
-LOADER = Loader("cafe", scan_cafe, LABEL_MAP)
+LOADER = Loader("cafe", scan_cafe, LABEL_MAP, LABELS)

@@ -12,17 +12,28 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hf_ser.data.corpora.scan import Loader, Scan, find_named_dirs, lfs_pointer_note, scan_files, walk_dirs, walk_files
+from hf_ser.data.corpora.scan import (
+    Loader,
+    NativeLabel,
+    Scan,
+    find_named_dirs,
+    lfs_pointer_note,
+    paper_label_map,
+    scan_files,
+    walk_dirs,
+    walk_files,
+)
 
 LANGUAGE = "ENG"
-LABEL_MAP: dict[str, str | None] = {
-    "ANG": "anger",
-    "DIS": "disgust",
-    "FEA": "fear",
-    "HAP": "happiness",
-    "NEU": "neutral",
-    "SAD": "sadness",
+LABELS: dict[str, NativeLabel] = {
+    "ANG": NativeLabel("anger", "anger"),
+    "DIS": NativeLabel("disgust", "disgust"),
+    "FEA": NativeLabel("fear", "fear"),
+    "HAP": NativeLabel("happy", "happiness"),
+    "NEU": NativeLabel("neutral", "neutral"),
+    "SAD": NativeLabel("sad", "sadness"),
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 STEM = re.compile(r"^(?P<actor>\d{4})_(?P<sentence>[A-Z]{3})_(?P<emotion>[A-Za-z]{3})_(?P<level>[A-Z]{1,2})$")
 REPO = "https://github.com/CheyneyComputerScience/CREMA-D"
 EXPECTED = "AAAA_SSS_EMO_LV.wav, e.g. 1001_DFA_ANG_XX.wav"
@@ -46,4 +57,4 @@ def scan_crema_d(root: Path) -> Scan:
     return scan
 
 
-LOADER = Loader("crema_d", scan_crema_d, LABEL_MAP)
+LOADER = Loader("crema_d", scan_crema_d, LABEL_MAP, LABELS)

@@ -18,21 +18,24 @@ from hf_ser.data.corpora.scan import (
     CorpusError,
     Item,
     Loader,
+    NativeLabel,
     Scan,
     display_path,
     find_named_dirs,
     hidden_note,
+    paper_label_map,
     walk_dirs,
     walk_files,
 )
 
-LABEL_MAP: dict[str, str | None] = {
-    "ans": "fear",  # ansia
-    "gio": "happiness",  # gioia
-    "rab": "anger",  # rabbia
-    "tri": "sadness",  # tristezza
-    "dis": None,  # disprezzo = contempt, not disgust: dropped
+LABELS: dict[str, NativeLabel] = {
+    "ans": NativeLabel("fear", "fear"),  # ansia
+    "gio": NativeLabel("joy", "happiness"),  # gioia
+    "rab": NativeLabel("anger", "anger"),  # rabbia
+    "tri": NativeLabel("sadness", "sadness"),  # tristezza
+    "dis": NativeLabel("contempt", "contempt"),  # disprezzo = contempt, not disgust
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 PARTS: dict[str, str] = {"es": "SPA", "en": "ENG", "it": "ITA"}
 STEM = re.compile(r"^(?P<gender>[fm])_(?P<emotion>[a-z]{3})(?P<number>\d{3})(?P<take>[a-z])(?P<lang>en|es|it)", re.I)
 EXPECTED = "g_emoNNNtLL.wav, e.g. f_ans001aes.wav"
@@ -125,4 +128,4 @@ def scan_emofilm(root: Path, part: str | list[str] = "es") -> Scan:
     return Scan("emofilm", items, dict(LABEL_MAP), skipped, notes)
 
 
-LOADER = Loader("emofilm", scan_emofilm, LABEL_MAP)
+LOADER = Loader("emofilm", scan_emofilm, LABEL_MAP, LABELS)

@@ -11,18 +11,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from hf_ser.data.corpora.scan import Loader, Scan, display_path, scan_files, walk_files
+from hf_ser.data.corpora.scan import Loader, NativeLabel, Scan, display_path, paper_label_map, scan_files, walk_files
 
 LANGUAGE = "POR"
-LABEL_MAP: dict[str, str | None] = {
-    "angry": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "happiness",
-    "neutral": "neutral",
-    "sad": "sadness",
-    "surprise": None,
+LABELS: dict[str, NativeLabel] = {
+    "angry": NativeLabel("angry", "anger"),
+    "disgust": NativeLabel("disgust", "disgust"),
+    "fear": NativeLabel("fear", "fear"),
+    "happy": NativeLabel("happy", "happiness"),
+    "neutral": NativeLabel("neutral", "neutral"),
+    "sad": NativeLabel("sad", "sadness"),
+    "surprise": NativeLabel("surprise", "surprise"),
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 STEM = re.compile(r"^\d+[sp](?P<speaker>[AB])_(?P<emotion>[A-Za-z]+)\d+$")
 EXPECTED = "NN{s,p}{A,B}_emotionN.wav, e.g. 62pA_fear8.wav"
 
@@ -70,4 +71,4 @@ def scan_emoprosody(root: Path) -> Scan:
     return scan
 
 
-LOADER = Loader("emoprosody", scan_emoprosody, LABEL_MAP)
+LOADER = Loader("emoprosody", scan_emoprosody, LABEL_MAP, LABELS)

@@ -6,10 +6,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hf_ser.data.corpora.scan import Loader, Scan, scan_files
+from hf_ser.data.corpora.scan import Loader, NativeLabel, Scan, paper_label_map, scan_files
 
 LANGUAGE = "POR"
-LABEL_MAP: dict[str, str | None] = {"a": "anger", "h": "happiness", "n": "neutral", "s": "sadness"}
+LABELS: dict[str, NativeLabel] = {
+    "a": NativeLabel("anger", "anger"),
+    "h": NativeLabel("happiness", "happiness"),
+    "n": NativeLabel("neutral", "neutral"),
+    "s": NativeLabel("sadness", "sadness"),
+}
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 STEM = re.compile(r"^(?P<speaker>[mwMW]\d{2})(?P<emotion>[A-Za-z])(?P<take>\d+)$")
 EXPECTED = "GAAEtt.wav, e.g. w04a11.wav"
 
@@ -25,4 +31,4 @@ def scan_emouerj(root: Path) -> Scan:
     return scan_files(root, "emouerj", LANGUAGE, LABEL_MAP, parse, EXPECTED)
 
 
-LOADER = Loader("emouerj", scan_emouerj, LABEL_MAP)
+LOADER = Loader("emouerj", scan_emouerj, LABEL_MAP, LABELS)

@@ -11,23 +11,26 @@ from hf_ser.data.corpora.scan import (
     CorpusNotFound,
     Item,
     Loader,
+    NativeLabel,
     Scan,
     display_path,
     hidden_note,
+    paper_label_map,
     read_metadata_csv,
     walk_files,
 )
 
 LANGUAGE = "ITA"
-LABEL_MAP: dict[str, str | None] = {
-    "anger": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "joy": "happiness",
-    "neutrality": "neutral",
-    "sadness": "sadness",
-    "surprise": None,
+LABELS: dict[str, NativeLabel] = {
+    "anger": NativeLabel("anger", "anger"),
+    "disgust": NativeLabel("disgust", "disgust"),
+    "fear": NativeLabel("fear", "fear"),
+    "joy": NativeLabel("joy", "happiness"),
+    "neutrality": NativeLabel("neutrality", "neutral"),
+    "sadness": NativeLabel("sadness", "sadness"),
+    "surprise": NativeLabel("surprise", "surprise"),
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 COLUMNS = ("file_name", "actor", "emotion_expressed")
 
 
@@ -81,4 +84,4 @@ def scan_emozionalmente(root: Path) -> Scan:
     return Scan("emozionalmente", items, dict(LABEL_MAP), skipped, hidden_note(ignored))
 
 
-LOADER = Loader("emozionalmente", scan_emozionalmente, LABEL_MAP)
+LOADER = Loader("emozionalmente", scan_emozionalmente, LABEL_MAP, LABELS)

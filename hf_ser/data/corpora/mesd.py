@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hf_ser.data.corpora.scan import Loader, Scan, scan_files
+from hf_ser.data.corpora.scan import Loader, NativeLabel, Scan, paper_label_map, scan_files
 
 LANGUAGE = "SPA"
-LABEL_MAP: dict[str, str | None] = {
-    "anger": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happiness": "happiness",
-    "neutral": "neutral",
-    "sadness": "sadness",
+LABELS: dict[str, NativeLabel] = {
+    "anger": NativeLabel("anger", "anger"),
+    "disgust": NativeLabel("disgust", "disgust"),
+    "fear": NativeLabel("fear", "fear"),
+    "happiness": NativeLabel("happiness", "happiness"),
+    "neutral": NativeLabel("neutral", "neutral"),
+    "sadness": NativeLabel("sadness", "sadness"),
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 EXPECTED = "Emotion_Voice_Corpus_word.wav, e.g. Disgust_C_A_basta_ya.wav"
 
 
@@ -35,4 +36,4 @@ def scan_mesd(root: Path) -> Scan:
     return scan
 
 
-LOADER = Loader("mesd", scan_mesd, LABEL_MAP)
+LOADER = Loader("mesd", scan_mesd, LABEL_MAP, LABELS)

@@ -15,24 +15,27 @@ from hf_ser.data.corpora.scan import (
     CorpusError,
     CorpusNotFound,
     Loader,
+    NativeLabel,
     Scan,
     display_path,
     find_named_dirs,
+    paper_label_map,
     scan_files,
     walk_dirs,
     walk_files,
 )
 
 LANGUAGE = "FRE"
-LABEL_MAP: dict[str, str | None] = {
-    "C": "anger",  # colère
-    "D": "disgust",  # dégoût
-    "J": "happiness",  # joie
-    "N": "neutral",
-    "P": "fear",  # peur
-    "T": "sadness",  # tristesse
-    "S": None,  # surprise: dropped
+LABELS: dict[str, NativeLabel] = {
+    "C": NativeLabel("anger", "anger"),  # colère
+    "D": NativeLabel("disgust", "disgust"),  # dégoût
+    "J": NativeLabel("joy", "happiness"),  # joie
+    "N": NativeLabel("neutral", "neutral"),  # neutre
+    "P": NativeLabel("fear", "fear"),  # peur
+    "T": NativeLabel("sadness", "sadness"),  # tristesse
+    "S": NativeLabel("surprise", "surprise"),  # surprise: outside the six, dropped in `paper`
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 STEM = re.compile(r"^(?P<speaker>\d+)(?P<sentence>[A-Za-z]\d+)(?P<emotion>[A-Z])(?P<take>[A-Za-z0-9]?)$")
 RELEASE_DIR = r"_0?([12])$"
 EXPECTED = "SSxNNEv.wav, e.g. 10a02Ja.wav"
@@ -76,4 +79,4 @@ def scan_oreau(root: Path, release: str | int = "_02") -> Scan:
     return scan
 
 
-LOADER = Loader("oreau", scan_oreau, LABEL_MAP)
+LOADER = Loader("oreau", scan_oreau, LABEL_MAP, LABELS)

@@ -15,24 +15,27 @@ from hf_ser.data.corpora.scan import (
     CorpusNotFound,
     Item,
     Loader,
+    NativeLabel,
     Scan,
     display_path,
     hidden_note,
+    paper_label_map,
     read_metadata_csv,
     walk_files,
 )
 from hf_ser.data.corpora.table import TABLE_SUFFIXES, scan_table, table_schema
 
 LANGUAGE = "RUS"
-LABEL_MAP: dict[str, str | None] = {
-    "anger": "anger",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happiness": "happiness",
-    "neutral": "neutral",
-    "sadness": "sadness",
-    "enthusiasm": None,
+LABELS: dict[str, NativeLabel] = {
+    "anger": NativeLabel("anger", "anger"),
+    "disgust": NativeLabel("disgust", "disgust"),
+    "fear": NativeLabel("fear", "fear"),
+    "happiness": NativeLabel("happiness", "happiness"),
+    "neutral": NativeLabel("neutral", "neutral"),
+    "sadness": NativeLabel("sadness", "sadness"),
+    "enthusiasm": NativeLabel("enthusiasm", "enthusiasm"),
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 DIALOGUE = re.compile(r"^\s*(\d+)")
 
 
@@ -101,4 +104,4 @@ def scan_resd(root: Path) -> Scan:
     return _scan_csv(root, csvs)
 
 
-LOADER = Loader("resd", scan_resd, LABEL_MAP)
+LOADER = Loader("resd", scan_resd, LABEL_MAP, LABELS)

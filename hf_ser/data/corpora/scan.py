@@ -22,6 +22,7 @@ import soundfile as sf
 
 from hf_ser.data.audio import AudioError, check_audio_file
 from hf_ser.errors import UserError
+from hf_ser.labels import CANONICAL_EMOTIONS, EMOTIONS
 from hf_ser.safe_io import display_path
 
 # The formats this soundfile build decodes (MP3 only with libsndfile >= 1.1): what loaders and predict look for.
@@ -32,6 +33,26 @@ AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".aif", ".aiff", ".ogg") +
 IGNORED_DIRS = frozenset({"__MACOSX", ".git", ".svn", ".hg"})
 TABLE_ROW_SEP = "::"  # "<table file>::<row>" names one row of a table
 LFS_POINTER_MAX_BYTES = 1024  # the git-LFS spec keeps pointer files below 1024 bytes
+
+
+@dataclass(frozen=True)
+class NativeLabel:
+    """One class of a corpus as the corpus names it (lower case: 'excited', 'calm', 'pleasant surprise') and
+    the name it maps into in the shared vocabulary :data:`hf_ser.labels.CANONICAL_EMOTIONS`."""
+
+    name: str
+    canonical: str
+
+    def __post_init__(self) -> None:
+        """Reject a canonical name outside the shared vocabulary (a typo would silently drop a class)."""
+        if self.canonical not in CANONICAL_EMOTIONS:
+            raise ValueError(f"native label {self.name!r}: {self.canonical!r} is not in labels.CANONICAL_EMOTIONS")
+
+
+def paper_label_map(labels: dict[str, NativeLabel]) -> dict[str, str | None]:
+    """The paper's six-class map of a corpus: label code -> its canonical emotion when that is one of the six
+    :data:`hf_ser.labels.EMOTIONS`, else None (dropped and counted, as every class outside the six)."""
+    return {code: (lab.canonical if lab.canonical in EMOTIONS else None) for code, lab in labels.items()}
 
 
 @dataclass
@@ -242,9 +263,11 @@ ScanFn = Callable[..., Scan]
 
 @dataclass(frozen=True)
 class Loader:
-    """A corpus layout loader: the corpus name, its scan function ``scan(root, **options) -> Scan`` and the
-    native-label map (also used when the corpus is read from the Hub)."""
+    """A corpus layout loader: the corpus name, its scan function ``scan(root, **options) -> Scan``, the
+    native-label map into the paper's six classes (also used when the corpus is read from the Hub) and the
+    corpus's native labels (label code -> :class:`NativeLabel`; empty for a user's own loader)."""
 
     name: str
     scan: ScanFn
     label_map: dict[str, str | None]
+    labels: dict[str, NativeLabel] = field(default_factory=dict)

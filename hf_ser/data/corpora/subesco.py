@@ -8,18 +8,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hf_ser.data.corpora.scan import Loader, Scan, scan_files
+from hf_ser.data.corpora.scan import Loader, NativeLabel, Scan, paper_label_map, scan_files
 
 LANGUAGE = "BEN"
-LABEL_MAP: dict[str, str | None] = {
-    "ANGRY": "anger",
-    "DISGUST": "disgust",
-    "FEAR": "fear",
-    "HAPPY": "happiness",
-    "NEUTRAL": "neutral",
-    "SAD": "sadness",
-    "SURPRISE": None,
+LABELS: dict[str, NativeLabel] = {
+    "ANGRY": NativeLabel("angry", "anger"),
+    "DISGUST": NativeLabel("disgust", "disgust"),
+    "FEAR": NativeLabel("fear", "fear"),
+    "HAPPY": NativeLabel("happy", "happiness"),
+    "NEUTRAL": NativeLabel("neutral", "neutral"),
+    "SAD": NativeLabel("sad", "sadness"),
+    "SURPRISE": NativeLabel("surprise", "surprise"),
 }
+LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 STEM = re.compile(
     r"^(?P<gender>[FM])_(?P<number>\d+)_(?P<name>[^_]+)_S_(?P<sentence>\d+)_(?P<emotion>[A-Za-z]+)_(?P<take>\d+)\W*$",
     re.IGNORECASE,
@@ -38,4 +39,4 @@ def scan_subesco(root: Path) -> Scan:
     return scan_files(root, "subesco", LANGUAGE, LABEL_MAP, parse, EXPECTED)
 
 
-LOADER = Loader("subesco", scan_subesco, LABEL_MAP)
+LOADER = Loader("subesco", scan_subesco, LABEL_MAP, LABELS)
