@@ -37,7 +37,9 @@ def emotion_colours() -> dict[str, tuple]:
 
 
 def language_colours(codes: list[str]) -> dict[str, tuple]:
-    """One colour per language, fixed by its position in the language table."""
-    cmap = colormaps["tab10"] if len(LANGUAGES) <= 10 else colormaps["tab20"]
+    """One colour per language, fixed by its position in the language table: the first ten (the paper's) keep
+    tab10's colours whatever is added after them, the others take tab20b's."""
+    base, extra = colormaps["tab10"], colormaps["tab20b"]
     order = list(LANGUAGES)
-    return {c: cmap((order.index(c) if c in order else len(order) + i) % cmap.N) for i, c in enumerate(codes)}
+    index = {c: order.index(c) if c in order else len(order) + i for i, c in enumerate(codes)}
+    return {c: base(k) if k < base.N else extra((k - base.N) % extra.N) for c, k in index.items()}

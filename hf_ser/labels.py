@@ -67,7 +67,8 @@ class CorpusInfo:
     hub_id: str | None = None
     six_class_count: int | None = None
     note: str = ""
-    languages: tuple[str, ...] = field(default=())
+    languages: tuple[str, ...] = field(default=())  # every language of a corpus with several (ESD: CHI, ENG)
+    by_language: bool = True  # loaded when a recipe names its language without --corpora (see corpora_for_languages)
 
     @property
     def folder(self) -> str:
@@ -75,6 +76,7 @@ class CorpusInfo:
         return self.name
 
 
+NO_PAPER_GROUP = ""  # Language.group of a language outside the paper's neo_latin/others split
 LANGUAGES: dict[str, Language] = {}
 CORPORA: dict[str, CorpusInfo] = {}
 
@@ -100,10 +102,40 @@ for _lang in (
     Language("CHI", "Mandarin Chinese", "zh", "cmn", "others", "Sinitic"),
     Language("ENG", "English", "en", "eng", "others", "Germanic"),
     Language("RUS", "Russian", "ru", "rus", "others", "Slavic"),
+    # EmoBox's languages beyond the paper's ten: outside the paper's neo_latin/others split (group ""), so the
+    # paper's recipes and group rows stay as they are; the LINEAGES below group them for analyses across languages.
+    Language("DEU", "German", "de", "deu", NO_PAPER_GROUP, "Germanic"),
+    Language("ELL", "Greek", "el", "ell", NO_PAPER_GROUP, "Hellenic"),
+    Language("AMH", "Amharic", "am", "amh", NO_PAPER_GROUP, "Semitic"),
+    Language("FAS", "Persian", "fa", "fas", NO_PAPER_GROUP, "Iranian"),
+    Language("POL", "Polish", "pl", "pol", NO_PAPER_GROUP, "Slavic"),
+    Language("TUR", "Turkish", "tr", "tur", NO_PAPER_GROUP, "Turkic"),
+    Language("URD", "Urdu", "ur", "urd", NO_PAPER_GROUP, "Indo-Aryan"),
 ):
     register_language(_lang)
 
 GROUP_TITLES: dict[str, str] = {"neo_latin": "Neo-Latin", "others": "Others"}
+
+# Lineage groups (name -> language codes), separate from the paper's neo_latin/others split: the groups a
+# lineage or cross-group analysis can be run over (resolve_groups). Data: register_lineage adds one.
+LINEAGES: dict[str, tuple[str, ...]] = {
+    "romance": ("FRE", "ITA", "POR", "ROM", "SPA"),  # the paper's five Neo-Latin languages
+    "germanic": ("ENG", "DEU"),
+    "slavic": ("RUS", "POL"),
+    "indo_iranian": ("BEN", "URD", "FAS"),  # Indo-Aryan (Bengali, Urdu) and Iranian (Persian)
+    "semitic": ("ARA", "AMH"),
+    "indo_european": ("FRE", "ITA", "POR", "ROM", "SPA", "ENG", "DEU", "RUS", "POL", "BEN", "URD", "FAS", "ELL"),
+    "non_indo_european": ("ARA", "AMH", "CHI", "TUR"),
+}
+LINEAGE_TITLES: dict[str, str] = {
+    "romance": "Romance",
+    "germanic": "Germanic",
+    "slavic": "Slavic",
+    "indo_iranian": "Indo-Iranian",
+    "semitic": "Semitic",
+    "indo_european": "Indo-European",
+    "non_indo_european": "Non-Indo-European",
+}
 
 for _c in (
     CorpusInfo(
@@ -243,16 +275,59 @@ for _c in (
 
 
 def groups() -> dict[str, list[str]]:
-    """Group name -> language codes, in table order."""
+    """The paper's split (and any user-registered group): group name -> language codes, in table order.
+    Languages outside it (group ``NO_PAPER_GROUP``) are left out, so the paper's recipes plan what they did."""
     out: dict[str, list[str]] = {}
     for lang in LANGUAGES.values():
-        out.setdefault(lang.group, []).append(lang.code)
+        if lang.group != NO_PAPER_GROUP:
+            out.setdefault(lang.group, []).append(lang.code)
     return out
 
 
+def study_languages() -> list[str]:
+    """The languages of the paper's split (and of user-registered groups), in table order: the default columns of
+    Tables 2-3 and the default test languages of evaluate/upstream, so the languages added for other corpora change
+    nothing of the paper's outputs."""
+    return [lang.code for lang in LANGUAGES.values() if lang.group != NO_PAPER_GROUP]
+
+
 def group_title(group: str) -> str:
-    """Human title of a group ('neo_latin' -> 'Neo-Latin')."""
-    return GROUP_TITLES.get(group, group.replace("_", " ").title())
+    """Human title of a group ('neo_latin' -> 'Neo-Latin', 'indo_iranian' -> 'Indo-Iranian')."""
+    return GROUP_TITLES.get(group) or LINEAGE_TITLES.get(group) or group.replace("_", " ").title()
+
+
+def register_lineage(name: str, codes: list[str] | tuple[str, ...], title: str | None = None) -> None:
+    """Add (or replace) a lineage group of languages (codes as :func:`check_languages` takes them)."""
+    LINEAGES[name] = tuple(check_languages(list(codes)))
+    if title:
+        LINEAGE_TITLES[name] = title
+
+
+def lineage_groups() -> dict[str, list[str]]:
+    """Lineage group name -> its registered language codes, in table order."""
+    return {name: language_order(codes) for name, codes in LINEAGES.items()}
+
+
+def resolve_groups(names: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
+    """Group name -> language codes for user-chosen groups: a paper group (neo_latin, others) or a lineage
+    (germanic, slavic, ...), any case, '-' or '_'; UserError naming the unknown one and every known name."""
+    paper, lineages = groups(), lineage_groups()
+    out: dict[str, list[str]] = {}
+    for name in names:
+        key = str(name).strip().lower().replace("-", "_")
+        if key in paper:
+            out[key] = paper[key]
+        elif key in lineages:
+            out[key] = lineages[key]
+        else:
+            raise UserError(f"unknown group {name!r}; known: {', '.join([*paper, *lineages])}")
+    overlap = [(a, b) for i, a in enumerate(out) for b in list(out)[i + 1 :] if set(out[a]) & set(out[b])]
+    if overlap:
+        a, b = overlap[0]
+        raise UserError(
+            f"groups {a} and {b} share {', '.join(sorted(set(out[a]) & set(out[b])))}; pick disjoint groups"
+        )
+    return out
 
 
 # Other spellings of a language beyond its paper code, ISO 639-1/-3 codes and English name: ISO 639-2/B codes
@@ -321,6 +396,8 @@ def language_order(codes) -> list[str]:
 
 
 def corpora_for_languages(codes: list[str]) -> list[str]:
-    """Names of the registered corpora whose language is one of `codes`, in registry order."""
+    """Names of the registered corpora a recipe loads for `codes` when it names no --corpora, in registry order:
+    those whose language (or one of whose languages) is in `codes` and that are ``by_language`` (the paper's
+    corpora for its ten languages, every corpus of another language; name the others with --corpora)."""
     wanted = set(codes)
-    return [c.name for c in CORPORA.values() if c.language in wanted]
+    return [c.name for c in CORPORA.values() if c.by_language and wanted & {c.language, *c.languages}]

@@ -45,7 +45,7 @@ from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import UserError
 from hf_ser.figures import new_figure, save_figure
 from hf_ser.infer.evaluate import add_data_flags
-from hf_ser.labels import EMOTIONS, LANGUAGES, check_languages
+from hf_ser.labels import EMOTIONS, LANGUAGES, check_languages, study_languages
 from hf_ser.metrics import confusion, per_language_metrics
 from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path, safe_name
 from hf_ser.train.losses import class_weights, corpus_weights
@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(recipe_defaults(argv)).parse_args(argv)
     try:
-        languages = check_languages(args.languages) if args.languages else list(LANGUAGES)
+        languages = check_languages(args.languages) if args.languages else study_languages()
     except ValueError as e:
         raise UserError(str(e)) from None
     fields = {f.name for f in dataclasses.fields(DataArguments)}

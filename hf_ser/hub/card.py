@@ -19,7 +19,7 @@ from hf_ser.hub.gap import PIPELINE_CHECK_FILES, PipelineGap, measure_pipeline_g
 from hf_ser.hub.licences import SYNTHETIC_PREFIX, CorpusCard, corpus_card, resolve_licence
 from hf_ser.hub.run_folder import find_run_dir, load_metrics
 from hf_ser.hub.scrub import is_hub_id, last_part
-from hf_ser.labels import EMOTIONS, LANGUAGES
+from hf_ser.labels import EMOTIONS, LANGUAGES, study_languages
 from hf_ser.metrics import F1_DEFINITION
 from hf_ser.train.modeling import RANDOM_BACKBONES, backbone_info
 
@@ -255,7 +255,7 @@ def _split_protocol(data_cfg: dict, metrics: dict) -> str:
 def _limitations(run: dict, train_cards: list[CorpusCard], demo: bool) -> str:
     """The card's list of limitations (demo, acted emotions, confounds, languages, untested groups, corpus notes)."""
     trained = list(run.get("train_languages", []))
-    missing = [LANGUAGES[c].name for c in LANGUAGES if c not in trained]
+    missing = [LANGUAGES[c].name for c in study_languages() if c not in trained]
     items = []
     if demo:
         items.append(

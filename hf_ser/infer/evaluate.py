@@ -42,7 +42,7 @@ from hf_ser.data.audio import decode_wav
 from hf_ser.data.dataset import DataArguments, DataMissing, load_languages, split_dataset
 from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import UserError
-from hf_ser.labels import EMOTION_ALIASES, EMOTIONS, LANGUAGES, check_languages
+from hf_ser.labels import EMOTION_ALIASES, EMOTIONS, LANGUAGES, check_languages, study_languages
 from hf_ser.metrics import confusion, per_language_metrics
 from hf_ser.safe_io import display_path, safe_name
 from hf_ser.train.modeling import padding_invariant
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     fields = {f.name for f in dataclasses.fields(DataArguments)}
     data_args = DataArguments(**{k: v for k, v in vars(args).items() if k in fields})
     try:
-        languages = check_languages(args.languages) if args.languages else list(LANGUAGES)
+        languages = check_languages(args.languages) if args.languages else study_languages()
     except ValueError as e:
         raise UserError(str(e)) from None
     record = evaluate_model(

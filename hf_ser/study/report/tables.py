@@ -110,9 +110,18 @@ def _add_paper_rows(table: Table, paper_rows: list[tuple[str, dict[str, tuple[fl
     table.notes.append(f"Rows prefixed '{PAPER_PREFIX.strip()}' are the published numbers of {source}.")
 
 
+def table_columns(runs: list[dict]) -> list[str]:
+    """The languages a table shows, in the language table's order: the study's languages always (as the paper's
+    tables do) and any other language only when a run trained or was tested on it, so the languages added for
+    other corpora do not add empty columns to a paper grid's tables."""
+    used = {lang for run in runs for key in ("train_languages", "eval_languages") for lang in run.get(key) or ()}
+    study = set(labels.study_languages())
+    return [code for code in labels.LANGUAGES if code in study or code in used]
+
+
 def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RESAMPLES) -> Table:
     """Table 2: `Individual` (single-language runs), one row per group, `All`; optional paper rows."""
-    columns = list(labels.LANGUAGES)
+    columns = table_columns(runs)
     table = Table(TABLE2_TITLE, columns, name="table2")
     used: list[_Experiment] = []
 
@@ -208,7 +217,7 @@ def _own_group(exp: _Experiment) -> str | None:
 
 def table3(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RESAMPLES) -> Table:
     """Table 3: one row per cross_group configuration (held-out language + the other groups)."""
-    columns = list(labels.LANGUAGES)
+    columns = table_columns(runs)
     table = Table(TABLE3_TITLE, columns, name="table3")
     group_order = list(labels.groups())
     experiments = _experiments(runs, "cross_group")
