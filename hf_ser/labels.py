@@ -7,8 +7,9 @@ and table rows for it without touching any other module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from hf_ser.corpus_info import EMOBOX_CORPORA, CorpusInfo
 from hf_ser.errors import UserError
 
 # The six target classes, in the fixed order used for class ids everywhere.
@@ -52,28 +53,6 @@ class Language:
     iso639_3: str
     group: str
     family: str
-
-
-@dataclass(frozen=True)
-class CorpusInfo:
-    """What is known of one corpus: language, licence, where to get it, how to cite it."""
-
-    name: str
-    title: str
-    language: str
-    licence: str
-    url: str
-    citation: str
-    hub_id: str | None = None
-    six_class_count: int | None = None
-    note: str = ""
-    languages: tuple[str, ...] = field(default=())  # every language of a corpus with several (ESD: CHI, ENG)
-    by_language: bool = True  # loaded when a recipe names its language without --corpora (see corpora_for_languages)
-
-    @property
-    def folder(self) -> str:
-        """Folder name expected under the data root."""
-        return self.name
 
 
 NO_PAPER_GROUP = ""  # Language.group of a language outside the paper's neo_latin/others split
@@ -270,6 +249,7 @@ for _c in (
         hub_id="Aniemore/resd",
         six_class_count=1198,
     ),
+    *EMOBOX_CORPORA,  # EmoBox's corpora beyond the paper's (hf_ser/corpus_info.py)
 ):
     register_corpus(_c)
 

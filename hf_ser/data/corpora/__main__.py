@@ -47,11 +47,12 @@ def list_corpora(data_root: str | Path) -> str:
     rows = [header]
     for info in CORPORA.values():
         lang = LANGUAGES.get(info.language)
+        codes = "+".join(info.languages) if info.languages else info.language
         rows.append(
             (
                 info.name,
-                f"{info.language} ({lang.name})" if lang else info.language,
-                group_title(lang.group) if lang else "?",
+                f"{codes} ({lang.name})" if lang and not info.languages else codes,
+                (group_title(lang.group) if lang.group else "-") if lang else "?",
                 info.licence,
                 info.url,
                 display_path(corpus_folder(data_root, info.name)) + "/",
@@ -61,6 +62,8 @@ def list_corpora(data_root: str | Path) -> str:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    languages = {c for info in CORPORA.values() for c in (info.languages or (info.language,))}
+    lines.append(f"{len(CORPORA)} corpora in {len(languages)} languages (group '-': outside the paper's split)")
     return "\n".join(lines)
 
 

@@ -152,6 +152,16 @@ def walk_dirs(folders: Iterable[Path], extensions: Iterable[str] = AUDIO_EXTENSI
     return files, ignored
 
 
+def ancestor_named(path: Path, names: Iterable[str], levels: int = 3) -> str | None:
+    """The name (lower case) of the nearest of `path`'s `levels` parent folders whose lower-cased name is one
+    of `names` (a corpus whose label or speaker is a folder: ``0001/Angry/train/x.wav``), or None."""
+    wanted = {n.lower() for n in names}
+    for parent in list(path.parents)[:levels]:
+        if parent.name.lower() in wanted:
+            return parent.name.lower()
+    return None
+
+
 def hidden_note(ignored: int) -> list[str]:
     """A scan note for ignored macOS metadata / hidden files (empty when there were none)."""
     if not ignored:

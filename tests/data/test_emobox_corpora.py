@@ -1,0 +1,114 @@
+"""EmoBox's corpora beyond the paper's: each loader reads a fixture tree laid out like the distributed corpus
+(tests/emobox_fixtures.py); native label counts, speakers and languages equal what the fixture planted, and every
+file that does not belong is skipped with a reason."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import emobox_fixtures as E  # noqa: E402
+
+from hf_ser.data.corpora import CorpusNotFound, load_corpus, scan_corpus  # noqa: E402
+from hf_ser.data.corpora.__main__ import list_corpora  # noqa: E402
+from hf_ser.data.corpora.iemocap import session_of  # noqa: E402
+from hf_ser.data.corpora.prepare import map_labels  # noqa: E402
+from hf_ser.data.corpora.registry import LOADERS  # noqa: E402
+from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> tuple[Path, dict[str, E.Planted]]:
+    root = tmp_path_factory.mktemp("emobox")
+    return root, {name: build(root) for name, build in E.BUILDERS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(E.BUILDERS))
+def test_loader_reads_its_fixture_tree(planted, name):
+    data_root, trees = planted
+    want = trees[name]
+    scan = scan_corpus(name, data_root, **want.options)
+    assert Counter(it.label for it in scan.items) == want.labels
+    assert {it.speaker for it in scan.items} == want.speakers
+    assert {it.language for it in scan.items} == want.languages
+    assert all(it.corpus == name for it in scan.items)
+    got = sorted(s["reason"] for s in scan.skipped)
+    assert len(got) == len(want.skipped), got
+    for reason, prefix in zip(got, sorted(want.skipped)):
+        assert reason.startswith(prefix), (reason, prefix)
+    assert not any("/._" in s["path"] or ".DS_Store" in s["path"] for s in scan.skipped)
+    # labels outside the corpus's own classes are skipped by the preparation, with the label in the reason
+    _, _, unknown = map_labels(scan)
+    assert sorted(s["reason"] for s in unknown) == sorted(f"unknown label {label!r}" for label in want.unknown)
+    # every class the fixture planted is one of the corpus's declared native labels
+    declared = {code.lower() for code in LOADERS[name].labels}
+    assert {label.lower() for label in want.labels} - {u.lower() for u in want.unknown} <= declared
+
+
+def test_iemocap_speakers_sessions_and_merged_excited(planted, tmp_path):
+    data_root, _ = planted
+    scan = scan_corpus("iemocap", data_root)
+    speakers = {it.speaker for it in scan.items}
+    assert len(speakers) == 10 and "Ses01F" in speakers and "Ses05M" in speakers
+    assert sorted({session_of(s) for s in speakers}) == [f"Ses0{i}" for i in range(1, 6)]
+    turn = next(it for it in scan.items if it.path.endswith("Ses01M_script01_1_F004.wav"))
+    assert turn.speaker == "Ses01F"  # the turn's speaker, not the dialog's marker wearer
+    ds, report = load_corpus("iemocap", data_root, cache_dir=tmp_path, num_proc=1)
+    assert report["kept"]["happiness"] == 2  # hap + exc, as SUPERB merges them
+    assert report["dropped"] == {"fru": 1, "sur": 1, "xxx": 1}
+    assert len(ds) == 8 and set(ds["speaker"]) <= speakers
+
+
+def test_ravdess_song_channel_and_eight_classes(planted):
+    data_root, _ = planted
+    scan = scan_corpus("ravdess", data_root, channel="all")
+    assert len(scan.items) == 17 and any(it.label == "03" and it.path.count("Song") for it in scan.items)
+    assert len(LOADERS["ravdess"].labels) == 8
+    assert scan_corpus("ravdess", data_root).notes[-1].startswith("1 file(s) of the other vocal channel")
+
+
+def test_esd_parts(planted):
+    data_root, _ = planted
+    assert {it.language for it in scan_corpus("esd", data_root, part="en").items} == {"ENG"}
+    assert {it.speaker for it in scan_corpus("esd", data_root, part="zh").items} == {"0001"}
+
+
+def test_video_and_m4a_only_trees_say_how_to_extract_audio(tmp_path):
+    (tmp_path / "enterface" / "subject 1").mkdir(parents=True)
+    (tmp_path / "enterface" / "subject 1" / "s1_an_1.avi").write_bytes(b"RIFF")
+    with pytest.raises(CorpusNotFound, match="ffmpeg"):
+        scan_corpus("enterface", tmp_path)
+    (tmp_path / "mead" / "M003" / "audio").mkdir(parents=True)
+    (tmp_path / "mead" / "M003" / "audio" / "001.m4a").write_bytes(b"\x00")
+    with pytest.raises(CorpusNotFound, match="ffmpeg"):
+        scan_corpus("mead", tmp_path)
+    (tmp_path / "msp_podcast" / "Audios").mkdir(parents=True)
+    with pytest.raises(CorpusNotFound, match="labels_consensus.csv"):
+        scan_corpus("msp_podcast", tmp_path)
+    (tmp_path / "iemocap").mkdir()
+    with pytest.raises(CorpusNotFound, match="EmoEvaluation"):
+        scan_corpus("iemocap", tmp_path)
+
+
+def test_corpora_list_shows_30_corpora_and_17_languages(tmp_path):
+    out = list_corpora(tmp_path)
+    names = [line.split()[0] for line in out.splitlines()[2:-1]]
+    assert names == list(CORPORA) and len(names) >= 30
+    languages = {c for info in CORPORA.values() for c in (info.languages or (info.language,))}
+    assert len(languages) >= 17 and languages <= set(LANGUAGES)
+    assert out.splitlines()[-1].startswith(f"{len(CORPORA)} corpora in {len(languages)} languages")
+    # every EmoBox corpus has a loader or says it loads through a manifest
+    for info in list(CORPORA.values())[13:]:
+        assert info.name in LOADERS or "manifest" in info.note, info.name
+        assert info.title and info.licence and info.url.startswith("http") and info.citation
+
+
+def test_paper_six_classes_are_the_first_canonical_names():
+    for name in E.BUILDERS:
+        mapped = {v for v in LOADERS[name].label_map.values() if v is not None}
+        assert mapped <= set(EMOTIONS), name
