@@ -196,7 +196,7 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "https://affective-meld.github.io/",
         "S. Poria, D. Hazarika, N. Majumder, G. Naik, E. Cambria, R. Mihalcea. MELD: a multimodal multi-party "
         "dataset for emotion recognition in conversations. ACL 2019.",
-        note="video clips per split: " + MANIFEST_NOTE,
+        note="video clips: extract the audio beside each first (docs/corpora.md)",
     ),
     _emobox(
         "m3ed",
@@ -236,7 +236,7 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "https://zenodo.org/records/7132783",
         "D. Landry, Q. He, H. Yan, Y. Li. ASVP-ESD: a dataset and its benchmark for emotion recognition using both "
         "speech and non-speech utterances. Global Scientific Journals 8(6), 2020.",
-        note="mostly English, some other languages: " + MANIFEST_NOTE,
+        note="mostly English, some other languages; non-speech sounds too",
     ),
     _emobox(
         "ased",
@@ -246,7 +246,6 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "https://github.com/Ethio2021/ASED_V1",
         "E. A. Retta, E. Almekhlafi, R. Sutcliffe, M. Mhamed, H. Ali, J. Feng. A new Amharic speech emotion dataset "
         "and classification benchmark. ACM TALLIP 22(1), 2023.",
-        note=MANIFEST_NOTE,
     ),
     _emobox(
         "turevdb",
@@ -256,7 +255,6 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "https://github.com/Xeonen/TurEV-DB",
         "S. F. Canpolat, Z. Ormanoğlu, D. Zeyrek. Turkish emotion voice database (TurEV-DB). SLTU-CCURL workshop, "
         "LREC 2020.",
-        note=MANIFEST_NOTE,
     ),
     _emobox(
         "pavoque",

@@ -307,6 +307,82 @@ def make_msp_podcast(data_root: Path) -> Planted:
     return Planted(root, labels, {"127", "1001", "unknown"}, ["missing file", "not listed"], {"ENG"})
 
 
+# ----------------------------------------------------------------------------- ASVP-ESD, ASED, TurEV-DB
+
+
+def make_asvp_esd(data_root: Path) -> Planted:
+    """``ASVP-ESD-Update/Audio/actor_36/03-01-09-01-06-36-02-02-01-39.wav`` ...: actors 36 and 101, speech and
+    non-speech, names of 9 to 11 fields, emotions 02 04 05 09 13, and a misnamed file."""
+    root = data_root / "asvp_esd" / "ASVP-ESD-Update" / "Audio"
+    names = {
+        "36": ["03-01-09-01-06-36-02-02-01-39", "03-01-04-01-10-36-03-03-01", "03-02-05-01-02-36-03-03-01"],
+        "101": ["03-02-04-01-28-101-02-01-00-14-02", "03-01-02-01-01-101-02-01-00-13", "03-02-13-01-03-101-02-01-00"],
+    }
+    for actor, stems in names.items():
+        for stem in stems:
+            wav(root / f"actor_{actor}" / f"{stem}.wav")
+    wav(root / "actor_36" / "actor_36.wav")
+    labels = Counter({"09": 1, "04": 2, "05": 1, "02": 1, "13": 1})
+    return Planted(root.parent.parent, labels, {"36", "101"}, ["unrecognised file name"], {"ENG"})
+
+
+def make_ased(data_root: Path) -> Planted:
+    """``ASED_V1/01Neutral/n1-04-02-01-31.wav`` ...: the 5 emotion folders, speakers 31 and 65, a capital ``S``
+    sad file and a misnamed file."""
+    root = data_root / "ased" / "ASED_V1"
+    folders = {"n1": "01Neutral", "f2": "02Fearful", "h3": "03Happy", "s4": "04Sad", "a5": "05Angry"}
+    for code, folder in folders.items():
+        for spk in ("31", "65"):
+            wav(root / folder / f"{code}-04-02-01-{spk}.wav")
+    wav(root / "04Sad" / "S4-01-01-02-31.wav")
+    wav(root / "04Sad" / "sad.wav")
+    labels = Counter({code[0]: 2 for code in folders}) + Counter({"s": 1})
+    return Planted(root.parent, labels, {"31", "65"}, ["unrecognised file name"], {"AMH"})
+
+
+def make_turevdb(data_root: Path) -> Planted:
+    """``TurEV-DB/Sound Source/<Emotion>/1984_sk_eger.wav``: 4 emotions x speakers 1984 and 6783, and a file
+    outside the emotion folders."""
+    root = data_root / "turevdb" / "TurEV-DB" / "Sound Source"
+    for emo in ("Angry", "Calm", "Happy", "Sad"):
+        for spk in ("1984", "6783"):
+            wav(root / emo / f"{spk}_sk_eger.wav")
+    wav(root / "1984_sk_eger.wav")
+    labels = Counter({e: 2 for e in ("angry", "calm", "happy", "sad")})
+    return Planted(root.parent.parent, labels, {"1984", "6783"}, ["unrecognised file name"], {"TUR"})
+
+
+# ----------------------------------------------------------------------------- MELD
+
+MELD_ROWS = {  # split -> (dialogue, utterance, speaker, emotion); the same diaN_uttM recurs across splits
+    "train": [(0, 0, "Chandler", "neutral"), (0, 1, "The Interviewer", "surprise"), (1, 0, "Monica", "joy")],
+    "dev": [(0, 0, "Phoebe", "sadness"), (0, 1, "Joey", "anger"), (110, 7, "Ross", "fear")],
+    "test": [(0, 0, "Mark", "disgust"), (0, 1, "Rachel", "joy")],
+}
+MELD_FOLDERS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "output_repeated_splits_test"}
+
+
+def make_meld(data_root: Path) -> Planted:
+    """``MELD.Raw/{train,dev,test}_sent_emo.csv`` and the split folders with each clip's ``.mp4`` and its
+    extracted ``.wav``: 7 rows with audio, ``dia110_utt7`` listed without a clip (as in the real dev set) and a
+    clip no CSV lists."""
+    root = data_root / "meld" / "MELD.Raw"
+    header = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime"
+    for split, rows in MELD_ROWS.items():
+        lines = [header]
+        for i, (dia, utt, speaker, emotion) in enumerate(rows, 1):
+            lines.append(f'{i},"Oh my God, he\u2019s lost it.",{speaker},{emotion},neutral,{dia},{utt},8,21,0,1')
+            if (split, dia) != ("dev", 110):
+                clip = root / MELD_FOLDERS[split] / f"dia{dia}_utt{utt}"
+                wav(clip.with_suffix(".wav"))
+                clip.with_suffix(".mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+        (root / f"{split}_sent_emo.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    wav(root / "train_splits" / "dia9_utt9.wav")
+    labels = Counter({"neutral": 1, "surprise": 1, "joy": 2, "sadness": 1, "anger": 1, "disgust": 1})
+    speakers = {"Chandler", "The Interviewer", "Monica", "Phoebe", "Joey", "Mark", "Rachel"}
+    return Planted(root.parent, labels, speakers, ["missing file", "not listed"], {"ENG"})
+
+
 BUILDERS = {
     "iemocap": make_iemocap,
     "ravdess": make_ravdess,
@@ -324,4 +400,8 @@ BUILDERS = {
     "enterface": make_enterface,
     "mead": make_mead,
     "msp_podcast": make_msp_podcast,
+    "asvp_esd": make_asvp_esd,
+    "ased": make_ased,
+    "turevdb": make_turevdb,
+    "meld": make_meld,
 }

@@ -87,6 +87,11 @@ def test_video_and_m4a_only_trees_say_how_to_extract_audio(tmp_path):
     (tmp_path / "mead" / "M003" / "audio" / "001.m4a").write_bytes(b"\x00")
     with pytest.raises(CorpusNotFound, match="ffmpeg"):
         scan_corpus("mead", tmp_path)
+    (tmp_path / "meld" / "train_splits").mkdir(parents=True)
+    (tmp_path / "meld" / "train_splits" / "dia0_utt0.mp4").write_bytes(b"\x00")
+    (tmp_path / "meld" / "train_sent_emo.csv").write_text("Speaker,Emotion,Dialogue_ID,Utterance_ID\nJoey,joy,0,0\n")
+    with pytest.raises(CorpusNotFound, match="ffmpeg"):
+        scan_corpus("meld", tmp_path)
     (tmp_path / "msp_podcast" / "Audios").mkdir(parents=True)
     with pytest.raises(CorpusNotFound, match="labels_consensus.csv"):
         scan_corpus("msp_podcast", tmp_path)

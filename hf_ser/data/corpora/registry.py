@@ -1,7 +1,7 @@
 """The registry of corpus layout loaders: corpus name -> :class:`~hf_ser.data.corpora.scan.Loader`.
 
 One module per corpus under ``hf_ser/data/corpora/`` defines a ``LOADER``; this module lists them. RED, the
-Moroccan Arabic set (mder), MCAESD and eight of EmoBox's corpora (hf_ser.corpus_info's MANIFEST_NOTE) have no
+Moroccan Arabic set (mder), MCAESD and four of EmoBox's corpora (hf_ser.corpus_info's MANIFEST_NOTE) have no
 layout a loader can read: they load through ``<data_root>/<name>/manifest.csv`` (docs/manifests.md). A user's
 own layout is added with :func:`register_loader`, with no change to the package.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hf_ser.data.corpora.aesdd import LOADER as AESDD
+from hf_ser.data.corpora.ased import LOADER as ASED
+from hf_ser.data.corpora.asvp_esd import LOADER as ASVP_ESD
 from hf_ser.data.corpora.cafe import LOADER as CAFE
 from hf_ser.data.corpora.casia import LOADER as CASIA
 from hf_ser.data.corpora.crema_d import LOADER as CREMA_D
@@ -25,6 +27,7 @@ from hf_ser.data.corpora.esd import LOADER as ESD
 from hf_ser.data.corpora.iemocap import LOADER as IEMOCAP
 from hf_ser.data.corpora.jl_corpus import LOADER as JL_CORPUS
 from hf_ser.data.corpora.mead import LOADER as MEAD
+from hf_ser.data.corpora.meld import LOADER as MELD
 from hf_ser.data.corpora.mesd import LOADER as MESD
 from hf_ser.data.corpora.msp_podcast import LOADER as MSP_PODCAST
 from hf_ser.data.corpora.oreau import LOADER as OREAU
@@ -36,14 +39,15 @@ from hf_ser.data.corpora.scan import Loader, ScanFn
 from hf_ser.data.corpora.shemo import LOADER as SHEMO
 from hf_ser.data.corpora.subesco import LOADER as SUBESCO
 from hf_ser.data.corpora.tess import LOADER as TESS
+from hf_ser.data.corpora.turevdb import LOADER as TUREVDB
 from hf_ser.data.corpora.urdu import LOADER as URDU
 
 PAPER_LOADERS = (OREAU, CAFE, EMOZIONALMENTE, EMOUERJ, EMOPROSODY, MESD, EMOFILM, SUBESCO, CREMA_D, RESD)
-# EmoBox's corpora beyond the paper's, in hf_ser.corpus_info's order; MELD, M3ED, MER2023, EMNS, ASVP-ESD, ASED,
-# TurEV-DB and PAVOQUE load through a manifest (docs/manifests.md says why).
+# EmoBox's corpora beyond the paper's, in hf_ser.corpus_info's order; M3ED, MER2023, EMNS and PAVOQUE load through
+# a manifest (docs/manifests.md says why).
 EMOBOX_LOADERS = (
     IEMOCAP, RAVDESS, EMODB, TESS, SAVEE, ESD, CASIA, SHEMO, AESDD, POLISH, URDU, JL_CORPUS, EMOVDB, ENTERFACE, MEAD,
-    MSP_PODCAST,
+    MSP_PODCAST, MELD, ASVP_ESD, ASED, TUREVDB,
 )  # fmt: skip
 LOADERS: dict[str, Loader] = {loader.name: loader for loader in (*PAPER_LOADERS, *EMOBOX_LOADERS)}
 
