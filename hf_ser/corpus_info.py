@@ -226,7 +226,7 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "https://www.openslr.org/136/",
         "K. A. Noriy, X. Yang, J. J. Zhang. EMNS /Imz/ corpus: an emotive single-speaker dataset for narrative "
         "storytelling in games, television and graphic novels. arXiv:2305.13137, 2023.",
-        note=MANIFEST_NOTE,
+        note=".webm audio: convert to wav beside each file first (docs/corpora.md)",
     ),
     _emobox(
         "asvp_esd",

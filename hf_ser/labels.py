@@ -319,6 +319,11 @@ LANGUAGE_ALIASES: dict[str, str] = {
     "zho": "CHI",
     "chinese": "CHI",
     "mandarin": "CHI",
+    "ger": "DEU",  # ISO 639-2/B
+    "gre": "ELL",  # ISO 639-2/B
+    "per": "FAS",  # ISO 639-2/B
+    "pes": "FAS",  # ISO 639-3 Iranian Persian (fas is the macrolanguage)
+    "farsi": "FAS",
 }
 
 

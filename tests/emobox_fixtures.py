@@ -383,6 +383,27 @@ def make_meld(data_root: Path) -> Planted:
     return Planted(root.parent, labels, speakers, ["missing file", "not listed"], {"ENG"})
 
 
+# ----------------------------------------------------------------------------- EMNS
+
+
+def make_emns(data_root: Path) -> Planted:
+    """``metadata.csv`` (the Hub copy's columns) and ``raw_webm/<id>.webm`` converted beside to ``.wav``: 8 rows
+    of user 1 with audio (one per emotion, two sarcastic), a row without audio and a wav no row lists."""
+    root = data_root / "emns"
+    emotions = ("Angry", "Disgust", "Excited", "Happy", "Neutral", "Sad", "Sarcastic", "Surprise", "Sarcastic")
+    lines = ["id,utterance,description,emotion,date_created,status,gender,age,level,audio_recording,user_id"]
+    for i, emo in enumerate(emotions):
+        name = f"raw_webm/{1000 + i}.webm"
+        lines.append(f'{i},"The dragon slept.",calm,{emo},2022-10-01,Accepted,Male,20s,3,{name},1')
+        wav((root / name).with_suffix(".wav"), 48000)
+        (root / name).write_bytes(b"\x1aE\xdf\xa3")
+    lines.append('99,"Lost.",x,Sad,2022-10-01,Accepted,Male,20s,3,raw_webm/1099.webm,1')
+    (root / "metadata.csv").write_text("\n".join(lines) + "\n")
+    wav(root / "raw_webm" / "2000.wav", 48000)
+    labels = Counter(e.lower() for e in emotions)
+    return Planted(root, labels, {"1"}, ["missing file", "not listed"], {"ENG"})
+
+
 BUILDERS = {
     "iemocap": make_iemocap,
     "ravdess": make_ravdess,
@@ -404,4 +425,5 @@ BUILDERS = {
     "ased": make_ased,
     "turevdb": make_turevdb,
     "meld": make_meld,
+    "emns": make_emns,
 }

@@ -92,6 +92,11 @@ def test_video_and_m4a_only_trees_say_how_to_extract_audio(tmp_path):
     (tmp_path / "meld" / "train_sent_emo.csv").write_text("Speaker,Emotion,Dialogue_ID,Utterance_ID\nJoey,joy,0,0\n")
     with pytest.raises(CorpusNotFound, match="ffmpeg"):
         scan_corpus("meld", tmp_path)
+    (tmp_path / "emns" / "raw_webm").mkdir(parents=True)
+    (tmp_path / "emns" / "raw_webm" / "1000.webm").write_bytes(b"\x1a")
+    (tmp_path / "emns" / "metadata.csv").write_text("id,emotion,audio_recording\n0,Sad,raw_webm/1000.webm\n")
+    with pytest.raises(CorpusNotFound, match="ffmpeg"):
+        scan_corpus("emns", tmp_path)
     (tmp_path / "msp_podcast" / "Audios").mkdir(parents=True)
     with pytest.raises(CorpusNotFound, match="labels_consensus.csv"):
         scan_corpus("msp_podcast", tmp_path)

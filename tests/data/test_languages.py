@@ -30,7 +30,7 @@ def test_new_languages_resolve_by_code_iso_and_name():
         lang = LANGUAGES[code]
         assert lang.iso639_1 == iso1 and len(lang.iso639_3) == 3 and lang.family and lang.name
         assert resolve_language(iso1) == resolve_language(lang.iso639_3) == resolve_language(lang.name) == code
-    assert check_languages(["German", "fa", "pol"]) == ["DEU", "FAS", "POL"]
+    assert check_languages(["German", "fa", "pol", "farsi", "ger", "gre"]) == ["DEU", "FAS", "POL", "FAS", "DEU", "ELL"]
     assert len(LANGUAGES) >= 17
 
 

@@ -1,7 +1,7 @@
 """The registry of corpus layout loaders: corpus name -> :class:`~hf_ser.data.corpora.scan.Loader`.
 
 One module per corpus under ``hf_ser/data/corpora/`` defines a ``LOADER``; this module lists them. RED, the
-Moroccan Arabic set (mder), MCAESD and four of EmoBox's corpora (hf_ser.corpus_info's MANIFEST_NOTE) have no
+Moroccan Arabic set (mder), MCAESD and three of EmoBox's corpora (hf_ser.corpus_info's MANIFEST_NOTE) have no
 layout a loader can read: they load through ``<data_root>/<name>/manifest.csv`` (docs/manifests.md). A user's
 own layout is added with :func:`register_loader`, with no change to the package.
 """
@@ -16,6 +16,7 @@ from hf_ser.data.corpora.asvp_esd import LOADER as ASVP_ESD
 from hf_ser.data.corpora.cafe import LOADER as CAFE
 from hf_ser.data.corpora.casia import LOADER as CASIA
 from hf_ser.data.corpora.crema_d import LOADER as CREMA_D
+from hf_ser.data.corpora.emns import LOADER as EMNS
 from hf_ser.data.corpora.emodb import LOADER as EMODB
 from hf_ser.data.corpora.emofilm import LOADER as EMOFILM
 from hf_ser.data.corpora.emoprosody import LOADER as EMOPROSODY
@@ -43,11 +44,11 @@ from hf_ser.data.corpora.turevdb import LOADER as TUREVDB
 from hf_ser.data.corpora.urdu import LOADER as URDU
 
 PAPER_LOADERS = (OREAU, CAFE, EMOZIONALMENTE, EMOUERJ, EMOPROSODY, MESD, EMOFILM, SUBESCO, CREMA_D, RESD)
-# EmoBox's corpora beyond the paper's, in hf_ser.corpus_info's order; M3ED, MER2023, EMNS and PAVOQUE load through
-# a manifest (docs/manifests.md says why).
+# EmoBox's corpora beyond the paper's, in hf_ser.corpus_info's order; M3ED, MER2023 and PAVOQUE load through a
+# manifest (docs/manifests.md says why).
 EMOBOX_LOADERS = (
     IEMOCAP, RAVDESS, EMODB, TESS, SAVEE, ESD, CASIA, SHEMO, AESDD, POLISH, URDU, JL_CORPUS, EMOVDB, ENTERFACE, MEAD,
-    MSP_PODCAST, MELD, ASVP_ESD, ASED, TUREVDB,
+    MSP_PODCAST, MELD, EMNS, ASVP_ESD, ASED, TUREVDB,
 )  # fmt: skip
 LOADERS: dict[str, Loader] = {loader.name: loader for loader in (*PAPER_LOADERS, *EMOBOX_LOADERS)}
 
