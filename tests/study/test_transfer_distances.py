@@ -47,14 +47,17 @@ def test_the_cache_answers_a_new_target_without_recomputing_the_studys_pairs(liv
     assert payload["urielplus"] == dist.uriel_version() and "fra|ita" in payload["distances"]["genetic"]
     asked = []
     real = dist._compute_pairs
-    monkeypatch.setattr(
-        dist, "_compute_pairs", lambda kind, codes: asked.append(sorted(set(codes))) or real(kind, codes)
-    )
+
+    def counting(kind, pairs):
+        asked.append(sorted(dist._pair_key(a, b) for a, b in pairs))
+        return real(kind, pairs)
+
+    monkeypatch.setattr(dist, "_compute_pairs", counting)
     again = dist.language_distances(list(LANGUAGES)[:10], cache_dir=cache)
     assert asked == []  # every pair came from the cache
     np.testing.assert_array_equal(again.matrices["genetic"], ds.matrices["genetic"])
     dist.language_distances(["FRE", "ITA", "Catalan"], cache_dir=cache, kinds=("genetic",))
-    assert asked == [["cat", "fra", "ita"]]  # only the languages of the new pairs go to URIEL+
+    assert asked == [["cat|fra", "cat|ita"]]  # only the new pairs go to URIEL+
 
 
 def test_the_snapshot_records_which_pairs_the_missing_rule_touched():

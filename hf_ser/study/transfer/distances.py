@@ -21,7 +21,7 @@ phonological features in URIEL+, so their 17 of 45 pairs are imputed.
 
 Distances are cached by pair (``<cache_dir>/urielplus-<version>-distances.json``): a pair's value depends only on
 the two languages, so a new target reuses every cached pair of the study's languages. The genetic distance takes
-5-25 s for ten languages, the others well under a second.
+about 4 s of CPU for the 45 pairs of ten languages (25 s on a busy machine), 0.1 s per pair; the others are fast.
 """
 
 from __future__ import annotations
@@ -204,17 +204,21 @@ def _read_cache(path: Path | None, version: str) -> dict[str, dict[str, float]]:
     return payload.get("distances", {}) if payload.get("urielplus") == version else {}
 
 
-def _compute_pairs(kind: str, codes: Sequence[str]) -> dict[str, float]:
-    """URIEL+'s `kind` distance for every pair of `codes`, as {pair key: value} (-1 where no shared feature)."""
-    codes = sorted(set(codes))
-    if len(codes) == 2:
+def _compute_pairs(kind: str, pairs: Sequence[tuple[str, str]]) -> dict[str, float]:
+    """URIEL+'s `kind` distance of each pair, as {pair key: value} (-1 where the two share no feature).
+
+    One URIEL+ call per pair: its matrix call builds every language's vector once per pair anyway (n^2 builds
+    for n languages), so a new target's ten pairs cost 0.9 s of genetic distance instead of 5 s for the
+    11-language matrix, and the values are the same (each pair is computed on the features both languages have).
+    """
+    out = {}
+    uriel = _uriel()
+    for a, b in pairs:
         try:
-            value = float(_quiet_call(_uriel().new_distance, kind, list(codes)))
-        except ValueError:  # URIEL+ raises for a pair without shared features instead of returning -1
-            value = MISSING
-        return {_pair_key(*codes): value}
-    matrix = np.asarray(_quiet_call(_uriel().new_distance, kind, list(codes)), dtype=float)
-    return {_pair_key(a, b): float(matrix[i, j]) for i, a in enumerate(codes) for j, b in enumerate(codes) if i < j}
+            out[_pair_key(a, b)] = float(_quiet_call(uriel.new_distance, kind, [a, b]))
+        except ValueError:  # URIEL+ raises for a pair without shared features where its matrix call gives -1
+            out[_pair_key(a, b)] = MISSING
+    return out
 
 
 def uriel_distances(
@@ -223,7 +227,7 @@ def uriel_distances(
     """URIEL+'s raw distance matrices (n, n) for ISO 639-3 `codes`, -1 where a pair has no shared feature.
 
     Pairs already in the cache (``<cache_dir>/urielplus-<version>-distances.json``) are not recomputed; only
-    the languages of the missing pairs are passed to URIEL+, and the cache is rewritten with the new pairs.
+    the missing pairs are passed to URIEL+, and the cache is rewritten with the new pairs.
     """
     unknown = [c for c in codes if c not in uriel_names()]
     if unknown:
@@ -237,7 +241,7 @@ def uriel_distances(
         known = cache.setdefault(kind, {})
         todo = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1 :] if a != b and _pair_key(a, b) not in known]
         if todo:
-            known.update(_compute_pairs(kind, [c for pair in todo for c in pair]))
+            known.update(_compute_pairs(kind, todo))
             changed = True
         matrix = np.zeros((len(codes), len(codes)))
         for i, a in enumerate(codes):
