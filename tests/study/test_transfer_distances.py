@@ -8,7 +8,7 @@ import pytest
 from scipy.signal import welch
 
 from hf_ser.errors import UserError
-from hf_ser.labels import LANGUAGES
+from hf_ser.labels import LANGUAGES, Language
 from hf_ser.study.transfer import distances as dist
 from hf_ser.study.transfer.acoustic import acoustic_distance, corpus_summary, long_term_average_spectrum
 
@@ -111,8 +111,6 @@ def test_languages_resolve_by_study_code_iso_code_or_name_and_unknown_ones_get_t
 
 
 def test_a_user_added_language_needs_no_code(monkeypatch):
-    from hf_ser.labels import Language
-
     monkeypatch.setitem(LANGUAGES, "CAT", Language("CAT", "Catalan", "ca", "cat", "neo_latin", "Romance"))
     ds = dist.language_distances(["FRE", "CAT", "ENG"], kinds=("lineage",))
     assert ds.codes == ("fra", "cat", "eng") and ds.labels == ("FRE", "CAT", "ENG")
@@ -145,3 +143,11 @@ def test_acoustic_distance_is_the_euclidean_distance_of_standardised_corpus_mean
     np.testing.assert_allclose(corpus_summary(means[0]), means[0])
     with pytest.raises(ValueError, match="same dimension"):
         acoustic_distance([np.ones(3), np.ones(4)])
+
+
+def test_corpora_take_their_languages_distances_and_one_languages_corpora_are_at_zero():
+    ds = dist.paper_distances()
+    units = {"oreau": "FRE", "cafe": "FRE", "mesd": "SPA", "crema_d": "ENG"}
+    m = dist.unit_distances(ds, units)
+    assert m["genetic"].shape == (4, 4) and m["genetic"][0, 1] == 0 == m["lineage"][0, 1]
+    assert m["genetic"][0, 2] == ds.matrices["genetic"][ds.index("FRE"), ds.index("SPA")]

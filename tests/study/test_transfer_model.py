@@ -1,14 +1,23 @@
 """study.transfer.model: the transfer regression, MRQAP and Mantel permutation p-values against direct and exact
 references, Holm against hand-computed values, missing cells and hostile grids."""
 
+import importlib.util
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hf_ser.errors import UserError
 from hf_ser.study.stats import holm
-from hf_ser.study.transfer.model import draw_permutations, fit_transfer, fixed_effects_design, jackknife_ci
+from hf_ser.study.transfer.model import (
+    draw_permutations,
+    fit_json,
+    fit_transfer,
+    fixed_effects_design,
+    jackknife_ci,
+)
 
 LABELS6 = tuple("ABCDEF")
 
@@ -116,8 +125,10 @@ def test_a_distance_absorbed_by_the_source_and_target_effects_is_dropped_with_it
     rng = np.random.default_rng(8)
     t, d = grid(rng, 5)
     constant = np.ones((5, 5)) - np.eye(5)
-    fit = fit_transfer(t, tuple("ABCDE"), {"d": d, "same_group": constant}, n_permutations=99)
-    assert fit.names == ("d",) and fit.dropped_distances[0][0] == "same_group"
+    fit = fit_transfer(t, tuple("ABCDE"), {"d": d, "same_group": constant, "twice": 2 * d}, n_permutations=99)
+    assert fit.names == ("d",)
+    assert fit.dropped_distances[0][0] == "same_group" and "source and target" in fit.dropped_distances[0][1]
+    assert fit.dropped_distances[1] == ("twice", "collinear with d given those effects")
 
 
 @pytest.mark.parametrize("n", [1, 2])
@@ -139,10 +150,6 @@ def test_permutations_and_jackknife_helpers():
 
 
 def test_the_permutation_benchmark_runs_and_ends_with_its_json_line(capsys):
-    import importlib.util
-    import json
-    from pathlib import Path
-
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "transfer_perm.py"
     spec = importlib.util.spec_from_file_location("transfer_perm", path)
     module = importlib.util.module_from_spec(spec)
@@ -150,3 +157,13 @@ def test_the_permutation_benchmark_runs_and_ends_with_its_json_line(capsys):
     returned = module.main(["--quick"])  # 999 permutations: checks the script, times nothing
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed == returned and printed["benchmark"] == "transfer_perm" and printed["permutations"] == 999
+
+
+def test_the_fit_as_json_holds_every_number_and_no_nan():
+    rng = np.random.default_rng(9)
+    t, d = grid(rng, 6, beta=-5.0)
+    t[1, 2] = np.nan
+    payload = json.loads(json.dumps(fit_json(fit_transfer(t, LABELS6, {"d": d}, n_permutations=99)), allow_nan=False))
+    assert payload["matrix"][1][2] is None and payload["matrix"][0][0] is None
+    assert payload["missing_pairs"] == [["B", "C"]] and payload["effects"][0]["name"] == "d"
+    assert {"beta", "std_beta", "std_beta_low", "mantel_r", "p", "p_holm"} <= set(payload["effects"][0])

@@ -328,6 +328,14 @@ def _finish(labels: tuple[str, ...], codes: tuple[str, ...], raw: dict[str, np.n
     return DistanceSet(labels, codes, matrices, raw, imputed, tuple(dropped), source)
 
 
+def unit_distances(ds: DistanceSet, units: Mapping[str, str]) -> dict[str, np.ndarray]:
+    """Distance matrices between units (corpora) from their languages' rows in `ds`; `units` maps each unit to
+    its language (a label or code of `ds`), in the matrices' order. Two corpora of one language are at 0 on every
+    linguistic distance, so what separates their transfer is the corpus (Oreau and CaFE, MESD and EmoFilm)."""
+    idx = [ds.index(lang) for lang in units.values()]
+    return {name: m[np.ix_(idx, idx)] for name, m in ds.matrices.items()}
+
+
 def distance_set_from_json(payload: Mapping) -> DistanceSet:
     """A :class:`DistanceSet` from :meth:`DistanceSet.to_json`'s dict (the rule applied again)."""
     raw = {k: np.asarray(v, dtype=float) for k, v in payload["raw"].items()}

@@ -27,14 +27,15 @@ over targets so that a_s is the source's transfer to an average target. :func:`f
 Missing cells (a pair with no run) are left out of the fit and listed in :attr:`TransferFit.missing_pairs`; the
 permutations still relabel every language, and only the cells present are compared. A language with no cell left
 as a source or as a target is removed (:attr:`TransferFit.dropped_languages`), and a distance that is constant
-once the source and target effects are removed (for example the lineage when every language is in one group) is
-dropped with its reason.
+once the source and target effects are removed (for example the lineage when every language is in one group), or
+a linear function of the distances before it, is dropped with its reason (:attr:`TransferFit.dropped_distances`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from scipy import stats
@@ -210,10 +211,11 @@ def _make_cells(values: np.ndarray, matrices: Sequence[np.ndarray]) -> _Cells:
     return _Cells(n, rows, cols, values[rows, cols].astype(float), full[rows, cols], full)
 
 
-def _absorbed(cells: _Cells, k: int) -> bool:
-    """Whether predictor k is (numerically) a function of the source and target effects alone."""
+def _absorbed(cells: _Cells, k: int, others: Sequence[int] = ()) -> bool:
+    """Whether predictor k is (numerically) a linear function of the source and target effects and of the
+    predictors `others`: nothing of it is left to test."""
     d = cells.d[:, k]
-    resid = _residual_maker(cells.fixed) @ d
+    resid = _residual_maker(np.hstack([cells.fixed, cells.d[:, list(others)]])) @ d
     return bool(np.linalg.norm(resid) <= _TINY * max(np.linalg.norm(d - d.mean()), 1.0) or np.ptp(d) == 0)
 
 
@@ -390,13 +392,18 @@ def _prepare(
     labels = tuple(lab for lab, k in zip(labels, keep) if k)
     matrices = {name: np.asarray(m, dtype=float)[sub] for name, m in {**distances, **controls}.items()}
     values = values[sub]
-    dropped_dist = []
+    dropped_dist, kept = [], []
     cells = _make_cells(values, list(matrices.values()))
-    for k, name in reversed(list(enumerate(matrices))):
+    names = list(matrices)
+    for k, name in enumerate(names):
         if _absorbed(cells, k):
             dropped_dist.append((name, "constant once the source and target effects are removed"))
-            del matrices[name]
-    return values, labels, matrices, dropped_langs, missing, dropped_dist[::-1]
+        elif _absorbed(cells, k, kept):
+            dropped_dist.append((name, f"collinear with {', '.join(names[i] for i in kept)} given those effects"))
+        else:
+            kept.append(k)
+    matrices = {names[k]: matrices[names[k]] for k in kept}
+    return values, labels, matrices, dropped_langs, missing, dropped_dist
 
 
 def fit_transfer(
@@ -500,3 +507,33 @@ def permutation_pvalues(
     perms = permutations if permutations is not None else draw_permutations(len(values), DEFAULT_PERMUTATIONS)
     with threadpool_limits(1):  # small products: one BLAS thread is 20-50 x faster on busy cores
         return {name: mrqap_dsp(cells, k, perms)[1] for k, name in enumerate(distances)}
+
+
+def _json_number(x: float | None) -> float | None:
+    """A float for JSON: NaN and infinities become None (strict JSON has no NaN)."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def fit_json(fit: TransferFit) -> dict:
+    """Every number of a fit as a JSON-ready dict (what ``transfer.json`` will hold): the matrix (None where a pair
+    has no run or on the diagonal), the effects, one row per distance and control, and what the fallbacks did."""
+    n = len(fit.labels)
+    matrix = [[_json_number(fit.values[i, j]) if i != j else None for j in range(n)] for i in range(n)]
+    effects = [{k: _json_number(v) if isinstance(v, float) else v for k, v in asdict(e).items()} for e in fit.effects]
+    return {
+        "labels": list(fit.labels),
+        "matrix": matrix,
+        "source_effects": dict(zip(fit.labels, map(float, fit.source_effects))),
+        "target_effects": dict(zip(fit.labels, map(float, fit.target_effects))),
+        "effects": effects,
+        "r2": _json_number(fit.r2),
+        "r2_fixed_effects": _json_number(fit.r2_fixed_effects),
+        "residual_sd": _json_number(fit.residual_sd),
+        "n_cells": fit.n_cells,
+        "n_permutations": fit.n_permutations,
+        "missing_pairs": [list(p) for p in fit.missing_pairs],
+        "dropped_languages": list(fit.dropped_languages),
+        "dropped_distances": [list(d) for d in fit.dropped_distances],
+        "jackknife": [{"dropped": j.dropped, "beta": j.beta, "std_beta": j.std_beta} for j in fit.jackknife],
+        "null": fit.null,
+    }
