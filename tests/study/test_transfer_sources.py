@@ -95,6 +95,17 @@ def test_the_ranking_is_saved_as_csv_rows_or_as_json(strong_fit, snapshot_cache,
     assert payload["target"] == "SPA" and len(payload["suggested"]) == 2 and payload["lacking"]
 
 
+def test_a_corpus_level_fit_ranks_corpora_by_their_languages(snapshot_cache):
+    units = {"oreau": "FRE", "cafe": "FRE", "emozionalmente": "ITA", "mesd": "SPA", "crema_d": "ENG", "subesco": "BEN"}
+    d = dist.unit_distances(dist.paper_distances(), units)["genetic"]
+    rng = np.random.default_rng(0)
+    values = 50 + rng.normal(0, 5, (6, 1)) + rng.normal(0, 5, (1, 6)) - 40 * d + rng.normal(0, 1, (6, 6))
+    fit = fit_transfer(values, tuple(units), {"genetic": d}, n_permutations=99)
+    ranking = rank_for_target(fit, "ita", cache_dir=snapshot_cache)
+    assert {r.source for r in ranking.rows[:3]} == {"oreau", "cafe", "mesd"}  # the Romance corpora first
+    assert "emozionalmente" not in {r.source for r in ranking.rows}  # the target's own corpus
+
+
 def test_an_unknown_target_is_a_one_line_error_with_the_closest_matches(strong_fit):
     with pytest.raises(UserError) as err:
         rank_for_target(strong_fit, "Catalna")

@@ -37,6 +37,7 @@ import numpy as np
 from scipy import stats
 
 from hf_ser.errors import UserError
+from hf_ser.labels import CORPORA
 from hf_ser.safe_io import atomic_write_text, spreadsheet_safe, storage_error
 from hf_ser.study.stats import ALPHA
 from hf_ser.study.transfer.distances import (
@@ -227,6 +228,14 @@ def rank_sources(
     )
 
 
+def _language_of(source: str, source_languages: Mapping[str, str] | None) -> str:
+    """A source's language: from `source_languages`, else the corpus table's language for a corpus name, else the
+    source label itself (a language)."""
+    if source_languages and source in source_languages:
+        return source_languages[source]
+    return CORPORA[source].language if source in CORPORA else source
+
+
 def rank_for_target(
     fit: TransferFit,
     target: str,
@@ -238,12 +247,13 @@ def rank_for_target(
 ) -> SourceRanking:
     """Rank the fit's sources for `target` (ISO 639-3 code or name), with URIEL+ distances and the lineage.
 
-    `source_languages` maps a source label to its language (corpus-level fits: ``{"cafe": "FRE", ...}``; by
-    default the labels are languages). A study language as target is ranked among the other sources (its own
-    in-language model is not a transfer). `groups` names the lineage group of a target outside the study.
+    `source_languages` maps a source label to its language (by default a corpus of the corpus table takes its
+    language, any other label is a language), so a corpus-level fit ranks corpora. A study language as target is
+    ranked among the other sources (its own in-language model is not a transfer). `groups` names the lineage
+    group of a target outside the study.
     """
     code = resolve_language(target)
-    lang_of = {s: (source_languages or {}).get(s, s) for s in fit.labels}
+    lang_of = {s: _language_of(s, source_languages) for s in fit.labels}
     languages = list(dict.fromkeys(lang_of.values()))
     codes = {lang: resolve_language(lang) for lang in languages}
     in_study = code in codes.values()
