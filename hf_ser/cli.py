@@ -12,10 +12,9 @@
     hf-ser hub push RUN_DIR --repo_id ID     share a run with its model card
     hf-ser sensitivity --output_dir DIR      the claim check's sensitivity curve over lineage_shift x seeds
 
-Each command also runs as `python -m hf_ser.<module>`, with the module's dotted path (hf_ser.study.report,
-...; the recipe keeps hf_ser.recipe). Conventions shared by every sub-command: folder outputs are --output_dir,
-file outputs --output, a model to load is --model; exit 0 when the work is done, 1 when it failed, 2 when the
-input is wrong (one line, no traceback), 141 when the reader of a pipe stopped.
+Every `python -m hf_ser.<module>` form keeps working. Conventions shared by every sub-command: folder
+outputs are --output_dir, file outputs --output, a model to load is --model; exit 0 when the work is done,
+1 when it failed, 2 when the input is wrong (one line, no traceback), 141 when the reader of a pipe stopped.
 `hf-ser SUB --help` shows a sub-command's flags and examples; `hf-ser --version` the version.
 
 Examples:

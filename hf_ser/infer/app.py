@@ -195,9 +195,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 7860)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--segment", choices=SEGMENT_MODES, default="auto", help="as in hf-ser predict (default auto)")
-    parser.add_argument("--aggregate", choices=AGGREGATES, default="mean", help="as in hf_ser.infer.predict")
-    parser.add_argument("--max_seconds", type=float, default=DEFAULT_MAX_SECONDS, help="as in hf_ser.infer.predict")
+    parser.add_argument("--segment", choices=SEGMENT_MODES, default="auto", help="as in hf_ser.predict (default auto)")
+    parser.add_argument("--aggregate", choices=AGGREGATES, default="mean", help="as in hf_ser.predict")
+    parser.add_argument("--max_seconds", type=float, default=DEFAULT_MAX_SECONDS, help="as in hf_ser.predict")
     parser.add_argument("--example", default=None, help="an audio file the page opens with, already classified")
     return parser
 
