@@ -125,10 +125,10 @@ def per_language_metrics(y_true: Sequence[int], y_pred: Sequence[int], languages
     return out
 
 
-def confusion(y_true: Sequence[int], y_pred: Sequence[int]) -> dict:
-    """Raw-count confusion matrix over the six emotions (rows = true)."""
-    m = confusion_matrix(y_true, y_pred, labels=list(range(len(EMOTIONS))))
-    return {"labels": list(EMOTIONS), "matrix": m.tolist()}
+def confusion(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str] = EMOTIONS) -> dict:
+    """Raw-count confusion matrix over a run's classes `labels` (the six emotions by default; rows = true)."""
+    m = confusion_matrix(y_true, y_pred, labels=list(range(len(labels))))
+    return {"labels": list(labels), "matrix": m.tolist()}
 
 
 def compute_metrics(eval_pred) -> dict:

@@ -18,6 +18,7 @@ from hf_ser.data.audio import PreprocessConfig
 from hf_ser.data.corpora import CorpusError, corpus_folder, default_cache_dir, load_corpus, prepare_scan, scan_manifest
 from hf_ser.data.corpora.synthetic.build import build_synthetic_corpus
 from hf_ser.data.emobox import emobox_notes, emobox_split
+from hf_ser.data.label_set import apply_label_set, parse_label_set
 from hf_ser.data.splits import UNKNOWN_SPEAKERS, achieved_fractions, dev_indices, kfold_indices, split_indices
 from hf_ser.errors import UserError
 from hf_ser.labels import CORPORA, corpora_for_languages
@@ -79,6 +80,15 @@ class DataArguments:
     emobox_dir: str | None = field(
         default=None, metadata={"help": "--split emobox: a clone of github.com/emo-box/EmoBox (or its data/ folder)."}
     )
+    # --- issue 26: the run's classes (hf_ser.data.label_set) ---
+    label_set: list[str] = field(
+        default_factory=lambda: ["paper"],
+        metadata={
+            "help": "The classes a run learns: 'paper' (the six emotions, default), canonical names (e.g. anger "
+            "happiness neutral sadness: native labels map into them, IEMOCAP excited -> happiness; others are "
+            "dropped) or 'native' (one corpus's own classes)."
+        },
+    )
 
 
 class DataMissing(UserError):
@@ -111,12 +121,23 @@ def load_synthetic(args: DataArguments) -> tuple[datasets.Dataset, dict]:
     scan = scan_manifest(manifest, corpus=f"synthetic-{Path(manifest).parent.name}")
     for it in scan.items:
         it.corpus = f"synth_{it.language.lower()}"
-    ds, report = prepare_scan(scan, cache / "prepared", PreprocessConfig(max_seconds=args.max_seconds), args.num_proc)
+    cfg = PreprocessConfig(max_seconds=args.max_seconds)
+    ds, report = prepare_scan(scan, cache / "prepared", cfg, args.num_proc, _view(args))
     return ds, {"synthetic": report}
 
 
+def _view(args: DataArguments) -> str:
+    """The prepared view a run needs: the paper's rows for ``--label_set paper``, every row otherwise."""
+    return "paper" if parse_label_set(args.label_set).is_paper else "all"
+
+
 def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.Dataset, dict]:
-    """All prepared utterances of `languages` (concatenated corpora) and the preparation reports."""
+    """All prepared utterances of `languages` (concatenated corpora) and the preparation reports.
+
+    With a ``--label_set`` other than paper the rows are mapped to its classes (``label`` a ClassLabel over them,
+    ``native``/``canonical`` kept for the label report) and reports['label_set'] holds the classes and the rows
+    dropped per corpus (hf_ser.data.label_set)."""
+    spec = parse_label_set(args.label_set)
     if args.demo and not args.corpora:  # --demo with --corpora: the demo's settings on the user's own data
         ds, reports = load_synthetic(args)
     else:
@@ -140,9 +161,8 @@ def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.
         cfg = PreprocessConfig(max_seconds=args.max_seconds)
         for n in found:
             try:
-                d, rep = load_corpus(
-                    n, args.data_root, Path(args.cache_dir) / "prepared" if args.cache_dir else None, cfg, args.num_proc
-                )
+                cache = Path(args.cache_dir) / "prepared" if args.cache_dir else None
+                d, rep = load_corpus(n, args.data_root, cache, cfg, args.num_proc, _view(args))
             except CorpusError as e:
                 logger.error("%s skipped: %s", n, e)
                 reports[n] = {"error": str(e)}
@@ -161,6 +181,10 @@ def load_languages(languages: list[str], args: DataArguments) -> tuple[datasets.
     absent = [l for l in languages if l not in present]
     if absent:
         logger.warning("no data for language(s) %s: runs that need them are skipped", ", ".join(absent))
+    if not spec.is_paper:
+        ds, names, dropped = apply_label_set(ds, spec)
+        reports["label_set"] = {"label_set": spec.kind, "classes": list(names), "dropped": dropped}
+        logger.info("label set %s: %s; dropped %s", spec.kind, " ".join(names), dropped or "nothing")
     return ds, reports
 
 

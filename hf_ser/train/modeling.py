@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -81,9 +81,9 @@ BACKBONE_LICENCES = (
 )
 
 
-def label_maps() -> tuple[dict[int, str], dict[str, int]]:
-    """id2label / label2id over the six emotions."""
-    return {i: e for i, e in enumerate(EMOTIONS)}, {e: i for i, e in enumerate(EMOTIONS)}
+def label_maps(labels: Sequence[str] = EMOTIONS) -> tuple[dict[int, str], dict[str, int]]:
+    """id2label / label2id over a run's classes (the six emotions of ``--label_set paper`` by default)."""
+    return {i: e for i, e in enumerate(labels)}, {e: i for i, e in enumerate(labels)}
 
 
 def _tiny_waveform_kwargs() -> dict:
@@ -260,11 +260,15 @@ def set_whisper_window(model: PreTrainedModel, extractor: WhisperFeatureExtracto
 
 
 def _set_head(
-    config: PretrainedConfig, classifier_proj_size: int, use_weighted_layer_sum: bool, layerdrop: float | None
+    config: PretrainedConfig,
+    classifier_proj_size: int,
+    use_weighted_layer_sum: bool,
+    layerdrop: float | None,
+    labels: Sequence[str] = EMOTIONS,
 ) -> None:
-    """Six-emotion labels, projector width, weighted layer sum and LayerDrop on a backbone config (in place)."""
-    id2label, label2id = label_maps()
-    config.num_labels = len(EMOTIONS)
+    """The run's labels, projector width, weighted layer sum and LayerDrop on a backbone config (in place)."""
+    id2label, label2id = label_maps(labels)
+    config.num_labels = len(labels)
     config.id2label, config.label2id = id2label, label2id
     config.classifier_proj_size = classifier_proj_size
     config.use_weighted_layer_sum = use_weighted_layer_sum
@@ -443,8 +447,11 @@ def build_model(
     cache_dir: str | None = None,
     use_weighted_layer_sum: bool = False,
     whisper_window_seconds: int | None = None,
+    labels: Sequence[str] = EMOTIONS,
 ) -> tuple[PreTrainedModel, FeatureExtractionMixin]:
     """Model + feature extractor from a backbone id/dir, a demo alias (DEMO_BACKBONES) or ``xls-r-300m-random``.
+
+    The classification head has one output per name of `labels` (the run's label set), in its order.
 
     The class is ``AutoModelForAudioClassification`` of the backbone's model type; the extractor is the backbone's
     own (log-mel for Whisper; for waveform models ``do_normalize`` and attention masks are switched on: the
@@ -455,7 +462,7 @@ def build_model(
     if model_name_or_path in RANDOM_BACKBONES:
         model_type = DEMO_BACKBONES.get(model_name_or_path, "wav2vec2")
         config = xlsr_300m_config() if model_name_or_path == XLSR_300M_RANDOM else tiny_config(model_type)
-        _set_head(config, classifier_proj_size, use_weighted_layer_sum, layerdrop)
+        _set_head(config, classifier_proj_size, use_weighted_layer_sum, layerdrop, labels)
         config.hf_ser_backbone = model_name_or_path
         model = AutoModelForAudioClassification.from_config(
             config, attn_implementation=attention_for(config, attn_implementation)
@@ -475,7 +482,7 @@ def build_model(
                 f"(`hf download {model_name_or_path}` on a machine with network), or run with --demo."
             ) from None
         check_backbone(config, model_name_or_path)
-        _set_head(config, classifier_proj_size, use_weighted_layer_sum, layerdrop)
+        _set_head(config, classifier_proj_size, use_weighted_layer_sum, layerdrop, labels)
         config.hf_ser_backbone = getattr(config, "hf_ser_backbone", None) or str(model_name_or_path)
         model = AutoModelForAudioClassification.from_pretrained(
             model_name_or_path,

@@ -126,6 +126,23 @@ class RunRecord:
             raise RunRecordError(f"{display_path(path)} cannot be read as JSON ({e})") from None
         return cls.from_dict(data, path)
 
+    @property
+    def labels(self) -> list[str]:
+        """The run's classes in id order: its label set's (``--label_set``, kept in details), else its confusion
+        matrix's, else the six emotions (records written before label sets)."""
+        label_set = self.details.get("label_set")
+        if isinstance(label_set, dict) and label_set.get("classes"):
+            return [str(c) for c in label_set["classes"]]
+        if isinstance(self.confusion, dict) and self.confusion.get("labels"):
+            return [str(c) for c in self.confusion["labels"]]
+        return list(EMOTIONS)
+
+    @property
+    def label_set(self) -> str:
+        """A short name of the run's classes for tables: 'paper' for the six emotions, else the class names."""
+        labels = self.labels
+        return "paper" if labels == list(EMOTIONS) else " ".join(labels)
+
     # ------------------------------------------------------------------ writing
 
     def to_dict(self) -> dict:
@@ -312,15 +329,17 @@ def write_predictions(
 
 
 def read_predictions(folder: str | os.PathLike) -> pd.DataFrame:
-    """A run's predictions.csv as a DataFrame with integer ``y_true`` / ``y_pred`` columns (emotion indices)."""
+    """A run's predictions.csv as a DataFrame with integer ``y_true`` / ``y_pred`` columns (class indices of the
+    run's label set, read from its ``p_<class>`` columns in order: the six emotions for a paper run)."""
     path = Path(folder) / PREDICTIONS_FILE
     if not path.is_file():
         raise RunRecordError(f"{display_path(path)} not found: the run did not finish or predates predictions.csv")
     df = pd.read_csv(path, keep_default_na=False, dtype={"speaker": str, "path": str})
-    index = {e: i for i, e in enumerate(EMOTIONS)}
+    names = [c[2:] for c in df.columns if c.startswith("p_")] or list(EMOTIONS)
+    index = {e: i for i, e in enumerate(names)}
     bad = sorted((set(df["label"]) | set(df["pred"])) - set(index))
     if bad:
-        raise RunRecordError(f"{display_path(path)}: labels outside the six emotions: {', '.join(map(str, bad))}")
+        raise RunRecordError(f"{display_path(path)}: labels outside the run's classes: {', '.join(map(str, bad))}")
     df["y_true"] = df["label"].map(index)
     df["y_pred"] = df["pred"].map(index)
     return df

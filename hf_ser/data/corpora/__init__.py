@@ -101,6 +101,7 @@ def scan_corpus(name: str, data_root: str | Path, **options) -> Scan:
         )
     scan = _call_loader(name, root, options)
     scan.label_map.update(label_map)
+    scan.labels = {**LOADERS[name].labels, **scan.labels}
     if not any("git-LFS" in n for n in scan.notes):
         lfs_pointer_note(scan)
     return scan
@@ -141,7 +142,9 @@ def scan_source(source: str | Path, data_root: str | Path = "data", **options) -
             if corpus == "resd":
                 options.setdefault("label_column", "emotion")
                 options.setdefault("speaker_fn", dialogue_id)
-        return scan_hub(s, label_map=lm, **options)
+        scan = scan_hub(s, label_map=lm, **options)
+        scan.labels = {**(LOADERS[corpus].labels if corpus in LOADERS else {}), **scan.labels}
+        return scan
     known = ", ".join(CORPORA)
     raise CorpusNotFound(
         f"{s!r} is neither a known corpus ({known}), nor an existing manifest/table path, nor a Hub id"
@@ -154,14 +157,16 @@ def load_corpus(
     cache_dir: str | Path | None = None,
     cfg: PreprocessConfig = PreprocessConfig(),
     num_proc: int | None = None,
+    view: str = "paper",
     **options,
 ) -> tuple[datasets.Dataset, dict]:
     """Scan, preprocess and cache one corpus; returns (dataset in the common schema, report).
 
     `name` is a registered corpus (looked up under `data_root`), or a manifest / parquet / Arrow
-    path, or a Hub dataset id; `options` go to the loader (see :func:`scan_corpus`).
+    path, or a Hub dataset id; `options` go to the loader (see :func:`scan_corpus`). `view` 'all' keeps the rows
+    outside the paper's six, with their native and canonical labels (:func:`~.prepare.prepared_view`).
     """
-    return prepare_scan(scan_source(name, data_root, **options), cache_dir, cfg, num_proc)
+    return prepare_scan(scan_source(name, data_root, **options), cache_dir, cfg, num_proc, view)
 
 
 __all__ = [

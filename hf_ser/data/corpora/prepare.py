@@ -37,14 +37,15 @@ from hf_ser.data.audio import (
     preprocess,
     read_audio,
 )
-from hf_ser.data.corpora.scan import TABLE_ROW_SEP, CorpusError, CorpusNotFound, Item, Scan
+from hf_ser.data.corpora.scan import TABLE_ROW_SEP, CorpusError, CorpusNotFound, Item, NativeLabel, Scan
 from hf_ser.data.corpora.table import read_table_audio
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE
 from hf_ser.safe_io import display_path, inside, safe_name, storage_error
 
 logger = logging.getLogger(__name__)
 
-PREP_VERSION = 3  # bump when preparation output changes for the same inputs
+PREP_VERSION = 4  # bump when preparation output changes for the same inputs (4: every canonical row, native column)
+NOT_PAPER = -1  # ``label`` of a prepared row whose class is outside the paper's six (kept for other label sets)
 
 FEATURES = datasets.Features(
     {
@@ -57,6 +58,12 @@ FEATURES = datasets.Features(
         "length": datasets.Value("int32"),
     }
 )
+# The cached schema: FEATURES plus each row's native label and canonical name (hf_ser.labels.CANONICAL_EMOTIONS),
+# so any label set (hf_ser.data.label_set) can be built from one preparation. ``label`` is the paper id or NOT_PAPER.
+PREPARED_FEATURES = datasets.Features(
+    {**FEATURES, "native": datasets.Value("string"), "canonical": datasets.Value("string")}
+)
+LABEL_COLUMNS = ("native", "canonical")
 
 
 def default_cache_dir() -> Path:
@@ -67,23 +74,46 @@ def default_cache_dir() -> Path:
 # ----------------------------------------------------------------------------- preparation
 
 
+def _native_of(scan: Scan, key: str, label: str, target: str | None) -> tuple[str, str | None]:
+    """(native name, canonical name) of one item's label: the corpus's declared :class:`NativeLabel` when it has
+    one (a paper target the user's label map chose wins for the canonical name), else the label itself and its
+    paper target (None: no canonical name, the row is not prepared)."""
+    declared: NativeLabel | None = scan.labels.get(key)
+    if declared is None:
+        return label, target
+    return declared.name, target if target is not None else declared.canonical
+
+
 def map_labels(scan: Scan) -> tuple[list[Item], Counter, list[dict]]:
-    """Split items into kept (label mapped to an emotion), dropped counts, and unknown-label skips."""
+    """Split items into kept, dropped counts (labels outside the paper's six) and unknown-label skips.
+
+    A kept item's ``label`` is its paper emotion, or "" for a row outside the six that has a canonical name
+    (a declared native label such as RAVDESS 'calm': prepared for other label sets, left out of ``paper``);
+    ``native``/``canonical`` are set on every kept item.
+    """
     kept, dropped, skipped = [], Counter(), []
     lowered = {str(k).strip().lower(): v for k, v in scan.label_map.items()}
+    scan.labels = {str(k).strip().lower(): v for k, v in scan.labels.items()}
     for it in scan.items:
         key = str(it.label).strip().lower()
         if key not in lowered:
             skipped.append({"path": it.path, "reason": f"unknown label {it.label!r}"})
             continue
         target = lowered[key]
+        if target is not None and target not in EMOTIONS:
+            raise CorpusError(f"{scan.corpus}: label map sends {it.label!r} to {target!r}, not one of {EMOTIONS}")
+        native, canonical = _native_of(scan, key, str(it.label), target)
         if target is None:
             dropped[str(it.label)] += 1
-            continue
-        if target not in EMOTIONS:
-            raise CorpusError(f"{scan.corpus}: label map sends {it.label!r} to {target!r}, not one of {EMOTIONS}")
-        kept.append(Item(it.path, target, it.language, it.speaker, it.corpus, it.column))
+            if canonical is None:
+                continue
+        kept.append(Item(it.path, target or "", it.language, it.speaker, it.corpus, it.column, native, canonical))
     return kept, dropped, skipped
+
+
+def item_labels(item: Item) -> tuple[str, str]:
+    """(native name, canonical name) of a kept item (its label for an item :func:`map_labels` did not make)."""
+    return item.native or item.label, item.canonical or item.label
 
 
 def _identity(item: Item) -> str:
@@ -107,10 +137,10 @@ def dedupe(items: list[Item]) -> tuple[list[Item], list[dict]]:
         if seen is None:
             first[key] = it
             kept.append(it)
-        elif seen.label != it.label:
+        elif item_labels(seen)[1] != item_labels(it)[1]:
             raise CorpusError(
-                f"{display_path(it.path)} is listed twice with different labels: {seen.label!r} (as "
-                f"{display_path(seen.path)}) and {it.label!r}; fix the manifest or label map so each "
+                f"{display_path(it.path)} is listed twice with different labels: {item_labels(seen)[1]!r} (as "
+                f"{display_path(seen.path)}) and {item_labels(it)[1]!r}; fix the manifest or label map so each "
                 "file has one label"
             )
         else:
@@ -139,6 +169,7 @@ def _fingerprint(scan: Scan, cfg: PreprocessConfig) -> str:
                 "cfg": cfg.to_dict(),
                 "corpus": scan.corpus,
                 "map": sorted((str(k), str(v)) for k, v in scan.label_map.items()),
+                "labels": sorted((str(k), v.name, v.canonical) for k, v in scan.labels.items()),
                 "notes": scan.notes,
             },
             sort_keys=True,
@@ -186,6 +217,8 @@ def _prepare_one(example: dict, cfg: PreprocessConfig) -> tuple[dict | None, dic
     row = {
         "audio": {"bytes": encode_wav(wave, cfg.sampling_rate), "path": example["path"]},
         "label": example["label"],
+        "native": example["native"],
+        "canonical": example["canonical"],
         "language": example["language"],
         "corpus": example["corpus"],
         "speaker": example["speaker"],
@@ -196,19 +229,19 @@ def _prepare_one(example: dict, cfg: PreprocessConfig) -> tuple[dict | None, dic
 
 
 def _prepare_batch(batch: dict, indices: list[int], cfg: PreprocessConfig, log_dir: str) -> dict:
-    """Batched datasets.map function: returns only the usable rows, in the FEATURES schema.
+    """Batched datasets.map function: returns only the usable rows, in the PREPARED_FEATURES schema.
 
     Every row's outcome (error, sample rate, channels) goes to a per-process JSONL file in
     `log_dir`, read back for the report; the map output is then the final dataset, written
     once, with no filtering copy.
     """
-    out: dict[str, list] = {k: [] for k in FEATURES}
+    out: dict[str, list] = {k: [] for k in PREPARED_FEATURES}
     metas = []
     for i in range(len(batch["path"])):
         row, meta = _prepare_one({k: v[i] for k, v in batch.items()}, cfg)
         metas.append({"index": indices[i], **meta})
         if row is not None:
-            for k in FEATURES:
+            for k in PREPARED_FEATURES:
                 out[k].append(row[k])
     with open(os.path.join(log_dir, f"outcome-{os.getpid()}.jsonl"), "a", encoding="utf-8") as f:
         f.writelines(json.dumps(m, ensure_ascii=False) + "\n" for m in metas)
@@ -313,7 +346,9 @@ def _raw_dataset(kept: list[Item]) -> datasets.Dataset:
             "path": [display_path(it.path) for it in kept],
             "source": [os.fsencode(it.path) for it in kept],
             "column": [it.column or "" for it in kept],
-            "label": [EMOTIONS.index(it.label) for it in kept],
+            "label": [EMOTIONS.index(it.label) if it.label else NOT_PAPER for it in kept],
+            "native": [item_labels(it)[0] for it in kept],
+            "canonical": [item_labels(it)[1] for it in kept],
             "language": [it.language for it in kept],
             "corpus": [it.corpus for it in kept],
             "speaker": [display_path(it.speaker) for it in kept],
@@ -324,6 +359,8 @@ def _raw_dataset(kept: list[Item]) -> datasets.Dataset:
                 "source": datasets.Value("binary"),
                 "column": datasets.Value("string"),
                 "label": FEATURES["label"],
+                "native": datasets.Value("string"),
+                "canonical": datasets.Value("string"),
                 "language": datasets.Value("string"),
                 "corpus": datasets.Value("string"),
                 "speaker": datasets.Value("string"),
@@ -344,14 +381,25 @@ def _read_outcomes(folder: Path) -> list[dict]:
     return [by_index[i] for i in sorted(by_index)]
 
 
-def _finish_report(report: dict, outcomes: list[dict], kept_meta, cfg: PreprocessConfig) -> None:
-    """Fill the report's counts, hours, sample rates and channels from the outcomes and the kept rows."""
-    report["skipped"] += [{"path": o["path"], "reason": o["error"]} for o in outcomes if o["error"]]
-    seen = [o for o in outcomes if o["orig_sr"] > 0]
+def _finish_report(report: dict, outcomes: list[dict], kept_meta, cfg: PreprocessConfig, paper: set[int]) -> None:
+    """Fill the report's counts, hours, sample rates and channels from the outcomes and the kept rows.
+
+    Those fields describe the paper's rows (row indices `paper`), as before label sets existed; the rows outside
+    the six have their native counts in ``native_labels`` and their decoding failures in ``skipped_other_labels``.
+    """
+    errors = [o for o in outcomes if o["error"]]
+    report["skipped"] += [{"path": o["path"], "reason": o["error"]} for o in errors if o["index"] in paper]
+    report["skipped_other_labels"] = [
+        {"path": o["path"], "reason": o["error"]} for o in errors if o["index"] not in paper
+    ]
+    seen = [o for o in outcomes if o["orig_sr"] > 0 and o["index"] in paper]
+    natives = Counter(zip(kept_meta["native"].tolist(), kept_meta["canonical"].tolist()))
+    kept_meta = kept_meta[kept_meta["label"] != NOT_PAPER]  # the paper's rows: its counts stay as they were
     counts = Counter(kept_meta["label"].tolist())
     report.update(
         kept={EMOTIONS[i]: int(counts.get(i, 0)) for i in range(len(EMOTIONS))},
         kept_total=int(len(kept_meta)),
+        native_labels=[{"native": n, "canonical": c, "rows": int(k)} for (n, c), k in natives.items()],
         speakers=int(kept_meta["speaker"].nunique()),
         hours=round(float(kept_meta["length"].sum()) / cfg.sampling_rate / 3600, 4),
         sample_rates={str(k): int(v) for k, v in sorted(Counter(o["orig_sr"] for o in seen).items())},
@@ -379,15 +427,16 @@ def _build_entry(
             with_indices=True,
             remove_columns=raw.column_names,
             num_proc=nproc if nproc > 1 else None,
-            features=FEATURES,
+            features=PREPARED_FEATURES,
             cache_file_name=str(tmp / "dataset" / "data.arrow"),
             writer_batch_size=64,
             desc=f"Preparing {corpus}",
         )
         shards = [Path(f["filename"]).name for f in processed.cache_files]
-        kept_meta = processed.select_columns(["label", "speaker", "length"]).to_pandas()
+        kept_meta = processed.select_columns(["label", "native", "canonical", "speaker", "length"]).to_pandas()
         del processed
-        _finish_report(report, _read_outcomes(tmp / "outcomes"), kept_meta, cfg)
+        paper = {i for i, it in enumerate(kept) if it.label}
+        _finish_report(report, _read_outcomes(tmp / "outcomes"), kept_meta, cfg, paper)
         if kept_meta.empty:  # e.g. a clone without `git lfs pull`: an empty dataset, and the report says why
             logger.warning(
                 "%s: none of the %d labelled files could be used (first reason: %s)",
@@ -412,11 +461,15 @@ def prepare_scan(
     cache_dir: str | Path | None = None,
     cfg: PreprocessConfig = PreprocessConfig(),
     num_proc: int | None = None,
+    view: str = "paper",
 ) -> tuple[datasets.Dataset, dict]:
-    """Preprocess a scan into the common schema (cached) and return (dataset, report).
+    """Preprocess a scan (cached) and return (dataset, report).
 
-    Raises CorpusNotFound (with ``.report``) when no item has a 6-class label; when items have
-    labels but no file decodes (e.g. all git-LFS pointers) the dataset is empty and the report says why.
+    The cache holds every row with a canonical name (PREPARED_FEATURES); `view` 'paper' returns the paper's rows in
+    the common FEATURES schema (the same rows, in the same order, as before label sets existed), 'all' every
+    prepared row with its ``native`` and ``canonical`` columns (``label`` NOT_PAPER outside the six), for
+    :mod:`hf_ser.data.label_set`. Raises CorpusNotFound (with ``.report``) when the view has no item; when items
+    have labels but no file decodes (e.g. all git-LFS pointers) the dataset is empty and the report says why.
     A read-only cache folder or a full disk is a UserError naming the folder.
     """
     kept, dropped, skipped = map_labels(scan)
@@ -428,9 +481,9 @@ def prepare_scan(
     key = _fingerprint(scan, cfg)
     target = inside(cache_root, cache_root / safe_name(scan.corpus) / key)
     report = _base_report(scan, dropped, skipped, target)
-    if not kept:
+    if not kept or (view == "paper" and not any(it.label for it in kept)):
         raise CorpusNotFound(
-            f"{scan.corpus}: no usable audio with a 6-class label was found "
+            f"{scan.corpus}: no usable audio with a {'6-class' if view == 'paper' else 'known'} label was found "
             f"({len(scan.items)} files scanned, {len(skipped)} skipped). "
             + (" ".join(scan.notes) if scan.notes else "Check the folder layout against docs/corpora.md."),
             report={**report, "cache": None},
@@ -441,7 +494,8 @@ def prepare_scan(
             problem = cache_problem(target) if target.exists() else "absent"
             if problem is None:
                 logger.info("%s: using cached preparation %s", scan.corpus, display_path(target))
-                return _load_prepared(target / "dataset"), json.loads((target / "report.json").read_text())
+                report = json.loads((target / "report.json").read_text())
+                return prepared_view(_load_prepared(target / "dataset"), view), report
             if problem not in ("absent", "incomplete"):
                 logger.warning(
                     "%s: the prepared cache %s is unusable (%s); preparing it again",
@@ -455,7 +509,20 @@ def prepare_scan(
         if friendly is None:
             raise
         raise friendly from None
-    return _load_prepared(target / "dataset"), report
+    return prepared_view(_load_prepared(target / "dataset"), view), report
+
+
+def prepared_view(ds: datasets.Dataset, view: str = "paper") -> datasets.Dataset:
+    """`ds` (the PREPARED_FEATURES cache) as `view` asks: 'all' as is, 'paper' its paper rows (order kept) without
+    the native/canonical columns, i.e. exactly the FEATURES dataset of the paper's six classes."""
+    if view == "all":
+        return ds
+    if view != "paper":
+        raise ValueError(f"view must be 'paper' or 'all', not {view!r}")
+    labels = np.asarray(ds["label"])
+    if (labels == NOT_PAPER).any():
+        ds = ds.select(np.flatnonzero(labels != NOT_PAPER))
+    return ds.remove_columns(list(LABEL_COLUMNS))
 
 
 def format_report(report: dict, max_skips: int = 20) -> str:

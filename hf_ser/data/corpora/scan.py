@@ -65,6 +65,8 @@ class Item:
     speaker: str
     corpus: str
     column: str | None = None  # audio column when ``path`` is "<table file>::<row>"
+    native: str | None = None  # set by preparation: the native label's name (NativeLabel.name, or the label)
+    canonical: str | None = None  # set by preparation: its name in hf_ser.labels.CANONICAL_EMOTIONS
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Scan:
     label_map: dict[str, str | None]
     skipped: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    labels: dict[str, NativeLabel] = field(default_factory=dict)  # the loader's native labels (Loader.labels)
 
 
 class CorpusError(UserError):

@@ -35,7 +35,8 @@ def grid_balancing(job: PlannedRun, recipe: Recipe) -> dict:
     """One planned run's balancing summary (effective loss shares, expected draws), for data_report.json."""
     names = sorted(set(job.train["corpus"]))
     ids = np.searchsorted(np.asarray(names), np.asarray(job.train["corpus"]))
-    return balancing(np.asarray(job.train["label"]), ids, names, recipe.ser, recipe.training)[2]
+    classes = len(job.train.features["label"].names)  # the run's label set
+    return balancing(np.asarray(job.train["label"]), ids, names, recipe.ser, recipe.training, classes)[2]
 
 
 def format_summary(records: list[RunRecord]) -> str:

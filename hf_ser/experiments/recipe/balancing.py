@@ -29,6 +29,7 @@ def balancing(
     corpus_names: list[str],
     ser_args: SERArguments,
     train_args: TrainingArguments,
+    num_classes: int = len(EMOTIONS),
 ) -> tuple[torch.Tensor | None, torch.Tensor | None, dict]:
     """(class weight, corpus weight, summary) for one run's training set under its balancing choices.
 
@@ -43,7 +44,7 @@ def balancing(
     cw = None
     if ser_args.class_weighting:
         drawn = row_draw_probability(train_corpus, k, balanced) if mode == "sampler_aware" else None
-        cw = class_weights(train_labels, len(EMOTIONS), draw_probability=drawn)
+        cw = class_weights(train_labels, num_classes, draw_probability=drawn)
     corpus_w = corpus_weights(train_corpus, k, mode, balanced, train_labels, cw)
     shares = effective_corpus_shares(train_corpus, train_labels, corpus_w, cw, balanced, k)
     normaliser = mean_drawn_weight(train_corpus, train_labels, corpus_w, cw, balanced, k)

@@ -11,6 +11,7 @@ import yaml
 from transformers import TrainingArguments
 
 from hf_ser.data.dataset import DataArguments
+from hf_ser.data.label_set import parse_label_set
 from hf_ser.experiments.families import EXPERIMENTS
 from hf_ser.experiments.few_shot.inputs import FewShotArguments
 from hf_ser.experiments.launch.arguments import LaunchArguments
@@ -82,6 +83,13 @@ def _wants_demo(cli: list[str], recipe: dict) -> bool:
     return bool(recipe.get("demo"))
 
 
+def label_set_key(value) -> list[str]:
+    """``--label_set`` as a run records it: ['paper'], ['native'] or the canonical names, lower case, whether the
+    YAML gave a string or a list (UserError for an unknown name, listing the valid ones)."""
+    spec = parse_label_set(value)
+    return list(spec.names) if spec.kind == "list" else [spec.kind]
+
+
 def parse_recipe(argv: list[str]) -> Recipe:
     """Resolve NAME + YAML layers + command line into a :class:`Recipe`.
 
@@ -120,6 +128,7 @@ def parse_recipe(argv: list[str]) -> Recipe:
         ser.languages = check_languages(ser.languages)
     ser.corpus_weighting = normalize_corpus_weighting(ser.corpus_weighting)
     check_protocol_args(data, ser)
+    data.label_set = label_set_key(data.label_set)
     check_step_args(ser, training)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
     return Recipe(

@@ -12,6 +12,7 @@ import numpy as np
 
 from hf_ser.data.dataset import load_languages, split_dataset_dev, subset
 from hf_ser.data.fingerprint import data_fingerprint
+from hf_ser.data.label_set import LabelSet, check_training_classes, drop_label_columns, label_report, parse_label_set
 from hf_ser.experiments.families import Run, plan_runs
 from hf_ser.experiments.launch.jobs import estimate_cost
 from hf_ser.experiments.recipe.arguments import RecipeError, SERArguments
@@ -55,6 +56,8 @@ def run_config(run: Run, recipe: Recipe, fingerprint: dict) -> dict:
         )
     }
     data = {k: v for k, v in dataclasses.asdict(recipe.data).items() if k not in DATA_NOT_IN_RUN_HASH}
+    if data.get("label_set") in (["paper"], "paper"):  # the default: a paper run keeps the hash it had before
+        data.pop("label_set")
     return {
         "run": run.to_dict(),
         "model": {k: v for k, v in dataclasses.asdict(recipe.model).items() if k not in MODEL_NOT_IN_RUN_HASH},
@@ -78,6 +81,7 @@ class PlannedRun:
     test: datasets.Dataset
     config: dict
     config_hash: str
+    labels: dict = dataclasses.field(default_factory=dict)  # a label set's report for this run (label_set.py)
 
     def state(self) -> str:
         """'finished', 'running elsewhere' (locked by another live process) or 'to do'."""
@@ -117,22 +121,41 @@ def planned_runs(recipe: Recipe) -> tuple[list[Run], list[str]]:
     return runs, sorted({l for r in runs for l in (*r.train_languages, *r.eval_languages)})
 
 
+def _run_labels(
+    spec: LabelSet, reports: dict, run: str, train: datasets.Dataset, dev: datasets.Dataset, test: datasets.Dataset
+) -> tuple[dict, tuple[datasets.Dataset, ...]]:
+    """A run's label report (empty for the paper's six: its rows carry no native columns and plan as before) and
+    its (train, dev, test) in the common schema; with `run` named, a class without a training row is an error."""
+    if spec.is_paper:
+        return {}, (train, dev, test)
+    names = tuple(train.features["label"].names)
+    if run and len(train):
+        check_training_classes(train, names, f"run {run}")
+    dropped = reports.get("label_set", {}).get("dropped", {})
+    labels = label_report(spec, names, dropped, {"train": train, "dev": dev, "test": test})
+    return labels, tuple(drop_label_columns(d) for d in (train, dev, test))
+
+
 def plan_grid(recipe: Recipe, loaded: tuple[datasets.Dataset, dict] | None = None) -> Grid:
     """Split the data once (loading it unless `loaded` is given), then plan every run: its subsets, data
     fingerprint, config and hash."""
     runs, needed = planned_runs(recipe)
     ds, reports = loaded if loaded is not None else load_languages(needed, recipe.data)
     train_all, dev_all, test_all, notes = split_dataset_dev(ds, recipe.data)
+    spec = parse_label_set(recipe.data.label_set)
     out = Path(recipe.training.output_dir)
     planned = []
     for i, run in enumerate(runs):
         train, dev = subset(train_all, run.train_languages), subset(dev_all, run.train_languages)
         test = subset(test_all, run.eval_languages)
+        labels, (train, dev, test) = _run_labels(spec, reports, run.dirname, train, dev, test)
         fingerprint = {"train": data_fingerprint(_rows(train)), "test": data_fingerprint(_rows(test))}
         if len(dev):
             fingerprint["dev"] = data_fingerprint(_rows(dev))
         config = run_config(run, recipe, fingerprint)
-        planned.append(PlannedRun(i, run, out / run.dirname, train, dev, test, config, config_hash(config)))
+        planned.append(PlannedRun(i, run, out / run.dirname, train, dev, test, config, config_hash(config), labels))
+    if not spec.is_paper:
+        reports = {**reports, "label_set": _run_labels(spec, reports, "", train_all, dev_all, test_all)[0]}
     return Grid(recipe, planned, notes, reports, len(train_all), len(test_all), len(dev_all))
 
 

@@ -93,7 +93,8 @@ def _trainer(
     run folder) and the run's balancing summary."""
     model_args, ser = recipe.model, recipe.ser
     labels, corpus, lengths = (np.asarray(train[c]) for c in ("label", "corpus_id", "length"))
-    class_weight, corpus_weight, balance = balancing(labels, corpus, corpus_names, ser, recipe.training)
+    names = train.features["label"].names  # the run's label set (hf_ser.data.label_set)
+    class_weight, corpus_weight, balance = balancing(labels, corpus, corpus_names, ser, recipe.training, len(names))
     has_dev = len(job.dev) > 0
     set_seed(job.run.seed)
     model, extractor = build_model(
@@ -103,6 +104,7 @@ def _trainer(
         _layerdrop(model_args, recipe.training),
         use_weighted_layer_sum=model_args.use_weighted_layer_sum,
         whisper_window_seconds=model_args.whisper_window_seconds,
+        labels=names,
     )
     freeze(model, model_args.freeze_feature_encoder, model_args.freeze_base_model)  # each family its own way
     args = dev_training_args(
@@ -142,6 +144,12 @@ def _evaluate(trainer: SERTrainer, test: datasets.Dataset) -> tuple[dict, np.nda
     return meta, np.asarray(logits)
 
 
+def _label_details(job: PlannedRun) -> dict:
+    """The record's label-set details: none for the paper's six (its records stay as they were), else the run's
+    classes and its label report (rows merged into each class and dropped, per corpus and split)."""
+    return {"label_set": job.labels} if job.labels else {}
+
+
 def _achieved(notes: dict, run: Run) -> dict:
     """The split's achieved test/dev shares (notes['achieved_fractions']) of the languages `run` uses."""
     achieved = notes.get("achieved_fractions", {})
@@ -170,9 +178,10 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         train_seconds = time.time() - t0
         meta, logits = _evaluate(trainer, job.test)
     y_true, y_pred = np.asarray(meta["label"]), logits.argmax(-1)
+    names = job.train.features["label"].names
     languages = np.asarray(meta["language"])
     trainer.save_model(str(job.folder / "model"))
-    write_predictions(job.folder / "predictions.csv", meta, logits)
+    write_predictions(job.folder / "predictions.csv", meta, logits, names)
     record = RunRecord(
         run=run.dirname,
         family=run.family,
@@ -183,9 +192,9 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         train_languages=list(run.train_languages),
         eval_languages=list(run.eval_languages),
         metrics=per_language_metrics(y_true, y_pred, meta["language"]),
-        confusion=confusion(y_true, y_pred),
+        confusion=confusion(y_true, y_pred, names),
         confusion_by_language={
-            l: confusion(y_true[languages == l], y_pred[languages == l])["matrix"]
+            l: confusion(y_true[languages == l], y_pred[languages == l], names)["matrix"]
             for l in run.eval_languages
             if l in set(meta["language"])
         },
@@ -200,7 +209,7 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         versions=versions(),
         data_args=dataclasses.asdict(recipe.data),  # with the data location the hash leaves out
         protocol=protocol_record(recipe.data, recipe.ser, len(job.dev) > 0, trainer, _achieved(notes, run)),
-        details={"balancing": balance, "variant": balancing_variant(recipe.ser)},
+        details={"balancing": balance, "variant": balancing_variant(recipe.ser), **_label_details(job)},
     )
     record.save(job.folder)
     if not recipe.ser.keep_checkpoints:
