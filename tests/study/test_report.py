@@ -674,3 +674,23 @@ def test_displayed_and_tested_margins_are_one_definition_with_unequal_seed_count
     claims = check_lineage_claim(load_runs(root), n_resamples=20)
     for c in claims:
         assert c["tested_margin"] == pytest.approx(c["mean_margin"], abs=1e-9)
+
+
+def test_runs_with_different_label_sets_are_never_mixed_in_one_table(tmp_path: Path, capsys) -> None:
+    """A paper run and a 4-class run of the same language: two reports, one per label set, each saying its set."""
+    write_run(tmp_path, "paper/single-ENG-seed0", "single_language", ["ENG"], "others", {"ENG": (0.5, 0.4)})
+    four = write_run(tmp_path, "four/single-ENG-seed0", "single_language", ["ENG"], "others", {"ENG": (0.7, 0.6)})
+    record = json.loads(four.read_text())
+    names = ["anger", "happiness", "neutral", "sadness"]
+    record["confusion"] = {"labels": names, "matrix": [[0] * 4 for _ in range(4)]}
+    record["label_set"] = {"label_set": "list", "classes": names}
+    four.write_text(json.dumps(record))
+    out = write_report(tmp_path, n_resamples=0)
+    text = capsys.readouterr().out
+    assert "2 runs with 2 label sets: each is reported on its own" in text
+    paper_md = (out / "label_set-paper" / "table2.md").read_text()
+    four_md = (out / "label_set-anger-happiness-neutral-sadness" / "table2.md").read_text()
+    assert "50.0 / 40.0" in paper_md and "70.0" not in paper_md
+    assert (
+        "70.0 / 60.0" in four_md and "50.0" not in four_md and "Label set: anger happiness neutral sadness" in four_md
+    )

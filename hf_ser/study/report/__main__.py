@@ -59,12 +59,49 @@ def write_report(
     """
     runs = load_runs(runs_dir)
     out = Path(out_dir) if out_dir is not None else Path(runs_dir) / "report"
+    sets = runs_by_label_set(runs)
+    if len(sets) == 1:  # the usual case, and every paper grid: the report as it always was
+        label_set, group = next(iter(sets.items()))
+        printed = _write_tables(group, runs_dir, out, paper and label_set == "paper", ci, n_resamples, label_set)
+    else:  # a table compares runs on one set of classes: never mix label sets
+        printed = [
+            f"{len(runs)} runs with {len(sets)} label sets: each is reported on its own (tables and claims are "
+            "never mixed across label sets), in " + ", ".join(f"label_set-{_slug(k)}/" for k in sets)
+        ]
+        for label_set, group in sets.items():
+            printed.append(f"\n=== label set: {label_set} ({len(group)} runs)")
+            sub = out / f"label_set-{_slug(label_set)}"
+            printed += _write_tables(group, runs_dir, sub, paper and label_set == "paper", ci, n_resamples, label_set)
+    printed.append(f"\nReport written to {display_path(out)}")
+    print("\n".join(printed))
+    return out
+
+
+def runs_by_label_set(runs: list[dict]) -> dict[str, list[dict]]:
+    """Runs grouped by their classes ('paper' for the six emotions, else the class names), in first-seen order."""
+    out: dict[str, list[dict]] = {}
+    for r in runs:
+        out.setdefault(r.get("_label_set", "paper"), []).append(r)
+    return out
+
+
+def _slug(label_set: str) -> str:
+    """A folder name for a label set ('anger happiness' -> 'anger-happiness')."""
+    return "-".join(label_set.split()) or "paper"
+
+
+def _write_tables(
+    runs: list[dict], runs_dir: str | Path, out: Path, paper: bool, ci: bool, n_resamples: int, label_set: str
+) -> list[str]:
+    """Write one label set's tables and claim check into `out`; returns the lines to print."""
     out.mkdir(parents=True, exist_ok=True)
     few_shot = sum(r["family"] == "few_shot" for r in runs)
     if few_shot:
         logger.info("%d few_shot run(s) are not part of Tables 2 and 3", few_shot)
     prov = provenance(runs)
     context = provenance_text(prov)
+    if label_set != "paper":
+        context = f"Label set: {label_set}. {context}".strip()
     printed: list[str] = []
 
     for table in (
@@ -116,9 +153,7 @@ def write_report(
         ]
     atomic_write_json(out / "claims.json", payload)
     atomic_write_text(out / "claims.md", markdown)
-    printed.append(f"\nReport written to {display_path(out)}")
-    print("\n".join(printed))
-    return out
+    return printed
 
 
 HELP_EXAMPLES = """examples:

@@ -24,7 +24,8 @@ def load_runs(runs_dir: str | Path) -> list[dict]:
 
     Staging, report and analysis folders are never read. Unusable records are skipped with a warning naming
     the file. Each returned dict is the record's JSON form plus ``"_path"`` (its metrics.json) and
-    ``"_folder"`` (the run folder, where ``predictions.csv`` lives). Raises :class:`NoRuns` when nothing is usable.
+    ``"_folder"`` (the run folder, where ``predictions.csv`` lives) and ``"_label_set"`` (RunRecord.label_set). Raises
+    :class:`NoRuns` when nothing is usable.
     """
     root = Path(runs_dir)
     if not root.is_dir():
@@ -46,6 +47,7 @@ def load_runs(runs_dir: str | Path) -> list[dict]:
         data = record.to_dict()
         data["_path"] = str(folder / "metrics.json")
         data["_folder"] = str(folder)
+        data["_label_set"] = record.label_set  # tables never mix runs of different classes
         runs.append(data)
     if frozen:
         logger.info("%d frozen-upstream run(s) left out of Tables 2 and 3 (see their upstream.md)", frozen)
