@@ -31,6 +31,7 @@ import logging
 import re
 import sys
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ logger = logging.getLogger("hf_ser.infer.evaluate")
 # lower-case, letters only -> emotion; "calm" is deliberately absent (it is not neutral unless the user says so)
 ALIASES = EMOTION_ALIASES  # the package's one alias table (hf_ser.labels)
 UNMAPPED_POLICIES = ("renormalise", "miss")
-OTHER = len(EMOTIONS)  # prediction index of "an unmapped class won" under --unmapped miss
+OTHER = len(EMOTIONS)  # prediction index of "an unmapped class won" under --unmapped miss (paper: the six)
 
 
 def _key(label: str) -> str:
@@ -62,18 +63,35 @@ def _key(label: str) -> str:
     return re.sub(r"[^a-z]", "", str(label).lower())
 
 
-def default_label_map(model_labels: list[str]) -> dict[str, str | None]:
-    """Model label -> emotion (or None) from ALIASES; labels it does not know map to None."""
-    return {label: ALIASES.get(_key(label)) for label in model_labels}
+def _class_for(label: str, classes: Sequence[str]) -> str | None:
+    """The class of `classes` a model label names: the same letters ('Happy' -> 'happy'), else the same emotion
+    through ALIASES ('hap' -> 'happiness', and 'joy' -> a native 'happy' class); None when none matches."""
+    key = _key(label)
+    by_key = {_key(c): c for c in classes}
+    if key in by_key:
+        return by_key[key]
+    emotion = ALIASES.get(key)
+    if emotion is None:
+        return None
+    return next((c for c in classes if c == emotion or ALIASES.get(_key(c)) == emotion), None)
 
 
-def resolve_label_map(model_labels: list[str], override: dict | str | None = None) -> dict[str, str | None]:
+def default_label_map(model_labels: list[str], classes: Sequence[str] = EMOTIONS) -> dict[str, str | None]:
+    """Model label -> one of `classes` (the run's label set; the six emotions by default) or None, by
+    :func:`_class_for`; labels it does not know map to None."""
+    return {label: _class_for(label, classes) for label in model_labels}
+
+
+def resolve_label_map(
+    model_labels: list[str], override: dict | str | None = None, classes: Sequence[str] = EMOTIONS
+) -> dict[str, str | None]:
     """The default mapping with `override` (a dict or its JSON) applied; UserError on bad keys, values, or no mapping.
 
-    Override keys are model labels (matched exactly, else case-insensitively); values are one of the six
-    emotions (or an alias of one) or null to drop the class.
+    Override keys are model labels (matched exactly, else case-insensitively); values are one of `classes` (the
+    label set the model is scored on: the six emotions by default), an alias of one, or null to drop the class.
     """
-    mapping = default_label_map(model_labels)
+    mapping = default_label_map(model_labels, classes)
+    wanted = ("the six emotions" if list(classes) == list(EMOTIONS) else "the classes") + f" ({', '.join(classes)})"
     if isinstance(override, str):
         try:
             override = json.loads(override)
@@ -92,28 +110,25 @@ def resolve_label_map(model_labels: list[str], override: dict | str | None = Non
         if value is None:
             mapping[label] = None
             continue
-        emotion = value if value in EMOTIONS else ALIASES.get(_key(value))
+        emotion = value if value in classes else _class_for(value, classes)
         if emotion is None:
-            raise UserError(
-                f"--label_map maps {key!r} to {value!r}, which is none of the six emotions "
-                f"({', '.join(EMOTIONS)}) nor null"
-            )
+            raise UserError(f"--label_map maps {key!r} to {value!r}, which is none of {wanted} nor null")
         mapping[label] = emotion
     if not any(mapping.values()):
         raise UserError(
-            f"no class of the model maps to the six emotions ({', '.join(EMOTIONS)}); its labels: "
+            f"no class of the model maps to {wanted}; its labels: "
             f"{', '.join(map(str, model_labels))}. Map them with --label_map "
             f'\'{{"LABEL": "anger", ...}}\''
         )
     return mapping
 
 
-def format_label_map(mapping: dict[str, str | None], policy: str) -> str:
-    """The mapping as printed: one line per model class, then the emotions no class covers."""
+def format_label_map(mapping: dict[str, str | None], policy: str, classes: Sequence[str] = EMOTIONS) -> str:
+    """The mapping as printed: one line per model class, then the classes of the label set no model class covers."""
     lines = ["label mapping (model class -> emotion):"]
     for label, emotion in mapping.items():
         lines.append(f"  {label!s:>14} -> {emotion if emotion else '(unmapped: ' + policy + ')'}")
-    uncovered = [e for e in EMOTIONS if e not in mapping.values()]
+    uncovered = [e for e in classes if e not in mapping.values()]
     if uncovered:
         lines.append(
             f"  no model class for: {', '.join(uncovered)} (never predicted; their utterances count as misses)"
@@ -122,26 +137,30 @@ def format_label_map(mapping: dict[str, str | None], policy: str) -> str:
 
 
 def emotion_probabilities(
-    logits: np.ndarray, model_labels: list[str], mapping: dict[str, str | None], policy: str = "renormalise"
+    logits: np.ndarray,
+    model_labels: list[str],
+    mapping: dict[str, str | None],
+    policy: str = "renormalise",
+    classes: Sequence[str] = EMOTIONS,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities over the six emotions, predicted index) from a model's logits (columns in id2label order).
+    """(probabilities over `classes`, predicted index) from a model's logits (columns in id2label order).
 
-    Softmax over the model's classes; probabilities of classes mapped to one emotion are added; unmapped ones
-    are removed and the rest renormalised. The prediction is the most probable emotion, or OTHER (= 6) under
-    policy 'miss' when the model's own top class is unmapped.
+    Softmax over the model's classes; probabilities of classes mapped to one class of the label set are added;
+    unmapped ones are removed and the rest renormalised. The prediction is the most probable class, or
+    len(classes) (OTHER for the six) under policy 'miss' when the model's own top class is unmapped.
     """
     logits = np.asarray(logits, dtype=np.float64)
     z = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs = z / z.sum(axis=1, keepdims=True)
-    six = np.zeros((len(probs), len(EMOTIONS)))
+    six = np.zeros((len(probs), len(classes)))
     for j, label in enumerate(model_labels):
         if mapping.get(label):
-            six[:, EMOTIONS.index(mapping[label])] += probs[:, j]
+            six[:, list(classes).index(mapping[label])] += probs[:, j]
     six /= np.clip(six.sum(axis=1, keepdims=True), 1e-300, None)
     pred = six.argmax(axis=1)
     if policy == "miss":
         mapped = np.array([bool(mapping.get(label)) for label in model_labels])
-        pred = np.where(mapped[logits.argmax(axis=1)], pred, OTHER)
+        pred = np.where(mapped[logits.argmax(axis=1)], pred, len(classes))
     return six, pred
 
 
@@ -229,7 +248,8 @@ def add_data_flags(parser: ArgumentParser) -> None:
         if kind is bool:
             parser.add_argument(f"--{f.name}", action="store_true", help=helptext)
         elif typing.get_origin(kind) is list:
-            parser.add_argument(f"--{f.name}", nargs="+", default=f.default, help=helptext)
+            default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+            parser.add_argument(f"--{f.name}", nargs="+", default=default, help=helptext)
         else:
             parser.add_argument(f"--{f.name}", type=kind, default=f.default, help=helptext)
 
@@ -291,20 +311,21 @@ def evaluate_model(
     origin = model_origin(model)
     net, extractor = load_external(origin.path, device)
     model_labels = [str(net.config.id2label[i]) for i in range(int(net.config.num_labels))]
-    mapping = resolve_label_map(model_labels, label_map)
-    print(format_label_map(mapping, unmapped))
     if int(extractor.sampling_rate) != 16_000:
         raise UserError(f"{model!r} expects {extractor.sampling_rate} Hz audio; hf_ser prepares 16 kHz")
     try:
         ds, _ = load_languages(languages, data_args)
     except DataMissing as e:
         raise UserError(str(e)) from None
+    classes = list(ds.features["label"].names)  # the asked --label_set (the six emotions by default)
+    mapping = resolve_label_map(model_labels, label_map, classes)
+    print(format_label_map(mapping, unmapped, classes))
     _, test, notes = split_dataset(ds, data_args)
     if len(test) == 0:
         raise UserError(f"no test utterance for {', '.join(languages)}")
     waves = [decode_wav(a) for a in test["audio"]]
     logits = model_logits(net, extractor, waves, batch_size, device)
-    six, y_pred = emotion_probabilities(logits, model_labels, mapping, unmapped)
+    six, y_pred = emotion_probabilities(logits, model_labels, mapping, unmapped, classes)
     y_true = np.asarray(test["label"])
     langs = np.asarray(test["language"])
     metrics = per_language_metrics(y_true, y_pred, langs)
@@ -328,8 +349,10 @@ def evaluate_model(
         train_languages=[],
         eval_languages=tested,
         metrics=metrics,
-        confusion=confusion(y_true, y_pred),
-        confusion_by_language={l: confusion(y_true[langs == l], y_pred[langs == l])["matrix"] for l in set(langs)},
+        confusion=confusion(y_true, y_pred, classes),
+        confusion_by_language={
+            l: confusion(y_true[langs == l], y_pred[langs == l], classes)["matrix"] for l in set(langs)
+        },
         test_size=len(test),
         split_notes={l: notes.get(l) for l in set(langs)},
         config=config,
@@ -348,11 +371,12 @@ def evaluate_model(
             "model_train_languages": origin.trained_on,
             "model_labels": model_labels,
             "label_map": mapping,
-            "uncovered_emotions": [e for e in EMOTIONS if e not in mapping.values()],
+            "uncovered_emotions": [e for e in classes if e not in mapping.values()],
+            **({} if classes == list(EMOTIONS) else {"label_set": {"label_set": "asked", "classes": classes}}),
         },
     )
     record.save(out)
-    write_predictions(out / "predictions.csv", meta, np.log(np.clip(six, 1e-12, None)))
+    write_predictions(out / "predictions.csv", meta, np.log(np.clip(six, 1e-12, None)), classes)
     np.save(out / "logits.npy", logits)
     return record
 

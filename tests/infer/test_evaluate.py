@@ -151,3 +151,30 @@ def test_a_local_model_is_named_by_its_folder_and_zero_shot_only_when_known(tmp_
     assert E.model_origin("org/name").name == "external-org--name"
     with pytest.raises(UserError, match="MODEL /no/such/model: the folder does not exist"):
         E.model_origin("/no/such/model")
+
+
+def test_label_mapping_onto_an_asked_label_set():
+    """An external model's classes map onto the run's classes: by name, else by emotion through the aliases."""
+    four = ["anger", "happiness", "neutral", "sadness"]
+    model = ["Angry", "joy", "calm", "sad", "fearful"]
+    assert E.resolve_label_map(model, None, four) == {
+        "Angry": "anger",
+        "joy": "happiness",
+        "calm": None,
+        "sad": "sadness",
+        "fearful": None,
+    }
+    native = ["angry", "happy", "sad", "calm"]  # a RAVDESS-native run's own names
+    assert E.resolve_label_map(model, '{"fearful": null}', native) == {
+        "Angry": "angry",
+        "joy": "happy",
+        "calm": "calm",
+        "sad": "sad",
+        "fearful": None,
+    }
+    with pytest.raises(UserError, match=r"none of the classes \(anger, happiness, neutral, sadness\)"):
+        E.resolve_label_map(model, '{"calm": "boredom"}', four)
+    mapping = E.resolve_label_map(model, None, four)
+    probs, pred = E.emotion_probabilities(np.log([[0.1, 0.2, 0.5, 0.1, 0.1]]), model, mapping, "miss", four)
+    assert probs.shape == (1, 4) and pred.tolist() == [4]  # calm won: a miss, outside the four
+    assert np.allclose(probs[0], [0.25, 0.5, 0.0, 0.25])
