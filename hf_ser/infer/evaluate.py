@@ -295,6 +295,21 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def _details(
+    model: str, origin: ModelOrigin, model_labels: list[str], mapping: dict[str, str | None], classes: list[str]
+) -> dict:
+    """The record's details of an evaluation: the model, its labels, the mapping, the classes no model class covers
+    and, for a label set other than the six emotions, that set (RunRecord.labels reads it)."""
+    return {
+        "model": model,
+        "model_train_languages": origin.trained_on,
+        "model_labels": model_labels,
+        "label_map": mapping,
+        "uncovered_emotions": [e for e in classes if e not in mapping.values()],
+        **({} if classes == list(EMOTIONS) else {"label_set": {"label_set": "asked", "classes": classes}}),
+    }
+
+
 def evaluate_model(
     model: str,
     languages: list[str],
@@ -366,14 +381,7 @@ def evaluate_model(
             "unmapped": unmapped,
             "row": row,
         },
-        details={
-            "model": model,
-            "model_train_languages": origin.trained_on,
-            "model_labels": model_labels,
-            "label_map": mapping,
-            "uncovered_emotions": [e for e in classes if e not in mapping.values()],
-            **({} if classes == list(EMOTIONS) else {"label_set": {"label_set": "asked", "classes": classes}}),
-        },
+        details=_details(model, origin, model_labels, mapping, classes),
     )
     record.save(out)
     write_predictions(out / "predictions.csv", meta, np.log(np.clip(six, 1e-12, None)), classes)

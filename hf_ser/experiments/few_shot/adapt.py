@@ -14,7 +14,6 @@ from hf_ser.data.audio import TrainAugment
 from hf_ser.data.dataset import with_corpus_ids
 from hf_ser.experiments.few_shot.draws import adaptation_args
 from hf_ser.experiments.few_shot.inputs import Study
-from hf_ser.labels import EMOTIONS
 from hf_ser.metrics import confusion, per_language_metrics
 from hf_ser.train.losses import class_weights, corpus_weights
 from hf_ser.train.modeling import freeze
@@ -33,15 +32,15 @@ def _predict(trainer: Trainer, test: datasets.Dataset) -> np.ndarray:
     return np.asarray(logits)
 
 
-def _result(test_meta: dict, logits: np.ndarray, language: str) -> dict:
-    """Per-language metrics, the language's UAR/F1 and the confusion matrix of one evaluation."""
+def _result(test_meta: dict, logits: np.ndarray, language: str, classes: list[str]) -> dict:
+    """Per-language metrics, the language's UAR/F1 and the confusion matrix (over `classes`) of one evaluation."""
     y_true, y_pred = np.asarray(test_meta["label"]), logits.argmax(-1)
     metrics = per_language_metrics(y_true, y_pred, test_meta["language"])
     return {
         "metrics": metrics,
         "uar": metrics[language]["uar"],
         "f1": metrics[language]["f1"],
-        "confusion": confusion(y_true, y_pred),
+        "confusion": confusion(y_true, y_pred, classes),
     }
 
 
@@ -50,7 +49,7 @@ def zero_shot(study: Study) -> dict:
     model, extractor = _load(study.model_dir)
     args = dataclasses.replace(study.train_args, output_dir=str(study.out / "checkpoints" / "zero_shot"), report_to=[])
     trainer = Trainer(model=model, args=args, data_collator=SERCollator(extractor), processing_class=extractor)
-    return _result(study.test_meta, _predict(trainer, study.test), study.language)
+    return _result(study.test_meta, _predict(trainer, study.test), study.language, study.classes)
 
 
 def adapt(study: Study, train: datasets.Dataset, seed: int, out: Path) -> tuple[dict, np.ndarray]:
@@ -68,7 +67,7 @@ def adapt(study: Study, train: datasets.Dataset, seed: int, out: Path) -> tuple[
         train_dataset=train.with_transform(make_transform(TrainAugment() if ser_args.augment else None, extractor)),
         data_collator=SERCollator(extractor, ser_args.pad_to_multiple_of),
         processing_class=extractor,
-        class_weight=class_weights(labels, len(EMOTIONS)) if ser_args.class_weighting else None,
+        class_weight=class_weights(labels, len(study.classes)) if ser_args.class_weighting else None,
         # no balanced sampler here (one language), so the weights are the ones for unbalanced batches
         corpus_weight=corpus_weights(
             corpus, len(corpus_names), ser_args.corpus_weighting, balanced=False, labels=labels
@@ -79,7 +78,7 @@ def adapt(study: Study, train: datasets.Dataset, seed: int, out: Path) -> tuple[
     )
     train_result = trainer.train()
     logits = _predict(trainer, study.test)
-    result = _result(study.test_meta, logits, study.language)
+    result = _result(study.test_meta, logits, study.language, study.classes)
     result.update(
         steps=int(args.max_steps),
         batch_size=args.per_device_train_batch_size,

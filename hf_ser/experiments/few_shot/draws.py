@@ -15,15 +15,18 @@ from hf_ser.labels import EMOTIONS
 MIN_STEPS = 30  # optimizer steps guaranteed to every adaptation, however small k is
 
 
-def shot_indices(labels: np.ndarray, shots: list[int], seed: int, language: str = "") -> dict[int, np.ndarray]:
-    """Row indices of k utterances per emotion for every k in `shots`; nested (k-shot sets grow with k), seeded.
+def shot_indices(
+    labels: np.ndarray, shots: list[int], seed: int, language: str = "", num_classes: int = len(EMOTIONS)
+) -> dict[int, np.ndarray]:
+    """Row indices of k utterances per class for every k in `shots`; nested (k-shot sets grow with k), seeded.
 
-    An emotion with fewer than k training utterances contributes all of them.
+    `num_classes` is the size of the run's label set (the six emotions by default). A class with fewer than k
+    training utterances contributes all of them.
     """
     labels = np.asarray(labels)
     rng = np.random.default_rng([seed, zlib.crc32(language.encode())])
-    order = {e: rng.permutation(np.flatnonzero(labels == e)) for e in range(len(EMOTIONS))}
-    return {k: np.sort(np.concatenate([order[e][:k] for e in range(len(EMOTIONS))])).astype(np.int64) for k in shots}
+    order = {e: rng.permutation(np.flatnonzero(labels == e)) for e in range(num_classes)}
+    return {k: np.sort(np.concatenate([order[e][:k] for e in range(num_classes)])).astype(np.int64) for k in shots}
 
 
 def adaptation_args(train_args: TrainingArguments, n_train: int, output_dir: Path, seed: int) -> TrainingArguments:

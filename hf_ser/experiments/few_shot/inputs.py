@@ -114,6 +114,11 @@ class Study:
     train_args: TrainingArguments
 
     @property
+    def classes(self) -> list[str]:
+        """The base run's label set (its data arguments' --label_set): the test split's class names."""
+        return list(self.test.features["label"].names)
+
+    @property
     def model_dir(self) -> Path:
         """The base run's model folder."""
         return self.base_dir / "model"

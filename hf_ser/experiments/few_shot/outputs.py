@@ -125,7 +125,7 @@ def plot_few_shot(payload: dict, path: Path) -> Path:
         ub = payload["upper_bound"]
         if ub is not None:
             ax.axhline(ub[metric], ls="--", color="tab:green", label=f"in-language ({ub['name']}) {ub[metric]:.1f}")
-        ax.axhline(100 / len(EMOTIONS), ls=":", color="grey", label="chance")
+        ax.axhline(100 / len(payload.get("classes", EMOTIONS)), ls=":", color="grey", label="chance")
         ax.set_xscale("symlog", linthresh=1)
         ax.set_xticks(ks, [str(k) for k in ks])
         ax.set_xlabel("k (training utterances per emotion)")

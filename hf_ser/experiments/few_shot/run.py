@@ -30,6 +30,7 @@ from hf_ser.experiments.few_shot.draws import MIN_STEPS, shot_indices
 from hf_ser.experiments.few_shot.inputs import LOCATION_FIELDS, FewShotArguments, Study, open_study
 from hf_ser.experiments.few_shot.outputs import summarise, to_markdown, write_outputs
 from hf_ser.experiments.few_shot.upper_bound import upper_bound
+from hf_ser.labels import EMOTIONS
 from hf_ser.safe_io import display_path
 from hf_ser.train.runs import RunLock, RunRecord, config_hash, finished_record, write_predictions
 
@@ -114,7 +115,7 @@ def adapt_run(study: Study, k: int, seed: int, train_k: datasets.Dataset, common
                 "learning_rate": r["learning_rate"],
             },
         )
-        write_predictions(folder / "predictions.csv", study.test_meta, logits)
+        write_predictions(folder / "predictions.csv", study.test_meta, logits, study.classes)
         record.save(folder)
         return record
 
@@ -154,7 +155,7 @@ def few_shot(
     train_labels = np.asarray(study.train["label"])
     results = []
     for seed in range(ser_args.seeds):
-        picks = shot_indices(train_labels, study.shots, seed, language)
+        picks = shot_indices(train_labels, study.shots, seed, language, len(study.classes))
         for k in study.shots:
             results.append(_row(adapt_run(study, k, seed, study.train.select(picks[k]), common)))
     ub, candidates = upper_bound(base_dir.parent, language)
@@ -177,6 +178,7 @@ def few_shot(
         "seeds": list(range(ser_args.seeds)),
         "n_test": len(study.test),
         "n_train_available": len(study.train),
+        **({} if study.classes == list(EMOTIONS) else {"classes": study.classes}),
         "zero_shot": {"uar": zero["uar"], "f1": zero["f1"], "confusion": zero["confusion"]},
         "results": results,
         "summary": summarise(results, zero),
