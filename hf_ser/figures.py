@@ -6,6 +6,7 @@ subprocesses and tests, and need no display.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib import colormaps
@@ -30,10 +31,11 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 130) -> Path:
     return path
 
 
-def emotion_colours() -> dict[str, tuple]:
-    """One fixed colour per emotion (same in every figure)."""
-    cmap = colormaps["tab10"]
-    return {e: cmap(i) for i, e in enumerate(EMOTIONS)}
+def emotion_colours(labels: Sequence[str] = EMOTIONS) -> dict[str, tuple]:
+    """One fixed colour per class of a run's label set (the six emotions by default: the same in every figure);
+    tab10 for the first ten, tab20b after them."""
+    base, extra = colormaps["tab10"], colormaps["tab20b"]
+    return {e: base(i) if i < base.N else extra((i - base.N) % extra.N) for i, e in enumerate(labels)}
 
 
 def language_colours(codes: list[str]) -> dict[str, tuple]:

@@ -328,6 +328,11 @@ def write_predictions(
     atomic_write_text(path, df.to_csv(index=False))
 
 
+def prediction_labels(df: pd.DataFrame) -> list[str]:
+    """The class names of a predictions.csv DataFrame, in id order (its ``p_<class>`` columns)."""
+    return [c[2:] for c in df.columns if c.startswith("p_")] or list(EMOTIONS)
+
+
 def read_predictions(folder: str | os.PathLike) -> pd.DataFrame:
     """A run's predictions.csv as a DataFrame with integer ``y_true`` / ``y_pred`` columns (class indices of the
     run's label set, read from its ``p_<class>`` columns in order: the six emotions for a paper run)."""
@@ -335,7 +340,7 @@ def read_predictions(folder: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise RunRecordError(f"{display_path(path)} not found: the run did not finish or predates predictions.csv")
     df = pd.read_csv(path, keep_default_na=False, dtype={"speaker": str, "path": str})
-    names = [c[2:] for c in df.columns if c.startswith("p_")] or list(EMOTIONS)
+    names = prediction_labels(df)
     index = {e: i for i, e in enumerate(names)}
     bad = sorted((set(df["label"]) | set(df["pred"])) - set(index))
     if bad:

@@ -22,6 +22,7 @@ from hf_ser.study.analysis.features import AnalysisError, check_layers, extract,
 from hf_ser.study.analysis.index import Page
 from hf_ser.study.analysis.tsne import default_layers, embedding_map
 from hf_ser.train.modeling import build_model, demo_config
+from hf_ser.train.runs import write_predictions
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -290,3 +291,18 @@ def test_report_and_analysis_write_nothing_under_home_nor_into_the_runs(grid, tm
     assert (out / "multi-neo_latin-seed0" / "features" / "finetuned" / "test" / "meta.json").is_file()
     assert (out / "multi-neo_latin-seed0" / "layers.png").is_file() and (report_dir / "claims.md").is_file()
     assert "it/s" not in done.stderr and "batch/s" not in done.stderr  # --no_progress: no bars
+
+
+def test_confusion_follows_a_runs_own_label_set(tmp_path: Path) -> None:
+    """A 4-class run's predictions.csv gives 4 x 4 panels named by its classes, with its own confusions."""
+    four = ["anger", "happiness", "neutral", "sadness"]
+    truth = [0, 0, 1, 1, 2, 2, 3, 3]
+    guess = [0, 0, 1, 3, 2, 2, 3, 3]  # one happiness -> sadness
+    logits = np.eye(4)[guess] * 5.0
+    meta = {"path": [f"u{i}.wav" for i in range(8)], "language": ["ENG"] * 8, "corpus": ["iemocap"] * 8}
+    write_predictions(tmp_path / "predictions.csv", {**meta, "speaker": ["s"] * 8, "label": truth}, logits, four)
+    payload = run_confusion(tmp_path, tmp_path / "out")
+    panel = payload["panels"][0]
+    assert panel["labels"] == four and np.asarray(panel["counts"]).shape == (4, 4)
+    assert panel["top_confusions"][0] == {"true": "happiness", "pred": "sadness", "rate": 0.5, "count": 1}
+    assert (tmp_path / "out" / "confusion.png").is_file()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import textwrap
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from hf_ser.labels import EMOTIONS, LANGUAGES, group_title, language_order
 from hf_ser.metrics import confusion, scores
 from hf_ser.safe_io import atomic_write_json
 from hf_ser.study.analysis.common import analysis_dir
-from hf_ser.train.runs import read_predictions
+from hf_ser.train.runs import prediction_labels, read_predictions
 
 logger = logging.getLogger(__name__)
 
@@ -34,30 +35,32 @@ def row_normalize(counts: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), np.nan)
 
 
-def top_confusions(norm: np.ndarray, counts: np.ndarray, k: int = 3) -> list[dict]:
-    """The `k` largest off-diagonal rates: {'true', 'pred', 'rate', 'count'} (ties: larger count first)."""
+def top_confusions(norm: np.ndarray, counts: np.ndarray, k: int = 3, labels: Sequence[str] = EMOTIONS) -> list[dict]:
+    """The `k` largest off-diagonal rates: {'true', 'pred', 'rate', 'count'} (ties: larger count first); `labels`
+    are the run's classes (the six emotions by default)."""
+    n = len(labels)
     cells = [
         (norm[i, j], counts[i, j], i, j)
-        for i in range(len(EMOTIONS))
-        for j in range(len(EMOTIONS))
+        for i in range(n)
+        for j in range(n)
         if i != j and not np.isnan(norm[i, j]) and counts[i, j] > 0
     ]
     cells.sort(key=lambda c: (-c[0], -c[1], c[2], c[3]))
-    return [{"true": EMOTIONS[i], "pred": EMOTIONS[j], "rate": float(r), "count": int(c)} for r, c, i, j in cells[:k]]
+    return [{"true": labels[i], "pred": labels[j], "rate": float(r), "count": int(c)} for r, c, i, j in cells[:k]]
 
 
-def top_pairs(norm: np.ndarray, k: int = 3) -> list[dict]:
-    """The `k` emotion pairs most confused in either direction, ranked by the mean of both row-normalised rates."""
+def top_pairs(norm: np.ndarray, k: int = 3, labels: Sequence[str] = EMOTIONS) -> list[dict]:
+    """The `k` class pairs most confused in either direction, ranked by the mean of both row-normalised rates."""
     pairs = []
-    for i in range(len(EMOTIONS)):
-        for j in range(i + 1, len(EMOTIONS)):
+    for i in range(len(labels)):
+        for j in range(i + 1, len(labels)):
             ab, ba = norm[i, j], norm[j, i]
             both = [v for v in (ab, ba) if not np.isnan(v)]
             if not both or max(both) == 0:
                 continue
             pairs.append(
                 {
-                    "pair": [EMOTIONS[i], EMOTIONS[j]],
+                    "pair": [labels[i], labels[j]],
                     "rate": float(np.mean(both)),
                     "a_to_b": None if np.isnan(ab) else float(ab),
                     "b_to_a": None if np.isnan(ba) else float(ba),
@@ -67,9 +70,9 @@ def top_pairs(norm: np.ndarray, k: int = 3) -> list[dict]:
     return pairs[:k]
 
 
-def panel(df: pd.DataFrame, name: str, title: str, top: int = 3) -> dict:
-    """Counts, row-normalised matrix, UAR/F1 and the most-confused cells of the rows of `df`."""
-    counts = np.asarray(confusion(df["y_true"].to_numpy(), df["y_pred"].to_numpy())["matrix"])
+def panel(df: pd.DataFrame, name: str, title: str, top: int = 3, labels: Sequence[str] = EMOTIONS) -> dict:
+    """Counts, row-normalised matrix, UAR/F1 and the most-confused cells of the rows of `df` (classes `labels`)."""
+    counts = np.asarray(confusion(df["y_true"].to_numpy(), df["y_pred"].to_numpy(), labels)["matrix"])
     norm = row_normalize(counts)
     with warnings.catch_warnings():  # a language without some emotion: UAR over the emotions it has
         warnings.simplefilter("ignore", UserWarning)
@@ -79,11 +82,11 @@ def panel(df: pd.DataFrame, name: str, title: str, top: int = 3) -> dict:
         "title": title,
         "languages": language_order(df["language"]),
         **metrics,
-        "labels": list(EMOTIONS),
+        "labels": list(labels),
         "counts": counts.tolist(),
         "normalised": [[None if np.isnan(v) else round(float(v), 5) for v in row] for row in norm],
-        "top_confusions": top_confusions(norm, counts, top),
-        "top_pairs": top_pairs(norm, top),
+        "top_confusions": top_confusions(norm, counts, top, labels),
+        "top_pairs": top_pairs(norm, top, labels),
     }
 
 
@@ -91,17 +94,22 @@ def _group(code: str) -> str:
     return LANGUAGES[code].group if code in LANGUAGES else "unknown"
 
 
-def confusion_panels(df: pd.DataFrame, top: int = 3) -> tuple[list[dict], dict[str, dict]]:
-    """(figure panels: overall then one per language group when there are several; per-language panels)."""
+def confusion_panels(
+    df: pd.DataFrame, top: int = 3, labels: Sequence[str] = EMOTIONS
+) -> tuple[list[dict], dict[str, dict]]:
+    """(figure panels: overall then one per language group when there are several; per-language panels), over the
+    run's classes `labels`."""
     groups = list(dict.fromkeys(_group(c) for c in language_order(df["language"])))
     if len(groups) == 1:
-        panels = [panel(df, "all", f"All ({group_title(groups[0])}: {', '.join(language_order(df['language']))})", top)]
+        title = f"All ({group_title(groups[0])}: {', '.join(language_order(df['language']))})"
+        panels = [panel(df, "all", title, top, labels)]
     else:
-        panels = [panel(df, "all", "All languages", top)]
+        panels = [panel(df, "all", "All languages", top, labels)]
         for g in groups:
             part = df[df["language"].map(_group) == g]
-            panels.append(panel(part, g, f"{group_title(g)} ({', '.join(language_order(part['language']))})", top))
-    per_language = {c: panel(df[df["language"] == c], c, c, top) for c in language_order(df["language"])}
+            title = f"{group_title(g)} ({', '.join(language_order(part['language']))})"
+            panels.append(panel(part, g, title, top, labels))
+    per_language = {c: panel(df[df["language"] == c], c, c, top, labels) for c in language_order(df["language"])}
     return panels, per_language
 
 
@@ -122,8 +130,9 @@ def plot_confusions(panels: list[dict], path: str | Path, suptitle: str, caption
     for ax, p in zip(axes, panels):
         norm = np.array([[np.nan if v is None else v for v in row] for row in p["normalised"]], dtype=float)
         image = ax.imshow(np.ma.masked_invalid(norm), cmap=cmap, vmin=0.0, vmax=1.0)
-        for i in range(len(EMOTIONS)):
-            for j in range(len(EMOTIONS)):
+        labels = p["labels"]
+        for i in range(len(labels)):
+            for j in range(len(labels)):
                 v = norm[i, j]
                 text = "n/a" if np.isnan(v) else f"{100 * v:.0f}"
                 ax.text(
@@ -135,8 +144,8 @@ def plot_confusions(panels: list[dict], path: str | Path, suptitle: str, caption
                     fontsize=8,
                     color="white" if not np.isnan(v) and v > 0.6 else "black",
                 )
-        ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=40, ha="right", fontsize=8)
-        ax.set_yticks(range(len(EMOTIONS)), EMOTIONS, fontsize=8)
+        ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=8)
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(f"{p['title']}\nUAR {100 * p['uar']:.1f} / F1 {100 * p['f1']:.1f} (n={p['n']})", fontsize=9)
@@ -151,7 +160,7 @@ def run_confusion(run_dir: str | Path, out: str | Path | None = None, top: int =
     run_dir = Path(run_dir)
     df = read_predictions(run_dir)
     out_dir = analysis_dir(run_dir, out)
-    panels, per_language = confusion_panels(df, top)
+    panels, per_language = confusion_panels(df, top, prediction_labels(df))
     caption = "Most confused (row-normalised, true->predicted): " + describe(panels[0])
     plot_confusions(
         panels, out_dir / "confusion.png", f"{run_dir.name}: row-normalised confusion matrices (%)", caption

@@ -25,6 +25,7 @@ from hf_ser.labels import EMOTIONS, language_order
 from hf_ser.safe_io import atomic_write_json
 from hf_ser.study.analysis.common import analysis_dir, feature_cache_dir, thread_limit
 from hf_ser.study.analysis.features import FINETUNED, AnalysisError, check_layers, model_config, model_tag, run_features
+from hf_ser.train.runs import RunRecord
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +104,10 @@ def map_title(m: dict) -> str:
 
 
 def plot_maps(maps: list[dict], path: str | Path, suptitle: str) -> Path:
-    """One row per map: points coloured by emotion (left) and by language (right)."""
-    e_colours = emotion_colours()
+    """One row per map: points coloured by class (left: the run's label set, ``m['classes']``, the six emotions
+    by default) and by language (right)."""
+    classes = maps[0].get("classes", EMOTIONS)
+    e_colours = emotion_colours(classes)
     langs = language_order([l for m in maps for l in m["languages"]])
     l_colours = language_colours(langs)
     fig = new_figure(11.0, 4.6 * len(maps))
@@ -112,7 +115,7 @@ def plot_maps(maps: list[dict], path: str | Path, suptitle: str) -> Path:
     for row, m in zip(axes, maps):
         xy = m["coords"]
         size = 24 if m["n"] <= 300 else (10 if m["n"] <= 1500 else 5)
-        for k, emotion in enumerate(EMOTIONS):
+        for k, emotion in enumerate(classes):
             sel = m["labels"] == k
             if sel.any():
                 row[0].scatter(xy[sel, 0], xy[sel, 1], s=size, alpha=0.8, color=e_colours[emotion], label=emotion, lw=0)
@@ -135,8 +138,9 @@ def _write_points(m: dict, rows_frame, path: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(["x", "y", "emotion", "language", "path"])
         paths = rows_frame["path"].to_numpy()
+        classes = m.get("classes", EMOTIONS)
         for (x, y), label, lang, r in zip(m["coords"], m["labels"], m["languages"], m["rows"]):
-            writer.writerow([round(float(x), 4), round(float(y), 4), EMOTIONS[int(label)], lang, paths[r]])
+            writer.writerow([round(float(x), 4), round(float(y), 4), classes[int(label)], lang, paths[r]])
 
 
 def _payload(m: dict, run_dir: Path, space: str, layer: int | None, split: str, tag: str, model: str) -> dict:
@@ -193,6 +197,7 @@ def run_tsne(
     cache = feature_cache_dir(run_dir, out, cache_dir)
     feats = run_features(run_dir, (split,), model, batch_size, device, cache_dir=cache, progress=progress)[split]
     out_dir = analysis_dir(run_dir, out)
+    classes = RunRecord.load(run_dir).labels  # the run's label set: what feats.labels index
     tag = model_tag(model)
     suffix = "" if tag == FINETUNED else f"-{tag}"
     source = "fine-tuned" if tag == FINETUNED else f"{model}, not fine-tuned"
@@ -205,6 +210,7 @@ def run_tsne(
     for title, layer, x, stem in jobs:
         m = embedding_map(x, feats.labels, feats.languages, seed, max_points, perplexity)
         m["title"] = title
+        m["classes"] = classes
         payload = _payload(m, run_dir, space, layer, split, tag, feats.meta["model"])
         payload["png"] = f"{stem}.png"
         plot_maps([m], out_dir / f"{stem}.png", f"{run_dir.name} ({source}), {split} split, n={m['n']}: t-SNE")
