@@ -357,7 +357,32 @@ def _card_results(metrics: dict, run: dict, tests: dict[str, list[str]]) -> tupl
     return table, n_languages
 
 
-def _card_corpora(metrics: dict, train_cards: list[CorpusCard]) -> str:
+def card_labels(metrics: dict, model_config: dict | None = None) -> list[str]:
+    """The model's classes in id order: its config's id2label, else the run's label set, else the six emotions."""
+    id2label = (model_config or {}).get("id2label") or {}
+    if id2label:
+        return [str(id2label.get(str(i), id2label.get(i))) for i in range(len(id2label))]
+    label_set = metrics.get("label_set")
+    if isinstance(label_set, dict) and label_set.get("classes"):
+        return [str(c) for c in label_set["classes"]]
+    return [str(c) for c in (metrics.get("confusion") or {}).get("labels") or EMOTIONS]
+
+
+def _classes_phrase(labels: list[str], emotion_word: bool = True) -> str:
+    """'six emotion categories' for the paper's six (the card's wording before label sets), else 'N classes'."""
+    if labels == list(EMOTIONS):
+        return "six emotion categories" if emotion_word else "six classes"
+    return f"{len(labels)} classes ({', '.join(labels)})"
+
+
+def _chance(labels: list[str]) -> str:
+    """'chance is 16.7% with six' (the paper's wording), or the chance level of the run's own classes."""
+    if labels == list(EMOTIONS):
+        return "chance is 16.7% with six"
+    return f"chance is {100 / len(labels):.1f}% with {len(labels)}"
+
+
+def _card_corpora(metrics: dict, train_cards: list[CorpusCard], labels: list[str] = EMOTIONS) -> str:
     """The training-corpora table with licences and Hub datasets, and the split sizes."""
     rows = [
         [
@@ -375,7 +400,7 @@ def _card_corpora(metrics: dict, train_cards: list[CorpusCard]) -> str:
     )
     return text + (
         f"\n\n{metrics.get('train_size', '?')} training and {metrics.get('test_size', '?')} test "
-        f"utterances in six classes; other classes of the corpora were left out."
+        f"utterances in {_classes_phrase(list(labels), False)}; other classes of the corpora were left out."
     )
 
 
@@ -443,6 +468,7 @@ def card_context(
     run = config.get("run", metrics)
     data_cfg, model_cfg = config.get("data", {}), config.get("model", {})
     model_config = {**model_cfg, **(model_config or {})}
+    labels = card_labels(metrics, model_config)
     versions = metrics.get("versions", {})
     backbone_name = model_cfg.get("model_name_or_path", "")
     _, init = _base_model(backbone_name)
@@ -479,15 +505,16 @@ def card_context(
             else f"prepare_for_pipeline(wave, sr, max_seconds={max_seconds if max_seconds else None!r})"
         ),
         "pipeline_check": pipeline_check or pipeline_note(None, "not measured"),
-        "labels_table": _md_table(["id", "label"], [[i, e] for i, e in enumerate(EMOTIONS)]),
-        "corpora_table": _card_corpora(metrics, train_cards),
+        "labels_table": _md_table(["id", "label"], [[i, e] for i, e in enumerate(labels)]),
+        "classes_phrase": _classes_phrase(labels),
+        "corpora_table": _card_corpora(metrics, train_cards, labels),
         "licence_note": licence_note,
         "split_protocol": _split_protocol(data_cfg, metrics),
         "training_procedure": _card_procedure(metrics, run),
         "hyperparameters": _hyperparameters(config, run),
         "results_intro": (
             "UAR is the unweighted average recall (the mean of the per-class recalls over the classes "
-            "a language's test split has; chance is 16.7% with six). "
+            f"a language's test split has; {_chance(labels)}). "
             "" + F1_DEFINITION[0].upper() + F1_DEFINITION[1:] + "; WA is plain "
             "accuracy, as SUPERB and EmoBox report it. Numbers come from one training seed; "
             "`hf-ser report` gives 95% bootstrap confidence intervals. Languages marked zero-shot were "

@@ -12,9 +12,8 @@ from hf_ser.data.audio import AudioError, PreprocessConfig, read_audio, resample
 from hf_ser.hub.run_folder import find_run_dir
 from hf_ser.infer.predict.model import load_classifier
 from hf_ser.infer.predict.predictor import classify
-from hf_ser.labels import EMOTIONS
 from hf_ser.metrics import uar
-from hf_ser.train.runs import RunRecord, RunRecordError, read_predictions
+from hf_ser.train.runs import RunRecord, RunRecordError, prediction_labels, read_predictions
 
 # Test files classified both ways when a card is written (a seeded sample above this): the demo's 270 take a few
 # seconds on a CPU; 500 XLS-R 300M clips about 5 minutes on one CPU core (seconds on a GPU).
@@ -79,7 +78,7 @@ def measure_pipeline_gap(
     sr = int(classifier.feature_extractor.sampling_rate)
     paths = list(readable["path"])
     prepared = {row["path"]: row for row in classify(paths, classifier, segment="none", max_seconds=max_seconds)}
-    labels = {e: i for i, e in enumerate(EMOTIONS)}
+    labels = {e: i for i, e in enumerate(prediction_labels(preds))}  # the run's classes, in id order
     y_true, y_raw, y_prep, y_rec = [], [], [], []
     for path, truth, recorded in zip(paths, readable["y_true"], readable["y_pred"]):
         row = prepared.get(path)

@@ -687,3 +687,17 @@ def test_card_uses_iso_codes_not_the_papers(tmp_path, model_dir):
     text = card.content.split("---", 2)[2]
     assert re.search(r"\b(FRE|ITA|POR|ROM|SPA)\b", text) is None
     assert "Romanian (ro)" in text and "| ron |" in text and "ro" in card.data.language
+
+
+def test_card_of_a_label_set_model_lists_its_own_classes(tmp_path):
+    """A 4-class model's card: its id -> label table, '4 classes' and chance 25% (never the six emotions)."""
+    four = ["anger", "happiness", "neutral", "sadness"]
+    torch.manual_seed(0)
+    model, extractor = build_model("demo-tiny", labels=four)
+    model.save_pretrained(tmp_path / "four")
+    extractor.save_pretrained(tmp_path / "four")
+    run = make_run(tmp_path / "runs", tmp_path / "four")
+    text = str(build_model_card(run, "someone/ser-four", pipeline_files=0))
+    assert "one of 4 classes (anger, happiness, neutral, sadness) per utterance" in text
+    assert "chance is 25.0% with 4" in text and "| 3 | sadness |" in text
+    assert "| 0 | anger |" in text and "disgust" not in text.split("## Model details")[1].split("##")[0]

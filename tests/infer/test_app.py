@@ -163,3 +163,17 @@ def test_an_example_opens_the_page_already_classified(model_dir, tmp_path, capsy
     assert len(loads) == 1  # the example is classified when the page opens (checked in a headless browser too)
     assert app.main(["--model", str(model_dir), "--example", str(tmp_path / "missing.wav")]) == 2
     assert "--example" in capsys.readouterr().err
+
+
+def test_the_app_answers_with_a_label_set_models_own_classes(tmp_path):
+    """A 4-class model (--label_set anger happiness neutral sadness): the app's probabilities are its four."""
+    four = ["anger", "happiness", "neutral", "sadness"]
+    torch.manual_seed(0)
+    model, extractor = build_model("demo-tiny", labels=four)
+    model.save_pretrained(tmp_path / "model")
+    extractor.save_pretrained(tmp_path / "model")
+    predictor = Predictor(load_classifier(str(tmp_path / "model"), "cpu"))
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, (0.3 * np.sin(2 * np.pi * 180 * np.arange(SR) / SR)).astype(np.float32), SR)
+    probs, _, _ = app.analyse(str(clip), predictor)
+    assert sorted(probs) == four and abs(sum(probs.values()) - 1) < 1e-4
