@@ -218,7 +218,10 @@ def split_index_sets(
     elif args.split == "emobox":
         if not args.emobox_dir:
             raise UserError("--split emobox needs --emobox_dir (a clone of https://github.com/emo-box/EmoBox)")
-        tr, te, covered, report = emobox_split(ds["path"], ds["corpus"], labels, speakers, args.emobox_dir, args.fold)
+        canonical = ds["canonical"] if "canonical" in ds.column_names else None  # a label set other than paper
+        tr, te, covered, report = emobox_split(
+            ds["path"], ds["corpus"], labels, speakers, args.emobox_dir, args.fold, canonical
+        )
         rest = np.flatnonzero(~covered)
         notes = emobox_notes(languages, np.asarray(ds["corpus"]), covered, report)
         if len(rest):

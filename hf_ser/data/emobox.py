@@ -234,15 +234,19 @@ def _match_part(
     part_rows: list[dict],
     label_map: dict,
     index: _Index,
-    labels_arr: np.ndarray,
+    canonical: np.ndarray,
     used: dict[int, str],
+    paper: bool = True,
 ) -> tuple[list[int], dict]:
-    """Match the six-class rows of one part (train or test) of a fold to the user's rows.
+    """Match the six-class rows of one part (train or test) of a fold to the user's rows (every row of the part
+    when the run's label set is not the paper's: the user's rows are then already those of its classes, and a fold
+    row outside them is reported unmatched). `canonical` is each user row's canonical class name, against which
+    the fold's label is checked where EmoBox's label names one of the six.
 
     Returns (matched row indices, the part's report). `used` (row index -> part) is shared by both parts of
     the fold, so a file matched twice is reported the second time, not used twice.
     """
-    six = [r for r in part_rows if label_map.get(str(r["emo"])) is not None]
+    six = [r for r in part_rows if not paper or label_map.get(str(r["emo"])) is not None]
     unknown = sorted({str(r["emo"]) for r in part_rows if str(r["emo"]) not in label_map})
     matched, unmatched, disagree = [], [], 0
     for r in six:
@@ -261,7 +265,8 @@ def _match_part(
             continue
         used[i] = part
         matched.append(i)
-        disagree += EMOTIONS[labels_arr[i]] != label_map[str(r["emo"])]
+        emo = label_map.get(str(r["emo"]))
+        disagree += emo is not None and canonical[i] != emo
     info = {
         "rows": len(part_rows),
         "six_class_rows": len(six),
@@ -308,13 +313,14 @@ def _lay_fold(
     arrays: tuple[list[str], np.ndarray, np.ndarray, np.ndarray],
     covered: np.ndarray,
     cache: dict,
+    paper: bool = True,
 ) -> tuple[dict[str, list[int]], dict]:
     """Lay one dataset's fold over the rows of its corpus: marks them `covered` (in place).
 
-    `arrays` are the user's (paths, corpora, labels, speakers). Returns the matched row indices per part
+    `arrays` are the user's (paths, corpora, canonical class names, speakers). Returns the matched row indices per part
     ("train", "test") and the dataset's report.
     """
-    paths, corpora_arr, labels_arr, speakers_arr = arrays
+    paths, corpora_arr, canonical, speakers_arr = arrays
     train_rows, test_rows, label_map = read_fold(folder, dataset, fold)
     rows = np.flatnonzero(corpora_arr == corpus)
     covered[rows] = True
@@ -324,7 +330,7 @@ def _lay_fold(
     used: dict[int, str] = {}
     for part, part_rows in (("train", train_rows), ("test", test_rows)):
         matched_by_part[part], info[part] = _match_part(
-            dataset, fold, part, part_rows, label_map, index, labels_arr, used
+            dataset, fold, part, part_rows, label_map, index, canonical, used, paper
         )
     info["speakers_in_train_and_test"] = _speakers_in_both(dataset, fold, speakers_arr, matched_by_part)
     outside = int(covered[rows].sum() - len(matched_by_part["train"]) - len(matched_by_part["test"]))
@@ -339,8 +345,13 @@ def emobox_split(
     speakers: Sequence[str],
     emobox_dir: str | Path,
     fold: int,
+    canonical: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Lay EmoBox's fold `fold` over the user's rows.
+
+    `labels` are the paper's class ids; with another label set (hf_ser.data.label_set) `canonical` gives each row's
+    canonical class name instead, and every row of the fold is laid over the user's rows (not only its six-class
+    rows).
 
     Returns (train indices, test indices, covered mask, report). ``covered`` marks the rows of corpora EmoBox has
     a fold for (rows of those corpora absent from the fold are in neither split); the caller splits the other
@@ -354,7 +365,10 @@ def emobox_split(
         )
     paths = [str(p) for p in paths]
     corpora_arr = np.asarray([str(c) for c in corpora])
-    labels_arr = np.asarray(labels, dtype=np.int64)
+    paper = canonical is None
+    if paper:
+        canonical = [EMOTIONS[int(i)] for i in labels]
+    canonical_arr = np.asarray([str(c) for c in canonical])
     speakers_arr = np.asarray([str(s) for s in speakers])
     found = available_datasets(emobox_dir)
     wanted = {ds: name for ds, name in EMOBOX_CORPORA.items() if (corpora_arr == name).any()}
@@ -377,8 +391,8 @@ def emobox_split(
             }
             logger.warning("EmoBox: %s", report[dataset]["error"])
             continue
-        arrays = (paths, corpora_arr, labels_arr, speakers_arr)
-        matched_by_part, info = _lay_fold(dataset, corpus, found[dataset], fold, arrays, covered, cache)
+        arrays = (paths, corpora_arr, canonical_arr, speakers_arr)
+        matched_by_part, info = _lay_fold(dataset, corpus, found[dataset], fold, arrays, covered, cache, paper)
         is_train[matched_by_part["train"]] = True
         is_test[matched_by_part["test"]] = True
         report[dataset] = info

@@ -13,7 +13,7 @@ import pytest
 
 from hf_ser.data.emobox import ascii_key, emobox_split, fold_key
 from hf_ser.errors import UserError
-from hf_ser.labels import EMOTION2ID
+from hf_ser.labels import EMOTION2ID, EMOTIONS
 
 CAFE_FOLDERS = {
     "C": "Colère",
@@ -206,3 +206,17 @@ def test_missing_fold_names_the_folds_there_are(corpus):
         emobox_split(rows["path"], rows["corpus"], rows["label"], rows["speaker"], emobox, 2)
     with pytest.raises(UserError, match="not a folder"):
         emobox_split(rows["path"], rows["corpus"], rows["label"], rows["speaker"], emobox / "nope", 1)
+
+
+def test_a_label_set_lays_every_fold_row_and_checks_labels_by_canonical_name(corpus):
+    """With another label set the rows carry canonical names: the same rows match, no false disagreement, and the
+    fold's rows outside the six (RESD 'Enthusiastic') are laid over the user's rows too (here: not among them)."""
+    rows, emobox, _ = corpus
+    args = (rows["path"], rows["corpus"], rows["label"], rows["speaker"], emobox, 1)
+    tr, te, covered, paper = emobox_split(*args)
+    canonical = [EMOTIONS[i] for i in rows["label"]]
+    tr2, te2, covered2, other = emobox_split(*args, canonical=canonical)
+    assert tr2.tolist() == tr.tolist() and te2.tolist() == te.tolist() and (covered2 == covered).all()
+    assert other["cafe"]["test"]["label_disagreements"] == 0
+    extra = other["resd"]["test"]["rows"] - paper["resd"]["test"]["six_class_rows"]
+    assert extra > 0 and other["resd"]["test"]["unmatched"] == paper["resd"]["test"]["unmatched"] + extra
