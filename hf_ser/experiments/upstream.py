@@ -45,7 +45,7 @@ from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.errors import UserError
 from hf_ser.figures import new_figure, save_figure
 from hf_ser.infer.evaluate import add_data_flags
-from hf_ser.labels import EMOTIONS, LANGUAGES, check_languages, study_languages
+from hf_ser.labels import LANGUAGES, check_languages, study_languages
 from hf_ser.metrics import confusion, per_language_metrics
 from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path, safe_name
 from hf_ser.train.losses import class_weights, corpus_weights
@@ -209,8 +209,9 @@ def run_backbone(backbone: str, train_all, test_all, args: UpstreamArguments, da
     """Extract once, train one head per run of the experiment, save runs; returns one summary per run."""
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     tag = safe_name(backbone.replace("/", "--"))
+    classes = list(train_all.features["label"].names)  # the --label_set of the data arguments
     set_seed(args.seed)
-    model, extractor = build_model(backbone, use_weighted_layer_sum=True)
+    model, extractor = build_model(backbone, use_weighted_layer_sum=True, labels=classes)
     freeze(model, feature_encoder=True, base_model=True)
     folder = Path(args.output_dir) / "features" / tag
     train_x, train_s, train_reused = cached_features(
@@ -239,7 +240,7 @@ def run_backbone(backbone: str, train_all, test_all, args: UpstreamArguments, da
             logger.warning("%s: no data for %s; skipped", name, " ".join(langs))
             continue
         set_seed(args.seed)
-        model, extractor = build_model(backbone, use_weighted_layer_sum=True)  # a fresh head per run
+        model, extractor = build_model(backbone, use_weighted_layer_sum=True, labels=classes)  # a fresh head per run
         freeze(model, feature_encoder=True, base_model=True)
         summaries.append(
             train_head(
@@ -291,7 +292,7 @@ def _head_trainer(
         args=targs,
         train_dataset=FeatureRows(train_x, labels, corpora),
         data_collator=collate_rows,
-        class_weight=class_weights(labels, len(EMOTIONS)),
+        class_weight=class_weights(labels, int(head.classifier.out_features)),  # the run's label set
         corpus_weight=corpus_weights(corpora, n_corpora),
         contrastive_weight=args.contrastive_weight,
         temperature=args.temperature,
@@ -353,7 +354,7 @@ def train_head(
         eval_languages=eval_languages,
         metrics=per_language_metrics(y_true, y_pred, langs),
         seed=args.seed,
-        confusion=confusion(y_true, y_pred),
+        confusion=confusion(y_true, y_pred, list(test.features["label"].names)),
         train_size=len(train),
         test_size=len(test),
         train_corpora=corpus_names,
@@ -366,7 +367,7 @@ def train_head(
         details={"backbone": backbone_info(model.config), "layer_weights": weights, "feature_extraction": extraction},
     )
     record.save(out)
-    write_predictions(out / "predictions.csv", meta, logits)
+    write_predictions(out / "predictions.csv", meta, logits, list(test.features["label"].names))
     logger.info(
         "%s: UAR %.1f, head trained in %.1f s on cached features", name, 100 * record.metrics["all"]["uar"], head_s
     )
