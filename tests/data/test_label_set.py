@@ -104,3 +104,10 @@ def test_native_with_two_corpora_and_a_class_without_training_rows_are_errors(pr
     mapped, names, _ = apply_label_set(both, parse_label_set(["anger", "calm", "boredom"]))
     with pytest.raises(UserError, match=r"run x: class\(es\) boredom of --label_set have no training row in iemocap, "):
         check_training_classes(mapped, names, "run x")
+
+
+def test_a_paper_class_the_user_maps_to_null_stays_dropped_in_every_label_set(prepared):
+    data, cache = prepared
+    ds, report = load_corpus("iemocap", data, cache, view="all", label_map={"exc": None})
+    assert "excited" not in set(ds["native"]) and report["dropped"]["exc"] == 1
+    assert "frustrated" in set(ds["native"])  # a class outside the six keeps its canonical name

@@ -74,13 +74,16 @@ def default_cache_dir() -> Path:
 # ----------------------------------------------------------------------------- preparation
 
 
-def _native_of(scan: Scan, key: str, label: str, target: str | None) -> tuple[str, str | None]:
+def _native_of(labels: dict[str, NativeLabel], key: str, label: str, target: str | None) -> tuple[str, str | None]:
     """(native name, canonical name) of one item's label: the corpus's declared :class:`NativeLabel` when it has
-    one (a paper target the user's label map chose wins for the canonical name), else the label itself and its
-    paper target (None: no canonical name, the row is not prepared)."""
-    declared: NativeLabel | None = scan.labels.get(key)
+    one (a paper target the user's label map chose wins for the canonical name, and a paper class it maps to null
+    stays dropped in every label set), else the label itself and its paper target (None: no canonical name, the
+    row is not prepared)."""
+    declared = labels.get(key)
     if declared is None:
         return label, target
+    if target is None and declared.canonical in EMOTIONS:  # a paper class the user's label map dropped: dropped
+        return declared.name, None
     return declared.name, target if target is not None else declared.canonical
 
 
@@ -93,7 +96,7 @@ def map_labels(scan: Scan) -> tuple[list[Item], Counter, list[dict]]:
     """
     kept, dropped, skipped = [], Counter(), []
     lowered = {str(k).strip().lower(): v for k, v in scan.label_map.items()}
-    scan.labels = {str(k).strip().lower(): v for k, v in scan.labels.items()}
+    declared = {str(k).strip().lower(): v for k, v in scan.labels.items()}
     for it in scan.items:
         key = str(it.label).strip().lower()
         if key not in lowered:
@@ -102,7 +105,7 @@ def map_labels(scan: Scan) -> tuple[list[Item], Counter, list[dict]]:
         target = lowered[key]
         if target is not None and target not in EMOTIONS:
             raise CorpusError(f"{scan.corpus}: label map sends {it.label!r} to {target!r}, not one of {EMOTIONS}")
-        native, canonical = _native_of(scan, key, str(it.label), target)
+        native, canonical = _native_of(declared, key, str(it.label), target)
         if target is None:
             dropped[str(it.label)] += 1
             if canonical is None:
