@@ -19,6 +19,7 @@ from hf_ser.data.corpora import CorpusError, corpus_folder, default_cache_dir, l
 from hf_ser.data.corpora.synthetic.build import build_synthetic_corpus
 from hf_ser.data.emobox import emobox_notes, emobox_split
 from hf_ser.data.label_set import apply_label_set, parse_label_set
+from hf_ser.data.sessions import session_indices
 from hf_ser.data.splits import UNKNOWN_SPEAKERS, achieved_fractions, dev_indices, kfold_indices, split_indices
 from hf_ser.errors import UserError
 from hf_ser.labels import CORPORA, corpora_for_languages
@@ -38,8 +39,8 @@ class DataArguments:
         metadata={
             "help": "'paper' (stratified 70/30), 'speaker' "
             "(speaker-independent), "
-            "'kfold' (--folds/--fold) or 'emobox' (EmoBox folds, "
-            "--emobox_dir/--fold)."
+            "'kfold' (--folds/--fold), 'emobox' (EmoBox folds, "
+            "--emobox_dir/--fold) or 'session' (leave-one-session-out, IEMOCAP's 5 sessions: --folds/--fold)."
         },
     )
     test_size: float = field(
@@ -69,12 +70,13 @@ class DataArguments:
             "utterances, unless --split paper."
         },
     )
-    folds: int = field(default=5, metadata={"help": "--split kfold: number of folds K."})
+    folds: int = field(default=5, metadata={"help": "--split kfold / session: number of folds K (session: sessions)."})
     fold: int = field(
         default=1,
         metadata={
-            "help": "--split kfold / emobox: which fold is the test part (1-based); with kfold, --fold 0 runs every "
-            "fold in turn, into <output_dir>/fold<k>."
+            "help": "--split kfold / session / emobox: which fold is the test part (1-based); --fold 0 runs every "
+            "fold in turn, into <output_dir>/fold<k> (emobox: every corpus's folds, into "
+            "<output_dir>/<corpus>/fold<k>)."
         },
     )
     emobox_dir: str | None = field(
@@ -211,7 +213,9 @@ def split_index_sets(
     # speaker ids are unique only within a corpus ('10' in Oreau is not '10' elsewhere): group by both
     speakers = [s if s.strip().lower() in UNKNOWN_SPEAKERS else f"{c}/{s}" for c, s in zip(ds["corpus"], ds["speaker"])]
     labels, languages = np.asarray(ds["label"]), np.asarray(ds["language"])
-    if args.split == "kfold":
+    if args.split == "session":
+        tr, te, notes = session_indices(ds["corpus"], ds["speaker"], languages, args.folds, args.fold)
+    elif args.split == "kfold":
         tr, te, notes = kfold_indices(
             labels, languages, speakers, args.folds, args.fold, args.split_seed, dev_size=args.dev_size
         )

@@ -28,7 +28,7 @@ from hf_ser.errors import UserError
 logger = logging.getLogger(__name__)
 
 UNKNOWN_SPEAKERS = {"", "unknown", "none", "nan"}
-GROUPED_PROTOCOLS = ("speaker", "kfold", "emobox")  # protocols whose test part is whole speakers
+GROUPED_PROTOCOLS = ("speaker", "kfold", "emobox", "session")  # protocols whose test part is whole speakers
 # A speaker-grouped part whose utterance share misses the share asked by more than this is "too few speakers":
 # 2.5 points is under one speaker's share once a language has about 40 equal speakers (CREMA-D has 91), while
 # 4 equal speakers at test_size 0.3 (25%, the closest achievable) are named.

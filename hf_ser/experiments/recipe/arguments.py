@@ -187,16 +187,19 @@ def normalize_corpus_weighting(value) -> str:
 
 def check_protocol_args(data_args: DataArguments, ser_args: SERArguments) -> None:
     """RecipeError for inconsistent split / dev / early-stopping arguments."""
-    if data_args.split not in ("paper", "speaker", "kfold", "emobox"):
-        raise RecipeError(f"split must be paper, speaker, kfold or emobox, not {data_args.split!r}")
+    if data_args.split not in ("paper", "speaker", "kfold", "emobox", "session"):
+        raise RecipeError(f"split must be paper, speaker, kfold, emobox or session, not {data_args.split!r}")
     if not 0.0 <= data_args.dev_size < 1.0:
         raise RecipeError(f"dev_size must be in [0, 1), not {data_args.dev_size}")
     if ser_args.early_stopping_patience is not None and data_args.dev_size <= 0:
         raise RecipeError("early_stopping_patience needs a dev split: give --dev_size (e.g. 0.1)")
-    if data_args.split == "kfold" and not 0 <= data_args.fold <= data_args.folds:
+    if data_args.split in ("kfold", "session") and not 0 <= data_args.fold <= data_args.folds:
         raise RecipeError(f"fold must be 1..folds ({data_args.folds}), or 0 for all folds; got {data_args.fold}")
-    if data_args.split == "emobox" and (not data_args.emobox_dir or data_args.fold < 1):
-        raise RecipeError("split emobox needs --emobox_dir (a clone of github.com/emo-box/EmoBox) and --fold >= 1")
+    if data_args.split == "emobox" and (not data_args.emobox_dir or data_args.fold < 0):
+        raise RecipeError(
+            "split emobox needs --emobox_dir (a clone of github.com/emo-box/EmoBox) and --fold >= 1 "
+            "(or 0: every corpus's folds)"
+        )
 
 
 def check_step_args(ser_args: SERArguments, train_args: TrainingArguments) -> None:

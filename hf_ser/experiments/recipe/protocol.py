@@ -49,6 +49,7 @@ def protocol_record(
         "speaker": "speaker-independent",
         "kfold": f"stratified speaker-grouped {data_args.folds}-fold, fold {data_args.fold}",
         "emobox": f"EmoBox published fold {data_args.fold}",
+        "session": f"leave-one-session-out, fold {data_args.fold} of {data_args.folds}",
     }.get(data_args.split, data_args.split)
     selection = "last epoch"
     if has_dev:

@@ -104,9 +104,9 @@ def _cell_intervals(runs: list[dict], lang: str, n_resamples: int) -> dict:
 
 
 def _fold(run: dict) -> int | None:
-    """The k-fold / EmoBox fold a run tested on, or None for a single split."""
+    """The k-fold / EmoBox / session fold a run tested on, or None for a single split."""
     data = run.get("data_args") or (run.get("config") or {}).get("data") or {}
-    return data.get("fold") if data.get("split") in ("kfold", "emobox") else None
+    return data.get("fold") if data.get("split") in ("kfold", "emobox", "session") else None
 
 
 def _replicate(run: dict) -> tuple:
