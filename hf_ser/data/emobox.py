@@ -39,15 +39,40 @@ logger = logging.getLogger(__name__)
 
 TABLE_ROW_SEP = "::"
 
-# EmoBox dataset folder -> hf_ser corpus name, for the corpora both use.
+# EmoBox dataset folder (data/<folder>/ of github.com/emo-box/EmoBox) -> hf_ser corpus name, for the corpora both
+# use. Folder names as EmoBox's repository spells them (asvpesd, jlcorpus, msppodcast); EMOVO has no hf_ser corpus.
 EMOBOX_CORPORA: dict[str, str] = {
+    "aesdd": "aesdd",
+    "ased": "ased",
+    "asvpesd": "asvp_esd",
     "cafe": "cafe",
+    "casia": "casia",
     "cremad": "crema_d",
+    "emns": "emns",
+    "emodb": "emodb",
+    "emovdb": "emovdb",
     "emozionalmente": "emozionalmente",
+    "enterface": "enterface",
+    "esd": "esd",
+    "iemocap": "iemocap",
+    "jlcorpus": "jl_corpus",
+    "m3ed": "m3ed",
+    "mead": "mead",
+    "meld": "meld",
+    "mer2023": "mer2023",
     "mesd": "mesd",
+    "msppodcast": "msp_podcast",
     "oreau": "oreau",
+    "pavoque": "pavoque",
+    "polish": "polish",
+    "ravdess": "ravdess",
     "resd": "resd",
+    "savee": "savee",
+    "shemo": "shemo",
     "subesco": "subesco",
+    "tess": "tess",
+    "turevdb": "turevdb",
+    "urdu": "urdu",
 }
 # EmoBox's label_map values -> the six classes; anything else (Surprise, Enthusiastic, ...) is dropped.
 EMOBOX_LABELS: dict[str, str] = {
@@ -143,13 +168,28 @@ def read_jsonl(path: Path) -> list[dict]:
     return rows
 
 
+def fold_numbers(folder: Path) -> list[int]:
+    """The fold numbers k of an EmoBox dataset folder's ``fold_<k>`` sub-folders, sorted."""
+    return sorted(int(m.group(1)) for p in folder.glob("fold_*") if (m := re.fullmatch(r"fold_(\d+)", p.name)))
+
+
+def fold_file(fold_dir: Path, dataset: str, part: str, fold: int) -> Path:
+    """A fold's ``<dataset>_<part>_fold_<k>.jsonl``; EmoBox also spells some ``..._fold<k>.jsonl`` (EmoDB's), used
+    when the first is absent. The first spelling is returned when neither exists (for the error message)."""
+    main = fold_dir / f"{dataset}_{part}_fold_{fold}.jsonl"
+    if main.is_file():
+        return main
+    other = fold_dir / f"{dataset}_{part}_fold{fold}.jsonl"
+    return other if other.is_file() else main
+
+
 def read_fold(folder: Path, dataset: str, fold: int) -> tuple[list[dict], list[dict], dict[str, str | None]]:
     """(train rows, test rows, native label -> emotion or None) of one EmoBox dataset and fold."""
     fold_dir = folder / f"fold_{fold}"
-    paths = [fold_dir / f"{dataset}_{part}_fold_{fold}.jsonl" for part in ("train", "test")]
+    paths = [fold_file(fold_dir, dataset, part, fold) for part in ("train", "test")]
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        have = sorted(int(m.group(1)) for p in folder.glob("fold_*") if (m := re.fullmatch(r"fold_(\d+)", p.name)))
+        have = fold_numbers(folder)
         raise UserError(
             f"EmoBox {dataset}: no fold {fold} ({display_path(missing[0])} missing); its folds: "
             f"{', '.join(map(str, have)) or 'none'}"
@@ -160,6 +200,18 @@ def read_fold(folder: Path, dataset: str, fold: int) -> tuple[list[dict], list[d
         raise UserError(f"EmoBox {dataset}: cannot read {display_path(folder / 'label_map.json')} ({e})") from None
     label_map = {str(k): EMOBOX_LABELS.get(str(v).strip().lower()) for k, v in raw.items()}
     return read_jsonl(paths[0]), read_jsonl(paths[1]), label_map
+
+
+def corpus_folds(emobox_dir: str | Path, corpus: str) -> tuple[str, list[int]] | None:
+    """(EmoBox dataset name, its fold numbers) of an hf_ser corpus under `emobox_dir`; None when EmoBox has no
+    folder for it there (or no fold in it)."""
+    dataset = next((ds for ds, name in EMOBOX_CORPORA.items() if name == corpus), None)
+    if dataset is None:
+        return None
+    folder = dataset_dir(emobox_dir, dataset)
+    if folder is None or not fold_numbers(folder):
+        return None
+    return dataset, fold_numbers(folder)
 
 
 # ----------------------------------------------------------------------------- the user's files

@@ -19,6 +19,7 @@ from hf_ser.errors import EXIT_FAILED, EXIT_OK
 from hf_ser.experiments.few_shot.run import run_few_shot
 from hf_ser.experiments.recipe.arguments import PARSER_TYPES, RecipeParser
 from hf_ser.experiments.recipe.balancing import balancing
+from hf_ser.experiments.recipe.benchmark import corpus_languages, is_benchmark, resolve_benchmark
 from hf_ser.experiments.recipe.execute import launch_grid, run_grid
 from hf_ser.experiments.recipe.help import recipe_help, recipes_help
 from hf_ser.experiments.recipe.parse import Recipe, parse_recipe
@@ -83,10 +84,13 @@ def _main(argv: list[str] | None) -> int:
         logger.info("--demo overrides: %s", ", ".join(f"{k}={v}" for k, v in recipe.demo_overrides.items()))
     if recipe.ser.experiment == "few_shot":
         return run_few_shot(recipe.model, recipe.data, recipe.ser, recipe.few_shot, recipe.training)
+    # a benchmark (--split emobox --fold 0) runs the corpora found under --data_root with EmoBox folds
+    recipe = dataclasses.replace(recipe, data=resolve_benchmark(recipe.data, recipe.training.output_dir))
     _, needed = planned_runs(recipe)
     loaded = load_languages(needed, recipe.data)  # prepared once, before any pass or job fans out
+    languages = corpus_languages(loaded[0]) if is_benchmark(recipe.data) else None
     records, listing = [], []
-    for variant, ser, data, out_dir in grid_passes(recipe.ser, recipe.data, recipe.training.output_dir):
+    for variant, ser, data, out_dir in grid_passes(recipe.ser, recipe.data, recipe.training.output_dir, languages):
         pass_recipe = dataclasses.replace(
             recipe, ser=ser, data=data, training=dataclasses.replace(recipe.training, output_dir=out_dir)
         )

@@ -136,11 +136,21 @@ def _run_labels(
     return labels, tuple(drop_label_columns(d) for d in (train, dev, test))
 
 
+def only_corpora(ds: datasets.Dataset, corpora: list[str] | None) -> datasets.Dataset:
+    """The rows of `corpora` when the data holds others too (a benchmark pass on data loaded for every corpus);
+    the data unchanged when `corpora` is unset, covers every row, or names none of them (corpora given as paths)."""
+    if not corpora or not len(ds):
+        return ds
+    keep = np.isin(np.asarray(ds["corpus"]), list(corpora))
+    return ds.select(np.flatnonzero(keep)) if keep.any() and not keep.all() else ds
+
+
 def plan_grid(recipe: Recipe, loaded: tuple[datasets.Dataset, dict] | None = None) -> Grid:
     """Split the data once (loading it unless `loaded` is given), then plan every run: its subsets, data
     fingerprint, config and hash."""
     runs, needed = planned_runs(recipe)
     ds, reports = loaded if loaded is not None else load_languages(needed, recipe.data)
+    ds = only_corpora(ds, recipe.data.corpora)
     train_all, dev_all, test_all, notes = split_dataset_dev(ds, recipe.data)
     spec = parse_label_set(recipe.data.label_set)
     out = Path(recipe.training.output_dir)
