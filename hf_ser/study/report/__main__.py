@@ -34,6 +34,7 @@ from hf_ser.study import paper_results
 from hf_ser.study.report.claim_text import claim_line, claims_markdown, claims_payload, lineage_text
 from hf_ser.study.report.claims import check_lineage_claim, paper_runs
 from hf_ser.study.report.heatmap import plot_table
+from hf_ser.study.report.protocols import write_protocol_report
 from hf_ser.study.report.provenance import provenance, provenance_text
 from hf_ser.study.report.render import to_cells_csv, to_csv, to_json, to_latex, to_markdown
 from hf_ser.study.report.runs import load_runs
@@ -53,7 +54,9 @@ def write_report(
 ) -> Path:
     """Write tables and the claim check into ``RUNS_DIR/report`` (or `out_dir`), then print them; return the folder.
 
-    Per table: ``.md``/``.csv``/``.tex`` (CIs in the cells with `ci`), ``.png``, and ``.json`` plus ``_cells.csv``
+    Runs of a standard protocol (leave-one-session-out, EmoBox folds) also give ``protocols.md``/``.csv``/``.json``
+    (:mod:`hf_ser.study.report.protocols`). Per table: ``.md``/``.csv``/``.tex`` (CIs in the cells with `ci`),
+    ``.png``, and ``.json`` plus ``_cells.csv``
     (always with 95% CIs when predictions exist). Claims: ``claims.md`` and ``claims.json``. Every file is written
     before anything is printed, so a closed stdout (``| head``) never costs a file.
     """
@@ -120,6 +123,9 @@ def _write_tables(
         atomic_write_text(out / f"{table.name}.tex", to_latex(table, ci))
         plot_table(table, out / f"{table.name}.png")
         printed.append(markdown)
+    protocols = write_protocol_report(runs, runs_dir, out)  # session / EmoBox runs: protocols.md, .csv, .json
+    if protocols:
+        printed.append(protocols)
 
     claims = check_lineage_claim(runs, n_resamples)
     payload: dict[str, Any] = {
