@@ -44,7 +44,12 @@ def runs_dir(tmp_path: Path) -> Path:
     for corpus, fold, uar in (("iemocap", 1, 0.70), ("iemocap", 2, 0.60), ("ravdess", 1, 0.80)):
         write_run(root / "bench", f"{corpus}/fold{fold}/multi-all-seed0", "multi-all", "emobox", corpus, fold, uar, uar)
     (root / "bench" / "benchmark_corpora.json").write_text(
-        json.dumps({"found": {}, "skipped": {"emodb": "no EmoBox fold files for emodb under EmoBox"}})
+        json.dumps(
+            {
+                "found": {},
+                "skipped": {"emodb": "no EmoBox fold files for emodb under EmoBox", "tess": "not present: no folder"},
+            }
+        )
     )
     return root
 
@@ -71,9 +76,10 @@ def test_benchmark_report_has_per_corpus_means_and_a_labelled_reference_row(runs
     # the reference row is separate and says what it is; the package has no published number for these yet
     assert "| iemocap | *EmoBox published best (reference): not available* |" in md
     assert "No published number in the package for iemocap, ravdess" in md
-    assert "emodb (no EmoBox fold files for emodb under EmoBox)" in md
+    assert "- emodb (no EmoBox fold files for emodb under EmoBox)" in md
+    assert "- not present under --data_root (1): tess" in md
     payload = json.loads((out / "protocols.json").read_text())
-    assert payload["skipped"] == {"emodb": "no EmoBox fold files for emodb under EmoBox"}
+    assert payload["skipped"]["emodb"] == "no EmoBox fold files for emodb under EmoBox"
     assert {r["corpus"] for r in payload["results"]} == {"iemocap", "ravdess"}
 
 
@@ -89,3 +95,5 @@ def test_reference_rows_come_from_the_data_file(tmp_path, runs_dir):
 
 def test_other_runs_give_no_protocol_table(runs_dir):
     assert protocol_results([{"run": "x", "data_args": {"split": "paper"}, "metrics": {"all": {"uar": 1}}}]) == []
+    several = {"run": "x", "data_args": {"split": "emobox", "fold": 1, "corpora": ["cafe", "oreau"]}}
+    assert protocol_results([{**several, "metrics": {"all": {"uar": 1, "f1": 1, "wa": 1}}}]) == []

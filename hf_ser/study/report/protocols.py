@@ -90,13 +90,17 @@ def _fold_result(run: dict) -> FoldResult:
 
 
 def protocol_results(runs: list[dict]) -> list[ProtocolResult]:
-    """The runs split by a standard protocol (session, EmoBox folds), grouped by split, corpus and run name."""
+    """The runs split by a standard protocol (session, EmoBox folds), grouped by split, corpus and run name. An
+    EmoBox-fold run trained on several corpora at once is left out (EmoBox's intra-corpus rows are one corpus each)."""
     groups: dict[tuple[str, str, str], ProtocolResult] = {}
     for run in runs:
         split = (run.get("data_args") or {}).get("split")
         if split not in PROTOCOL_SPLITS or "all" not in run.get("metrics", {}):
             continue
-        key = (split, _corpus_of(run), run.get("name") or run["run"])
+        corpus = _corpus_of(run)
+        if split == "emobox" and "+" in corpus:  # several corpora in one model: not EmoBox's intra-corpus setting
+            continue
+        key = (split, corpus, run.get("name") or run["run"])
         groups.setdefault(key, ProtocolResult(*key)).folds.append(_fold_result(run))
     for result in groups.values():
         result.folds.sort(key=lambda f: (f.fold, f.seed))
@@ -177,6 +181,19 @@ def skipped_corpora(runs_dir: Path) -> dict[str, str]:
     return dict(json.loads(path.read_text(encoding="utf-8")).get("skipped", {}))
 
 
+def skipped_text(skipped: dict[str, str]) -> str:
+    """The corpora the benchmark skipped: those with a reason of their own each named with it, then the ones not
+    present under the data root in one list."""
+    absent = sorted(c for c, why in skipped.items() if why.startswith("not present"))
+    other = [f"{c} ({why})" for c, why in skipped.items() if c not in absent]
+    lines = ["Corpora skipped by the benchmark:"]
+    if other:
+        lines.append("- " + "; ".join(other))
+    if absent:
+        lines.append(f"- not present under --data_root ({len(absent)}): {', '.join(absent)}")
+    return "\n".join(lines) + "\n"
+
+
 def write_protocol_report(runs: list[dict], runs_dir: str | Path, out: Path) -> str | None:
     """Write ``protocols.md/.csv/.json`` into `out` for the runs split by a standard protocol; returns the
     Markdown (None, and nothing written, when no run was)."""
@@ -191,7 +208,7 @@ def write_protocol_report(runs: list[dict], runs_dir: str | Path, out: Path) -> 
     if bench:
         parts.append(benchmark_markdown(bench, references, meta))
     if skipped:
-        parts.append("Corpora skipped by the benchmark: " + "; ".join(f"{c} ({w})" for c, w in skipped.items()))
+        parts.append(skipped_text(skipped))
     markdown = "\n".join(parts) + "\n"
     csv = ["split,corpus,run,fold,seed,uar,wa,f1,n"]
     csv += [
