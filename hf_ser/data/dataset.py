@@ -61,6 +61,10 @@ class DataArguments:
     )
     synthetic_per_cell: int = field(default=30, metadata={"help": "Demo: utterances per language x emotion."})
     lineage_shift: float = field(default=0.0, metadata={"help": "Demo: strength of the planted lineage effect."})
+    genetic_shift: float = field(
+        default=0.0,
+        metadata={"help": "Demo: strength of the planted genetic-distance effect (0 = the corpus as without it)."},
+    )
     # --- issue 14: development split, k-fold and EmoBox folds (hf_ser.data.splits / hf_ser.data.emobox) ---
     dev_size: float = field(
         default=0.0,
@@ -118,7 +122,11 @@ def load_synthetic(args: DataArguments) -> tuple[datasets.Dataset, dict]:
     """The demo corpus in all languages; each language is its own 'corpus' so balancing is exercised."""
     cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     manifest = build_synthetic_corpus(
-        cache / "synthetic", per_cell=args.synthetic_per_cell, seed=0, lineage_shift=args.lineage_shift
+        cache / "synthetic",
+        per_cell=args.synthetic_per_cell,
+        seed=0,
+        lineage_shift=args.lineage_shift,
+        genetic_shift=args.genetic_shift,
     )
     scan = scan_manifest(manifest, corpus=f"synthetic-{Path(manifest).parent.name}")
     for it in scan.items:

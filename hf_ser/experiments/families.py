@@ -6,12 +6,12 @@ multilingual and leave-one-out runs with no code.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from hf_ser.errors import UserError
 from hf_ser.labels import LANGUAGES, groups
 
-EXPERIMENTS = ("single_language", "multilingual", "cross_group", "paper")  # what a recipe can plan
+EXPERIMENTS = ("single_language", "multilingual", "cross_group", "paper", "transfer")  # what a recipe can plan
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,21 @@ def cross_group_runs(group_names: list[str], languages: list[str]) -> list[Run]:
     return runs
 
 
+def transfer_runs(languages: list[str]) -> list[Run]:
+    """One source model per language, scored on every language's test split (the transfer matrix's rows)."""
+    return [Run(f"transfer-{l}", "transfer", (l,), tuple(languages), LANGUAGES[l].group) for l in languages]
+
+
+def corpus_transfer_runs(runs: list[Run], corpora: dict[str, list[str]]) -> list[Run]:
+    """``--unit corpus``: each language-level transfer run split into one source model per corpus of its language
+    (`corpora` maps a language to its corpora in the data); the corpus is in the run's name, so in its identity."""
+    out = []
+    for r in runs:
+        for c in corpora.get(r.train_languages[0], []):
+            out.append(replace(r, name=f"transfer-{c}", extra={"train_corpus": c}))
+    return out
+
+
 def plan_runs(family: str, languages: list[str], group_names: list[str] | None = None, seeds: int = 1) -> list[Run]:
     """Runs of an experiment family over the given languages, repeated for seeds 0..seeds-1."""
     if family not in EXPERIMENTS:
@@ -83,6 +98,8 @@ def plan_runs(family: str, languages: list[str], group_names: list[str] | None =
         runs = multilingual_runs(gnames, languages)
     elif family == "cross_group":
         runs = cross_group_runs([g for g in gnames if g != "all"], languages)
+    elif family == "transfer":
+        runs = transfer_runs(languages)
     else:
         grp = [g for g in groups()]
         runs = (
@@ -90,8 +107,4 @@ def plan_runs(family: str, languages: list[str], group_names: list[str] | None =
             + multilingual_runs(grp + ["all"], languages)
             + cross_group_runs(grp, languages)
         )
-    return [
-        Run(r.name, r.family, r.train_languages, r.eval_languages, r.group, r.heldout_language, s)
-        for s in range(seeds)
-        for r in runs
-    ]
+    return [replace(r, seed=s) for s in range(seeds) for r in runs]

@@ -45,7 +45,7 @@ LOCK_FILE = ".lock"
 STAGING_MARKER = ".hf_ser-staging"  # written into every folder that copies a run (hub staging), never read as a run
 SKIP_DIRS = frozenset({"report", "analysis", "hub", "checkpoints", "model"})
 SCHEMA_VERSION = 2
-FAMILIES = ("single_language", "multilingual", "cross_group", "few_shot", "external")
+FAMILIES = ("single_language", "multilingual", "cross_group", "few_shot", "external", "transfer")
 
 
 class RunRecordError(UserError):

@@ -62,6 +62,17 @@ class SERArguments:
         default=None, metadata={"help": "Restrict to these language codes (e.g. FRE ITA)."}
     )
     seeds: int = field(default=1, metadata={"help": "Repeat every run with seeds 0..N-1."})
+    unit: str = field(
+        default="language",
+        metadata={"help": "transfer: source unit, 'language' (one model per language) or 'corpus' (one per corpus)."},
+    )
+    source_runs: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "transfer: grids whose finished single-XXX runs (same config) are evaluated instead of retrained "
+            "(the output dir is always searched)."
+        },
+    )
     contrastive_weight: float = field(default=0.1, metadata={"help": "lambda of the supervised contrastive term."})
     temperature: float = field(default=0.07, metadata={"help": "tau of the supervised contrastive term."})
     class_weighting: bool = field(default=True, metadata={"help": "Weight CE by inverse class frequency."})
@@ -200,6 +211,12 @@ def check_protocol_args(data_args: DataArguments, ser_args: SERArguments) -> Non
             "split emobox needs --emobox_dir (a clone of github.com/emo-box/EmoBox) and --fold >= 1 "
             "(or 0: every corpus's folds)"
         )
+
+
+def check_transfer_args(ser_args: SERArguments) -> None:
+    """RecipeError for a source unit other than language or corpus."""
+    if ser_args.unit not in ("language", "corpus"):
+        raise RecipeError(f"--unit must be 'language' or 'corpus', not {ser_args.unit!r}")
 
 
 def check_step_args(ser_args: SERArguments, train_args: TrainingArguments) -> None:

@@ -25,6 +25,7 @@ from hf_ser.experiments.recipe.arguments import (
     SERArguments,
     check_protocol_args,
     check_step_args,
+    check_transfer_args,
     normalize_corpus_weighting,
 )
 from hf_ser.experiments.recipe.devices import apply_device_defaults
@@ -130,6 +131,7 @@ def parse_recipe(argv: list[str]) -> Recipe:
     check_protocol_args(data, ser)
     data.label_set = label_set_key(data.label_set)
     check_step_args(ser, training)
+    check_transfer_args(ser)
     overridden = {k: v for k, v in demo_keys.items() if k not in cli_keys and k != "demo"}
     return Recipe(
         path.stem,

@@ -13,7 +13,7 @@ import numpy as np
 from hf_ser.data.dataset import load_languages, split_dataset_dev, subset
 from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.data.label_set import LabelSet, check_training_classes, drop_label_columns, label_report, parse_label_set
-from hf_ser.experiments.families import Run, plan_runs
+from hf_ser.experiments.families import Run, corpus_transfer_runs, plan_runs
 from hf_ser.experiments.launch.jobs import estimate_cost
 from hf_ser.experiments.recipe.arguments import RecipeError, SERArguments
 from hf_ser.experiments.recipe.parse import Recipe
@@ -21,9 +21,10 @@ from hf_ser.labels import SAMPLING_RATE, groups
 from hf_ser.train.runs import config_hash, run_state
 
 # Options that say which runs to plan or where to put them, not what a run computes: outside the run hash.
-NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages")
+NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages", "unit", "source_runs")
 MODEL_NOT_IN_RUN_HASH = ("sdpa_backend",)  # which attention kernel computes the same function
 DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc", "data_root")  # where data lives, not what it is (the fingerprint is)
+DATA_OMITTED_AT_DEFAULT = {"genetic_shift": 0.0}  # newer keys: hashed only when set, so older runs keep their identity
 
 
 def run_languages(ser_args: SERArguments) -> list[str]:
@@ -55,7 +56,11 @@ def run_config(run: Run, recipe: Recipe, fingerprint: dict) -> dict:
             "optim",
         )
     }
-    data = {k: v for k, v in dataclasses.asdict(recipe.data).items() if k not in DATA_NOT_IN_RUN_HASH}
+    data = {
+        k: v
+        for k, v in dataclasses.asdict(recipe.data).items()
+        if k not in DATA_NOT_IN_RUN_HASH and not (k in DATA_OMITTED_AT_DEFAULT and v == DATA_OMITTED_AT_DEFAULT[k])
+    }
     if data.get("label_set") in (["paper"], "paper"):  # the default: a paper run keeps the hash it had before
         data.pop("label_set")
     return {
@@ -153,10 +158,14 @@ def plan_grid(recipe: Recipe, loaded: tuple[datasets.Dataset, dict] | None = Non
     ds = only_corpora(ds, recipe.data.corpora)
     train_all, dev_all, test_all, notes = split_dataset_dev(ds, recipe.data)
     spec = parse_label_set(recipe.data.label_set)
+    if recipe.ser.experiment == "transfer" and recipe.ser.unit == "corpus":
+        runs = corpus_transfer_runs(runs, _corpora_by_language(train_all))
     out = Path(recipe.training.output_dir)
     planned = []
     for i, run in enumerate(runs):
         train, dev = subset(train_all, run.train_languages), subset(dev_all, run.train_languages)
+        if "train_corpus" in run.extra:  # --unit corpus: one corpus of the language trains
+            train, dev = _of_corpus(train, run.extra["train_corpus"]), _of_corpus(dev, run.extra["train_corpus"])
         test = subset(test_all, run.eval_languages)
         labels, (train, dev, test) = _run_labels(spec, reports, run.dirname, train, dev, test)
         fingerprint = {"train": data_fingerprint(_rows(train)), "test": data_fingerprint(_rows(test))}
@@ -167,6 +176,17 @@ def plan_grid(recipe: Recipe, loaded: tuple[datasets.Dataset, dict] | None = Non
     if not spec.is_paper:
         reports = {**reports, "label_set": _run_labels(spec, reports, "", train_all, dev_all, test_all)[0]}
     return Grid(recipe, planned, notes, reports, len(train_all), len(test_all), len(dev_all))
+
+
+def _corpora_by_language(ds: datasets.Dataset) -> dict[str, list[str]]:
+    """Each language's corpora in the training data, sorted."""
+    pairs = set(zip(ds["language"], ds["corpus"]))
+    return {lang: sorted(c for l2, c in pairs if l2 == lang) for lang in sorted({p[0] for p in pairs})}
+
+
+def _of_corpus(ds: datasets.Dataset, corpus: str) -> datasets.Dataset:
+    """Rows of one corpus (order kept)."""
+    return ds.select(np.flatnonzero(np.asarray(ds["corpus"]) == corpus)) if len(ds) else ds
 
 
 def select_runs(grid: Grid) -> list[PlannedRun]:

@@ -15,7 +15,7 @@ import datasets
 import numpy as np
 import torch
 import transformers
-from transformers import TrainingArguments, set_seed
+from transformers import AutoModelForAudioClassification, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from hf_ser import __version__
@@ -28,6 +28,7 @@ from hf_ser.experiments.recipe.parse import Recipe
 from hf_ser.experiments.recipe.passes import balancing_variant
 from hf_ser.experiments.recipe.plan import PlannedRun
 from hf_ser.experiments.recipe.protocol import dev_callbacks, dev_training_args, protocol_record
+from hf_ser.experiments.recipe.transfer import source_candidates
 from hf_ser.metrics import compute_metrics, confusion, per_language_metrics
 from hf_ser.safe_io import display_path, storage_error
 from hf_ser.train.modeling import attention_kernel, build_model, freeze, sdpa_backends
@@ -157,7 +158,8 @@ def _achieved(notes: dict, run: Run) -> dict:
 
 
 def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord | None:
-    """Train, evaluate and save one run (caller holds its lock); returns its record, or None without data."""
+    """Train, evaluate and save one run (caller holds its lock); returns its record, or None without data.
+    A transfer run whose source model a finished single-language run already holds is only evaluated."""
     run = job.run
     missing = sorted(set(run.train_languages) - set(job.train["language"]))
     if len(job.train) == 0 or len(job.test) == 0:
@@ -166,8 +168,17 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
     if missing:
         logger.warning("%s: no training data for %s; training on the rest", run.dirname, ", ".join(missing))
     train, corpus_names = with_corpus_ids(job.train)
-    logger.info("%s: training on %d utterances (config %s)", run.dirname, len(train), job.config_hash)
     trainer, balance = _trainer(job, recipe, train, corpus_names)
+    source = source_candidates(job, recipe)
+    if source is not None:
+        logger.info("%s: reusing the source model of %s (same config); evaluating only", run.dirname, source)
+        trained = AutoModelForAudioClassification.from_pretrained(str(source / "model"))
+        trainer.model.load_state_dict(trained.state_dict())
+        meta, logits = _evaluate(trainer, job.test)
+        before = RunRecord.load(source)
+        extra = {"reused_from": display_path(source), "source_config_hash": before.config_hash}
+        return _save_record(job, recipe, notes, trainer, (meta, logits), (train, corpus_names, balance), extra)
+    logger.info("%s: training on %d utterances (config %s)", run.dirname, len(train), job.config_hash)
     last = last_complete_checkpoint(job.folder / "checkpoints")
     if last:
         logger.info("%s: resuming from %s", run.dirname, last)
@@ -177,11 +188,24 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         train_result = trainer.train(resume_from_checkpoint=last)
         train_seconds = time.time() - t0
         meta, logits = _evaluate(trainer, job.test)
+    trainer.save_model(str(job.folder / "model"))
+    extra = {"train_loss": float(train_result.training_loss), "train_seconds": round(train_seconds, 1)}
+    return _save_record(job, recipe, notes, trainer, (meta, logits), (train, corpus_names, balance), extra)
+
+
+def _save_record(
+    job: PlannedRun, recipe: Recipe, notes: dict, trainer: SERTrainer, predicted: tuple, trained: tuple, extra: dict
+) -> RunRecord:
+    """Write predictions.csv and metrics.json of an evaluated run; `predicted` is (test metadata, logits),
+    `trained` (train rows, corpus names, balancing), `extra` the training's loss/seconds or where a reused source
+    model came from."""
+    run, (meta, logits), (train, corpus_names, balance) = job.run, predicted, trained
     y_true, y_pred = np.asarray(meta["label"]), logits.argmax(-1)
     names = job.train.features["label"].names
     languages = np.asarray(meta["language"])
-    trainer.save_model(str(job.folder / "model"))
     write_predictions(job.folder / "predictions.csv", meta, logits, names)
+    details = {"balancing": balance, "variant": balancing_variant(recipe.ser), **_label_details(job)}
+    details.update({k: v for k, v in extra.items() if k not in ("train_loss", "train_seconds")})
     record = RunRecord(
         run=run.dirname,
         family=run.family,
@@ -202,14 +226,14 @@ def _train_and_record(job: PlannedRun, recipe: Recipe, notes: dict) -> RunRecord
         test_size=len(job.test),
         train_corpora=corpus_names,
         split_notes={l: notes.get(l) for l in sorted(set(run.train_languages) | set(run.eval_languages))},
-        train_loss=float(train_result.training_loss),
-        train_seconds=round(train_seconds, 1),
+        train_loss=extra.get("train_loss"),
+        train_seconds=extra.get("train_seconds"),
         config=job.config,
         config_hash=job.config_hash,
         versions=versions(),
         data_args=dataclasses.asdict(recipe.data),  # with the data location the hash leaves out
         protocol=protocol_record(recipe.data, recipe.ser, len(job.dev) > 0, trainer, _achieved(notes, run)),
-        details={"balancing": balance, "variant": balancing_variant(recipe.ser), **_label_details(job)},
+        details=details,
     )
     record.save(job.folder)
     if not recipe.ser.keep_checkpoints:

@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--languages", nargs="+", default=None, help="language codes (default: all ten)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the sentences, speakers and prosody draws")
     ap.add_argument("--lineage_shift", type=float, default=0.0, help="strength of the group-specific styles")
+    ap.add_argument(
+        "--genetic_shift", type=float, default=0.0, help="strength of the genetic-distance styles (0 = none)"
+    )
     ap.add_argument("--speakers_per_language", type=int, default=4, help="eSpeak voice variants per language")
     ap.add_argument("--show_profiles", action="store_true", help="print the emotion profiles per group and exit")
     args = ap.parse_args(argv)
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         languages=args.languages,
         seed=args.seed,
         lineage_shift=args.lineage_shift,
+        genetic_shift=args.genetic_shift,
         speakers_per_language=args.speakers_per_language,
     )
     df = pd.read_csv(manifest)

@@ -24,7 +24,8 @@ What is in it
 * 0.1-0.3 s of leading and trailing silence (jittered) over a -70 dBFS noise floor, for
   the silence trimmer downstream.
 
-The planted lineage effect (``lineage_shift``): see :mod:`hf_ser.data.corpora.synthetic.profiles`.
+The planted lineage effect (``lineage_shift``): see :mod:`hf_ser.data.corpora.synthetic.profiles`; the planted
+genetic-distance effect (``genetic_shift``): see :mod:`hf_ser.data.corpora.synthetic.genetic`.
 
 Build and cache
 ---------------
@@ -56,6 +57,7 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from hf_ser.data.corpora.synthetic.espeak import ESpeakError, get_engine
+from hf_ser.data.corpora.synthetic.genetic import genetic_profile
 from hf_ser.data.corpora.synthetic.languages import ESPEAK_VOICES, SENTENCES, VARIANTS
 from hf_ser.data.corpora.synthetic.profiles import emotion_profile
 from hf_ser.data.corpora.synthetic.render import Utterance, render_utterance
@@ -119,11 +121,24 @@ def _write_atomic(path: Path, write) -> None:
             tmp.unlink()
 
 
+def language_profile(emotion: str, language: str, lineage_shift: float, genetic_shift: float = 0.0):
+    """The profile `language` renders `emotion` with: its group's (lineage_shift), moved by genetic_shift."""
+    base = emotion_profile(emotion, LANGUAGES[language].group, lineage_shift)
+    return genetic_profile(base, emotion, language, genetic_shift)
+
+
 def corpus_params(
-    codes: list[str], per_cell: int, seed: int, lineage_shift: float, speakers_per_language: int, engine_version: str
+    codes: list[str],
+    per_cell: int,
+    seed: int,
+    lineage_shift: float,
+    speakers_per_language: int,
+    engine_version: str,
+    genetic_shift: float = 0.0,
 ) -> dict:
-    """Everything the corpus depends on (its folder name is a hash of this): sizes, voices, sentences, profiles."""
-    return {
+    """Everything the corpus depends on (its folder name is a hash of this): sizes, voices, sentences, profiles.
+    The genetic keys appear only when genetic_shift > 0, so every earlier build keeps its hash and folder."""
+    params = {
         "corpus": CORPUS_NAME,
         "format_version": FORMAT_VERSION,
         "per_cell": int(per_cell),
@@ -140,9 +155,17 @@ def corpus_params(
             for g in sorted({LANGUAGES[c].group for c in codes})
         },
     }
+    if genetic_shift > 0:
+        params["genetic_shift"] = float(genetic_shift)
+        params["genetic_profiles"] = {
+            c: {e: asdict(language_profile(e, c, lineage_shift, genetic_shift)) for e in EMOTIONS} for c in codes
+        }
+    return params
 
 
-def _synthesise(engine, out: Path, plan: list, codes: list[str], seed: int, lineage_shift: float) -> tuple[list, dict]:
+def _synthesise(
+    engine, out: Path, plan: list, codes: list[str], seed: int, lineage_shift: float, genetic_shift: float = 0.0
+) -> tuple[list, dict]:
     """Render every planned utterance not already on disk; returns the manifest rows and the build statistics."""
     rows, durations, times, reused = [], {c: [] for c in codes}, [], 0
     for utt in tqdm(plan, desc="synthetic corpus", unit="utt"):
@@ -153,8 +176,8 @@ def _synthesise(engine, out: Path, plan: list, codes: list[str], seed: int, line
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
-            group = LANGUAGES[utt.language].group
-            audio, _ = render_utterance(engine, utt, emotion_profile(utt.emotion, group, lineage_shift), seed)
+            profile = language_profile(utt.emotion, utt.language, lineage_shift, genetic_shift)
+            audio, _ = render_utterance(engine, utt, profile, seed)
             times.append(time.perf_counter() - t0)
             _write_atomic(path, lambda p, a=audio: sf.write(str(p), a, SAMPLING_RATE, subtype="PCM_16", format="WAV"))
             durations[utt.language].append(len(audio) / SAMPLING_RATE)
@@ -191,6 +214,7 @@ def build_synthetic_corpus(
     seed: int = 0,
     lineage_shift: float = 0.0,
     speakers_per_language: int = 4,
+    genetic_shift: float = 0.0,
 ) -> Path:
     """Synthesise (once; cached by parameters) the corpus under `root`; returns its manifest.csv.
 
@@ -201,9 +225,11 @@ def build_synthetic_corpus(
         raise UserError(f"per_cell must be >= 1, got {per_cell}")
     if lineage_shift < 0:
         raise UserError(f"lineage_shift must be >= 0, got {lineage_shift}")
+    if genetic_shift < 0:
+        raise UserError(f"genetic_shift must be >= 0, got {genetic_shift}")
     codes = _check_languages(languages)
     engine = get_engine()
-    params = corpus_params(codes, per_cell, seed, lineage_shift, speakers_per_language, engine.version)
+    params = corpus_params(codes, per_cell, seed, lineage_shift, speakers_per_language, engine.version, genetic_shift)
     blob = json.dumps(params, sort_keys=True, ensure_ascii=False)
     out = Path(root) / f"synthetic-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
     manifest = out / "manifest.csv"
@@ -230,7 +256,7 @@ def build_synthetic_corpus(
         engine.version,
         lineage_shift,
     )
-    rows, stats = _synthesise(engine, out, plan, codes, seed, lineage_shift)
+    rows, stats = _synthesise(engine, out, plan, codes, seed, lineage_shift, genetic_shift)
     _write_atomic(out / "stats.json", lambda p: p.write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8"))
     if stats["synthesised"]:
         logger.info(

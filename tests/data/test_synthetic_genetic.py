@@ -1,0 +1,62 @@
+"""The synthetic corpus's planted genetic-distance effect (genetic_shift): off at 0 (same parameters, same folder
+as before the option), languages' profiles apart in proportion to their genetic embedding, audio that moves."""
+
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+
+from hf_ser.data.corpora.synthetic import build, genetic
+from hf_ser.labels import EMOTIONS
+from hf_ser.study.transfer.distances import paper_distances
+
+ROMANCE, OTHERS = ("FRE", "ITA", "POR", "ROM", "SPA"), ("ARA", "BEN", "CHI", "ENG", "RUS")
+
+
+def test_shift_zero_changes_nothing_and_adds_no_parameter():
+    for lang in ROMANCE + OTHERS:
+        for e in EMOTIONS:
+            assert build.language_profile(e, lang, 0.0, 0.0) == build.emotion_profile(e, genetic_group(lang), 0.0)
+    params = build.corpus_params(["FRE", "ENG"], 3, 0, 0.0, 2, "1.52.0")
+    assert "genetic_shift" not in params and "genetic_profiles" not in params  # same hash, same folder as before
+    assert build.corpus_params(["FRE", "ENG"], 3, 0, 0.0, 2, "1.52.0", genetic_shift=1.0)["genetic_shift"] == 1.0
+
+
+def genetic_group(lang: str) -> str:
+    """The lineage group of a study language."""
+    from hf_ser.labels import LANGUAGES
+
+    return LANGUAGES[lang].group
+
+
+def test_embedding_is_the_mds_of_the_shipped_genetic_distances():
+    coords = genetic.genetic_coordinates()
+    assert set(coords) == set(ROMANCE + OTHERS)
+    u = np.array([coords[l] for l in ROMANCE + OTHERS])
+    assert u.min() >= 0 and u.max() <= 1
+    assert max(coords[l][0] for l in ROMANCE) < min(coords[l][0] for l in OTHERS)  # Romance at one end of axis 1
+
+
+def test_profiles_drift_apart_with_genetic_distance():
+    ds = paper_distances()
+    langs = ROMANCE + OTHERS
+    gap, dist = [], []
+    for i, a in enumerate(langs):
+        for b in langs[i + 1 :]:
+            pa = np.concatenate([build.language_profile(e, a, 0.0, 1.5).as_array() for e in EMOTIONS])
+            pb = np.concatenate([build.language_profile(e, b, 0.0, 1.5).as_array() for e in EMOTIONS])
+            gap.append(np.linalg.norm(pa - pb))
+            dist.append(ds.matrices["genetic"][ds.index(a), ds.index(b)])
+    assert np.corrcoef(gap, dist)[0, 1] > 0.6
+    assert build.language_profile("neutral", "FRE", 0.0, 2.0) == genetic.BASE_PROFILES["neutral"]
+
+
+def test_a_genetic_build_is_its_own_corpus_and_its_audio_moves(tmp_path):
+    kw = dict(per_cell=1, languages=["CHI"], seed=0, speakers_per_language=1)
+    plain = build.build_synthetic_corpus(tmp_path, **kw)
+    again = build.build_synthetic_corpus(tmp_path, **kw, genetic_shift=0.0)
+    shifted = build.build_synthetic_corpus(tmp_path, **kw, genetic_shift=2.0)
+    assert plain == again and shifted.parent != plain.parent
+    a = sf.read(plain.parent / "CHI" / "anger" / "CHI_anger_0000.wav")[0]
+    b = sf.read(shifted.parent / "CHI" / "anger" / "CHI_anger_0000.wav")[0]
+    assert len(a) != len(b) or not np.allclose(a, b)

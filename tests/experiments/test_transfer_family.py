@@ -1,0 +1,44 @@
+"""The transfer family: its runs (one source per language, or per corpus with --unit corpus, scored on every
+language), its recipe, keys that leave every other run's identity as it was, and a source model reused."""
+
+import pytest
+
+from hf_ser.experiments.families import corpus_transfer_runs, plan_runs
+from hf_ser.experiments.recipe.arguments import RecipeError
+from hf_ser.experiments.recipe.parse import parse_recipe
+from hf_ser.experiments.recipe.plan import run_config
+
+
+def test_one_source_per_language_scored_on_every_language_with_seeds():
+    runs = plan_runs("transfer", ["FRE", "ITA", "ENG"], seeds=2)
+    assert [r.dirname for r in runs[:3]] == ["transfer-FRE-seed0", "transfer-ITA-seed0", "transfer-ENG-seed0"]
+    assert all(r.eval_languages == ("FRE", "ITA", "ENG") and len(r.train_languages) == 1 for r in runs)
+    assert {r.seed for r in runs} == {0, 1} and runs[0].family == "transfer"
+
+
+def test_corpus_unit_gives_one_source_per_corpus_with_the_corpus_in_its_identity():
+    runs = corpus_transfer_runs(plan_runs("transfer", ["FRE", "ENG"], seeds=2), {"FRE": ["CaFE", "Oreau"]})
+    assert [r.dirname for r in runs] == ["transfer-CaFE-seed0", "transfer-Oreau-seed0"] + [
+        "transfer-CaFE-seed1",
+        "transfer-Oreau-seed1",
+    ]
+    assert runs[0].extra == {"train_corpus": "CaFE"} and runs[0].train_languages == ("FRE",)
+    assert runs[0].to_dict()["name"] == "transfer-CaFE"
+
+
+def test_the_recipe_parses_and_bad_units_are_one_line_errors():
+    recipe = parse_recipe(["transfer", "--demo"])
+    assert recipe.ser.experiment == "transfer" and recipe.ser.unit == "language"
+    assert recipe.data.synthetic_per_cell == 12
+    assert parse_recipe(["transfer", "--unit", "corpus"]).ser.unit == "corpus"
+    with pytest.raises(RecipeError, match="--unit must be"):
+        parse_recipe(["transfer", "--unit", "speaker"])
+
+
+def test_new_keys_leave_the_identity_of_other_runs_as_it_was():
+    run = type("R", (), {"to_dict": lambda self: {}})()
+    plain = run_config(run, parse_recipe(["single_language"]), {})
+    assert "genetic_shift" not in plain["data"] and "unit" not in plain["ser"] and "source_runs" not in plain["ser"]
+    shifted = run_config(run, parse_recipe(["single_language", "--genetic_shift", "1"]), {})
+    assert shifted["data"]["genetic_shift"] == 1.0
+    assert run_config(run, parse_recipe(["single_language", "--unit", "corpus"]), {}) == plain
