@@ -11,6 +11,7 @@
     hf-ser synthetic --output_dir DIR        build the synthetic eSpeak corpus
     hf-ser hub push RUN_DIR --repo_id ID     share a run with its model card
     hf-ser sensitivity --output_dir DIR      the claim check's sensitivity curve over lineage_shift x seeds
+    hf-ser sources TARGET --runs RUNS        rank a transfer grid's sources for any language (cat, Hungarian)
 
 Every `python -m hf_ser.<module>` form keeps working. Conventions shared by every sub-command: folder
 outputs are --output_dir, file outputs --output, a model to load is --model; exit 0 when the work is done,
@@ -47,6 +48,7 @@ SUBCOMMANDS: dict[str, str] = {
     "synthetic": "hf_ser.data.corpora.synthetic.__main__",
     "hub": "hf_ser.hub.__main__",
     "sensitivity": "hf_ser.study.sensitivity",
+    "sources": "hf_ser.study.transfer.sources_cli",
 }
 
 

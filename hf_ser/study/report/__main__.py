@@ -39,6 +39,7 @@ from hf_ser.study.report.provenance import provenance, provenance_text
 from hf_ser.study.report.render import to_cells_csv, to_csv, to_json, to_latex, to_markdown
 from hf_ser.study.report.runs import load_runs
 from hf_ser.study.report.tables import table2, table3
+from hf_ser.study.report.transfer import write_transfer_section
 from hf_ser.study.stats import DEFAULT_RESAMPLES
 
 # One logger for the whole package, named as before the split: log lines read "hf_ser.study.report: ...".
@@ -127,6 +128,9 @@ def _write_tables(
     if protocols:
         printed.append(protocols)
 
+    transfer_runs = [r for r in runs if r["family"] == "transfer"]
+    if transfer_runs:  # issue 27: transfer.json, transfer.md and their figures
+        printed += write_transfer_section(runs_dir, out, transfer_runs)
     claims = check_lineage_claim(runs, n_resamples)
     payload: dict[str, Any] = {
         "source": display_path(runs_dir),
