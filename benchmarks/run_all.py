@@ -32,6 +32,7 @@ CPU_BENCHMARKS: tuple[str, ...] = (
     "layer_probe",
     "long_audio",
     "onnx",
+    "transfer_perm",
 )
 ALL_BENCHMARKS: tuple[str, ...] = (*CPU_BENCHMARKS, "gpu")
 # A script whose file name differs from its benchmark's: `onnx.py` would shadow the onnx package on sys.path.

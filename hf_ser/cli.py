@@ -12,6 +12,7 @@
     hf-ser hub push RUN_DIR --repo_id ID     share a run with its model card
     hf-ser sensitivity --output_dir DIR      the claim check's sensitivity curve over lineage_shift x seeds
     hf-ser sources TARGET --runs RUNS        rank a transfer grid's sources for any language (cat, Hungarian)
+    hf-ser transfer-sensitivity --output_dir DIR   genetic distance flagged at a planted shift, not at 0
 
 Every `python -m hf_ser.<module>` form keeps working. Conventions shared by every sub-command: folder
 outputs are --output_dir, file outputs --output, a model to load is --model; exit 0 when the work is done,
@@ -49,6 +50,7 @@ SUBCOMMANDS: dict[str, str] = {
     "hub": "hf_ser.hub.__main__",
     "sensitivity": "hf_ser.study.sensitivity",
     "sources": "hf_ser.study.transfer.sources_cli",
+    "transfer-sensitivity": "hf_ser.study.transfer.curve",
 }
 
 

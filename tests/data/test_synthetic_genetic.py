@@ -7,7 +7,7 @@ import numpy as np
 import soundfile as sf
 
 from hf_ser.data.corpora.synthetic import build, genetic
-from hf_ser.labels import EMOTIONS
+from hf_ser.labels import EMOTIONS, LANGUAGES
 from hf_ser.study.transfer.distances import paper_distances
 
 ROMANCE, OTHERS = ("FRE", "ITA", "POR", "ROM", "SPA"), ("ARA", "BEN", "CHI", "ENG", "RUS")
@@ -24,8 +24,6 @@ def test_shift_zero_changes_nothing_and_adds_no_parameter():
 
 def genetic_group(lang: str) -> str:
     """The lineage group of a study language."""
-    from hf_ser.labels import LANGUAGES
-
     return LANGUAGES[lang].group
 
 

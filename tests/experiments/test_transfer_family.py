@@ -4,9 +4,11 @@ language), its recipe, keys that leave every other run's identity as it was, and
 import pytest
 
 from hf_ser.experiments.families import corpus_transfer_runs, plan_runs
+from hf_ser.experiments.recipe.__main__ import main
 from hf_ser.experiments.recipe.arguments import RecipeError
 from hf_ser.experiments.recipe.parse import parse_recipe
 from hf_ser.experiments.recipe.plan import run_config
+from hf_ser.train.runs import RunRecord
 
 
 def test_one_source_per_language_scored_on_every_language_with_seeds():
@@ -42,3 +44,21 @@ def test_new_keys_leave_the_identity_of_other_runs_as_it_was():
     shifted = run_config(run, parse_recipe(["single_language", "--genetic_shift", "1"]), {})
     assert shifted["data"]["genetic_shift"] == 1.0
     assert run_config(run, parse_recipe(["single_language", "--unit", "corpus"]), {}) == plain
+
+
+@pytest.mark.slow  # 3 + 3 tiny demo runs: ~60 s on 2 idle cores, 130 s on busy ones
+def test_demo_transfer_grid_reuses_finished_single_language_models(tmp_path, hf_ser_cache, capsys):
+    """A single_language grid first; the transfer grid on the same data and options evaluates those models on
+    every language instead of training again, and lists its runs as finished afterwards."""
+    tiny = ["--demo", "--languages", "FRE", "ITA", "ENG", "--synthetic_per_cell", "3", "--num_train_epochs", "1"]
+    single, out = tmp_path / "single", tmp_path / "transfer"
+    assert main(["single_language", *tiny, "--output_dir", str(single)]) == 0
+    assert main(["transfer", *tiny, "--output_dir", str(out), "--source_runs", str(single)]) == 0
+    record = RunRecord.load(out / "transfer-ITA-seed0")
+    assert record.family == "transfer" and set(record.metrics) == {"FRE", "ITA", "ENG", "all"}
+    assert record.details["reused_from"].endswith("single-ITA-seed0") and record.train_seconds is None
+    same = RunRecord.load(single / "single-ITA-seed0").metrics["ITA"]
+    assert record.metrics["ITA"]["uar"] == same["uar"]  # the same model on the same test rows
+    capsys.readouterr()
+    assert main(["transfer", *tiny, "--output_dir", str(out), "--list_runs"]) == 0
+    assert capsys.readouterr().out.count("finished") == 3
