@@ -31,7 +31,7 @@ def test_corpus_unit_gives_one_source_per_corpus_with_the_corpus_in_its_identity
 def test_the_recipe_parses_and_bad_units_are_one_line_errors():
     recipe = parse_recipe(["transfer", "--demo"])
     assert recipe.ser.experiment == "transfer" and recipe.ser.unit == "language"
-    assert recipe.data.synthetic_per_cell == 12
+    assert recipe.data.synthetic_per_cell == 30 and recipe.training.num_train_epochs == 8
     assert parse_recipe(["transfer", "--unit", "corpus"]).ser.unit == "corpus"
     with pytest.raises(RecipeError, match="--unit must be"):
         parse_recipe(["transfer", "--unit", "speaker"])

@@ -12,8 +12,8 @@ import soundfile as sf
 
 from hf_ser.metrics import per_language_metrics
 from hf_ser.study.report.__main__ import main as report_main
+from hf_ser.study.transfer import curve, sources_cli
 from hf_ser.study.transfer import distances as dist
-from hf_ser.study.transfer import sources_cli
 from hf_ser.study.transfer.grid import fit_grid, read_transfer_grid
 from hf_ser.study.transfer.runs_acoustic import CACHE_FILE
 from hf_ser.train.runs import RunRecord, write_predictions
@@ -186,3 +186,29 @@ def test_an_unknown_target_gets_the_closest_matches(grid_dir, uriel_cache, capsy
 def test_a_unit_other_than_the_grids_is_a_one_line_error(grid_dir, capsys):
     assert sources_cli.main(["ITA", "--runs", str(grid_dir), "--unit", "corpus", "--n_permutations", "99"]) == 2
     assert "language-level grid" in capsys.readouterr().err
+
+
+def test_transfer_sensitivity_fits_each_shift_and_says_what_shift_zero_shows(tmp_path, capsys):
+    write_transfer_grid(tmp_path / "shift0", effect=0.0, seed=1)
+    write_transfer_grid(tmp_path / "shift2", effect=0.5, seed=2)
+    argv = ["--output_dir", str(tmp_path), "--analyse_only", "--n_grids", "5", "--n_permutations", "99"]
+    assert curve.main(argv) == 0
+    payload = json.loads((tmp_path / "transfer_sensitivity.json").read_text())
+    zero, strong = payload["trained"]
+    assert zero["shift"] == 0 and zero["verdict"] and strong["genetic"]["mantel_r"] < zero["genetic"]["mantel_r"]
+    assert [r["effect"] for r in payload["simulated"]] == [0.0, 2.0, 4.0, 8.0]
+    assert "## Trained demo grids" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # URIEL+ computes Catalan's pairs with the ten languages (~10-30 s)
+def test_sources_cat_puts_the_romance_sources_first_at_a_strong_planted_genetic_effect(tmp_path, capsys):
+    paper = ("FRE", "ITA", "POR", "ROM", "SPA", "ARA", "BEN", "CHI", "ENG", "RUS")
+    write_transfer_grid(tmp_path / "g", langs=paper, effect=0.5, seed=4)
+    out = tmp_path / "cat.json"
+    argv = ["cat", "--runs", str(tmp_path / "g"), "--n_permutations", "499", "--output", str(out)]
+    assert sources_cli.main(argv) == 0
+    ranking = json.loads(out.read_text())
+    assert ranking["name"] == "Catalan" and len(ranking["rows"]) == 10
+    assert {r["source"] for r in ranking["rows"][:5]} == {"FRE", "ITA", "POR", "ROM", "SPA"}
+    assert all(r["low"] < r["predicted"] < r["high"] for r in ranking["rows"])
+    assert "lineage" in ranking["lacking"]
