@@ -37,7 +37,9 @@ def _audio(root: Path, lang: str) -> list[str]:
     return paths
 
 
-def write_transfer_grid(root: Path, langs=LANGS, effect: float = 0.35, skip=(), seed: int = 0) -> None:
+def write_transfer_grid(
+    root: Path, langs=LANGS, effect: float = 0.35, skip=(), seed: int = 0, corpus_level: bool = False
+) -> None:
     """One transfer run per source language, scored on every language: P(correct) falls by `effect` per unit of
     genetic distance (0 = no distance effect); `skip` leaves (source, target) pairs out of a run's test rows."""
     rng = np.random.default_rng(seed)
@@ -61,13 +63,14 @@ def write_transfer_grid(root: Path, langs=LANGS, effect: float = 0.35, skip=(), 
             meta["label"] += y.tolist()
             logits.append(np.eye(6)[pred] * 5.0)
         logits = np.concatenate(logits)
-        folder = root / f"transfer-{s}-seed0"
+        name = f"transfer-c_{s.lower()}" if corpus_level else f"transfer-{s}"
+        folder = root / f"{name}-seed0"
         folder.mkdir(parents=True)
         write_predictions(folder / "predictions.csv", meta, logits)
         RunRecord(
             run=folder.name,
             family="transfer",
-            name=f"transfer-{s}",
+            name=name,
             train_languages=[s],
             eval_languages=list(langs),
             metrics=per_language_metrics(meta["label"], logits.argmax(-1), meta["language"]),
@@ -212,3 +215,12 @@ def test_sources_cat_puts_the_romance_sources_first_at_a_strong_planted_genetic_
     assert {r["source"] for r in ranking["rows"][:5]} == {"FRE", "ITA", "POR", "ROM", "SPA"}
     assert all(r["low"] < r["predicted"] < r["high"] for r in ranking["rows"])
     assert "lineage" in ranking["lacking"]
+
+
+def test_a_corpus_level_grid_reads_its_cells_from_the_predictions(tmp_path):
+    write_transfer_grid(tmp_path, langs=("FRE", "ITA", "ENG", "RUS"), corpus_level=True)
+    grid = read_transfer_grid(tmp_path)
+    assert grid.unit == "corpus" and grid.labels == ("c_eng", "c_fre", "c_ita", "c_rus")
+    assert grid.languages["c_fre"] == "FRE" and np.isfinite(grid.values).all()
+    gf = fit_grid(tmp_path, n_permutations=99)
+    assert gf.fit.labels == grid.labels and gf.acoustic.matrix.shape == (4, 4)
