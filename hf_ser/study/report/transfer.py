@@ -197,7 +197,7 @@ def write_transfer_section(
         f"{fit.n_permutations} relabellings; Holm over the tested distances. R^2 {_fmt(fit.r2)} "
         f"(source/target effects alone {_fmt(fit.r2_fixed_effects)}).",
         f"Acoustic control: {gf.acoustic.note or gf.acoustic.measure}.",
-        provenance_text(prov),
+        provenance_text(prov) + (f" Planted genetic_shift {shift:g}." if shift else ""),
         "",
         distance_table(gf),
         "",
