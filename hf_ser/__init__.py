@@ -35,6 +35,7 @@ PUBLIC_API: dict[str, str] = {
     "load_corpus": "hf_ser.data.corpora",
     "register_loader": "hf_ser.data.corpora.registry",
     "build_synthetic_corpus": "hf_ser.data.corpora.synthetic.build",
+    "parse_label_set": "hf_ser.data.label_set",
     "DataArguments": "hf_ser.data.dataset",
     "load_languages": "hf_ser.data.dataset",
     "split_dataset": "hf_ser.data.dataset",
@@ -63,6 +64,9 @@ PUBLIC_API: dict[str, str] = {
     "check_lineage_claim": "hf_ser.study.report.claims",
     "bootstrap_ci": "hf_ser.study.stats",
     "lineage_rank_test": "hf_ser.study.stats",
+    "language_distances": "hf_ser.study.transfer.distances",
+    "fit_transfer": "hf_ser.study.transfer.model",
+    "rank_for_target": "hf_ser.study.transfer.sources",
 }
 __all__ = sorted(PUBLIC_API)
 
