@@ -4,15 +4,19 @@ Where ``lineage_shift`` gives each lineage *group* its own emotional style, ``ge
 along a low-dimensional embedding of the genetic distances between the paper's languages, so that transfer
 decays smoothly with genetic distance (the effect ``hf-ser recipe transfer`` and ``hf-ser sources`` look for):
 
-1. the languages' coordinates: classical (Torgerson) MDS, 2 dimensions, of URIEL+'s genetic distance between the
-   paper's ten languages, read from the snapshot the package ships (``hf_ser/study/transfer/paper_distances.json``;
-   no URIEL+ call at synthesis time), each axis scaled to [0, 1] with a fixed sign (the first language of the
-   snapshot, FRE, at the low end); a language outside the snapshot sits at the centre (0.5, 0.5);
-2. per non-neutral emotion, a pull a fraction ``min(1, s x u1)`` of the way towards the base profile of the next
-   emotion of the fixed cycle :data:`GENETIC_CYCLE` (u1 the first coordinate: languages far apart on it express
-   those emotions differently), and prosody offsets ``s x (W_e @ u - W_e @ 0.5) x LINEAGE_DELTA`` (``W_e`` a fixed
-   4 x 2 matrix of U(-1, 1) per emotion, seeded by a constant), so two languages' profiles differ in proportion
-   to their embedding distance.
+1. the languages' coordinates: classical (Torgerson) MDS of URIEL+'s genetic distance between the paper's ten
+   languages in :data:`DIMS` = 5 dimensions (86% of the double-centred inertia), read from the snapshot the package
+   ships (``hf_ser/study/transfer/paper_distances.json``; no URIEL+ call at synthesis time), centred, in the
+   distance's own units, each axis's sign fixed (FRE not above the mean); a language outside the snapshot sits at
+   the centre. Five axes and not two: on these ten languages the genetic distance is a tight Romance cluster and
+   five other languages nearly equidistant from everything; a 2-D embedding (this module's first version) keeps
+   only the Romance/other axis, so the planted effect was the lineage split and the trained demo gave it to
+   lineage (shift 2: lineage Holm 0.0035, genetic 0.30). Axes 2-5 set the five other languages apart;
+2. emotion number i of the fixed cycle :data:`GENETIC_CYCLE` is pulled a fraction ``min(1, s x (x_i - min x_i))``
+   of the way towards the base profile of the next emotion of the cycle (x_i the language's coordinate on axis i:
+   languages far apart on that axis express that emotion differently), and every expressive emotion's prosody is
+   offset by ``s x (W_e @ x) x LINEAGE_DELTA`` (``W_e`` a fixed 4 x 5 matrix of U(-1, 1) per emotion, seeded by a
+   constant), so two languages' profiles differ in proportion to their embedding distance.
 
 Neutral never moves; at ``s = 0`` nothing moves and the corpus is byte-identical to a build without the option.
 """
@@ -31,6 +35,7 @@ from hf_ser.data.corpora.synthetic.profiles import BASE_PROFILES, LINEAGE_DELTA,
 SNAPSHOT = Path(__file__).resolve().parents[3] / "study" / "transfer" / "paper_distances.json"
 GENETIC_CYCLE = ("anger", "happiness", "fear", "sadness", "disgust")  # each pulled towards the next one
 _SALT = "hf_ser.synthetic.genetic"
+DIMS = 5  # one axis per emotion of GENETIC_CYCLE; 86% of the inertia of the paper languages' genetic distance
 
 
 def classical_mds_coordinates(d: np.ndarray, dims: int = 2) -> np.ndarray:
@@ -47,21 +52,25 @@ def classical_mds_coordinates(d: np.ndarray, dims: int = 2) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def genetic_coordinates() -> dict[str, tuple[float, float]]:
-    """Each snapshot language's 2-D genetic embedding, every axis scaled to [0, 1] (module docstring)."""
+def genetic_coordinates() -> dict[str, tuple[float, ...]]:
+    """Each snapshot language's :data:`DIMS`-D genetic embedding, centred, in distance units (module docstring)."""
     payload = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     d = np.asarray(payload["raw"]["genetic"], dtype=float)
     d = np.where(d < 0, d[d >= 0].mean(), d)  # URIEL+'s -1 (no shared feature): the mean, as the study's rule
-    x = classical_mds_coordinates(d)
-    span = np.where(np.ptp(x, axis=0) > 0, np.ptp(x, axis=0), 1.0)
-    u = (x - x.min(axis=0)) / span
-    return {lab: (float(a), float(b)) for lab, (a, b) in zip(payload["labels"], u)}
+    x = classical_mds_coordinates(d, DIMS)
+    x = x - x.mean(axis=0)
+    return {lab: tuple(float(v) for v in row) for lab, row in zip(payload["labels"], x)}
+
+
+def _axis_minima() -> np.ndarray:
+    """The lowest coordinate on each axis over the snapshot languages (where the pull starts)."""
+    return np.asarray(list(genetic_coordinates().values())).min(axis=0)
 
 
 def _weights(emotion: str) -> np.ndarray:
-    """The fixed 4 x 2 map from embedding coordinates to (log-rate, pitch, range, volume) offsets of `emotion`."""
-    digest = hashlib.sha256(f"{_SALT}:{emotion}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little")).uniform(-1.0, 1.0, (4, 2))
+    """The fixed 4 x DIMS map from embedding coordinates to (log-rate, pitch, range, volume) offsets of `emotion`."""
+    digest = hashlib.sha256(f"{_SALT}:{emotion}:{DIMS}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little")).uniform(-1.0, 1.0, (4, DIMS))
 
 
 def genetic_profile(profile: Profile, emotion: str, language: str, genetic_shift: float) -> Profile:
@@ -69,12 +78,13 @@ def genetic_profile(profile: Profile, emotion: str, language: str, genetic_shift
     for neutral)."""
     if genetic_shift <= 0 or emotion == "neutral" or emotion not in GENETIC_CYCLE:
         return profile
-    u = np.asarray(genetic_coordinates().get(language, (0.5, 0.5)))
+    x = np.asarray(genetic_coordinates().get(language, (0.0,) * DIMS))
+    i = GENETIC_CYCLE.index(emotion)
+    nxt = GENETIC_CYCLE[(i + 1) % len(GENETIC_CYCLE)]
+    w = min(1.0, genetic_shift * float(x[i] - _axis_minima()[i]))
     v = profile.as_array()
-    nxt = GENETIC_CYCLE[(GENETIC_CYCLE.index(emotion) + 1) % len(GENETIC_CYCLE)]
-    w = min(1.0, genetic_shift * u[0])
     v = (1.0 - w) * v + w * BASE_PROFILES[nxt].as_array()
-    d = genetic_shift * (_weights(emotion) @ (u - 0.5)) * LINEAGE_DELTA
+    d = genetic_shift * (_weights(emotion) @ x) * LINEAGE_DELTA
     v[0] *= float(np.exp(d[0]))
     v[1:4] += d[1:4]
     return Profile.from_array(v)
