@@ -65,6 +65,13 @@ class DataArguments:
         default=0.0,
         metadata={"help": "Demo: strength of the planted genetic-distance effect (0 = the corpus as without it)."},
     )
+    synthetic_languages: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Demo: the synthetic corpus's languages (default the paper's ten; DEU ELL AMH FAS POL TUR URD "
+            "add EmoBox's seven, as the transfer recipe's demo does)."
+        },
+    )
     # --- issue 14: development split, k-fold and EmoBox folds (hf_ser.data.splits / hf_ser.data.emobox) ---
     dev_size: float = field(
         default=0.0,
@@ -127,6 +134,7 @@ def load_synthetic(args: DataArguments) -> tuple[datasets.Dataset, dict]:
         seed=0,
         lineage_shift=args.lineage_shift,
         genetic_shift=args.genetic_shift,
+        languages=args.synthetic_languages,
     )
     scan = scan_manifest(manifest, corpus=f"synthetic-{Path(manifest).parent.name}")
     for it in scan.items:

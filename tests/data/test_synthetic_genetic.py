@@ -8,9 +8,10 @@ import soundfile as sf
 
 from hf_ser.data.corpora.synthetic import build, genetic
 from hf_ser.labels import EMOTIONS, LANGUAGES
-from hf_ser.study.transfer.distances import paper_distances
+from hf_ser.study.transfer.distances import study_distances
 
-ROMANCE, OTHERS = ("FRE", "ITA", "POR", "ROM", "SPA"), ("ARA", "BEN", "CHI", "ENG", "RUS")
+ROMANCE = ("FRE", "ITA", "POR", "ROM", "SPA")
+OTHERS = ("ARA", "BEN", "CHI", "ENG", "RUS", "DEU", "ELL", "AMH", "FAS", "POL", "TUR", "URD")
 
 
 def test_shift_zero_changes_nothing_and_adds_no_parameter():
@@ -31,19 +32,19 @@ def test_embedding_is_the_mds_of_the_shipped_genetic_distances():
     coords = genetic.genetic_coordinates()
     assert set(coords) == set(ROMANCE + OTHERS)
     x = np.array([coords[l] for l in ROMANCE + OTHERS])
-    assert x.shape == (10, genetic.DIMS) and np.allclose(x.mean(axis=0), 0.0)
+    assert x.shape == (17, genetic.DIMS) and np.allclose(x.mean(axis=0), 0.0)
     assert max(coords[l][0] for l in ROMANCE) < min(coords[l][0] for l in OTHERS)  # Romance at one end of axis 1
-    ds = paper_distances()
+    ds = study_distances()
     d = np.array(
         [[ds.matrices["genetic"][ds.index(a), ds.index(b)] for b in ROMANCE + OTHERS] for a in ROMANCE + OTHERS]
     )
     e = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
-    off = ~np.eye(10, dtype=bool)
-    assert np.corrcoef(d[off], e[off])[0, 1] > 0.9  # five axes keep the genetic distances, not only the two clusters
+    off = ~np.eye(17, dtype=bool)
+    assert np.corrcoef(d[off], e[off])[0, 1] > 0.8  # measured 0.84: five axes keep more than the two clusters
 
 
 def test_profiles_drift_apart_with_genetic_distance_not_only_with_lineage():
-    ds = paper_distances()
+    ds = study_distances()
     langs = ROMANCE + OTHERS
     gap, dist, lineage = [], [], []
     for i, a in enumerate(langs):
@@ -53,9 +54,9 @@ def test_profiles_drift_apart_with_genetic_distance_not_only_with_lineage():
             gap.append(np.linalg.norm(pa - pb))
             dist.append(ds.matrices["genetic"][ds.index(a), ds.index(b)])
             lineage.append(float((a in ROMANCE) != (b in ROMANCE)))
-    # measured: 0.92 with genetic distance, 0.40 with the lineage split (the 2-D version's effect was the split)
-    assert np.corrcoef(gap, dist)[0, 1] > 0.85
-    assert np.corrcoef(gap, lineage)[0, 1] < 0.6
+    # measured over the 17 languages: 0.79 with genetic distance, 0.20 with the lineage split
+    assert np.corrcoef(gap, dist)[0, 1] > 0.7
+    assert np.corrcoef(gap, lineage)[0, 1] < 0.4
     assert build.language_profile("neutral", "FRE", 0.0, 2.0) == genetic.BASE_PROFILES["neutral"]
 
 

@@ -201,6 +201,7 @@ def test_transfer_sensitivity_fits_each_shift_and_says_what_shift_zero_shows(tmp
     assert zero["shift"] == 0 and zero["verdict"] and strong["genetic"]["mantel_r"] < zero["genetic"]["mantel_r"]
     assert [r["effect"] for r in payload["simulated"]] == [0.0, 2.0, 4.0, 8.0]
     assert "## Trained demo grids" in capsys.readouterr().out
+    assert (tmp_path / "transfer_sensitivity.png").stat().st_size > 10_000
 
 
 @pytest.mark.slow  # URIEL+ computes Catalan's pairs with the ten languages (~10-30 s)

@@ -24,7 +24,8 @@ from hf_ser.train.runs import config_hash, run_state
 NOT_IN_RUN_HASH = ("seeds", "keep_checkpoints", "experiment", "groups", "languages", "unit", "source_runs")
 MODEL_NOT_IN_RUN_HASH = ("sdpa_backend",)  # which attention kernel computes the same function
 DATA_NOT_IN_RUN_HASH = ("cache_dir", "num_proc", "data_root")  # where data lives, not what it is (the fingerprint is)
-DATA_OMITTED_AT_DEFAULT = {"genetic_shift": 0.0}  # newer keys: hashed only when set, so older runs keep their identity
+# newer keys: hashed only when set, so older runs keep their identity
+DATA_OMITTED_AT_DEFAULT = {"genetic_shift": 0.0, "synthetic_languages": None}
 
 
 def run_languages(ser_args: SERArguments) -> list[str]:

@@ -1,6 +1,6 @@
 """``hf-ser transfer-sensitivity``: is genetic distance flagged at a strong planted shift, and nothing at shift 0?
 
-Two measurements, written to ``transfer_sensitivity.{json,md}`` in ``--output_dir``:
+Two measurements, written to ``transfer_sensitivity.{json,md,png}`` in ``--output_dir``:
 
 - **Simulated** (always; seconds to a minute): the share of simulated transfer grids (:mod:`.simulate`: the paper's
   real distances, strong source/target effects, seed noise, a corpus effect correlated with language and a noisy
@@ -29,6 +29,7 @@ from pathlib import Path
 from hf_ser.console import ArgumentParser, command, setup_logging
 from hf_ser.errors import EXIT_OK, UserError
 from hf_ser.experiments.recipe import __main__ as recipe
+from hf_ser.figures import new_figure, save_figure
 from hf_ser.safe_io import atomic_write_json, atomic_write_text, display_path
 from hf_ser.study.transfer.grid import fit_grid
 from hf_ser.study.transfer.model import fit_transfer
@@ -105,6 +106,53 @@ def to_markdown(points: list[dict], sim: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot(points: list[dict], sim: list[dict], path: str | Path) -> Path:
+    """Left: simulated share of grids flagging genetic distance against the planted effect (5% and 80% marked).
+    Right (with trained grids): genetic distance's p and Holm p per genetic_shift, log scale, the 5% level marked,
+    each point labelled with what Holm flagged."""
+    fig = new_figure(9.6 if points else 5.0, 3.6)
+    axes = fig.subplots(1, 2 if points else 1, squeeze=False)[0]
+    ax = axes[0]
+    ax.errorbar(
+        [r["effect"] for r in sim],
+        [100 * (r["any_rate"] if r["effect"] == 0 else r["planted_rate"]) for r in sim],
+        yerr=[196 * r["se"] for r in sim],
+        marker="o",
+        capsize=4,
+    )
+    ax.axhline(5.0, color="grey", linewidth=1, linestyle=":")
+    ax.axhline(80.0, color="grey", linewidth=1, linestyle="--")
+    ax.set_ylim(0, 102)
+    ax.set_xlabel("planted genetic effect (UAR points per SD, simulated)")
+    ax.set_ylabel("grids flagging it, Holm 5% (%)")
+    ax.set_title(f"Simulated grids ({sim[0]['n_grids']} per effect; at 0: any distance)", fontsize=9)
+    if points:
+        ax = axes[1]
+        pts = [p for p in points if p["genetic"]]
+        xs = [p["shift"] for p in pts]
+        ax.plot(xs, [max(p["genetic"]["p"], 1e-4) for p in pts], marker="o", label="genetic p")
+        ax.plot(xs, [max(p["genetic"]["p_holm"] or 1.0, 1e-4) for p in pts], marker="s", label="genetic Holm p")
+        for x, p in zip(xs, pts):
+            text = ", ".join(p["flagged"]) or "none flagged"
+            ax.annotate(
+                text,
+                (x, max(p["genetic"]["p"], 1e-4)),
+                textcoords="offset points",
+                xytext=(0, 8),
+                ha="center",
+                fontsize=8,
+            )
+        ax.axhline(0.05, color="grey", linewidth=1, linestyle=":")
+        ax.set_yscale("log")
+        ax.set_ylim(top=3.0)
+        ax.margins(x=0.15)
+        ax.set_xlabel("genetic_shift (trained demo grids, LTAS control)")
+        ax.set_ylabel("p-value")
+        ax.legend(fontsize=8)
+        ax.set_title("Trained grids: genetic distance's p per shift", fontsize=9)
+    return save_figure(fig, path, dpi=150)
+
+
 def build_parser() -> ArgumentParser:
     """The command's arguments (extra recipe options after ``--``)."""
     parser = ArgumentParser(
@@ -151,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     markdown = to_markdown(points, sim)
     atomic_write_json(args.output_dir / "transfer_sensitivity.json", {"simulated": sim, "trained": points})
     atomic_write_text(args.output_dir / "transfer_sensitivity.md", markdown)
+    plot(points, sim, args.output_dir / "transfer_sensitivity.png")
     print(markdown + f"\nwritten to {display_path(args.output_dir)}")
     return EXIT_OK
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from hf_ser.errors import UserError
-from hf_ser.labels import LANGUAGES
+from hf_ser.labels import LANGUAGES, Language
 from hf_ser.safe_io import atomic_write_json, storage_error
 
 URIEL_DISTANCES: tuple[str, ...] = ("genetic", "geographic", "syntactic", "phonological", "inventory", "featural")
@@ -53,6 +53,7 @@ MISSING_RULE = (
 )
 INSTALL_HINT = "pip install 'hf_ser[transfer]' (urielplus>=1.3.2)"
 PAPER_SNAPSHOT = Path(__file__).with_name("paper_distances.json")
+STUDY_SNAPSHOT = Path(__file__).with_name("study_distances.json")  # the table's 17 languages (the transfer demo's)
 
 
 @dataclass(frozen=True)
@@ -180,12 +181,21 @@ def _label_and_code(language: str) -> tuple[str, str, str | None]:
     text = str(language).strip()
     if text.upper() in LANGUAGES:
         lang = LANGUAGES[text.upper()]
-        return lang.code, lang.iso639_3, lang.group
+        return lang.code, lang.iso639_3, _paper_side(lang)
     code = resolve_language(text)
     for lang in LANGUAGES.values():
         if lang.iso639_3 == code:
-            return lang.code, code, lang.group
+            return lang.code, code, _paper_side(lang)
     return code, code, None
+
+
+def _paper_side(lang: Language) -> str:
+    """A table language's side of the paper's binary lineage: its group, and for a language outside the paper's
+    split (EmoBox's German, Greek, ...) the side it falls on by family: a Romance language is Neo-Latin, any other
+    is among the others (German and Turkish are not one lineage because neither is in the paper)."""
+    if lang.group:
+        return lang.group
+    return "neo_latin" if lang.family == "Romance" else "others"
 
 
 def _pair_key(a: str, b: str) -> str:
@@ -347,6 +357,13 @@ def paper_distances() -> DistanceSet:
     the lineage groups; a test checks it against live URIEL+), for the simulator and the tests: loading URIEL+
     and computing the genetic distance would cost 10-25 s each time."""
     return distance_set_from_json(json.loads(PAPER_SNAPSHOT.read_text(encoding="utf-8")))
+
+
+def study_distances() -> DistanceSet:
+    """The distances of the table's seventeen languages (the paper's ten and EmoBox's seven) as shipped with the
+    package (URIEL+ 1.3.2; a test checks it against live URIEL+): the synthetic corpus plants its genetic effect
+    along them, and the transfer demo's grid is fitted on them, with no URIEL+ call."""
+    return distance_set_from_json(json.loads(STUDY_SNAPSHOT.read_text(encoding="utf-8")))
 
 
 def paper_languages() -> tuple[str, ...]:

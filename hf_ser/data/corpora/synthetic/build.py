@@ -58,7 +58,7 @@ from tqdm.auto import tqdm
 
 from hf_ser.data.corpora.synthetic.espeak import ESpeakError, get_engine
 from hf_ser.data.corpora.synthetic.genetic import genetic_profile
-from hf_ser.data.corpora.synthetic.languages import ESPEAK_VOICES, SENTENCES, VARIANTS
+from hf_ser.data.corpora.synthetic.languages import DEFAULT_LANGUAGES, ESPEAK_VOICES, SENTENCES, VARIANTS
 from hf_ser.data.corpora.synthetic.profiles import emotion_profile
 from hf_ser.data.corpora.synthetic.render import Utterance, render_utterance
 from hf_ser.errors import UserError
@@ -95,8 +95,9 @@ def plan_utterances(languages: list[str], per_cell: int, speakers_per_language: 
 
 
 def _check_languages(languages: list[str] | tuple[str, ...] | None) -> list[str]:
-    """The checked language codes of a build (default: every language with a voice); errors name the fix."""
-    codes = check_languages(list(languages) if languages is not None else list(ESPEAK_VOICES))
+    """The checked language codes of a build (default: the paper's ten, :data:`DEFAULT_LANGUAGES`); errors name
+    the fix."""
+    codes = check_languages(list(languages) if languages is not None else list(DEFAULT_LANGUAGES))
     for code in codes:
         if code not in ESPEAK_VOICES or code not in SENTENCES:
             raise ValueError(
@@ -228,6 +229,12 @@ def build_synthetic_corpus(
     if genetic_shift < 0:
         raise UserError(f"genetic_shift must be >= 0, got {genetic_shift}")
     codes = _check_languages(languages)
+    outside = [c for c in codes if not LANGUAGES[c].group]
+    if lineage_shift > 0 and outside:
+        raise UserError(
+            f"lineage_shift plants the paper's Neo-Latin/others effect; {', '.join(outside)} "
+            "is outside that split: leave it out of the languages or use genetic_shift"
+        )
     engine = get_engine()
     params = corpus_params(codes, per_cell, seed, lineage_shift, speakers_per_language, engine.version, genetic_shift)
     blob = json.dumps(params, sort_keys=True, ensure_ascii=False)

@@ -14,7 +14,19 @@ ESPEAK_VOICES: dict[str, str] = {
     "CHI": "cmn",
     "ENG": "en",
     "RUS": "ru",
+    # EmoBox's languages beyond the paper's ten: built only when asked for (``--synthetic_languages``), so the
+    # default corpus stays the paper's ten and every earlier build keeps its folder and its numbers
+    "DEU": "de",
+    "ELL": "el",
+    "AMH": "am",
+    "FAS": "fa",
+    "POL": "pl",
+    "TUR": "tr",
+    "URD": "ur",
 }
+
+# What a build without a language list speaks: the paper's ten.
+DEFAULT_LANGUAGES: tuple[str, ...] = ("FRE", "ITA", "POR", "ROM", "SPA", "ARA", "BEN", "CHI", "ENG", "RUS")
 
 # Voice variants used as speakers, male and female alternating.
 VARIANTS: tuple[str, ...] = ("m1", "f2", "m3", "f4", "m5", "f1", "m7", "f3", "m2", "f5", "m4", "m6")
@@ -120,5 +132,75 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Мой брат купил новый синий велосипед.",
         "Письмо пришло во вторник.",
         "В классе двенадцать стульев.",
+    ),
+    "DEU": (
+        "Der Zug fährt morgen früh um acht Uhr ab.",
+        "Der Besprechungsraum ist im zweiten Stock.",
+        "Sie hat die Schlüssel auf den Küchentisch gelegt.",
+        "Wir lesen den Bericht heute Nachmittag.",
+        "Das Geschäft schließt um sieben Uhr abends.",
+        "Mein Bruder hat ein neues blaues Fahrrad gekauft.",
+        "Der Brief ist am Dienstag angekommen.",
+        "Im Klassenzimmer stehen zwölf Stühle.",
+    ),
+    "ELL": (
+        "Το τρένο φεύγει αύριο το πρωί στις οκτώ.",
+        "Η αίθουσα συσκέψεων είναι στον δεύτερο όροφο.",
+        "Έβαλε τα κλειδιά στο τραπέζι της κουζίνας.",
+        "Θα διαβάσουμε την αναφορά σήμερα το απόγευμα.",
+        "Το κατάστημα κλείνει στις επτά το βράδυ.",
+        "Ο αδελφός μου αγόρασε ένα καινούργιο μπλε ποδήλατο.",
+        "Το γράμμα έφτασε την Τρίτη.",
+        "Υπάρχουν δώδεκα καρέκλες στην τάξη.",
+    ),
+    "AMH": (
+        "ባቡሩ ነገ ጠዋት በሁለት ሰዓት ይነሳል።",
+        "የስብሰባ አዳራሹ በሁለተኛው ፎቅ ላይ ነው።",
+        "ቁልፎቹን በወጥ ቤቱ ጠረጴዛ ላይ አስቀመጠች።",
+        "ሪፖርቱን ዛሬ ከሰዓት በኋላ እናነባለን።",
+        "ሱቁ ማታ በአንድ ሰዓት ይዘጋል።",
+        "ወንድሜ አዲስ ሰማያዊ ብስክሌት ገዛ።",
+        "ደብዳቤው ማክሰኞ ደረሰ።",
+        "በክፍሉ ውስጥ አሥራ ሁለት ወንበሮች አሉ።",
+    ),
+    "FAS": (
+        "قطار فردا صبح ساعت هشت حرکت می‌کند.",
+        "اتاق جلسه در طبقه دوم است.",
+        "او کلیدها را روی میز آشپزخانه گذاشت.",
+        "ما امروز بعدازظهر گزارش را می‌خوانیم.",
+        "مغازه ساعت هفت عصر بسته می‌شود.",
+        "برادرم یک دوچرخه آبی نو خرید.",
+        "نامه روز سه‌شنبه رسید.",
+        "در کلاس دوازده صندلی هست.",
+    ),
+    "POL": (
+        "Pociąg odjeżdża jutro rano o ósmej.",
+        "Sala konferencyjna jest na drugim piętrze.",
+        "Położyła klucze na stole w kuchni.",
+        "Przeczytamy raport dziś po południu.",
+        "Sklep zamykają o siódmej wieczorem.",
+        "Mój brat kupił nowy niebieski rower.",
+        "List przyszedł we wtorek.",
+        "W klasie jest dwanaście krzeseł.",
+    ),
+    "TUR": (
+        "Tren yarın sabah saat sekizde kalkıyor.",
+        "Toplantı odası ikinci katta.",
+        "Anahtarları mutfak masasının üstüne koydu.",
+        "Raporu bu öğleden sonra okuyacağız.",
+        "Dükkan akşam saat yedide kapanıyor.",
+        "Kardeşim yeni mavi bir bisiklet aldı.",
+        "Mektup salı günü geldi.",
+        "Sınıfta on iki sandalye var.",
+    ),
+    "URD": (
+        "ٹرین کل صبح آٹھ بجے روانہ ہوگی۔",
+        "میٹنگ روم دوسری منزل پر ہے۔",
+        "اس نے چابیاں باورچی خانے کی میز پر رکھ دیں۔",
+        "ہم آج سہ پہر رپورٹ پڑھیں گے۔",
+        "دکان شام سات بجے بند ہوتی ہے۔",
+        "میرے بھائی نے ایک نئی نیلی سائیکل خریدی۔",
+        "خط منگل کو پہنچا۔",
+        "کلاس روم میں بارہ کرسیاں ہیں۔",
     ),
 }

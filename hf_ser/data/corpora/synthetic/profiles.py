@@ -39,7 +39,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from hf_ser.data.corpora.synthetic.languages import ESPEAK_VOICES
+from hf_ser.data.corpora.synthetic.languages import DEFAULT_LANGUAGES
 from hf_ser.labels import EMOTIONS, LANGUAGES
 
 BASE_RATE_WPM = 165.0
@@ -126,7 +126,7 @@ def emotion_profile(emotion: str, group: str, lineage_shift: float = 0.0) -> Pro
 
 def describe_profiles(lineage_shift: float = 0.0, groups: list[str] | None = None) -> str:
     """A text table of the profile of every emotion in every group."""
-    groups = groups or sorted({LANGUAGES[c].group for c in ESPEAK_VOICES if c in LANGUAGES})
+    groups = groups or sorted({LANGUAGES[c].group for c in DEFAULT_LANGUAGES if c in LANGUAGES})
     names = [f.name for f in fields(Profile)]
     lines = [f"{'group':<12}{'emotion':<11}" + "".join(f"{n:>12}" for n in names)]
     for g in groups:
