@@ -1,9 +1,12 @@
-"""EMNS, the Emotive Narrative Storytelling corpus (English, one speaker): a metadata CSV with the columns id,
-utterance, description, emotion, date_created, status, gender, age, level, audio_recording, user_id (as the Hub
-copy's schema shows), and the recordings as ``.webm`` (Opus, 48 kHz; EmoBox's corpus.cfg says so). soundfile
-cannot decode WebM: convert each recording beside itself, keeping its name (``ffmpeg -i x.webm -ac 1 x.wav``).
-Rows are matched by the file stem of ``audio_recording``. Emotions: angry, disgust, excited, happy, neutral,
-sad, sarcastic, surprise. Speaker = ``user_id`` (one speaker)."""
+"""EMNS, the Emotive Narrative Storytelling corpus (English, one speaker; OpenSLR 136): ``metadata.csv`` and the
+recordings as ``.webm`` (Opus, 48 kHz), named ``recorded_audio_RF6OuQ4.webm`` as EmoBox's
+``data/emns/emns.jsonl`` lists them (in its ``cleaned_webm/`` folder; OpenSLR also ships ``raw_webm``). The
+OpenSLR ``metadata.csv`` is ``|``-separated, with the columns id, utterance, description, emotion, date_created,
+status, gender, age, level, audio_recording (``wavs/recorded_audio_RF6OuQ4.webm``) and user_id; a comma-separated
+copy (the Hub's) reads the same. soundfile cannot decode WebM: convert each recording beside itself, keeping its
+name (``ffmpeg -i x.webm -ac 1 x.wav``). Rows are matched by the file stem of ``audio_recording``, whatever its
+folder. Emotions (EmoBox's spelling, capitalised in the CSV): Angry, Disgust, Excited, Happy, Neutral, Sad,
+Sarcastic, Surprise. Speaker = ``user_id`` (one speaker)."""
 
 from __future__ import annotations
 

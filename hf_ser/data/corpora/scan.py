@@ -187,12 +187,12 @@ def find_named_dirs(root: Path, pattern: str) -> list[Path]:
 def read_metadata_csv(path: Path, required: Iterable[str]) -> pd.DataFrame:
     """A corpus's metadata CSV as strings, with lower-cased, stripped column names.
 
-    Comma first (the distributed files are comma separated); if that lacks a `required`
-    column the delimiter is sniffed. Raises ValueError naming the file and its columns.
+    Comma first (most distributed files are comma separated), then ``|`` (EMNS's ``metadata.csv``); if neither
+    gives every `required` column the delimiter is sniffed. Raises CorpusError naming the file and its columns.
     """
     required = [c.lower() for c in required]
     df = None
-    for sep in (",", None):
+    for sep in (",", "|", None):
         df = pd.read_csv(
             path,
             dtype=str,
