@@ -1,6 +1,8 @@
 """AESDD, the Acted Emotional Speech Dynamic Database (Greek): ``<emotion>/a01 (1).wav``, emotion folders
-anger, disgust, fear, happiness, sadness; the file name is the emotion letter (a d f h s), the utterance
-number, and the actor's number in parentheses, which is the speaker. No neutral class."""
+anger, disgust, fear, happiness, sadness, as EmoBox's ``data/aesdd/aesdd.jsonl`` lists them. The file name is the
+emotion letter (a d f h s), the utterance number (01-20) and the actor's number in parentheses (1-6), which is the
+speaker. The real names include retakes with a letter after the parenthesis (``a06 (5)b.wav``,
+``s01 (5)a.wav``) and a zero-padded actor (``f10 (01).wav``, ``d03 (01).wav``: actor 1). No neutral class."""
 
 from __future__ import annotations
 
@@ -23,9 +25,9 @@ EXPECTED = "eNN (A).wav, e.g. anger/a01 (1).wav"
 
 
 def parse(path: Path) -> tuple[str, str] | None:
-    """(emotion letter, actor) from an AESDD file name, or None."""
+    """(emotion letter, actor number without zero padding: ``(01)`` is actor 1) of an AESDD file name, or None."""
     m = STEM.match(path.stem.strip())
-    return (m["emotion"], m["actor"]) if m else None
+    return (m["emotion"], str(int(m["actor"]))) if m else None
 
 
 def scan_aesdd(root: Path) -> Scan:
