@@ -1,7 +1,10 @@
-"""MSP-Podcast (English podcast speech, UT Dallas, academic licence): ``Audios/MSP-PODCAST_0001_0008.wav`` and
-``Labels/labels_consensus.csv`` with columns FileName, EmoClass, EmoAct, EmoVal, EmoDom, SpkrID, Gender,
-Split_Set. EmoClass codes: A anger, S sadness, H happiness, U surprise, F fear, D disgust, C contempt,
-N neutral, O other, X no agreement. Speaker = SpkrID (``Unknown`` for many files: kept as 'unknown')."""
+"""MSP-Podcast (English podcast speech, UT Dallas, academic licence): ``Audios/MSP-PODCAST_0001_0008.wav`` (EmoBox's
+fold files list the same names, ``data/msppodcast/fold_1/msppodcast_test_fold_1.jsonl``, under its own ``Audio/``
+download folder) and ``Labels/labels_consensus.csv``, which some releases spell ``labels_concensus.csv``: a header
+row, then FileName (with ``.wav``), EmoClass, EmoAct, EmoVal, EmoDom, SpkrID, Gender, Split_Set. EmoClass codes:
+A anger, S sadness, H happiness, U surprise, F fear, D disgust, C contempt, N neutral, O other, X no agreement.
+Speaker = SpkrID (``Unknown`` for many files: kept as 'unknown'). Releases that ship only
+``labels_consensus.json`` need that CSV (or a manifest)."""
 
 from __future__ import annotations
 
@@ -36,16 +39,18 @@ LABELS: dict[str, NativeLabel] = {
 }
 LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 COLUMNS = ("filename", "emoclass", "spkrid")
+LABEL_FILES = ("labels_consensus.csv", "labels_concensus.csv")  # the second spelling is a real release's
 
 
 def find_labels_csv(root: Path) -> Path:
-    """``Labels/labels_consensus.csv`` below `root` (CorpusNotFound naming it when absent)."""
+    """``Labels/labels_consensus.csv`` (or ``labels_concensus.csv``) below `root` (CorpusNotFound when absent)."""
     found, _ = walk_files(root, (".csv",))
-    found = [p for p in found if p.name.lower() == "labels_consensus.csv"]
+    found = [p for p in found if p.name.lower() in LABEL_FILES]
     if not found:
         raise CorpusNotFound(
-            f"msp_podcast: Labels/labels_consensus.csv not found under {display_path(root)}; the labels are only "
-            "in that file: extract the release's Labels/ folder beside Audios/"
+            f"msp_podcast: Labels/labels_consensus.csv (or labels_concensus.csv) not found under "
+            f"{display_path(root)}; the labels are only in that file: extract the release's Labels/ folder beside "
+            "Audios/"
         )
     return found[0]
 
