@@ -2,8 +2,9 @@
 the paper's thirteen. :mod:`hf_ser.labels` registers the paper's corpora first, then :data:`EMOBOX_CORPORA`, in
 ``CORPORA``; this module holds the record type and the EmoBox table so that neither module passes 600 lines.
 
-Corpora of a paper language (English, Mandarin) are ``by_language=False``: a recipe that names the language
-keeps loading the paper's corpus for it (CREMA-D, MCAESD) and reaches these only through ``--corpora``.
+Corpora of a paper language (English, Mandarin, Italian) are ``by_language=False``: a recipe that names the
+language keeps loading the paper's corpus for it (CREMA-D, MCAESD, Emozionalmente) and reaches these only through
+``--corpora``.
 """
 
 from __future__ import annotations
@@ -265,5 +266,16 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "I. Steiner, M. Schröder, A. Klepp. The PAVOQUE corpus as a resource for analysis and synthesis of "
         "expressive speech. Phonetik & Phonologie 9, 2013.",
         note="long recordings with separate segmentation: " + MANIFEST_NOTE,
+    ),
+    _emobox(
+        "emovo",
+        "EMOVO: Italian emotional speech corpus",
+        "ITA",
+        "unverified (research use)",
+        "http://voice.fub.it/activities/corpora/emovo/index.html",
+        "G. Costantini, I. Iaderola, A. Paoloni, M. Todisco. EMOVO corpus: an Italian emotional speech database. "
+        "LREC 2014.",
+        by_language=False,
+        note="Italian, a paper language: reached with --corpora emovo (--languages ITA still means Emozionalmente)",
     ),
 )

@@ -22,6 +22,7 @@ from hf_ser.data.corpora.emofilm import LOADER as EMOFILM
 from hf_ser.data.corpora.emoprosody import LOADER as EMOPROSODY
 from hf_ser.data.corpora.emouerj import LOADER as EMOUERJ
 from hf_ser.data.corpora.emovdb import LOADER as EMOVDB
+from hf_ser.data.corpora.emovo import LOADER as EMOVO
 from hf_ser.data.corpora.emozionalmente import LOADER as EMOZIONALMENTE
 from hf_ser.data.corpora.enterface import LOADER as ENTERFACE
 from hf_ser.data.corpora.esd import LOADER as ESD
@@ -48,7 +49,7 @@ PAPER_LOADERS = (OREAU, CAFE, EMOZIONALMENTE, EMOUERJ, EMOPROSODY, MESD, EMOFILM
 # manifest (docs/manifests.md says why).
 EMOBOX_LOADERS = (
     IEMOCAP, RAVDESS, EMODB, TESS, SAVEE, ESD, CASIA, SHEMO, AESDD, POLISH, URDU, JL_CORPUS, EMOVDB, ENTERFACE, MEAD,
-    MSP_PODCAST, MELD, EMNS, ASVP_ESD, ASED, TUREVDB,
+    MSP_PODCAST, MELD, EMNS, ASVP_ESD, ASED, TUREVDB, EMOVO,
 )  # fmt: skip
 LOADERS: dict[str, Loader] = {loader.name: loader for loader in (*PAPER_LOADERS, *EMOBOX_LOADERS)}
 
