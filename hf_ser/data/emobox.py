@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 TABLE_ROW_SEP = "::"
 
 # EmoBox dataset folder (data/<folder>/ of github.com/emo-box/EmoBox) -> hf_ser corpus name, for the corpora both
-# use. Folder names as EmoBox's repository spells them (asvpesd, jlcorpus, msppodcast); EMOVO has no hf_ser corpus.
+# use: all 32. Folder names as EmoBox's repository spells them (asvpesd, jlcorpus, msppodcast).
 EMOBOX_CORPORA: dict[str, str] = {
     "aesdd": "aesdd",
     "ased": "ased",
@@ -51,6 +51,7 @@ EMOBOX_CORPORA: dict[str, str] = {
     "emns": "emns",
     "emodb": "emodb",
     "emovdb": "emovdb",
+    "emovo": "emovo",
     "emozionalmente": "emozionalmente",
     "enterface": "enterface",
     "esd": "esd",
@@ -74,6 +75,8 @@ EMOBOX_CORPORA: dict[str, str] = {
     "turevdb": "turevdb",
     "urdu": "urdu",
 }
+# EmoBox names a dataset's label map label_map.json, EMOVO's label_dict.json (same content: native label -> class).
+LABEL_MAP_FILES = ("label_map.json", "label_dict.json")
 # EmoBox's label_map values -> the six classes; anything else (Surprise, Enthusiastic, ...) is dropped.
 EMOBOX_LABELS: dict[str, str] = {
     "angry": "anger",
@@ -127,11 +130,19 @@ def _tail_score(a: list[str], b: list[str]) -> int:
 # ----------------------------------------------------------------------------- reading EmoBox files
 
 
+def label_map_file(folder: Path) -> Path:
+    """A dataset folder's ``label_map.json``, or its ``label_dict.json`` (EMOVO's) when only that exists."""
+    for name in LABEL_MAP_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return folder / LABEL_MAP_FILES[0]
+
+
 def dataset_dir(emobox_dir: str | Path, dataset: str) -> Path | None:
     """EmoBox's folder of one dataset under the folder the user gave (its repo root, its ``data/`` or the dataset)."""
     root = Path(emobox_dir)
     for cand in (root / "data" / dataset, root / dataset, root):
-        if (cand / "label_map.json").is_file() and any(cand.glob("fold_*")):
+        if label_map_file(cand).is_file() and any(cand.glob("fold_*")):
             if cand == root and root.name != dataset:
                 continue
             return cand
@@ -194,10 +205,11 @@ def read_fold(folder: Path, dataset: str, fold: int) -> tuple[list[dict], list[d
             f"EmoBox {dataset}: no fold {fold} ({display_path(missing[0])} missing); its folds: "
             f"{', '.join(map(str, have)) or 'none'}"
         )
+    map_file = label_map_file(folder)
     try:
-        raw = json.loads((folder / "label_map.json").read_text(encoding="utf-8"))
+        raw = json.loads(map_file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
-        raise UserError(f"EmoBox {dataset}: cannot read {display_path(folder / 'label_map.json')} ({e})") from None
+        raise UserError(f"EmoBox {dataset}: cannot read {display_path(map_file)} ({e})") from None
     label_map = {str(k): EMOBOX_LABELS.get(str(v).strip().lower()) for k, v in raw.items()}
     return read_jsonl(paths[0]), read_jsonl(paths[1]), label_map
 
