@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hf_ser.data.emobox import ascii_key, emobox_split, fold_key
+from hf_ser.data.emobox import ascii_key, corpus_folds, emobox_split, fold_key, read_fold
 from hf_ser.errors import UserError
 from hf_ser.labels import EMOTION2ID, EMOTIONS
 
@@ -220,3 +220,19 @@ def test_a_label_set_lays_every_fold_row_and_checks_labels_by_canonical_name(cor
     assert other["cafe"]["test"]["label_disagreements"] == 0
     extra = other["resd"]["test"]["rows"] - paper["resd"]["test"]["six_class_rows"]
     assert extra > 0 and other["resd"]["test"]["unmatched"] == paper["resd"]["test"]["unmatched"] + extra
+
+
+def test_emovo_label_dict_is_read_where_there_is_no_label_map(tmp_path):
+    """EmoBox's data/emovo ships label_dict.json (codes -> classes) instead of label_map.json."""
+    d = tmp_path / "data" / "emovo"
+    (d / "fold_1").mkdir(parents=True)
+    (d / "label_dict.json").write_text(json.dumps({"gio": "Happy", "rab": "Angry", "sor": "Surprise"}))
+    for part, wav, emo in (
+        ("train", "downloads/emovo/f2/gio-f2-b2.wav", "gio"),
+        ("test", "downloads/emovo/m3/rab-m3-l2.wav", "rab"),
+    ):
+        (d / "fold_1" / f"emovo_{part}_fold_1.jsonl").write_text(_row("emovo", Path(wav).stem, wav, emo) + "\n")
+    assert corpus_folds(tmp_path, "emovo") == ("emovo", [1])
+    train, test, label_map = read_fold(d, "emovo", 1)
+    assert [r["emo"] for r in train + test] == ["gio", "rab"]
+    assert label_map == {"gio": "happiness", "rab": "anger", "sor": None}

@@ -1,6 +1,7 @@
-"""EmoBox's corpora beyond the paper's: each loader reads a fixture tree laid out like the distributed corpus
-(tests/emobox_fixtures.py); native label counts, speakers and languages equal what the fixture planted, and every
-file that does not belong is skipped with a reason."""
+"""EmoBox's corpora beyond the paper's: each loader reads a fixture tree laid out like the distributed corpus, with
+real file names taken from EmoBox's data/<corpus>/ files (tests/emobox_fixtures.py, tests/emobox_fixtures_av.py);
+native label counts, speakers and languages equal what the fixture planted, and every file that does not belong is
+skipped with a reason."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import emobox_fixtures as E  # noqa: E402
+import emobox_fixtures_av as AV  # noqa: E402
 
 from hf_ser.data.corpora import CorpusNotFound, load_corpus, scan_corpus  # noqa: E402
 from hf_ser.data.corpora.__main__ import list_corpora  # noqa: E402
@@ -21,14 +23,16 @@ from hf_ser.data.corpora.prepare import map_labels  # noqa: E402
 from hf_ser.data.corpora.registry import LOADERS  # noqa: E402
 from hf_ser.labels import CORPORA, EMOTIONS, LANGUAGES  # noqa: E402
 
+BUILDERS = {**E.BUILDERS, **AV.BUILDERS}
+
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory) -> tuple[Path, dict[str, E.Planted]]:
     root = tmp_path_factory.mktemp("emobox")
-    return root, {name: build(root) for name, build in E.BUILDERS.items()}
+    return root, {name: build(root) for name, build in BUILDERS.items()}
 
 
-@pytest.mark.parametrize("name", sorted(E.BUILDERS))
+@pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_loader_reads_its_fixture_tree(planted, name):
     data_root, trees = planted
     want = trees[name]
@@ -79,12 +83,12 @@ def test_esd_parts(planted):
 
 
 def test_video_and_m4a_only_trees_say_how_to_extract_audio(tmp_path):
-    (tmp_path / "enterface" / "subject 1").mkdir(parents=True)
-    (tmp_path / "enterface" / "subject 1" / "s1_an_1.avi").write_bytes(b"RIFF")
+    (tmp_path / "enterface" / "subject 19").mkdir(parents=True)
+    (tmp_path / "enterface" / "subject 19" / "s19_an_4.avi").write_bytes(b"RIFF")
     with pytest.raises(CorpusNotFound, match="ffmpeg"):
         scan_corpus("enterface", tmp_path)
-    (tmp_path / "mead" / "M003" / "audio").mkdir(parents=True)
-    (tmp_path / "mead" / "M003" / "audio" / "001.m4a").write_bytes(b"\x00")
+    (tmp_path / "mead" / "M040" / "audio").mkdir(parents=True)
+    (tmp_path / "mead" / "M040" / "audio" / "018.m4a").write_bytes(b"\x00")
     with pytest.raises(CorpusNotFound, match="ffmpeg"):
         scan_corpus("mead", tmp_path)
     (tmp_path / "meld" / "train_splits").mkdir(parents=True)
@@ -92,9 +96,11 @@ def test_video_and_m4a_only_trees_say_how_to_extract_audio(tmp_path):
     (tmp_path / "meld" / "train_sent_emo.csv").write_text("Speaker,Emotion,Dialogue_ID,Utterance_ID\nJoey,joy,0,0\n")
     with pytest.raises(CorpusNotFound, match="ffmpeg"):
         scan_corpus("meld", tmp_path)
-    (tmp_path / "emns" / "raw_webm").mkdir(parents=True)
-    (tmp_path / "emns" / "raw_webm" / "1000.webm").write_bytes(b"\x1a")
-    (tmp_path / "emns" / "metadata.csv").write_text("id,emotion,audio_recording\n0,Sad,raw_webm/1000.webm\n")
+    (tmp_path / "emns" / "cleaned_webm").mkdir(parents=True)
+    (tmp_path / "emns" / "cleaned_webm" / "recorded_audio_DTKHnUN.webm").write_bytes(b"\x1a")
+    (tmp_path / "emns" / "metadata.csv").write_text(
+        "id|emotion|audio_recording|user_id\n0|Sad|wavs/recorded_audio_DTKHnUN.webm|1\n"
+    )
     with pytest.raises(CorpusNotFound, match="ffmpeg"):
         scan_corpus("emns", tmp_path)
     (tmp_path / "msp_podcast" / "Audios").mkdir(parents=True)
@@ -103,6 +109,49 @@ def test_video_and_m4a_only_trees_say_how_to_extract_audio(tmp_path):
     (tmp_path / "iemocap").mkdir()
     with pytest.raises(CorpusNotFound, match="EmoEvaluation"):
         scan_corpus("iemocap", tmp_path)
+
+
+def test_enterface_irregular_names_and_subject_folders(planted):
+    data_root, _ = planted
+    scan = scan_corpus("enterface", data_root)
+    by_name = {Path(it.path).name: it for it in scan.items}
+    assert by_name["s12_fe_2.wav"].speaker == "s11"  # the folder subject 11 holds files named s12_*
+    assert by_name["s6_ha.wav"].label == "ha" and by_name["s6_ha.wav"].speaker == "s6"  # a whole take
+    assert by_name["s_3_su_4.wav"].speaker == by_name["s3_an_1.wav"].speaker == "s3"
+    assert by_name["s16_su_3avi.wav"].label == "su"
+    assert {it.speaker for it in scan.items} == {"s3", "s6", "s11", "s16", "s19"}
+
+
+def test_emovdb_file_words_map_to_the_folder_emotion(planted):
+    data_root, _ = planted
+    labels = {Path(it.path).name: it.label for it in scan_corpus("emovdb", data_root).items}
+    assert labels["anger_1-28_0022.wav"] == "angry" and labels["disgust_1-28_0003.wav"] == "disgusted"
+    assert labels["sleepiness_1-28_0019.wav"] == "sleepy" and labels["amused_141_168_0145.wav"] == "amused"
+
+
+def test_aesdd_zero_padded_actor_is_one_speaker(planted):
+    data_root, _ = planted
+    speakers = {Path(it.path).name: it.speaker for it in scan_corpus("aesdd", data_root).items}
+    assert speakers["f10 (01).wav"] == speakers["a01 (1).wav"] == "1"
+
+
+def test_msp_podcast_reads_the_concensus_spelling(tmp_path):
+    root = tmp_path / "msp_podcast"
+    for name, _, _ in AV.MSP_ROWS:
+        E.wav(root / "Audios" / name)
+    AV.write_msp_labels(root / "Labels" / "labels_concensus.csv", AV.MSP_ROWS)
+    scan = scan_corpus("msp_podcast", tmp_path)
+    assert Counter(it.label for it in scan.items) == Counter(emo for _, emo, _ in AV.MSP_ROWS) and not scan.skipped
+
+
+def test_emns_reads_a_comma_separated_copy_too(tmp_path):
+    root = tmp_path / "emns"
+    E.wav(root / "cleaned_webm" / "recorded_audio_RF6OuQ4.wav", 48000)
+    (root / "metadata.csv").write_text(
+        'id,utterance,emotion,audio_recording,user_id\n0,"Oh, no.",Disgust,wavs/recorded_audio_RF6OuQ4.webm,1\n'
+    )
+    scan = scan_corpus("emns", tmp_path)
+    assert [(it.label, it.speaker) for it in scan.items] == [("disgust", "1")]
 
 
 def test_corpora_list_shows_30_corpora_and_17_languages(tmp_path):
@@ -119,6 +168,6 @@ def test_corpora_list_shows_30_corpora_and_17_languages(tmp_path):
 
 
 def test_paper_six_classes_are_the_first_canonical_names():
-    for name in E.BUILDERS:
+    for name in BUILDERS:
         mapped = {v for v in LOADERS[name].label_map.values() if v is not None}
         assert mapped <= set(EMOTIONS), name
