@@ -1,8 +1,8 @@
-"""AESDD, the Acted Emotional Speech Dynamic Database (Greek): ``<emotion>/a01 (1).wav``, emotion folders
-anger, disgust, fear, happiness, sadness, as EmoBox's ``data/aesdd/aesdd.jsonl`` lists them. The file name is the
+"""AESDD, the Acted Emotional Speech Dynamic Database (Greek): ``<emotion>/a01 (1).wav``, emotion folders anger,
+disgust, fear, happiness, sadness, as EmoBox's ``data/aesdd/data.seg.audmap`` lists them. The file name is the
 emotion letter (a d f h s), the utterance number (01-20) and the actor's number in parentheses (1-6), which is the
-speaker. The real names include retakes with a letter after the parenthesis (``a06 (5)b.wav``,
-``s01 (5)a.wav``) and a zero-padded actor (``f10 (01).wav``, ``d03 (01).wav``: actor 1). No neutral class."""
+speaker. The real names include retakes with a letter after the parenthesis (``a06 (5)b.wav``, ``s01 (5)a.wav``) and
+a zero-padded actor (``f10 (01).wav``, ``d03 (01).wav``: actor 1). No neutral class."""
 
 from __future__ import annotations
 

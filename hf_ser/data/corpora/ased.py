@@ -1,7 +1,8 @@
-"""ASED, the Amharic Speech Emotion Dataset: ``01Neutral/n1-04-02-01-31.wav``, folders 01Neutral, 02Fearful,
-03Happy, 04Sad, 05Angry (as EmoBox's fold files list them). The file name starts with the emotion letter and
-number (n1 neutral, f2 fear, h3 happy, s4 sad, a5 angry; some sad files use a capital ``S``), then four
-two-digit fields, the last of which is the speaker (01-65)."""
+"""ASED, the Amharic Speech Emotion Dataset: ``05Angry/a5-02-01-01-33.wav``, folders 01Neutral, 02Fearful,
+03Happy, 04Sad, 05Angry (as EmoBox's ``data/ased/ased.jsonl`` lists them: ``02Fearful/f2-01-02-02-41.wav``,
+``04Sad/s4-06-02-02-41.wav``). The file name starts with the emotion letter and number (n1 neutral, f2 fear, h3
+happy, s4 sad, a5 angry; a capital letter is accepted too), then four two-digit fields, the last of which is the
+speaker (01-65)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""CASIA (Mandarin, the public 1200-utterance part of the CASIA Chinese emotional corpus): four speakers
-(liuchanhg, wangzhe, zhaoquanyin, ZhaoZuoxiang), ``<speaker>/<emotion>/201.wav``, emotion folders angry,
-fear, happy, neutral, sad, surprise. Label = the emotion folder, speaker = the folder above it (lower case)."""
+"""CASIA (Mandarin, the public 1200-utterance part of the CASIA Chinese emotional corpus): four speakers (liuchanhg,
+wangzhe, zhaoquanyin, ZhaoZuoxiang), ``<speaker>/<emotion>/201.wav``, emotion folders angry, fear, happy, neutral,
+sad, surprise, each holding 201.wav-250.wav (EmoBox's ``data/casia/data.seg.audmap``: ``wangzhe/neutral/239.wav``).
+Label = the emotion folder, speaker = the folder above it (lower case)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""EmoDB, the Berlin Database of Emotional Speech (German): ``wav/03a01Fa.wav``: speaker (03 08 09 10 11 12 13
-14 15 16), text (a01-a07, b01-b10), emotion letter, version (a, b, ...). Letters are German initials:
-W Ärger (anger), L Langeweile (boredom), E Ekel (disgust), A Angst (fear), F Freude (happiness), T Trauer
-(sadness), N neutral. The download's other folders (``lablaut/``, ``labsilb/``, ``silb/``) hold no audio."""
+"""EmoDB, the Berlin Database of Emotional Speech (German): ``wav/03a01Fa.wav``: speaker (03 08 09 10 11 12 13 14 15
+16), text (a01-a07, b01-b10), emotion letter, version (a-f: ``08a04Ff``, ``11b10Ae``; EmoBox's
+``data/emodb/data.seg.audmap`` lists them). Letters are German initials: W Ärger (anger), L Langeweile (boredom), E
+Ekel (disgust), A Angst (fear), F Freude (happiness), T Trauer (sadness), N neutral. The download's other folders
+(``lablaut/``, ``labsilb/``, ``silb/``) hold no audio."""
 
 from __future__ import annotations
 

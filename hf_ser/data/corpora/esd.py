@@ -1,9 +1,10 @@
-"""ESD, the Emotional Speech Dataset (Zhou et al. 2021): ten Mandarin speakers (0001-0010) and ten English
-speakers (0011-0020), one corpus with two languages. ``Emotion Speech Dataset/0001/Angry/0001_000351.wav``;
-the first release splits each emotion folder into ``train/``, ``evaluation/`` and ``test/``, which is read the
-same. Emotion folders: Angry, Happy, Neutral, Sad, Surprise (the label comes from the folder; the per-speaker
-``0001.txt`` transcripts are not needed). Speaker = the four-digit id; its language follows from it.
-``part`` picks 'all' (default), 'zh' (CHI) or 'en' (ENG)."""
+"""ESD, the Emotional Speech Dataset (Zhou et al. 2021): ten Mandarin speakers (0001-0010) and ten English speakers
+(0011-0020), one corpus with two languages. ``Emotion Speech Dataset/0001/Angry/0001_000351.wav``, as EmoBox's
+``data/esd/data.seg.audmap`` lists it (Neutral 0001_000001-000350, then Angry from 000351); the first release splits
+each emotion folder into ``train/``, ``evaluation/`` and ``test/``, which is read the same. Emotion folders: Angry,
+Happy, Neutral, Sad, Surprise (the label comes from the folder; the per-speaker ``0001.txt`` transcripts are not
+needed). Speaker = the four-digit id; its language follows from it. ``part`` picks 'all' (default), 'zh' (CHI) or
+'en' (ENG)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """IEMOCAP (English, USC SAIL): ``IEMOCAP_full_release/Session1-5/sentences/wav/<dialog>/<turn>.wav`` with the
 labels in ``Session*/dialog/EmoEvaluation/<dialog>.txt``, one summary line per turn:
 ``[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]`` (the evaluators' own lines
-below it are ignored). Categories: ang hap exc sad neu fru sur fea dis oth xxx (xxx: no majority).
+below it are ignored), as IEMOCAP's files have it; the wav paths are the ones EmoBox's
+``data/iemocap/iemocap.jsonl`` lists (``Session1/sentences/wav/Ses01F_impro04/Ses01F_impro04_F000.wav``).
+Categories: ang hap exc sad neu fru sur fea dis oth xxx (xxx: no majority; EmoBox keeps ang hap exc sad neu).
 
 Speaker: the session and the gender of the turn's speaker, e.g. ``Ses01F`` for ``Ses01M_script01_1_F004`` (the
 letter after ``Ses01`` in the dialog name says who wore the markers, not who speaks: the turn's own F/M does).

@@ -1,7 +1,8 @@
-"""JL-Corpus (New Zealand English, Kaggle "JL corpus"): ``female1_angry_1a_1.wav``: speaker (female1, female2,
-male1, male2), emotion, sentence id, take; a ``.txt`` transcript beside each file is ignored. Five primary
-emotions (angry, sad, neutral, happy, excited) and five secondary ones (anxious, apologetic, assertive,
-concerned, encouraging); EmoBox uses the primary five."""
+"""JL-Corpus (New Zealand English, Kaggle "JL corpus"): ``Raw JL corpus (unchecked and unannotated)/JL(wav+txt)/
+male2_concerned_6b_1.wav``, as EmoBox's ``data/jlcorpus/jlcorpus.jsonl`` lists it: speaker (female1, female2,
+male1, male2), emotion, sentence id (``6b``), take; a ``.txt`` transcript beside each file is ignored. Five
+primary emotions (angry, sad, neutral, happy, excited) and five secondary ones (anxious, apologetic, assertive,
+concerned, encouraging); EmoBox's label map uses all ten."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""MEAD (English, talking-face corpus): ``<actor>/audio/<emotion>/level_<n>/001.m4a`` per actor archive
-(``M003``, ``W009``, ...). Emotions: angry, contempt, disgusted, fear, happy, neutral, sad, surprised; levels
-1-3 (neutral has level 1 only). The audio is AAC in ``.m4a``, which soundfile cannot decode: convert it in
-place, keeping names (``ffmpeg -i 001.m4a 001.wav``); the loader reads any decodable extension in that layout.
-Label = the emotion folder, speaker = the actor folder."""
+"""MEAD (English, talking-face corpus): ``<actor>/audio/<emotion>/level_<n>/001.m4a`` per actor archive, as EmoBox's
+``data/mead/data.seg.audmap`` lists them (``M040/audio/angry/level_3/018.m4a``). Emotions: angry, contempt,
+disgusted, fear, happy, neutral, sad, surprised; levels 1-3 (neutral has level 1 only). The audio is AAC in ``.m4a``,
+which soundfile cannot decode: convert it in place, keeping names (``ffmpeg -i 001.m4a 001.wav``); the loader reads
+any decodable extension in that layout. Label = the emotion folder, speaker = the actor folder."""
 
 from __future__ import annotations
 

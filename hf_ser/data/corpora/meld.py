@@ -1,7 +1,10 @@
 """MELD, the Multimodal EmotionLines Dataset (English, from the TV series Friends): ``MELD.Raw`` holds the
 labels in ``train_sent_emo.csv``, ``dev_sent_emo.csv`` and ``test_sent_emo.csv`` (columns Utterance, Speaker,
-Emotion, Sentiment, Dialogue_ID, Utterance_ID, ...) and the clips as video in ``train_splits/``,
-``dev_splits_complete/`` and ``output_repeated_splits_test/``, named ``dia0_utt0.mp4``. The same ``diaN_uttM``
+Emotion, Sentiment, Dialogue_ID, Utterance_ID, Season, Episode, StartTime, EndTime after ``Sr No.``, as
+declare-lab/MELD's CSVs have them) and the clips as video in ``train_splits/``, ``dev_splits_complete/`` and
+``output_repeated_splits_test/``, named ``dia0_utt0.mp4`` (EmoBox's ``data/meld`` files list
+``train/train_splits/dia0_utt0.mp4`` and ``output_repeated_splits_test/dia113_utt16.mp4``; any folder above
+them is fine). The same ``diaN_uttM``
 name recurs in every split, so a row is matched inside its own split's folder. The audio has to be extracted
 beside each clip first, keeping its name (``ffmpeg -i dia0_utt0.mp4 -vn -ac 1 dia0_utt0.wav``). Emotions:
 neutral, joy, sadness, anger, surprise, fear, disgust. Speaker = the Speaker column (the character)."""

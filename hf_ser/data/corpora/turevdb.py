@@ -1,6 +1,7 @@
-"""TurEV-DB, the Turkish Emotional Voice Database: ``Sound Source/<Emotion>/1984_sk_eger.wav`` in the folders
-Angry, Calm, Happy and Sad (as EmoBox's fold files list them). The label is the folder; the file name is the
-speaker id (four digits), a two-letter code and the word spoken, and the speaker id is the speaker."""
+"""TurEV-DB, the Turkish Emotional Voice Database: ``Sound Source/<Emotion>/1984_sk_eger.wav`` in the folders Angry,
+Calm, Happy and Sad, as EmoBox's ``data/turevdb/data.seg.audmap`` lists them. The label is the folder; the file name
+is the speaker id (four digits: 1157 1234 1358 1984 6783 7895), a two-letter code that differs per folder (Calm
+``sk``, Happy ``mt``, Sad ``hl``, Angry ``kz``) and the word spoken; the speaker id is the speaker."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """URDU (Latif et al. 2018; Urdu talk-show speech): ``<Emotion>/SM1_F1_A01.wav`` in the folders Angry, Happy,
-Neutral and Sad. The label is the folder; the speaker is the file name's first field (``SM1``: S, gender
-M/F, number), 38 speakers in all."""
+Neutral and Sad, as EmoBox's ``data/urdu/urdu.jsonl`` lists them (``Neutral/SM20_F8_N012.wav``,
+``Happy/SM7_F28_H0100.wav``; EmoBox's label is the letter before the number, which agrees with the folder). The
+label is the folder; the speaker is the file name's first field (``SM1``: S, gender M/F, number): SM1-SM27 and
+SF1-SF11 there, 38 speakers in all."""
 
 from __future__ import annotations
 
