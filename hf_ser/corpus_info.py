@@ -207,7 +207,8 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "https://github.com/aim3-ruc/RUCM3ED",
         "J. Zhao, T. Zhang, J. Hu, Y. Liu, Q. Jin, X. Wang, H. Li. M3ED: multi-modal multi-scene multi-label "
         "emotional dialogue database. ACL 2022.",
-        note=MANIFEST_NOTE,
+        note="file names (modality_speech/A_doutinghao_22_8.wav) carry no label and the release's annotation format "
+        "is not public: " + MANIFEST_NOTE,
     ),
     _emobox(
         "mer2023",
@@ -217,7 +218,8 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "http://merchallenge.cn/",
         "Z. Lian et al. MER 2023: multi-label learning, modality robustness, and semi-supervised learning. ACM "
         "Multimedia 2023.",
-        note=MANIFEST_NOTE,
+        note="video clips (samplenew_00065389.mp4) whose labels are only in the challenge's label files, not public: "
+        + MANIFEST_NOTE,
     ),
     _emobox(
         "emns",
@@ -265,7 +267,7 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "https://github.com/marytts/pavoque-data",
         "I. Steiner, M. Schröder, A. Klepp. The PAVOQUE corpus as a resource for analysis and synthesis of "
         "expressive speech. Phonetik & Phonologie 9, 2013.",
-        note="long recordings with separate segmentation: " + MANIFEST_NOTE,
+        note="one FLAC per style (pavoque-sad.flac), utterances cut by start/end times: " + MANIFEST_NOTE,
     ),
     _emobox(
         "emovo",
