@@ -3,8 +3,9 @@
 Runs split by ``--split session`` give one table per corpus and run: UA (UAR) and WA (plain accuracy) of every
 fold, then their mean and standard deviation over folds. Runs split by EmoBox's folds give one row per corpus: UA,
 WA and macro F1, each the mean over the corpus's folds (EmoBox's leaderboard averages its folds the same way),
-each followed by a separate row labelled as EmoBox's published reference from ``emobox_reference.json`` (empty
-where that file has no number for the corpus, and said so). Written by ``hf-ser report`` as ``protocols.md``,
+each followed by a separate row labelled as EmoBox's published reference from ``emobox_reference.json`` (its
+best model's numbers as EmoBox publishes them as text; a metric or corpus that file has no number for is shown as
+not published as text). Written by ``hf-ser report`` as ``protocols.md``,
 ``protocols.csv`` and ``protocols.json`` when the runs folder holds such runs.
 """
 
@@ -23,6 +24,7 @@ from hf_ser.safe_io import atomic_write_json, atomic_write_text
 PROTOCOL_SPLITS = {"session": "leave-one-session-out", "emobox": "EmoBox intra-corpus"}
 REFERENCE_FILE = "emobox_reference.json"
 METRICS = ("uar", "wa", "f1")
+NOT_PUBLISHED = "not published as text"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class ProtocolResult:
 
 @dataclass(frozen=True)
 class Reference:
-    """EmoBox's published best result on one corpus (fractions), or None fields where not known."""
+    """EmoBox's published best result on one corpus (fractions); None for a metric EmoBox does not publish as text."""
 
     corpus: str
     uar: float | None
@@ -142,6 +144,11 @@ def session_markdown(result: ProtocolResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _reference_cell(value: float | None) -> str:
+    """A reference metric as a percentage, or '—' where EmoBox does not publish it as text."""
+    return "—" if value is None or value != value else _pct(value)
+
+
 def benchmark_markdown(results: list[ProtocolResult], references: dict[str, Reference], meta: dict) -> str:
     """One row per corpus (UA/WA/F1, mean over its folds), each followed by EmoBox's published reference row."""
     lines = [
@@ -150,7 +157,7 @@ def benchmark_markdown(results: list[ProtocolResult], references: dict[str, Refe
         "| corpus | row | folds | UA (%) | WA (%) | F1 (%) |",
         "|---|---|---|---|---|---|",
     ]
-    missing = []
+    missing, partial = [], []
     for r in results:
         lines.append(
             f"| {r.corpus} | these runs ({r.run}) | {len(r.folds)} | "
@@ -160,16 +167,22 @@ def benchmark_markdown(results: list[ProtocolResult], references: dict[str, Refe
         ref = references.get(r.corpus)
         if ref is None:
             missing.append(r.corpus)
-            lines.append(f"| {r.corpus} | *EmoBox published best (reference): not available* | | | | |")
-        else:
-            lines.append(
-                f"| {r.corpus} | *EmoBox published best (reference{', ' + ref.model if ref.model else ''})* | | "
-                + " | ".join(_pct(getattr(ref, m)) for m in METRICS)
-                + " |"
-            )
+            lines.append(f"| {r.corpus} | *EmoBox published best (reference): {NOT_PUBLISHED}* | | | | |")
+            continue
+        if any(getattr(ref, m) is None for m in METRICS):
+            partial.append(r.corpus)
+        lines.append(
+            f"| {r.corpus} | *EmoBox published best (reference{', ' + ref.model if ref.model else ''})* | | "
+            + " | ".join(_reference_cell(getattr(ref, m)) for m in METRICS)
+            + " |"
+        )
     lines += ["", f"Reference rows: {meta['source']}."]
+    if partial:
+        lines.append(f"— in a reference row ({', '.join(partial)}): {NOT_PUBLISHED} by EmoBox.")
     if missing:
-        lines.append(f"No published number in the package for {', '.join(missing)}: {meta['status']}")
+        lines.append(f"No published number in the package for {', '.join(missing)}.")
+    if missing or partial:
+        lines.append(f"Reference status: {meta['status']}")
     return "\n".join(lines) + "\n"
 
 
