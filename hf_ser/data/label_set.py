@@ -5,7 +5,8 @@ before label sets existed), an explicit list of canonical names (``anger happine
 label whose canonical name is in the list maps to it, so IEMOCAP's 'excited' joins happiness; the others are
 dropped) or ``native`` (one corpus's own classes, EmoBox's intra-corpus setting). The prepared rows carry their
 native label and canonical name (:func:`hf_ser.data.corpora.prepare.prepared_view`); :func:`apply_label_set` maps
-them to the set's class ids and :func:`label_report` says, per corpus, what each class merged and what was dropped.
+them to the set's class ids and :func:`label_report` says, per corpus, what each class merged and what was dropped;
+:func:`corpus_class_counts` says it of one prepared corpus (``hf-ser corpora prepare --label_set``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from hf_ser.data.corpora.prepare import LABEL_COLUMNS
 from hf_ser.errors import UserError
-from hf_ser.labels import CANONICAL_EMOTIONS, EMOTIONS
+from hf_ser.labels import CANONICAL_EMOTIONS, EMOTIONS, SAMPLING_RATE
 
 PAPER = "paper"
 NATIVE = "native"
@@ -134,6 +135,44 @@ def label_report(spec: LabelSet, names: tuple[str, ...], dropped: dict, splits: 
         "dropped": dropped,
         "merged": {c: m for c, m in merged.items() if m},
         **counts,
+    }
+
+
+def _summed(per_corpus: dict) -> dict[str, dict[str, int]]:
+    """{corpus: {key: {native: rows}}} summed over corpora into {key: {native: rows}} (keys and natives sorted)."""
+    out: dict[str, Counter] = {}
+    for by_key in per_corpus.values():
+        for key, natives in by_key.items():
+            out.setdefault(key, Counter()).update(natives)
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
+
+
+def corpus_class_counts(ds: datasets.Dataset, spec: LabelSet, never_prepared: dict[str, int]) -> dict:
+    """What `spec` makes of one prepared corpus (`ds`: its 'all' view), by :func:`apply_label_set` and
+    :func:`class_counts`: its classes, rows kept per class (``natives``: per native label; ``merged``: the classes
+    more than one native label went into), rows dropped per native label (outside the set, and `never_prepared`:
+    the labels no set keeps), and the kept rows' speakers and hours."""
+    if len(ds):
+        mapped, names, dropped = apply_label_set(ds, spec)
+        counted = _summed(class_counts(mapped))
+        natives = {n: counted.get(n, {}) for n in names}
+        speakers, samples = len(set(mapped["speaker"])), int(np.sum(mapped["length"]))
+    else:
+        names, natives, dropped, speakers, samples = spec.names, {n: {} for n in spec.names}, {}, 0, 0
+    lost = Counter(never_prepared)
+    for by_native in dropped.values():
+        lost.update(by_native)
+    kept = {n: sum(natives[n].values()) for n in names}
+    return {
+        "label_set": spec.kind,
+        "classes": list(names),
+        "kept": kept,
+        "kept_total": sum(kept.values()),
+        "natives": natives,
+        "merged": {n: sorted(v) for n, v in natives.items() if len(v) > 1},
+        "dropped": dict(sorted(lost.items())),
+        "speakers": speakers,
+        "hours": round(samples / SAMPLING_RATE / 3600, 4),
     }
 
 

@@ -114,6 +114,21 @@ def map_labels(scan: Scan) -> tuple[list[Item], Counter, list[dict]]:
     return kept, dropped, skipped
 
 
+def never_prepared(scan: Scan) -> dict[str, int]:
+    """Native label -> items of `scan` that no label set keeps, as :func:`map_labels` decides: a dropped label
+    without a canonical name, or a paper class the user's label map sends to null. They are never prepared."""
+    lowered = {str(k).strip().lower(): v for k, v in scan.label_map.items()}
+    declared = {str(k).strip().lower(): v for k, v in scan.labels.items()}
+    out: Counter = Counter()
+    for it in scan.items:
+        key = str(it.label).strip().lower()
+        if key in lowered and lowered[key] is None:
+            native, canonical = _native_of(declared, key, str(it.label), None)
+            if canonical is None:
+                out[native] += 1
+    return dict(sorted(out.items()))
+
+
 def item_labels(item: Item) -> tuple[str, str]:
     """(native name, canonical name) of a kept item (its label for an item :func:`map_labels` did not make)."""
     return item.native or item.label, item.canonical or item.label
@@ -537,9 +552,16 @@ def format_report(report: dict, max_skips: int = 20) -> str:
     lines.append("   kept:    " + ", ".join(f"{k} {v}" for k, v in report["kept"].items()))
     if report["dropped"]:
         lines.append("   dropped: " + ", ".join(f"{k} {v}" for k, v in report["dropped"].items()))
+    return "\n".join(lines + format_report_details(report, max_skips))
+
+
+def format_report_details(report: dict, max_skips: int = 20, rates_of: str = "") -> list[str]:
+    """The lines of :func:`format_report` after the counts: sample rates and channels (`rates_of`: which rows they
+    describe, when not obvious), skipped files, notes."""
+    lines = []
     if report["sample_rates"] or report.get("channels"):
         lines.append(
-            "   sample rates: "
+            f"   sample rates{rates_of}: "
             + ", ".join(f"{k} Hz x{v}" for k, v in report["sample_rates"].items())
             + "; channels: "
             + ", ".join(f"{k} x{v}" for k, v in report.get("channels", {}).items())
@@ -552,4 +574,4 @@ def format_report(report: dict, max_skips: int = 20) -> str:
             lines.append(f"     ... {len(report['skipped']) - max_skips} more in the JSON report")
     for n in report.get("notes", []):
         lines.append(f"   note: {n}")
-    return "\n".join(lines)
+    return lines
