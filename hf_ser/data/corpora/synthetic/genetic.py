@@ -12,11 +12,13 @@ decays smoothly with genetic distance (the effect ``hf-ser recipe transfer`` and
    cluster and five near-isolates; a 2-D embedding of the paper's ten (this module's first version) kept only the
    Romance/other axis, so the planted effect was the lineage split and the trained demo gave it to lineage (shift
    2: lineage Holm 0.0035, genetic 0.30). The further axes set the other languages and their families apart;
-2. emotion number i of the fixed cycle :data:`GENETIC_CYCLE` is pulled a fraction ``min(1, s x (x_i - min x_i))``
-   of the way towards the base profile of the next emotion of the cycle (x_i the language's coordinate on axis i:
-   languages far apart on that axis express that emotion differently), and every expressive emotion's prosody is
-   offset by ``s x (W_e @ x) x LINEAGE_DELTA`` (``W_e`` a fixed 4 x 5 matrix of U(-1, 1) per emotion, seeded by a
-   constant), so two languages' profiles differ in proportion to their embedding distance.
+2. every expressive emotion's prosody is offset by ``s x GENETIC_GAIN x (W_e @ x) x LINEAGE_DELTA`` (``W_e`` a
+   fixed 4 x 5 matrix of U(-1, 1) per emotion, seeded by a constant): two languages' renderings of one emotion
+   differ in proportion to their embedding distance, while a language's own emotions stay as far apart as
+   before. Offsets only: a first version also pulled emotion i towards the next emotion of a cycle by the
+   language's coordinate on axis i, which made two of a language's own emotions sound alike wherever one was
+   pulled and the next was not; trained on the 17-language demo at shift 2 four of the seventeen models stayed
+   at chance (UAR 16.7-19.4%), so the grid measured failed trainings, not distance.
 
 Neutral never moves; at ``s = 0`` nothing moves and the corpus is byte-identical to a build without the option.
 """
@@ -30,12 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hf_ser.data.corpora.synthetic.profiles import BASE_PROFILES, LINEAGE_DELTA, Profile
+from hf_ser.data.corpora.synthetic.profiles import LINEAGE_DELTA, Profile
 
 SNAPSHOT = Path(__file__).resolve().parents[3] / "study" / "transfer" / "study_distances.json"
-GENETIC_CYCLE = ("anger", "happiness", "fear", "sadness", "disgust")  # each pulled towards the next one
+GENETIC_CYCLE = ("anger", "happiness", "fear", "sadness", "disgust")  # the emotions the effect moves
 _SALT = "hf_ser.synthetic.genetic"
-DIMS = 5  # one axis per emotion of GENETIC_CYCLE; 61% of the inertia of the 17 languages' genetic distance
+GENETIC_GAIN = 3.0  # offsets per unit of shift, x LINEAGE_DELTA; at shift 2 the closest pair of a language's own
+# emotions keeps >= 53% of its unshifted gap (median 129%: offsets mostly push them apart; z-scored profiles)
+DIMS = 5  # 61% of the inertia of the 17 languages' genetic distance
 
 
 def classical_mds_coordinates(d: np.ndarray, dims: int = 2) -> np.ndarray:
@@ -62,11 +66,6 @@ def genetic_coordinates() -> dict[str, tuple[float, ...]]:
     return {lab: tuple(float(v) for v in row) for lab, row in zip(payload["labels"], x)}
 
 
-def _axis_minima() -> np.ndarray:
-    """The lowest coordinate on each axis over the snapshot languages (where the pull starts)."""
-    return np.asarray(list(genetic_coordinates().values())).min(axis=0)
-
-
 def _weights(emotion: str) -> np.ndarray:
     """The fixed 4 x DIMS map from embedding coordinates to (log-rate, pitch, range, volume) offsets of `emotion`."""
     digest = hashlib.sha256(f"{_SALT}:{emotion}:{DIMS}".encode()).digest()
@@ -79,12 +78,8 @@ def genetic_profile(profile: Profile, emotion: str, language: str, genetic_shift
     if genetic_shift <= 0 or emotion == "neutral" or emotion not in GENETIC_CYCLE:
         return profile
     x = np.asarray(genetic_coordinates().get(language, (0.0,) * DIMS))
-    i = GENETIC_CYCLE.index(emotion)
-    nxt = GENETIC_CYCLE[(i + 1) % len(GENETIC_CYCLE)]
-    w = min(1.0, genetic_shift * float(x[i] - _axis_minima()[i]))
     v = profile.as_array()
-    v = (1.0 - w) * v + w * BASE_PROFILES[nxt].as_array()
-    d = genetic_shift * (_weights(emotion) @ x) * LINEAGE_DELTA
+    d = genetic_shift * GENETIC_GAIN * (_weights(emotion) @ x) * LINEAGE_DELTA
     v[0] *= float(np.exp(d[0]))
     v[1:4] += d[1:4]
     return Profile.from_array(v)
