@@ -5,6 +5,7 @@ skipped with a reason."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -142,6 +143,32 @@ def test_msp_podcast_reads_the_concensus_spelling(tmp_path):
     AV.write_msp_labels(root / "Labels" / "labels_concensus.csv", AV.MSP_ROWS)
     scan = scan_corpus("msp_podcast", tmp_path)
     assert Counter(it.label for it in scan.items) == Counter(emo for _, emo, _ in AV.MSP_ROWS) and not scan.skipped
+
+
+def test_msp_podcast_reads_the_json_labels_of_newer_releases(tmp_path):
+    root = tmp_path / "msp_podcast"
+    for name, _, _ in AV.MSP_ROWS:
+        E.wav(root / "Audios" / name)
+    payload = {
+        name: {
+            "EmoClass": emo,
+            "EmoAct": 4.2,
+            "EmoVal": 3.8,
+            "EmoDom": 4.0,
+            "SpkrID": spk,
+            "Gender": "Female",
+            "Split_Set": "Train",
+        }
+        for name, emo, spk in AV.MSP_ROWS
+    }
+    (root / "Labels").mkdir()
+    (root / "Labels" / "labels_consensus.json").write_text(json.dumps(payload))
+    scan = scan_corpus("msp_podcast", tmp_path)
+    assert Counter(it.label for it in scan.items) == Counter(emo for _, emo, _ in AV.MSP_ROWS) and not scan.skipped
+    assert {it.speaker for it in scan.items} == {"127", "1001", "unknown"}
+    (root / "Labels" / "labels_consensus.json").write_text('["not", "labels"]')
+    with pytest.raises(CorpusNotFound, match="labels_consensus.json is not MSP-Podcast"):
+        scan_corpus("msp_podcast", tmp_path)
 
 
 def test_emns_reads_a_comma_separated_copy_too(tmp_path):

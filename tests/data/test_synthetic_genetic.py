@@ -55,7 +55,7 @@ def test_profiles_drift_apart_with_genetic_distance_not_only_with_lineage():
             gap.append(np.linalg.norm(pa - pb))
             dist.append(ds.matrices["genetic"][ds.index(a), ds.index(b)])
             lineage.append(float((a in ROMANCE) != (b in ROMANCE)))
-    # measured over the 17 languages: 0.79 with genetic distance, 0.20 with the lineage split
+    # measured over the 17 languages: 0.82 with genetic distance, 0.34 with the lineage split
     assert np.corrcoef(gap, dist)[0, 1] > 0.7
     assert np.corrcoef(gap, lineage)[0, 1] < 0.4
     assert build.language_profile("neutral", "FRE", 0.0, 2.0) == BASE_PROFILES["neutral"]

@@ -3,12 +3,17 @@ fold files list the same names, ``data/msppodcast/fold_1/msppodcast_test_fold_1.
 download folder) and ``Labels/labels_consensus.csv``, which some releases spell ``labels_concensus.csv``: a header
 row, then FileName (with ``.wav``), EmoClass, EmoAct, EmoVal, EmoDom, SpkrID, Gender, Split_Set. EmoClass codes:
 A anger, S sadness, H happiness, U surprise, F fear, D disgust, C contempt, N neutral, O other, X no agreement.
-Speaker = SpkrID (``Unknown`` for many files: kept as 'unknown'). Releases that ship only
-``labels_consensus.json`` need that CSV (or a manifest)."""
+Speaker = SpkrID (``Unknown`` for many files: kept as 'unknown'). Releases that ship ``Labels/labels_consensus.json``
+instead (one object per file name: ``{"MSP-PODCAST_0001_0008.wav": {"EmoClass": "N", "SpkrID": "127", "Gender": ...,
+"Split_Set": "Train", ...}}``, as read by public MSP-Podcast preparation scripts) are read from it; with both, the
+CSV wins."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pandas as pd
 
 from hf_ser.data.corpora.scan import (
     AUDIO_EXTENSIONS,
@@ -39,26 +44,43 @@ LABELS: dict[str, NativeLabel] = {
 }
 LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 COLUMNS = ("filename", "emoclass", "spkrid")
-LABEL_FILES = ("labels_consensus.csv", "labels_concensus.csv")  # the second spelling is a real release's
+# the CSV spellings first (the second is a real release's), then the JSON newer releases ship
+LABEL_FILES = ("labels_consensus.csv", "labels_concensus.csv", "labels_consensus.json", "labels_concensus.json")
 
 
 def find_labels_csv(root: Path) -> Path:
-    """``Labels/labels_consensus.csv`` (or ``labels_concensus.csv``) below `root` (CorpusNotFound when absent)."""
-    found, _ = walk_files(root, (".csv",))
-    found = [p for p in found if p.name.lower() in LABEL_FILES]
+    """The consensus label file below `root`, in :data:`LABEL_FILES` order (CorpusNotFound when absent)."""
+    found, _ = walk_files(root, (".csv", ".json"))
+    found = sorted((p for p in found if p.name.lower() in LABEL_FILES), key=lambda p: LABEL_FILES.index(p.name.lower()))
     if not found:
         raise CorpusNotFound(
-            f"msp_podcast: Labels/labels_consensus.csv (or labels_concensus.csv) not found under "
+            f"msp_podcast: Labels/labels_consensus.csv (or labels_consensus.json) not found under "
             f"{display_path(root)}; the labels are only in that file: extract the release's Labels/ folder beside "
             "Audios/"
         )
     return found[0]
 
 
+def read_labels_json(path: Path) -> pd.DataFrame:
+    """``labels_consensus.json`` as the CSV's columns (filename, emoclass, spkrid); CorpusNotFound naming the file
+    when it is not an object of per-file objects with an EmoClass."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusNotFound(f"msp_podcast: {display_path(path)} is not readable JSON ({exc})") from exc
+    if not isinstance(payload, dict) or not all(isinstance(v, dict) and "EmoClass" in v for v in payload.values()):
+        raise CorpusNotFound(
+            f"msp_podcast: {display_path(path)} is not MSP-Podcast's consensus labels (an object of "
+            '{"<file>.wav": {"EmoClass": ..., "SpkrID": ...}}); use the release\'s Labels/labels_consensus.csv'
+        )
+    rows = [(name, str(v["EmoClass"]), str(v.get("SpkrID", ""))) for name, v in payload.items()]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
 def scan_msp_podcast(root: Path) -> Scan:
-    """Scan MSP-Podcast: one item per labels_consensus.csv row whose audio exists."""
+    """Scan MSP-Podcast: one item per labels_consensus.csv (or .json) row whose audio exists."""
     csv_path = find_labels_csv(root)
-    df = read_metadata_csv(csv_path, COLUMNS)
+    df = read_labels_json(csv_path) if csv_path.suffix.lower() == ".json" else read_metadata_csv(csv_path, COLUMNS)
     files, ignored = walk_files(root, AUDIO_EXTENSIONS)
     by_name = {p.name: p for p in files}
     items, skipped, used = [], [], set()
