@@ -32,6 +32,10 @@ def test_the_recipe_parses_and_bad_units_are_one_line_errors():
     recipe = parse_recipe(["transfer", "--demo"])
     assert recipe.ser.experiment == "transfer" and recipe.ser.unit == "language"
     assert recipe.data.synthetic_per_cell == 30 and recipe.training.num_train_epochs == 8
+    assert len(recipe.ser.languages) == len(recipe.data.synthetic_languages) == 17  # the demo speaks all 17
+    ten = parse_recipe(["transfer", "--demo", "--languages", "FRE", "ITA", "ENG"])
+    assert ten.data.synthetic_languages is None  # the paper's ten: the corpus (and runs) of every other demo grid
+    assert parse_recipe(["transfer", "--languages", "DEU", "FRE"]).data.synthetic_languages is None  # real data
     assert parse_recipe(["transfer", "--unit", "corpus"]).ser.unit == "corpus"
     with pytest.raises(RecipeError, match="--unit must be"):
         parse_recipe(["transfer", "--unit", "speaker"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from transformers import TrainingArguments
 
+from hf_ser.data.corpora.synthetic.languages import DEFAULT_LANGUAGES
 from hf_ser.data.dataset import DataArguments
 from hf_ser.data.label_set import parse_label_set
 from hf_ser.experiments.families import EXPERIMENTS
@@ -91,6 +92,18 @@ def label_set_key(value) -> list[str]:
     return list(spec.names) if spec.kind == "list" else [spec.kind]
 
 
+def synthetic_languages(data: DataArguments, languages: list[str] | None) -> list[str] | None:
+    """The languages the demo's synthetic corpus is built in: as given with --synthetic_languages; else, when
+    --languages names a language beyond the paper's ten (the transfer demo's seventeen), the ten and those; else
+    None, the paper's ten, so every grid of the ten keeps its corpus folder and its runs' identity."""
+    if data.synthetic_languages is not None:
+        return check_languages(data.synthetic_languages)
+    extra = [code for code in languages or [] if code not in DEFAULT_LANGUAGES]
+    if not data.demo or not extra:
+        return None
+    return [*DEFAULT_LANGUAGES, *extra]
+
+
 def parse_recipe(argv: list[str]) -> Recipe:
     """Resolve NAME + YAML layers + command line into a :class:`Recipe`.
 
@@ -127,6 +140,7 @@ def parse_recipe(argv: list[str]) -> Recipe:
         raise RecipeError(f"--format must be 'table' or 'json', not {grid.format!r}")
     if ser.languages:
         ser.languages = check_languages(ser.languages)
+    data.synthetic_languages = synthetic_languages(data, ser.languages)
     ser.corpus_weighting = normalize_corpus_weighting(ser.corpus_weighting)
     check_protocol_args(data, ser)
     data.label_set = label_set_key(data.label_set)
