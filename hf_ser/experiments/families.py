@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from hf_ser.errors import UserError
-from hf_ser.labels import LANGUAGES, groups
+from hf_ser.labels import LANGUAGES, groups, resolve_groups
 
 EXPERIMENTS = ("single_language", "multilingual", "cross_group", "paper", "transfer")  # what a recipe can plan
 
@@ -45,11 +45,35 @@ def single_language_runs(languages: list[str]) -> list[Run]:
     return [Run(f"single-{l}", "single_language", (l,), (l,), LANGUAGES[l].group) for l in languages]
 
 
+def group_table(group_names: list[str] | None) -> dict[str, list[str]]:
+    """Group name -> languages for the groups a recipe names ('all' aside): the paper's split by default, else each
+    name resolved as a paper group or a lineage (germanic, slavic, ...; labels.resolve_groups, one-line error for
+    an unknown or overlapping one)."""
+    named = [g for g in group_names or [] if g != "all"]
+    return resolve_groups(named) if named else groups()
+
+
+def named_group_languages(experiment: str, group_names: list[str] | None) -> list[str] | None:
+    """The languages a grid over named groups involves when no --languages is given: for multilingual groups
+    (without 'all') and for any grid over a lineage (germanic, slavic, ...), their members; None where the paper's
+    whole split is meant (the default, 'all', or cross_group over paper groups, whose held-out languages are tested
+    against the other paper group)."""
+    named = [g for g in group_names or [] if g != "all"]
+    if not named or (experiment == "multilingual" and "all" in (group_names or [])):
+        return None
+    table = group_table(named)
+    if experiment == "cross_group" and set(table) <= set(groups()):
+        return None
+    if experiment not in ("multilingual", "cross_group"):
+        return None
+    return [l for ls in table.values() for l in ls]
+
+
 def multilingual_runs(group_names: list[str], languages: list[str]) -> list[Run]:
     """One model per group (or 'all'), evaluated on every language it was trained on (Table 2 rows)."""
-    table = groups()
+    table = group_table(group_names)
     runs = []
-    for g in group_names:
+    for g in [n if n == "all" else n.strip().lower().replace("-", "_") for n in group_names]:
         if g != "all" and g not in table:
             raise UserError(f"unknown group {g!r}; known: {', '.join(table)}, all")
         langs = tuple(l for l in (languages if g == "all" else table[g]) if l in languages)
@@ -59,12 +83,14 @@ def multilingual_runs(group_names: list[str], languages: list[str]) -> list[Run]
 
 
 def cross_group_runs(group_names: list[str], languages: list[str]) -> list[Run]:
-    """Leave one language out per group; evaluate on it and on every language of the other groups (Table 3)."""
-    table = groups()
+    """Leave one language out per group; evaluate on it and on every language of the other named groups (Table 3;
+    the paper's split unless lineages such as germanic and slavic are named)."""
+    table = group_table(group_names)
+    pool = groups() if set(table) <= set(groups()) else table  # paper groups test on the whole split, as before
     runs = []
-    for g in group_names:
+    for g in table:
         members = [l for l in table[g] if l in languages]
-        others = [l for og, ls in table.items() if og != g for l in ls if l in languages]
+        others = [l for og, ls in pool.items() if og != g for l in ls if l in languages]
         for held in members:
             train = tuple(l for l in members if l != held)
             if train:

@@ -20,7 +20,7 @@ from hf_ser.study.report.claim_text import claim_line, claim_summary, conditiona
 from hf_ser.study.report.claims import check_lineage_claim, lineage_test, paper_runs
 from hf_ser.study.report.heatmap import table_figure
 from hf_ser.study.report.render import CI_NOTE, to_cells_csv, to_csv, to_json, to_latex, to_markdown
-from hf_ser.study.report.runs import NoRuns, load_runs
+from hf_ser.study.report.runs import NoRuns, load_runs, report_groups
 from hf_ser.study.report.tables import table2, table3
 
 NEO = ["FRE", "ITA", "POR", "ROM", "SPA"]
@@ -694,3 +694,28 @@ def test_runs_with_different_label_sets_are_never_mixed_in_one_table(tmp_path: P
     assert (
         "70.0 / 60.0" in four_md and "50.0" not in four_md and "Label set: anger happiness neutral sadness" in four_md
     )
+
+
+def test_a_grid_over_lineages_is_read_over_its_own_groups(tmp_path: Path) -> None:
+    cells = {"ENG": (0.6, 0.5), "DEU": (0.5, 0.4), "RUS": (0.3, 0.2), "POL": (0.35, 0.3)}
+    for group, members, others in (
+        ("germanic", ["ENG", "DEU"], ["RUS", "POL"]),
+        ("slavic", ["RUS", "POL"], ["ENG", "DEU"]),
+    ):
+        for held in members:
+            train = [m for m in members if m != held]
+            metrics = {lang: cells[lang] for lang in (held, *others)}
+            write_run(
+                tmp_path, f"xgroup-{group}-minus-{held}-seed0", "cross_group", train, group, metrics, heldout=held
+            )
+    runs = load_runs(tmp_path)
+    assert report_groups(runs) == {"germanic": ["ENG", "DEU"], "slavic": ["RUS", "POL"]}
+    table = table3(runs)
+    assert table.columns == ["ENG", "RUS", "DEU", "POL"]  # only the grid's languages, in table order
+    results = check_lineage_claim(runs)
+    assert [(r["language"], r["group"]) for r in results] == [
+        ("ENG", "germanic"),
+        ("DEU", "germanic"),
+        ("RUS", "slavic"),
+        ("POL", "slavic"),
+    ]

@@ -13,7 +13,7 @@ from transformers import TrainingArguments
 from hf_ser.data.corpora.synthetic.languages import DEFAULT_LANGUAGES
 from hf_ser.data.dataset import DataArguments
 from hf_ser.data.label_set import parse_label_set
-from hf_ser.experiments.families import EXPERIMENTS
+from hf_ser.experiments.families import EXPERIMENTS, named_group_languages
 from hf_ser.experiments.few_shot.inputs import FewShotArguments
 from hf_ser.experiments.launch.arguments import LaunchArguments
 from hf_ser.experiments.launch.submission import check_arguments
@@ -140,7 +140,9 @@ def parse_recipe(argv: list[str]) -> Recipe:
         raise RecipeError(f"--format must be 'table' or 'json', not {grid.format!r}")
     if ser.languages:
         ser.languages = check_languages(ser.languages)
-    data.synthetic_languages = synthetic_languages(data, ser.languages)
+    data.synthetic_languages = synthetic_languages(
+        data, ser.languages or named_group_languages(ser.experiment, ser.groups)
+    )
     ser.corpus_weighting = normalize_corpus_weighting(ser.corpus_weighting)
     check_protocol_args(data, ser)
     data.label_set = label_set_key(data.label_set)

@@ -13,7 +13,7 @@ import numpy as np
 from hf_ser.data.dataset import load_languages, split_dataset_dev, subset
 from hf_ser.data.fingerprint import data_fingerprint
 from hf_ser.data.label_set import LabelSet, check_training_classes, drop_label_columns, label_report, parse_label_set
-from hf_ser.experiments.families import Run, corpus_transfer_runs, plan_runs
+from hf_ser.experiments.families import Run, corpus_transfer_runs, named_group_languages, plan_runs
 from hf_ser.experiments.launch.jobs import estimate_cost
 from hf_ser.experiments.recipe.arguments import RecipeError, SERArguments
 from hf_ser.experiments.recipe.parse import Recipe
@@ -30,12 +30,10 @@ DATA_OMITTED_AT_DEFAULT = {"genetic_shift": 0.0, "synthetic_languages": None}
 
 def run_languages(ser_args: SERArguments) -> list[str]:
     """Languages the experiment involves (train and eval)."""
-    table = groups()
     if ser_args.languages:
         return ser_args.languages
-    if ser_args.experiment == "multilingual" and ser_args.groups and "all" not in ser_args.groups:
-        return [l for g in ser_args.groups for l in table.get(g, [])]
-    return [l for ls in table.values() for l in ls]
+    named = named_group_languages(ser_args.experiment, ser_args.groups)
+    return named if named is not None else [l for ls in groups().values() for l in ls]
 
 
 def run_config(run: Run, recipe: Recipe, fingerprint: dict) -> dict:

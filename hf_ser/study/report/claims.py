@@ -13,7 +13,7 @@ import numpy as np
 
 from hf_ser import labels
 from hf_ser.study import paper_results
-from hf_ser.study.report.runs import run_predictions
+from hf_ser.study.report.runs import report_groups, run_predictions
 from hf_ser.study.report.seeds import _Experiment, _experiments
 from hf_ser.study.stats import (
     ALPHA,
@@ -71,7 +71,7 @@ def check_lineage_claim(runs: list[dict], n_resamples: int = DEFAULT_RESAMPLES, 
     """
     experiments = _experiments(runs, "cross_group")
     results = []
-    for group, members in labels.groups().items():
+    for group, members in report_groups(runs).items():
         for lang in members:
             candidates, tested = _candidates(experiments, lang, members)
             own = [c for c in candidates if c["kind"] == "own"]

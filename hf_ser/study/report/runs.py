@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from hf_ser import labels
 from hf_ser.errors import UserError
 from hf_ser.safe_io import display_path
 from hf_ser.train.runs import RunRecordError, load_records, read_predictions
@@ -91,3 +92,22 @@ def run_predictions(run: dict, language: str) -> Any:
     if df is None:
         return None
     return df[df["language"].astype(str).str.upper() == language]
+
+
+def report_groups(runs: list[dict]) -> dict[str, list[str]]:
+    """Group -> languages the lineage claim and Tables 2-3 read: the paper's split, or, for a grid over lineages
+    (``hf-ser recipe germanic_slavic``, ``--groups romance germanic ...``), the groups its cross_group and
+    multilingual runs name, with their members from the language table (labels.resolve_groups)."""
+    paper = labels.groups()
+    named: list[str] = []
+    for r in runs:
+        g = r.get("group")
+        if r.get("family") in ("cross_group", "multilingual") and g and g != "all" and g not in named:
+            named.append(str(g))
+    if not named or set(named) <= set(paper):
+        return paper
+    try:
+        return labels.resolve_groups(named)
+    except UserError as exc:  # groups of another table (a user lineage not registered here): the paper's split
+        logger.warning("the runs' groups %s are not this table's (%s); reading them as the paper's split", named, exc)
+        return paper

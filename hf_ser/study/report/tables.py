@@ -9,6 +9,7 @@ from hf_ser import labels
 from hf_ser.metrics import F1_DEFINITION
 from hf_ser.study import paper_results
 from hf_ser.study.report.cells import NOT_EVALUATED, PAPER_PREFIX, Cell, Table
+from hf_ser.study.report.runs import report_groups
 from hf_ser.study.report.seeds import (
     _Experiment,
     _experiments,
@@ -113,9 +114,10 @@ def _add_paper_rows(table: Table, paper_rows: list[tuple[str, dict[str, tuple[fl
 def table_columns(runs: list[dict]) -> list[str]:
     """The languages a table shows, in the language table's order: the study's languages always (as the paper's
     tables do) and any other language only when a run trained or was tested on it, so the languages added for
-    other corpora do not add empty columns to a paper grid's tables."""
+    other corpora do not add empty columns to a paper grid's tables. A grid over lineages (germanic vs slavic)
+    shows only its own languages."""
     used = {lang for run in runs for key in ("train_languages", "eval_languages") for lang in run.get(key) or ()}
-    study = set(labels.study_languages())
+    study = set(labels.study_languages()) if report_groups(runs) == labels.groups() else set()
     return [code for code in labels.LANGUAGES if code in study or code in used]
 
 
@@ -143,7 +145,7 @@ def table2(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
 
     multi = _experiments(runs, "multilingual")
     placed: set[int] = set()
-    for group, members in labels.groups().items():
+    for group, members in report_groups(runs).items():
         # Its group field names it (recipes run on a subset of languages keep the group) or it trains on exactly it.
         matches = [
             i for i, e in enumerate(multi) if e.group == group or (e.group != "all" and set(e.train) == set(members))
@@ -208,10 +210,12 @@ def _external_row_kind(exp: _Experiment) -> str:
     return "Existing model (training languages unknown), scored as is"
 
 
-def _own_group(exp: _Experiment) -> str | None:
-    """The group a cross_group configuration's held-out language belongs to (else the configuration's group)."""
-    if exp.heldout and exp.heldout in labels.LANGUAGES:
-        return labels.LANGUAGES[exp.heldout].group
+def _own_group(exp: _Experiment, groups: dict[str, list[str]]) -> str | None:
+    """The group of `groups` a cross_group configuration's held-out language belongs to (else the
+    configuration's group)."""
+    for name, members in groups.items():
+        if exp.heldout in members:
+            return name
     return exp.group
 
 
@@ -219,19 +223,21 @@ def table3(runs: list[dict], paper: bool = False, n_resamples: int = DEFAULT_RES
     """Table 3: one row per cross_group configuration (held-out language + the other groups)."""
     columns = table_columns(runs)
     table = Table(TABLE3_TITLE, columns, name="table3")
-    group_order = list(labels.groups())
+    groups = report_groups(runs)
+    group_order = list(groups)
     experiments = _experiments(runs, "cross_group")
 
     def order(exp: _Experiment) -> tuple:
         """Table 3's row order: own group in the paper's order, then held-out language, then label."""
-        group = _own_group(exp)
+        group = _own_group(exp, groups)
         g = group_order.index(group) if group in group_order else len(group_order)
         return (g, _sort_key_language(exp.heldout) if exp.heldout else (len(columns) + 1, ""), exp.label)
 
     experiments.sort(key=order)
     for exp in experiments:
-        own = _own_group(exp)
-        shown = [c for c in columns if c == exp.heldout or (c in labels.LANGUAGES and labels.LANGUAGES[c].group != own)]
+        own = _own_group(exp, groups)
+        others = {c for name, members in groups.items() if name != own for c in members}
+        shown = [c for c in columns if c == exp.heldout or c in others]
         table.rows.append((exp.label, _row(exp, columns, shown, n_resamples)))
     table = _finish(table, experiments)
     if paper:
