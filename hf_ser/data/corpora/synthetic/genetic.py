@@ -12,15 +12,20 @@ decays smoothly with genetic distance (the effect ``hf-ser recipe transfer`` and
    cluster and five near-isolates; a 2-D embedding of the paper's ten (this module's first version) kept only the
    Romance/other axis, so the planted effect was the lineage split and the trained demo gave it to lineage (shift
    2: lineage Holm 0.0035, genetic 0.30). The further axes set the other languages and their families apart;
-2. every expressive emotion's prosody is offset by ``s x GENETIC_GAIN x (W_e @ x) x LINEAGE_DELTA`` (``W_e`` a
-   fixed 4 x 5 matrix of U(-1, 1) per emotion, seeded by a constant): two languages' renderings of one emotion
-   differ in proportion to their embedding distance, while a language's own emotions stay as far apart as
-   before. Offsets only: a first version also pulled emotion i towards the next emotion of a cycle by the
-   language's coordinate on axis i, which made two of a language's own emotions sound alike wherever one was
-   pulled and the next was not; trained on the 17-language demo at shift 2 four of the seventeen models stayed
-   at chance (UAR 16.7-19.4%), so the grid measured failed trainings, not distance.
+2. a rotation along two disjoint cycles of three emotions (:data:`GENETIC_CYCLES`), one per leading axis: each
+   emotion of cycle k is mixed a fraction ``w = clip(s x x_k, -1, 1)`` of the way towards the base profile of the
+   next emotion of its cycle (the previous one when w < 0). The three emotions of a cycle move together, so a
+   language's own emotions never merge (the mix of a 3-cycle keeps at least half of their spread), while two
+   languages far apart on that axis express those emotions as each other's neighbours;
+3. every expressive emotion's prosody is offset by ``s x GENETIC_GAIN x (W_e @ x) x LINEAGE_DELTA`` (``W_e`` a
+   fixed 4 x 5 matrix of U(-1, 1) per emotion, seeded by a constant), so the three further axes count too.
 
-Neutral never moves; at ``s = 0`` nothing moves and the corpus is byte-identical to a build without the option.
+Measured on the 17-language demo before this design: offsets alone moved transfer by 3 UAR points at shift 2
+(diagonal 37.3, off-diagonal 33.9) and nothing was flagged; one pull per emotion, each on its own axis, made two
+of a language's own emotions alike wherever one was pulled and the next was not (four of seventeen demo models
+stayed at chance at shift 2).
+
+At ``s = 0`` nothing moves and the corpus is byte-identical to a build without the option.
 """
 
 from __future__ import annotations
@@ -32,13 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hf_ser.data.corpora.synthetic.profiles import LINEAGE_DELTA, Profile
+from hf_ser.data.corpora.synthetic.profiles import BASE_PROFILES, LINEAGE_DELTA, Profile
 
 SNAPSHOT = Path(__file__).resolve().parents[3] / "study" / "transfer" / "study_distances.json"
-GENETIC_CYCLE = ("anger", "happiness", "fear", "sadness", "disgust")  # the emotions the effect moves
+GENETIC_CYCLES = (("anger", "happiness", "fear"), ("sadness", "disgust", "neutral"))  # rotated along axes 1 and 2
 _SALT = "hf_ser.synthetic.genetic"
-GENETIC_GAIN = 3.0  # offsets per unit of shift, x LINEAGE_DELTA; at shift 2 the closest pair of a language's own
-# emotions keeps >= 53% of its unshifted gap (median 129%: offsets mostly push them apart; z-scored profiles)
+GENETIC_GAIN = 3.0  # offsets per unit of shift, x LINEAGE_DELTA; with the rotations, at shift 2 the closest pair of
+# a language's own emotions keeps >= 73% of its unshifted gap (median 103%; z-scored profiles)
 DIMS = 5  # 61% of the inertia of the 17 languages' genetic distance
 
 
@@ -73,13 +78,19 @@ def _weights(emotion: str) -> np.ndarray:
 
 
 def genetic_profile(profile: Profile, emotion: str, language: str, genetic_shift: float) -> Profile:
-    """`profile` moved for `language` by the planted genetic effect of strength `genetic_shift` (unchanged at 0 and
-    for neutral)."""
-    if genetic_shift <= 0 or emotion == "neutral" or emotion not in GENETIC_CYCLE:
+    """`profile` moved for `language` by the planted genetic effect of strength `genetic_shift` (unchanged at 0)."""
+    if genetic_shift <= 0:
         return profile
     x = np.asarray(genetic_coordinates().get(language, (0.0,) * DIMS))
     v = profile.as_array()
-    d = genetic_shift * GENETIC_GAIN * (_weights(emotion) @ x) * LINEAGE_DELTA
-    v[0] *= float(np.exp(d[0]))
-    v[1:4] += d[1:4]
+    for axis, cycle in enumerate(GENETIC_CYCLES):
+        if emotion in cycle:
+            w = float(np.clip(genetic_shift * x[axis], -1.0, 1.0))
+            step = 1 if w > 0 else -1
+            neighbour = cycle[(cycle.index(emotion) + step) % len(cycle)]
+            v = (1.0 - abs(w)) * v + abs(w) * BASE_PROFILES[neighbour].as_array()
+    if emotion != "neutral":
+        d = genetic_shift * GENETIC_GAIN * (_weights(emotion) @ x) * LINEAGE_DELTA
+        v[0] *= float(np.exp(d[0]))
+        v[1:4] += d[1:4]
     return Profile.from_array(v)
