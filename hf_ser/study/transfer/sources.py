@@ -15,7 +15,7 @@ every source alike and so leaves the ranking as it is). Rules, stated in the out
   names it; a pair the missing-value rule filled is listed in :attr:`SourceRanking.imputed`;
 - a prediction interval per source from the jackknife over languages (each refit without one language gives
   a_s and betas; the jackknife variance of the prediction) plus the residual variance of one configuration,
-  with a Student-t quantile on the number of replicates;
+  with a Student-t quantile on the number of replicates, clipped to UAR's range [0, 100];
 - the **drivers**: the spread across sources (SD) of each term, source effect included, and its share;
 - a multi-source set of size k, chosen greedily under a stated assumption (the grid measures single sources
   only): a multi-source model keeps its members' mean quality (mean a_s) and, for each distance, its most
@@ -122,7 +122,8 @@ def _intervals(
     held: Mapping[str, float],
     alpha: float,
 ) -> dict[str, tuple[float, float, float]]:
-    """(prediction, low, high) per source: jackknife SE of the prediction combined with the residual SD."""
+    """(prediction, low, high) per source: jackknife SE of the prediction combined with the residual SD, the bounds
+    clipped to [0, 100] (a UAR below 0 or above 100 cannot happen, however wide the interval)."""
     a = dict(zip(fit.labels, fit.source_effects.tolist()))
     out = {}
     for s in sources:
@@ -137,7 +138,7 @@ def _intervals(
             out[s] = (point, float("nan"), float("nan"))
             continue
         half = stats.t.ppf(1 - alpha / 2, len(reps) - 1) * np.sqrt(se**2 + fit.residual_sd**2)
-        out[s] = (point, float(point - half), float(point + half))
+        out[s] = (point, float(max(point - half, 0.0)), float(min(point + half, 100.0)))
     return out
 
 
