@@ -1,12 +1,17 @@
 """Recipe CLI: clear errors for bad input, and a tiny --demo run end to end (resumable)."""
 
 import json
+import logging
 import os
 
+import datasets
 import pytest
 
+from hf_ser.experiments.families import Run
 from hf_ser.experiments.recipe.__main__ import main
 from hf_ser.experiments.recipe.parse import parse_recipe
+from hf_ser.experiments.recipe.plan import PlannedRun
+from hf_ser.experiments.recipe.training import train_run
 
 
 def _run(capsys, argv):
@@ -280,3 +285,13 @@ def test_sdpa_backend_is_a_key_outside_the_run_hash():
     assert b.model.sdpa_backend == "math"
     run = type("R", (), {"to_dict": lambda self: {}})()
     assert run_config(run, a, {}) == run_config(run, b, {})
+
+
+def test_a_run_without_data_is_skipped_and_leaves_no_folder(tmp_path, caplog):
+    empty = datasets.Dataset.from_dict({"path": [], "language": [], "label": []})
+    rows = datasets.Dataset.from_dict({"path": ["a.wav"], "language": ["DEU"], "label": [0]})
+    run = Run("transfer-DEU", "transfer", ("DEU",), ("DEU",), "")
+    job = PlannedRun(0, run, tmp_path / "transfer-DEU-seed0", empty, empty, rows, {}, "0" * 16)
+    with caplog.at_level(logging.WARNING, logger="hf_ser"):
+        assert train_run(job, None, {}) is None
+    assert not job.folder.exists() and "no training data; skipped" in caplog.text

@@ -245,8 +245,12 @@ def train_run(job: PlannedRun, recipe: Recipe, notes: dict, wait: bool = False) 
     """Train one planned run under its folder's lock, or reuse its finished record.
 
     Raises :class:`~hf_ser.train.runs.RunBusy` when another live process holds the run (unless `wait`);
-    a full disk or read-only output folder becomes one StorageError naming the folder.
+    a full disk or read-only output folder becomes one StorageError naming the folder. A run without training or
+    test rows is skipped before its folder is made, so it leaves no empty run folder behind.
     """
+    if len(job.train) == 0 or len(job.test) == 0:
+        logger.warning("%s: no %s data; skipped", job.run.dirname, "training" if len(job.train) == 0 else "test")
+        return None
     try:
         with RunLock(job.folder, wait=wait):
             done = finished_record(job.folder, job.config_hash)
