@@ -4,12 +4,14 @@ transfer.json, `hf-ser sources`, and the hostile inputs (no transfer run, one la
 code)."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from hf_ser.errors import UserError
 from hf_ser.metrics import per_language_metrics
 from hf_ser.study.report.__main__ import main as report_main
 from hf_ser.study.transfer import curve, sources_cli
@@ -225,3 +227,22 @@ def test_a_corpus_level_grid_reads_its_cells_from_the_predictions(tmp_path):
     assert grid.languages["c_fre"] == "FRE" and np.isfinite(grid.values).all()
     gf = fit_grid(tmp_path, n_permutations=99)
     assert gf.fit.labels == grid.labels and gf.acoustic.matrix.shape == (4, 4)
+
+
+def test_the_embedding_control_uses_the_frozen_backbone_and_is_cached_apart_from_the_ltas(grid_dir, tmp_path):
+    root = tmp_path / "grid"
+    shutil.copytree(grid_dir, root)
+    (root / CACHE_FILE).unlink(missing_ok=True)
+    ltas = fit_grid(root, n_permutations=99)
+    with pytest.raises(UserError, match="needs a backbone"):  # the fixture's records name no backbone
+        fit_grid(root, n_permutations=99, acoustic="embedding")
+    emb = fit_grid(root, n_permutations=99, acoustic="embedding", backbone="demo-tiny")
+    assert emb.acoustic.measure == "embedding" and "demo-tiny embeddings" in emb.acoustic.note
+    assert emb.acoustic.matrix.shape == (6, 6) and np.allclose(emb.acoustic.matrix, emb.acoustic.matrix.T)
+    assert not np.allclose(emb.acoustic.matrix, ltas.acoustic.matrix)  # another measure, another distance
+    again = fit_grid(root, n_permutations=99, acoustic="embedding", backbone="demo-tiny")
+    assert again.acoustic.cached and np.array_equal(again.acoustic.matrix, emb.acoustic.matrix)
+    with pytest.raises(UserError, match="--acoustic must be one of"):
+        fit_grid(root, n_permutations=99, acoustic="mfcc")
+    with pytest.raises(UserError, match="could not be loaded"):
+        fit_grid(root, n_permutations=99, acoustic="embedding", backbone=str(tmp_path / "no-such-model"))

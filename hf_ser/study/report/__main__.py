@@ -41,6 +41,7 @@ from hf_ser.study.report.runs import load_runs
 from hf_ser.study.report.tables import table2, table3
 from hf_ser.study.report.transfer import write_transfer_section
 from hf_ser.study.stats import DEFAULT_RESAMPLES
+from hf_ser.study.transfer.runs_acoustic import MEASURE, MEASURES
 
 # One logger for the whole package, named as before the split: log lines read "hf_ser.study.report: ...".
 logger = logging.getLogger("hf_ser.study.report")
@@ -52,8 +53,11 @@ def write_report(
     out_dir: str | Path | None = None,
     ci: bool = False,
     n_resamples: int = DEFAULT_RESAMPLES,
+    acoustic: str = MEASURE,
+    acoustic_backbone: str | None = None,
 ) -> Path:
     """Write tables and the claim check into ``RUNS_DIR/report`` (or `out_dir`), then print them; return the folder.
+    A transfer grid's section holds its acoustic control measured by `acoustic` (and `acoustic_backbone`).
 
     Runs of a standard protocol (leave-one-session-out, EmoBox folds) also give ``protocols.md``/``.csv``/``.json``
     (:mod:`hf_ser.study.report.protocols`). Per table: ``.md``/``.csv``/``.tex`` (CIs in the cells with `ci`),
@@ -63,10 +67,13 @@ def write_report(
     """
     runs = load_runs(runs_dir)
     out = Path(out_dir) if out_dir is not None else Path(runs_dir) / "report"
+    transfer_options = {"acoustic": acoustic, "backbone": acoustic_backbone}
     sets = runs_by_label_set(runs)
     if len(sets) == 1:  # the usual case, and every paper grid: the report as it always was
         label_set, group = next(iter(sets.items()))
-        printed = _write_tables(group, runs_dir, out, paper and label_set == "paper", ci, n_resamples, label_set)
+        printed = _write_tables(
+            group, runs_dir, out, paper and label_set == "paper", ci, n_resamples, label_set, transfer_options
+        )
     else:  # a table compares runs on one set of classes: never mix label sets
         printed = [
             f"{len(runs)} runs with {len(sets)} label sets: each is reported on its own (tables and claims are "
@@ -75,7 +82,9 @@ def write_report(
         for label_set, group in sets.items():
             printed.append(f"\n=== label set: {label_set} ({len(group)} runs)")
             sub = out / f"label_set-{_slug(label_set)}"
-            printed += _write_tables(group, runs_dir, sub, paper and label_set == "paper", ci, n_resamples, label_set)
+            printed += _write_tables(
+                group, runs_dir, sub, paper and label_set == "paper", ci, n_resamples, label_set, transfer_options
+            )
     printed.append(f"\nReport written to {display_path(out)}")
     print("\n".join(printed))
     return out
@@ -95,9 +104,17 @@ def _slug(label_set: str) -> str:
 
 
 def _write_tables(
-    runs: list[dict], runs_dir: str | Path, out: Path, paper: bool, ci: bool, n_resamples: int, label_set: str
+    runs: list[dict],
+    runs_dir: str | Path,
+    out: Path,
+    paper: bool,
+    ci: bool,
+    n_resamples: int,
+    label_set: str,
+    transfer_options: dict | None = None,
 ) -> list[str]:
-    """Write one label set's tables and claim check into `out`; returns the lines to print."""
+    """Write one label set's tables and claim check into `out` (a transfer grid's section with
+    `transfer_options`: its acoustic measure and backbone); returns the lines to print."""
     out.mkdir(parents=True, exist_ok=True)
     few_shot = sum(r["family"] == "few_shot" for r in runs)
     if few_shot:
@@ -130,7 +147,7 @@ def _write_tables(
 
     transfer_runs = [r for r in runs if r["family"] == "transfer"]
     if transfer_runs:  # issue 27: transfer.json, transfer.md and their figures
-        printed += write_transfer_section(runs_dir, out, transfer_runs)
+        printed += write_transfer_section(runs_dir, out, transfer_runs, **(transfer_options or {}))
     claims = check_lineage_claim(runs, n_resamples)
     payload: dict[str, Any] = {
         "source": display_path(runs_dir),
@@ -198,11 +215,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="bootstrap resamples for CIs and the conditional test (0 = none; default %(default)s)",
     )
     parser.add_argument("--output_dir", type=Path, default=None, help="output folder (default: RUNS_DIR/report)")
+    parser.add_argument(
+        "--acoustic",
+        choices=MEASURES,
+        default=MEASURE,
+        help="transfer grids: the acoustic control, the long-term average spectrum (ltas, default) or the mean "
+        "utterance embedding of a frozen backbone (embedding)",
+    )
+    parser.add_argument(
+        "--acoustic_backbone", default=None, help="--acoustic embedding: the backbone (default: the grid's own)"
+    )
     args = parser.parse_args(argv)
     setup_logging()
     if args.n_resamples < 0:
         raise UserError(f"--n_resamples must be >= 0, got {args.n_resamples}")
-    write_report(args.runs_dir, paper=args.paper, out_dir=args.output_dir, ci=args.ci, n_resamples=args.n_resamples)
+    write_report(
+        args.runs_dir,
+        paper=args.paper,
+        out_dir=args.output_dir,
+        ci=args.ci,
+        n_resamples=args.n_resamples,
+        acoustic=args.acoustic,
+        acoustic_backbone=args.acoustic_backbone,
+    )
     return 0
 
 

@@ -178,11 +178,16 @@ def transfer_provenance(runs: list[dict]) -> dict:
 
 
 def write_transfer_section(
-    runs_dir: str | Path, out: Path, runs: list[dict], n_permutations: int = DEFAULT_PERMUTATIONS
+    runs_dir: str | Path,
+    out: Path,
+    runs: list[dict],
+    n_permutations: int = DEFAULT_PERMUTATIONS,
+    acoustic: str = "ltas",
+    backbone: str | None = None,
 ) -> list[str]:
-    """Fit the grid's transfer runs (`runs`: their records), write transfer.json/.md and the two figures into
-    `out`; returns the lines to print."""
-    gf = fit_grid(runs_dir, n_permutations=n_permutations)
+    """Fit the grid's transfer runs (`runs`: their records) with the `acoustic` control (ltas, or embedding of the
+    frozen `backbone`), write transfer.json/.md and the two figures into `out`; returns the lines to print."""
+    gf = fit_grid(runs_dir, n_permutations=n_permutations, acoustic=acoustic, backbone=backbone)
     prov = transfer_provenance(runs)
     shift = prov["genetic_shift"][0] if len(prov["genetic_shift"]) == 1 else None
     notes = caveats(gf, shift)

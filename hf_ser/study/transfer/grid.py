@@ -24,11 +24,11 @@ from hf_ser.study.transfer.distances import (
     ALL_DISTANCES,
     DistanceSet,
     language_distances,
-    paper_distances,
+    study_distances,
     unit_distances,
 )
 from hf_ser.study.transfer.model import DEFAULT_PERMUTATIONS, TransferFit, fit_transfer
-from hf_ser.study.transfer.runs_acoustic import ACOUSTIC, AcousticControl, acoustic_control
+from hf_ser.study.transfer.runs_acoustic import ACOUSTIC, MEASURE, AcousticControl, acoustic_control
 from hf_ser.train.runs import RunRecord, RunRecordError, load_records, read_predictions
 
 logger = logging.getLogger("hf_ser.study.transfer")
@@ -49,6 +49,7 @@ class MeasuredGrid:
     n_seeds: np.ndarray
     test_audio: dict[str, list[str]] = field(default_factory=dict)  # unit -> its test utterances' audio paths
     runs: tuple[str, ...] = ()
+    backbone: str = ""  # the backbone the source models fine-tuned (the embedding control's default)
 
 
 def _unit_of(record: RunRecord) -> tuple[str, str]:
@@ -116,14 +117,16 @@ def read_transfer_grid(runs_dir: str | Path) -> MeasuredGrid:
         for j, t in enumerate(labels):
             if cells.get((s, t)):
                 values[i, j], counts[i, j] = float(np.mean(cells[(s, t)])), len(cells[(s, t)])
-    return MeasuredGrid(unit, labels, languages, values, counts, audio, tuple(r.run for _, r in records))
+    backbones = [str((r.config.get("model") or {}).get("model_name_or_path") or "") for _, r in records]
+    backbone = max(set(backbones), key=backbones.count) if backbones else ""
+    return MeasuredGrid(unit, labels, languages, values, counts, audio, tuple(r.run for _, r in records), backbone)
 
 
 def grid_distances(grid: MeasuredGrid, cache_dir: str | Path | None = None) -> DistanceSet:
-    """The linguistic distances between the grid's languages: the shipped snapshot when every one is a paper
-    language (no URIEL+ call), else URIEL+ (pairs cached in `cache_dir`)."""
+    """The linguistic distances between the grid's languages: the shipped snapshot of the table's seventeen when
+    every one is in it (no URIEL+ call), else URIEL+ (pairs cached in `cache_dir`)."""
     langs = list(dict.fromkeys(grid.languages[u] for u in grid.labels))
-    snapshot = paper_distances()
+    snapshot = study_distances()
     if all(l in snapshot.labels for l in langs):
         idx = [snapshot.index(l) for l in langs]
         pick = {k: m[np.ix_(idx, idx)] for k, m in snapshot.matrices.items()}
@@ -149,14 +152,18 @@ def fit_grid(
     cache_dir: str | Path | None = None,
     n_permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = 0,
+    acoustic: str = MEASURE,
+    backbone: str | None = None,
 ) -> GridFit:
     """Read the grid, its distances and acoustic control (cached in `runs_dir`), and fit the transfer model with
-    the acoustic distance held fixed (a control) when every unit's test audio could be read."""
+    the acoustic distance held fixed (a control) when every unit's test audio could be read. `acoustic` is the
+    control's measure ('ltas', or 'embedding': mean utterance embeddings of the frozen `backbone`, by default the
+    one the grid's source models fine-tuned)."""
     grid = read_transfer_grid(runs_dir)
     ds = grid_distances(grid, cache_dir)
     matrices = unit_distances(ds, {u: grid.languages[u] for u in grid.labels})
     tested = {k: matrices[k] for k in ALL_DISTANCES if k in matrices}
-    control = acoustic_control(grid.labels, grid.test_audio, Path(runs_dir))
+    control = acoustic_control(grid.labels, grid.test_audio, Path(runs_dir), acoustic, backbone or grid.backbone)
     controls = {ACOUSTIC: control.matrix} if control.matrix is not None else {}
     fit = fit_transfer(grid.values, grid.labels, tested, controls, n_permutations=n_permutations, seed=seed)
     return GridFit(grid, ds, control, fit)

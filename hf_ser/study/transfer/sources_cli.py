@@ -20,6 +20,7 @@ from hf_ser.errors import EXIT_OK, UserError
 from hf_ser.safe_io import display_path
 from hf_ser.study.transfer.grid import GridFit, fit_grid
 from hf_ser.study.transfer.model import DEFAULT_PERMUTATIONS
+from hf_ser.study.transfer.runs_acoustic import MEASURE, MEASURES
 from hf_ser.study.transfer.sources import SourceRanking, rank_for_target, ranking_rows, write_ranking
 
 EXAMPLES = """examples:
@@ -57,6 +58,15 @@ def build_parser() -> ArgumentParser:
         type=int,
         default=DEFAULT_PERMUTATIONS,
         help="relabellings for the distances' p-values (default %(default)s)",
+    )
+    parser.add_argument(
+        "--acoustic",
+        choices=MEASURES,
+        default=MEASURE,
+        help="the acoustic control: long-term average spectrum (ltas, default) or frozen-backbone embedding",
+    )
+    parser.add_argument(
+        "--acoustic_backbone", default=None, help="--acoustic embedding: the backbone (default: the grid's own)"
     )
     return parser
 
@@ -98,7 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     if args.k < 1:
         raise UserError(f"--k must be >= 1, not {args.k}")
-    gf = fit_grid(args.runs, cache_dir=default_cache_dir() / "urielplus", n_permutations=args.n_permutations)
+    gf = fit_grid(
+        args.runs,
+        cache_dir=default_cache_dir() / "urielplus",
+        n_permutations=args.n_permutations,
+        acoustic=args.acoustic,
+        backbone=args.acoustic_backbone,
+    )
     if args.unit and args.unit != gf.grid.unit:
         raise UserError(
             f"{display_path(args.runs)} is a {gf.grid.unit}-level grid, not {args.unit}; make one with "
