@@ -254,10 +254,11 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "turevdb",
         "TurEV-DB: Turkish emotional voice database",
         "TUR",
-        "unverified",
+        "CC-BY-NC-ND-4.0",
         "https://github.com/Xeonen/TurEV-DB",
-        "S. F. Canpolat, Z. Ormanoğlu, D. Zeyrek. Turkish emotion voice database (TurEV-DB). SLTU-CCURL workshop, "
-        "LREC 2020.",
+        "S. F. Canpolat, Z. Ormanoğlu, D. Zeyrek. Turkish Emotion Voice Database (TurEV-DB). Proc. 1st Joint Workshop "
+        "SLTU-CCURL (LREC 2020), pp. 368-375, 2020.",
+        note="licence and citation from the repository's README.md (Xeonen/TurEV-DB)",
     ),
     _emobox(
         "pavoque",
