@@ -157,10 +157,12 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "emovdb",
         "EmoV-DB: Emotional Voices Database",
         "ENG",
-        "unverified (OpenSLR 115)",
+        "non-commercial only (EmoV-DB LICENSE.md)",
         "https://www.openslr.org/115/",
         "A. Adigwe, N. Tits, K. El Haddad, S. Ostadabbas, T. Dutoit. The emotional voices database: towards "
         "controlling the emotion dimension in voice generation systems. arXiv:1806.09514, 2018.",
+        note="licence: numediart/EmoV-DB LICENSE.md (research, teaching, publication; commercial use by request); "
+        "its README names OpenSLR 115 as the download",
     ),
     _emobox(
         "enterface",

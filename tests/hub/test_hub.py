@@ -193,6 +193,7 @@ def assert_no_local_path(text: str, root: Path) -> None:
         (["crema_d", "cafe"], "other"),  # two different share-alike licences
         (["mesd", "emofilm"], "other"),  # research-only EULA
         (["red"], "other"),  # licence unknown
+        (["emovdb", "oreau"], "other"),  # EmoV-DB's own non-commercial licence
         (["turevdb"], "other"),  # CC-BY-NC-ND-4.0: no derivatives, no Hub id of ours
         (["my_own_manifest"], "other"),  # not in the registry
         (["synth_fre", "synth_ita"], "apache-2.0"),
