@@ -247,10 +247,12 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "ased",
         "ASED: Amharic Speech Emotion Dataset",
         "AMH",
-        "unverified",
+        "unstated",
         "https://github.com/Ethio2021/ASED_V1",
         "E. A. Retta, E. Almekhlafi, R. Sutcliffe, M. Mhamed, H. Ali, J. Feng. A new Amharic speech emotion dataset "
-        "and classification benchmark. ACM TALLIP 22(1), 2023.",
+        "and classification benchmark. ACM TALLIP, 2023. doi:10.1145/3529759.",
+        note="no licence in Ethio2021/ASED_V1 or wgwangang/ASED_V1 (README only: cite the paper); the paper calls it "
+        "freely available for download",
     ),
     _emobox(
         "turevdb",
