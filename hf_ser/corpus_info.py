@@ -69,7 +69,9 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "free for research (no licence text; audb lists CC0-1.0)",
         "http://emodb.bilderbar.info/download/",
         "F. Burkhardt, A. Paeschke, M. Rolfes, W. Sendlmeier, B. Weiss. A database of German emotional speech. "
-        "Interspeech 2005.",
+        "Interspeech 2005, pp. 1517-1520. doi:10.21437/Interspeech.2005-446.",
+        note="the authors' pages (emodb.bilderbar.info, database.syntheticspeech.de) ask only for the citation; "
+        "audEERING publishes its audb copy under CC0-1.0 (audeering/emodb README.md)",
     ),
     _emobox(
         "tess",
