@@ -129,13 +129,14 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
     ),
     _emobox(
         "polish",
-        "Polish emotional speech (commands; EmoBox's 'polish')",
+        "Emotions in Polish speech recordings (commands; EmoBox's 'polish')",
         "POL",
         "unverified",
-        "https://github.com/emo-box/EmoBox",
-        "Polish emotional speech recordings as used by EmoBox: Z. Ma et al. EmoBox: multilingual multi-corpus "
-        "speech emotion recognition toolkit and benchmark. Interspeech 2024.",
-        note="distributor, licence and citation unverified: see EmoBox's data/polish",
+        "https://mostwiedzy.pl/en/open-research-data/emotions-in-polish-speech-recordings,11190523461146169-0",
+        "M. Mięsikowska, D. Świsulski. Emotions in Polish speech recordings [dataset]. Gdańsk University of "
+        "Technology, 2020. doi:10.34808/h46c-hb44.",
+        note="distributor (Gdańsk University of Technology's MOST Wiedzy) from EmoBox's README; citation as "
+        "nkululeko's data/polish README gives it; licence unverified (the MOST Wiedzy page was not read)",
     ),
     _emobox(
         "urdu",
