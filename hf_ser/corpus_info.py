@@ -147,6 +147,8 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "S. Latif, A. Qayyum, M. Usman, J. Qadir. Cross lingual speech emotion recognition: Urdu vs. Western "
         "languages. FIT 2018.",
     ),
+    # Licence unverified: tli725/JL-Corpus's README (the authors' GitHub) asks for emotional-speech studies and the
+    # Interspeech 2018 citation but names no licence; the Kaggle page holding the audio was not readable here.
     _emobox(
         "jl_corpus",
         "JL-Corpus (New Zealand English)",
@@ -176,13 +178,16 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "O. Martin, I. Kotsia, B. Macq, I. Pitas. The eNTERFACE'05 audio-visual emotion database. ICDE Workshops 2006.",
         note="video (.avi): extract the audio beside each file first (docs/corpora.md)",
     ),
+    # Licence unverified: uniBruce/Mead's LICENSE (MIT) covers its code only; the dataset's "Terms of Use_ Mead.pdf"
+    # there and the project page's download terms could not be read. Authors and venue: the README and project page.
     _emobox(
         "mead",
         "MEAD: multi-view emotional audio-visual dataset",
         "ENG",
         "unverified (research only)",
         "https://wywu.github.io/projects/MEAD/MEAD.html",
-        "K. Wang et al. MEAD: a large-scale audio-visual dataset for emotional talking-face generation. ECCV 2020.",
+        "K. Wang, Q. Wu, L. Song, Z. Yang, W. Wu, C. Qian, R. He, Y. Qiao, C. C. Loy. MEAD: a large-scale "
+        "audio-visual dataset for emotional talking-face generation. ECCV 2020.",
         note=".m4a audio: convert to wav in place first (docs/corpora.md)",
     ),
     _emobox(
@@ -226,6 +231,8 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         note="video clips (samplenew_00065389.mp4) whose labels are only in the challenge's label files, not public: "
         + MANIFEST_NOTE,
     ),
+    # Licence unverified: OpenSLR 136's page was not readable here and third-party lists disagree (Apache-2.0 in
+    # SuperKogito/SER-datasets, CC BY 4.0 in nkululeko's dataset list); openempathic/EMNS-DCT is the recording tool.
     _emobox(
         "emns",
         "EMNS: Emotive Narrative Storytelling corpus",
@@ -236,14 +243,17 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "storytelling in games, television and graphic novels. arXiv:2305.13137, 2023.",
         note=".webm audio: convert to wav beside each file first (docs/corpora.md)",
     ),
+    # Licence unverified: the Zenodo records read (3782416 v1, 5573185 v2) ask to cite the ASVP-ESD and link the
+    # Zenodo page, but their licence field was not in what could be read; the authors are those records' creators.
+    # The benchmark paper cited before (Landry, He, Yan, Li, Global Scientific Journals 8(6), 2020) was not found.
     _emobox(
         "asvp_esd",
         "ASVP-ESD: speech and non-speech emotional sound database",
         "ENG",
         "unverified",
         "https://zenodo.org/records/7132783",
-        "D. Landry, Q. He, H. Yan, Y. Li. ASVP-ESD: a dataset and its benchmark for emotion recognition using both "
-        "speech and non-speech utterances. Global Scientific Journals 8(6), 2020.",
+        "D. T. T. Landry, Q. He, W. Xie. Audio, Speech and Vision Processing Lab Emotional Sound database "
+        "(ASVP-ESD). South China University of Technology, Zenodo, 2020.",
         note="mostly English, some other languages; non-speech sounds too",
     ),
     _emobox(
@@ -277,6 +287,8 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "expressive speech. Phonetik & Phonologie 9, 2013.",
         note="one FLAC per style (pavoque-sad.flac), utterances cut by start/end times: " + MANIFEST_NOTE,
     ),
+    # Licence unverified: the Fondazione Ugo Bordoni page (voice.fub.it) was not readable here; the citation is the
+    # LREC 2014 proceedings entry.
     _emobox(
         "emovo",
         "EMOVO: Italian emotional speech corpus",
@@ -284,7 +296,7 @@ EMOBOX_CORPORA: tuple[CorpusInfo, ...] = (
         "unverified (research use)",
         "http://voice.fub.it/activities/corpora/emovo/index.html",
         "G. Costantini, I. Iaderola, A. Paoloni, M. Todisco. EMOVO corpus: an Italian emotional speech database. "
-        "LREC 2014.",
+        "LREC 2014, Reykjavik.",
         by_language=False,
         note="Italian, a paper language: reached with --corpora emovo (--languages ITA still means Emozionalmente)",
     ),

@@ -198,6 +198,8 @@ for _c in (
         six_class_count=309,
         note="'dis' is contempt (dropped); no neutral",
     ),
+    # Licence unverified: CC-BY-4.0 comes from the third-party list SuperKogito/SER-datasets only; the IEEE DataPort
+    # page was not readable here.
     CorpusInfo(
         "mder",
         "Moroccan dialect emotion recognition dataset",
