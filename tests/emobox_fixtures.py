@@ -54,7 +54,7 @@ def plant(root: Path, names: dict[str, str], sr: int = 16000) -> Counter:
 IEMOCAP_TURNS = {
     1: [("Ses01F_impro04_F000", "neu"), ("Ses01F_impro04_M000", "neu"), ("Ses01M_script01_1_F004", "sad")],
     2: [("Ses02F_impro02_F001", "ang"), ("Ses02M_impro02_M003", "hap")],
-    3: [("Ses03M_script02_2_F010", "fru"), ("Ses03M_script02_2_M011", "xxx")],
+    3: [("Ses03M_script02_2_F010", "fru"), ("Ses03M_script02_2_M011", "xxx"), ("Ses03M_script02_2_F012", "neu")],
     4: [("Ses04F_impro05_M002", "sur"), ("Ses04F_impro05_F002", "exc")],
     5: [("Ses05M_impro03_F005", "ang"), ("Ses05M_impro03_M006", "sad")],
 }
@@ -68,7 +68,7 @@ def iemocap_block(turn: str, label: str) -> str:
 
 
 def make_iemocap(data_root: Path) -> Planted:
-    """``IEMOCAP_full_release/Session1-5``: 11 labelled turns of 10 speakers (Ses01F ... Ses05M), EmoEvaluation
+    """``IEMOCAP_full_release/Session1-5``: 12 labelled turns of 10 speakers (Ses01F ... Ses05M), EmoEvaluation
     files with the header line; planted: a labelled turn whose wav is missing (Ses01F_impro04_F009, a real
     EmoBox turn), a wav without a label line, a whole-dialogue wav under dialog/wav (never read), macOS junk."""
     root = data_root / "iemocap" / "IEMOCAP_full_release"

@@ -49,21 +49,21 @@ def test_paper_is_the_default_and_its_report_is_unchanged(roots, capsys):
     for corpus in ("iemocap", "ravdess"):
         _, report = load_corpus(corpus, data, cache)
         assert format_report(report) in default and "label_set" not in reports[corpus]
-    assert "   kept:    anger 2, disgust 0, fear 0, happiness 2, neutral 2, sadness 2" in default
+    assert "   kept:    anger 2, disgust 0, fear 0, happiness 2, neutral 3, sadness 2" in default
     assert "   dropped: fru 1, sur 1, xxx 1" in default and "label set" not in default
 
 
 def test_a_list_counts_its_classes_with_what_each_merged_and_what_was_dropped(roots, capsys):
     out, reports = run(roots, capsys, "iemocap", "ravdess", "--label_set", *FOUR)
-    assert "== iemocap: 8 kept of 13 files, 7 speakers, 0.001 h (label set: anger happiness neutral sadness)" in out
-    assert "   kept:    anger 2 (angry), happiness 2 (merged: excited 1 + happy 1), neutral 2, sadness 2 (sad)" in out
+    assert "== iemocap: 9 kept of 14 files, 8 speakers, 0.001 h (label set: anger happiness neutral sadness)" in out
+    assert "   kept:    anger 2 (angry), happiness 2 (merged: excited 1 + happy 1), neutral 3, sadness 2 (sad)" in out
     assert "   dropped: frustrated 1, no agreement 1, surprised 1" in out
     assert "   dropped: calm 2, disgust 2, fearful 2, surprised 2" in out  # RAVDESS outside the four
     iemocap = reports["iemocap"]["label_set"]
-    assert iemocap["label_set"] == "list" and iemocap["classes"] == FOUR and iemocap["kept_total"] == 8
+    assert iemocap["label_set"] == "list" and iemocap["classes"] == FOUR and iemocap["kept_total"] == 9
     assert iemocap["merged"] == {"happiness": ["excited", "happy"]}
     assert iemocap["natives"]["happiness"] == {"excited": 1, "happy": 1}
-    assert reports["iemocap"]["kept_total"] == 8  # the paper's counts stay in the report as they were
+    assert reports["iemocap"]["kept_total"] == 9  # the paper's counts stay in the report as they were
 
 
 def test_native_counts_each_corpus_own_classes(roots, capsys):
@@ -74,7 +74,7 @@ def test_native_counts_each_corpus_own_classes(roots, capsys):
     )
     assert ravdess["dropped"] == {} and ravdess["merged"] == {}
     iemocap = reports["iemocap"]["label_set"]
-    assert iemocap["kept_total"] == 11 and iemocap["kept"]["excited"] == 1 and iemocap["kept"]["no agreement"] == 1
+    assert iemocap["kept_total"] == 12 and iemocap["kept"]["excited"] == 1 and iemocap["kept"]["no agreement"] == 1
     assert "== ravdess: 16 kept of 18 files, 2 speakers, 0.001 h (label set: native, 8 classes)" in out
     assert "   kept:    angry 2, disgust 2, fearful 2, happy 2, neutral 2, sad 2, surprised 2, calm 2" in out
     assert "sample rates (rows of the paper's six): 48000 Hz x12" in out

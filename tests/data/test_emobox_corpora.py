@@ -66,7 +66,7 @@ def test_iemocap_speakers_sessions_and_merged_excited(planted, tmp_path):
     ds, report = load_corpus("iemocap", data_root, cache_dir=tmp_path, num_proc=1)
     assert report["kept"]["happiness"] == 2  # hap + exc, as SUPERB merges them
     assert report["dropped"] == {"fru": 1, "sur": 1, "xxx": 1}
-    assert len(ds) == 8 and set(ds["speaker"]) <= speakers
+    assert len(ds) == 9 and set(ds["speaker"]) <= speakers
 
 
 def test_ravdess_song_channel_and_eight_classes(planted):

@@ -42,7 +42,7 @@ def test_iemocap_four_classes_train_with_excited_merged(tmp_path, capsys):
     assert labels["classes"] == FOUR and labels["merged"] == {"iemocap": {"happiness": ["excited", "happy"]}}
     assert labels["dropped"] == {"iemocap": {"frustrated": 1, "no agreement": 1, "surprised": 1}}
     rows = {s: sum(n for c in labels[s]["iemocap"].values() for n in c.values()) for s in ("train", "test")}
-    assert rows["train"] + rows["test"] == 8 and record["train_size"] == rows["train"]
+    assert rows["train"] + rows["test"] == 9 and record["train_size"] == rows["train"]
     report = json.loads((tmp_path / "runs" / "data_report.json").read_text())["preparation"]["label_set"]
     assert report["classes"] == FOUR and report["merged"] == labels["merged"]
     header = (run / "predictions.csv").read_text().splitlines()[0]

@@ -68,7 +68,7 @@ def test_the_cache_answers_a_new_target_without_recomputing_the_studys_pairs(liv
     monkeypatch.setattr(dist, "_compute_pairs", counting)
     again = dist.language_distances(list(LANGUAGES)[:10], cache_dir=cache)
     assert asked == []  # every pair came from the cache
-    np.testing.assert_array_equal(again.matrices["genetic"], ds.matrices["genetic"])
+    np.testing.assert_array_equal(again.matrices["genetic"], ds.matrices["genetic"][:10, :10])
     dist.language_distances(["FRE", "ITA", "Catalan"], cache_dir=cache, kinds=("genetic",))
     assert asked == [["cat|fra", "cat|ita"]]  # only the new pairs go to URIEL+
 

@@ -196,7 +196,8 @@ def test_a_unit_other_than_the_grids_is_a_one_line_error(grid_dir, capsys):
 def test_transfer_sensitivity_fits_each_shift_and_says_what_shift_zero_shows(tmp_path, capsys):
     write_transfer_grid(tmp_path / "shift0", effect=0.0, seed=1)
     write_transfer_grid(tmp_path / "shift2", effect=0.5, seed=2)
-    argv = ["--output_dir", str(tmp_path), "--analyse_only", "--n_grids", "5", "--n_permutations", "99"]
+    argv = ["--output_dir", str(tmp_path), "--analyse_only", "--shifts", "0", "2", "--n_grids", "5"]
+    argv += ["--n_permutations", "99"]
     assert curve.main(argv) == 0
     payload = json.loads((tmp_path / "transfer_sensitivity.json").read_text())
     zero, strong = payload["trained"]
