@@ -59,12 +59,10 @@ def named_group_languages(experiment: str, group_names: list[str] | None) -> lis
     whole split is meant (the default, 'all', or cross_group over paper groups, whose held-out languages are tested
     against the other paper group)."""
     named = [g for g in group_names or [] if g != "all"]
-    if not named or (experiment == "multilingual" and "all" in (group_names or [])):
-        return None
+    if experiment not in ("multilingual", "cross_group") or not named or len(named) < len(group_names or []):
+        return None  # no groups named, or 'all' among them: the whole split
     table = group_table(named)
     if experiment == "cross_group" and set(table) <= set(groups()):
-        return None
-    if experiment not in ("multilingual", "cross_group"):
         return None
     return [l for ls in table.values() for l in ls]
 
