@@ -1,8 +1,9 @@
 """From a corpus scan to a cached, preprocessed ``datasets.Dataset``, the same way for every corpus.
 
 :func:`prepare_scan` maps labels (dropped and unknown labels counted), removes duplicate files (the
-same file reached twice, e.g. by a relative and an absolute path, is kept once and reported; the
-same file under two different labels is an error naming both), decodes and preprocesses with one
+same file reached twice, e.g. by a relative and an absolute path, or a byte-identical copy under the same
+name elsewhere in the tree, is kept once and reported; the same file under two different labels is an
+error naming both), decodes and preprocesses with one
 batched ``datasets.map`` (num_proc) whose output, the usable rows only, *is* the cached dataset
 (Arrow, memory-mapped, written once), and writes a report. The cache is keyed by the scan (every
 file's path, size and mtime, the labels, the skips) and the preprocessing config, so a changed
@@ -37,6 +38,7 @@ from hf_ser.data.audio import (
     preprocess,
     read_audio,
 )
+from hf_ser.data.corpora.duplicates import dedupe, item_labels
 from hf_ser.data.corpora.scan import TABLE_ROW_SEP, CorpusError, CorpusNotFound, Item, NativeLabel, Scan
 from hf_ser.data.corpora.table import read_table_audio
 from hf_ser.labels import EMOTIONS, SAMPLING_RATE
@@ -127,45 +129,6 @@ def never_prepared(scan: Scan) -> dict[str, int]:
             if canonical is None:
                 out[native] += 1
     return dict(sorted(out.items()))
-
-
-def item_labels(item: Item) -> tuple[str, str]:
-    """(native name, canonical name) of a kept item (its label for an item :func:`map_labels` did not make)."""
-    return item.native or item.label, item.canonical or item.label
-
-
-def _identity(item: Item) -> str:
-    """What makes two items the same audio: the resolved file (symlinks, ``..`` and relative paths undone),
-    plus the row for a table cell."""
-    file, sep, row = item.path.rpartition(TABLE_ROW_SEP) if item.column else (item.path, "", "")
-    return os.path.realpath(file) + (sep + row + "\0" + str(item.column) if item.column else "")
-
-
-def dedupe(items: list[Item]) -> tuple[list[Item], list[dict]]:
-    """Keep each audio file once (first occurrence); the others become 'duplicate' skips naming the kept row.
-
-    A file listed under two different emotions is a CorpusError naming both rows: no label can be
-    trusted for it, and keeping both would put the same audio on both sides of a split.
-    """
-    first: dict[str, Item] = {}
-    kept, skipped = [], []
-    for it in items:
-        key = _identity(it)
-        seen = first.get(key)
-        if seen is None:
-            first[key] = it
-            kept.append(it)
-        elif item_labels(seen)[1] != item_labels(it)[1]:
-            raise CorpusError(
-                f"{display_path(it.path)} is listed twice with different labels: {item_labels(seen)[1]!r} (as "
-                f"{display_path(seen.path)}) and {item_labels(it)[1]!r}; fix the manifest or label map so each "
-                "file has one label"
-            )
-        else:
-            skipped.append(
-                {"path": it.path, "reason": f"duplicate of {display_path(seen.path)} (same file, kept once)"}
-            )
-    return kept, skipped
 
 
 def _stamp(path: str) -> str:
