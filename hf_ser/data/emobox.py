@@ -12,10 +12,11 @@ EmoBox (Ma et al., Interspeech 2024) publishes, per dataset,
 3. failing both, the stem with every non-ASCII character dropped on both sides (mojibake-proof).
 
 Rows of a user's parquet table (``file::row`` paths, e.g. RESD from the Hub) are named by the table's ``name``
-(or ``path``) column. Labels map through ``label_map.json`` to the six classes; rows that map elsewhere
-(Surprise, Enthusiastic) are left out. The matched test set is exactly the fold's six-class test rows found
-among the user's files; unmatched rows, label disagreements, and speakers present in both train and test of a
-published fold are reported.
+(or ``path``) column. With the ``paper`` label set, labels map through ``label_map.json`` to the six classes and
+rows that map elsewhere (Surprise, Enthusiastic) are left out; with any other label set every fold row is laid over
+the user's rows, which already hold only the run's classes. The matched test set is exactly the fold's test rows
+(of the run's classes) found among the user's files; unmatched rows, label disagreements, and speakers present in
+both train and test of a published fold are reported.
 """
 
 from __future__ import annotations
