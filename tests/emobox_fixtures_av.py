@@ -108,7 +108,7 @@ def make_msp_podcast(data_root: Path) -> Planted:
     write_msp_labels(root / "Labels" / "labels_consensus.csv", [*MSP_ROWS, ("MSP-PODCAST_0001_0011.wav", "N", "127")])
     wav(root / "Audios" / "MSP-PODCAST_0001_0013.wav")
     labels = Counter(emo for _, emo, _ in MSP_ROWS)
-    return Planted(root, labels, {"127", "1001", "unknown"}, ["missing file", "not listed"], {"ENG"})
+    return Planted(root, labels, {"127", "1001", "unknown-0001"}, ["missing file", "not listed"], {"ENG"})
 
 
 # ----------------------------------------------------------------------------- MELD

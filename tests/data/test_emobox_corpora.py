@@ -165,10 +165,20 @@ def test_msp_podcast_reads_the_json_labels_of_newer_releases(tmp_path):
     (root / "Labels" / "labels_consensus.json").write_text(json.dumps(payload))
     scan = scan_corpus("msp_podcast", tmp_path)
     assert Counter(it.label for it in scan.items) == Counter(emo for _, emo, _ in AV.MSP_ROWS) and not scan.skipped
-    assert {it.speaker for it in scan.items} == {"127", "1001", "unknown"}
+    assert {it.speaker for it in scan.items} == {"127", "1001", "unknown-0001"}
     (root / "Labels" / "labels_consensus.json").write_text('["not", "labels"]')
     with pytest.raises(CorpusNotFound, match="labels_consensus.json is not MSP-Podcast"):
         scan_corpus("msp_podcast", tmp_path)
+
+
+def test_msp_podcast_unknown_speakers_are_grouped_by_podcast_not_pooled():
+    from hf_ser.data.corpora.msp_podcast import speaker_of
+
+    assert speaker_of("Unknown", "MSP-PODCAST_0001_0043.wav") == "unknown-0001"
+    assert speaker_of("Unknown", "MSP-PODCAST_2170_0012.wav") == "unknown-2170"
+    assert speaker_of(" ", "Audios/MSP-PODCAST_0153_0361.wav") == "unknown-0153"
+    assert speaker_of("127", "MSP-PODCAST_0001_0008.wav") == "127"
+    assert speaker_of("Unknown", "clip.wav") == "unknown"
 
 
 def test_emns_reads_a_comma_separated_copy_too(tmp_path):

@@ -3,14 +3,17 @@ fold files list the same names, ``data/msppodcast/fold_1/msppodcast_test_fold_1.
 download folder) and ``Labels/labels_consensus.csv``, which some releases spell ``labels_concensus.csv``: a header
 row, then FileName (with ``.wav``), EmoClass, EmoAct, EmoVal, EmoDom, SpkrID, Gender, Split_Set. EmoClass codes:
 A anger, S sadness, H happiness, U surprise, F fear, D disgust, C contempt, N neutral, O other, X no agreement.
-Speaker = SpkrID (``Unknown`` for many files: kept as 'unknown'). Releases that ship ``Labels/labels_consensus.json``
-instead (one object per file name: ``{"MSP-PODCAST_0001_0008.wav": {"EmoClass": "N", "SpkrID": "127", "Gender": ...,
-"Split_Set": "Train", ...}}``, as read by public MSP-Podcast preparation scripts) are read from it; with both, the
-CSV wins."""
+Speaker = SpkrID; a file whose SpkrID is ``Unknown`` (many are) gets its podcast's pseudo-speaker ``unknown-0001``
+(from ``MSP-PODCAST_0001_0043``): one shared 'unknown' speaker would put every such file on one side of a speaker
+split, while the podcast keeps together the segments most likely to share a voice. Releases that ship
+``Labels/labels_consensus.json`` instead (one object per file name: ``{"MSP-PODCAST_0001_0008.wav": {"EmoClass":
+"N", "SpkrID": "127", "Gender": ..., "Split_Set": "Train", ...}}``, as read by public MSP-Podcast preparation scripts)
+are read from it; with both, the CSV wins."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +49,17 @@ LABEL_MAP: dict[str, str | None] = paper_label_map(LABELS)
 COLUMNS = ("filename", "emoclass", "spkrid")
 # the CSV spellings first (the second is a real release's), then the JSON newer releases ship
 LABEL_FILES = ("labels_consensus.csv", "labels_concensus.csv", "labels_consensus.json", "labels_concensus.json")
+PODCAST = re.compile(r"^MSP-PODCAST_(?P<podcast>\d+)_\d+", re.IGNORECASE)
+
+
+def speaker_of(spkrid: str, filename: str) -> str:
+    """The row's SpkrID, or for an unknown one the pseudo-speaker of its podcast (``unknown-0001`` for
+    ``MSP-PODCAST_0001_0043.wav``; plain ``unknown`` when the name has no podcast number)."""
+    speaker = str(spkrid).strip()
+    if speaker and speaker.lower() not in ("unknown", "nan"):
+        return speaker
+    m = PODCAST.match(Path(str(filename).strip()).name)
+    return f"unknown-{m['podcast']}" if m else "unknown"
 
 
 def find_labels_csv(root: Path) -> Path:
@@ -92,8 +106,7 @@ def scan_msp_podcast(root: Path) -> Scan:
             )
             continue
         used.add(p)
-        speaker = str(row.spkrid).strip()
-        speaker = "unknown" if not speaker or speaker.lower() == "unknown" else speaker
+        speaker = speaker_of(row.spkrid, row.filename)
         items.append(Item(str(p), str(row.emoclass).strip(), LANGUAGE, speaker, "msp_podcast"))
     skipped += [{"path": str(p), "reason": f"not listed in {csv_path.name} (no label)"} for p in files if p not in used]
     return Scan("msp_podcast", items, dict(LABEL_MAP), skipped, hidden_note(ignored))
