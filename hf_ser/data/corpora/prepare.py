@@ -46,7 +46,8 @@ from hf_ser.safe_io import display_path, inside, safe_name, storage_error
 
 logger = logging.getLogger(__name__)
 
-PREP_VERSION = 4  # bump when preparation output changes for the same inputs (4: every canonical row, native column)
+PREP_VERSION = 5  # bump when preparation output changes for the same inputs (4: every canonical row, native column;
+# 5: byte-identical copies of a file kept once)
 NOT_PAPER = -1  # ``label`` of a prepared row whose class is outside the paper's six (kept for other label sets)
 
 FEATURES = datasets.Features(
