@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from corpus_fixtures import write_audio  # noqa: E402
 
-from hf_ser.data.corpora import scan_corpus  # noqa: E402
+from hf_ser.data.corpora import duplicates, scan_corpus  # noqa: E402
 from hf_ser.data.corpora.duplicates import dedupe  # noqa: E402
 from hf_ser.data.corpora.prepare import prepare_scan  # noqa: E402
 from hf_ser.data.corpora.scan import Item  # noqa: E402
@@ -65,8 +65,6 @@ def test_byte_identical_copies_under_two_labels_are_both_left_out(tmp_path):
 def test_copy_check_reads_only_colliding_files(tmp_path, monkeypatch):
     files = [write_audio(tmp_path / f"{i}.wav", seconds=0.1 + 0.01 * i) for i in range(5)]
     opened = []
-    import hf_ser.data.corpora.duplicates as duplicates
-
     real = duplicates._content_hash
     monkeypatch.setattr(duplicates, "_content_hash", lambda path, cache: opened.append(path) or real(path, cache))
     kept, _ = dedupe([Item(str(f), "anger", "ENG", "s", "x") for f in files])

@@ -3,9 +3,9 @@
 :func:`prepare_scan` maps labels (dropped and unknown labels counted), removes duplicate files (the
 same file reached twice, e.g. by a relative and an absolute path, or a byte-identical copy under the same
 name elsewhere in the tree, is kept once and reported; the same file under two different labels is an
-error naming both), decodes and preprocesses with one
-batched ``datasets.map`` (num_proc) whose output, the usable rows only, *is* the cached dataset
-(Arrow, memory-mapped, written once), and writes a report. The cache is keyed by the scan (every
+error naming both), decodes and preprocesses with one batched ``datasets.map`` (num_proc) whose
+output, the usable rows only, *is* the cached dataset (Arrow, memory-mapped, written once), and
+writes a report. The cache is keyed by the scan (every
 file's path, size and mtime, the labels, the skips) and the preprocessing config, so a changed
 corpus folder invalidates it. Each shard's size and sha256 are recorded at preparation and checked
 when the cache is read: a truncated or corrupted cache is rebuilt with a warning. One process
